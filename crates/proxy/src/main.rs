@@ -1,1 +1,153 @@
-fn main() {}
+//! `paydigital-proxy`: serve the checkout, run the sandbox, check a QRIS code.
+
+use clap::{Parser, Subcommand};
+use paydigital_proxy::config::Config;
+use paydigital_proxy::sandbox::{Faults, SandboxConfig};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "paydigital-proxy", version, about = "Merchant proxy for the PayDigital QRIS checkout")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the proxy (configured by the environment; see README.md).
+    Serve {
+        /// Use an in-process sandbox PayDigital instead of the real one (no key needed).
+        #[arg(long)]
+        sandbox: bool,
+        /// Where to listen (overrides CHECKOUT_LISTEN).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Run the sandbox PayDigital alone.
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: SocketAddr,
+        /// Faults to start with, as JSON (see PUT /sandbox/faults).
+        #[arg(long)]
+        faults: Option<String>,
+    },
+    /// Check a QRIS payload and print its fields as JSON.
+    Qris {
+        /// The payload, e.g. 00020101021126...6304ABCD
+        payload: String,
+    },
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Qris { payload } = &cli.command {
+        return match paydigital::qris::Qris::parse(payload.trim()) {
+            Ok(code) => match serde_json::to_string_pretty(&code) {
+                Ok(json) => {
+                    use std::io::Write;
+                    // A closed pipe (`| head`) is not an error worth a panic.
+                    let _ = writeln!(std::io::stdout(), "{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            },
+            Err(e) => {
+                eprintln!("invalid QRIS: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async move {
+        let started = match cli.command {
+            Command::Serve { sandbox, listen } => {
+                let mut config = match Config::from_env(sandbox) {
+                    Ok(config) => config,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+                if let Some(listen) = listen {
+                    config.listen = listen;
+                }
+                let static_dir = config.static_dir.clone();
+                let result = paydigital_proxy::start(config, sandbox.then(SandboxConfig::default)).await;
+                if let Ok(running) = &result {
+                    let url = running.url();
+                    tracing::info!(%url, static_dir = %static_dir.display(), sandbox, "listening");
+                    println!("PayDigital checkout: {url}/");
+                    if sandbox {
+                        println!("Sandbox (pay or expire payments): {url}/sandbox");
+                    }
+                }
+                result
+            }
+            Command::Sandbox { listen, faults } => {
+                let faults = match faults.as_deref().map(serde_json::from_str::<Faults>).transpose() {
+                    Ok(faults) => faults.unwrap_or_default(),
+                    Err(e) => {
+                        eprintln!("error: --faults: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+                let result = paydigital_proxy::start_sandbox(listen, SandboxConfig::default(), faults).await;
+                if let Ok(running) = &result {
+                    println!("Sandbox PayDigital: {}/sandbox", running.url());
+                }
+                result
+            }
+            Command::Qris { .. } => return ExitCode::SUCCESS,
+        };
+        match started {
+            Ok(running) => match running.run_until(shutdown_signal()).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            },
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}

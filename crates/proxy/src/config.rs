@@ -1,0 +1,309 @@
+//! Configuration from the environment (`shared/spec/proxy-api.md`, "Configuration").
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use time::UtcOffset;
+
+/// PayDigital will not create a payment under this many rupiah.
+pub const UPSTREAM_MIN_AMOUNT: u64 = 1000;
+
+/// The merchant's PayDigital key. It prints as `***` so that no `{:?}` can leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(key.into())
+    }
+
+    /// The key itself: for the `Authorization` header and nowhere else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
+}
+
+/// Where and how to reach PayDigital.
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    pub base_url: String,
+    pub api_key: ApiKey,
+    pub store_id: String,
+    /// How long one upstream call may take before the shopper gets a 504.
+    pub timeout: Duration,
+    /// The zone of PayDigital's zoneless times.
+    pub zone: UtcOffset,
+}
+
+/// Which browser origins may call the API (the proxy's own origin always may).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// `*`: any origin (the test setup and shops that embed everywhere).
+    Any,
+    /// Exactly these origins, e.g. `https://toko.example`.
+    List(Vec<String>),
+}
+
+impl AllowedOrigins {
+    pub fn allows(&self, origin: &str) -> bool {
+        match self {
+            AllowedOrigins::Any => true,
+            AllowedOrigins::List(list) => list.iter().any(|o| o == origin),
+        }
+    }
+}
+
+/// One thing a shop sells, priced by the server.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogItem {
+    pub name: String,
+    /// Rupiah.
+    pub price: u64,
+}
+
+/// `CHECKOUT_CATALOG`: `[items.kopi-susu]` tables with `name` and `price`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    pub items: BTreeMap<String, CatalogItem>,
+}
+
+/// Everything `paydigital-proxy serve` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub upstream: UpstreamConfig,
+    pub allowed_origins: AllowedOrigins,
+    pub database: PathBuf,
+    pub catalog: Option<Catalog>,
+    pub static_dir: PathBuf,
+    pub min_amount: u64,
+    pub max_amount: u64,
+    /// Creates allowed per client IP per minute.
+    pub creates_per_minute: u32,
+    /// Read the client IP from `X-Forwarded-For` (only behind a reverse proxy you run).
+    pub trust_forwarded_for: bool,
+    /// How long after expiry a pending payment is still checked upstream: QRIS codes stay
+    /// payable, so a late payment must still be seen.
+    pub late_payment_grace: Duration,
+    /// At most one upstream status read per invoice per this long.
+    pub status_refresh: Duration,
+}
+
+/// A configuration the proxy refuses to start with. Messages name the variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is required (or run with --sandbox to try the checkout without an account)")]
+    Missing(&'static str),
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Key and store the in-process sandbox accepts.
+pub const SANDBOX_API_KEY: &str = "sandbox-secret-key";
+pub const SANDBOX_STORE_ID: &str = "SANDBOX-STORE";
+
+fn invalid(name: &'static str, reason: impl fmt::Display) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: reason.to_string(),
+    }
+}
+
+impl Config {
+    /// Reads the configuration through `var` (the process environment in production, a map
+    /// in tests). With `sandbox`, key and store default to the sandbox's.
+    pub fn from_vars(
+        var: impl Fn(&str) -> Option<String>,
+        sandbox: bool,
+    ) -> Result<Config, ConfigError> {
+        let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let parse_u64 = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            get(name).map_or(Ok(default), |v| v.trim().parse().map_err(|e| invalid(name, e)))
+        };
+
+        let api_key = match (get("PAYDIGITAL_API_KEY"), get("PAYDIGITAL_API_KEY_FILE")) {
+            (Some(key), _) => ApiKey::new(key.trim()),
+            (None, Some(path)) => {
+                let key = std::fs::read_to_string(&path)
+                    .map_err(|e| invalid("PAYDIGITAL_API_KEY_FILE", format!("{path}: {e}")))?;
+                ApiKey::new(key.trim())
+            }
+            (None, None) if sandbox => ApiKey::new(SANDBOX_API_KEY),
+            (None, None) => return Err(ConfigError::Missing("PAYDIGITAL_API_KEY")),
+        };
+        let store_id = match get("PAYDIGITAL_STORE_ID") {
+            Some(id) => id,
+            None if sandbox => SANDBOX_STORE_ID.to_owned(),
+            None => return Err(ConfigError::Missing("PAYDIGITAL_STORE_ID")),
+        };
+        let base_url = get("PAYDIGITAL_BASE_URL")
+            .unwrap_or_else(|| "https://paydigital.biz.id".to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+            return Err(invalid("PAYDIGITAL_BASE_URL", "must start with https://"));
+        }
+        let zone_hours = get("PAYDIGITAL_UTC_OFFSET_HOURS")
+            .map_or(Ok(7), |v| v.trim().parse::<i8>().map_err(|e| invalid("PAYDIGITAL_UTC_OFFSET_HOURS", e)))?;
+        let zone = UtcOffset::from_hms(zone_hours, 0, 0)
+            .map_err(|e| invalid("PAYDIGITAL_UTC_OFFSET_HOURS", e))?;
+
+        let listen = get("CHECKOUT_LISTEN")
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+            .parse()
+            .map_err(|e| invalid("CHECKOUT_LISTEN", e))?;
+
+        let allowed_origins = match get("CHECKOUT_ALLOWED_ORIGINS") {
+            Some(v) if v.trim() == "*" => AllowedOrigins::Any,
+            Some(v) => AllowedOrigins::List(
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+            ),
+            None => AllowedOrigins::List(Vec::new()),
+        };
+
+        let catalog = match get("CHECKOUT_CATALOG") {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| invalid("CHECKOUT_CATALOG", format!("{path}: {e}")))?;
+                Some(parse_catalog(&text)?)
+            }
+            None => None,
+        };
+
+        let min_amount = parse_u64("CHECKOUT_MIN_AMOUNT", UPSTREAM_MIN_AMOUNT)?;
+        let max_amount = parse_u64("CHECKOUT_MAX_AMOUNT", 10_000_000)?;
+        if min_amount < UPSTREAM_MIN_AMOUNT {
+            return Err(invalid("CHECKOUT_MIN_AMOUNT", "PayDigital's minimum is 1000"));
+        }
+        if max_amount < min_amount {
+            return Err(invalid("CHECKOUT_MAX_AMOUNT", "below CHECKOUT_MIN_AMOUNT"));
+        }
+        let creates_per_minute = u32::try_from(parse_u64("CHECKOUT_CREATES_PER_MINUTE", 20)?)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| invalid("CHECKOUT_CREATES_PER_MINUTE", "must be 1 or more"))?;
+
+        Ok(Config {
+            listen,
+            upstream: UpstreamConfig {
+                base_url,
+                api_key,
+                store_id,
+                timeout: Duration::from_secs(parse_u64("PAYDIGITAL_TIMEOUT_SECS", 10)?.max(1)),
+                zone,
+            },
+            allowed_origins,
+            database: get("CHECKOUT_DATABASE")
+                .unwrap_or_else(|| "paydigital-checkout.sqlite".to_owned())
+                .into(),
+            catalog,
+            static_dir: get("CHECKOUT_STATIC_DIR").unwrap_or_else(|| "dist".to_owned()).into(),
+            min_amount,
+            max_amount,
+            creates_per_minute,
+            trust_forwarded_for: get("CHECKOUT_TRUST_FORWARDED_FOR")
+                .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
+            late_payment_grace: Duration::from_secs(parse_u64("CHECKOUT_LATE_PAYMENT_GRACE_SECS", 24 * 3600)?),
+            status_refresh: Duration::from_millis(parse_u64("CHECKOUT_STATUS_REFRESH_MS", 2000)?),
+        })
+    }
+
+    /// Reads the process environment.
+    pub fn from_env(sandbox: bool) -> Result<Config, ConfigError> {
+        Config::from_vars(|name| std::env::var(name).ok(), sandbox)
+    }
+}
+
+/// Reads a catalog file.
+pub fn parse_catalog(text: &str) -> Result<Catalog, ConfigError> {
+    let catalog: Catalog = toml::from_str(text).map_err(|e| invalid("CHECKOUT_CATALOG", e.message()))?;
+    for (id, item) in &catalog.items {
+        if item.price < UPSTREAM_MIN_AMOUNT {
+            return Err(invalid(
+                "CHECKOUT_CATALOG",
+                format!("item {id:?} costs {}, under PayDigital's minimum of 1000", item.price),
+            ));
+        }
+    }
+    Ok(catalog)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn live_config_names_the_missing_variable() {
+        let err = Config::from_vars(vars(&[("PAYDIGITAL_STORE_ID", "S1")]), false).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("PAYDIGITAL_API_KEY"));
+        assert!(err.to_string().contains("PAYDIGITAL_API_KEY"));
+        let err = Config::from_vars(vars(&[("PAYDIGITAL_API_KEY", "k")]), false).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("PAYDIGITAL_STORE_ID"));
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let config = Config::from_vars(vars(&[]), true).expect("sandbox needs nothing");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.upstream.base_url, "https://paydigital.biz.id");
+        assert_eq!(config.upstream.timeout, Duration::from_secs(10));
+        assert_eq!(config.upstream.zone, UtcOffset::from_hms(7, 0, 0).unwrap());
+        assert_eq!((config.min_amount, config.max_amount), (1000, 10_000_000));
+        assert_eq!(config.allowed_origins, AllowedOrigins::List(vec![]));
+        assert_eq!(config.static_dir, PathBuf::from("dist"));
+        assert_eq!(config.database, PathBuf::from("paydigital-checkout.sqlite"));
+    }
+
+    #[test]
+    fn the_key_never_prints() {
+        let config = Config::from_vars(
+            vars(&[("PAYDIGITAL_API_KEY", "pd_live_SECRET"), ("PAYDIGITAL_STORE_ID", "S1")]),
+            false,
+        )
+        .expect("valid");
+        assert!(!format!("{config:?}").contains("SECRET"));
+        assert_eq!(config.upstream.api_key.expose(), "pd_live_SECRET");
+    }
+
+    #[test]
+    fn minimum_cannot_go_below_upstreams() {
+        let err = Config::from_vars(vars(&[("CHECKOUT_MIN_AMOUNT", "500")]), true).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "CHECKOUT_MIN_AMOUNT", .. }));
+    }
+
+    #[test]
+    fn origins_and_catalog_parse() {
+        let config = Config::from_vars(
+            vars(&[("CHECKOUT_ALLOWED_ORIGINS", "https://a.example, https://b.example/")]),
+            true,
+        )
+        .expect("valid");
+        assert!(config.allowed_origins.allows("https://b.example"));
+        assert!(!config.allowed_origins.allows("https://c.example"));
+        let catalog = parse_catalog("[items.kopi-susu]\nname = \"Kopi Susu\"\nprice = 25000\n")
+            .expect("valid catalog");
+        assert_eq!(catalog.items["kopi-susu"].price, 25000);
+        assert!(parse_catalog("[items.permen]\nname = \"Permen\"\nprice = 500\n").is_err());
+        assert!(parse_catalog("[items.x]\nname = \"X\"\nprice = -1\n").is_err());
+    }
+}

@@ -1,0 +1,184 @@
+//! Test harness: a sandbox PayDigital and a proxy, each on port 0, with logs captured
+//! (zero-to-production's `tests/api/helpers.rs`, adapted).
+
+#![allow(dead_code)]
+
+use paydigital_proxy::config::Config;
+use paydigital_proxy::sandbox::{Faults, SandboxConfig};
+use paydigital_proxy::Running;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A key distinctive enough to grep for in every response and log line.
+pub const SECRET_KEY: &str = "pd_live_SUPERSECRET_9f8e7d6c";
+pub const STORE_ID: &str = "TOKO-UJI-01";
+
+#[derive(Clone, Default)]
+pub struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything logged so far by any test in this binary, at TRACE level.
+pub fn captured_logs() -> String {
+    let sink = log_sink();
+    let bytes = sink.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn log_sink() -> &'static LogSink {
+    static SINK: OnceLock<LogSink> = OnceLock::new();
+    SINK.get_or_init(|| {
+        let sink = LogSink::default();
+        let writer = sink.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init();
+        sink
+    })
+}
+
+pub struct TestApp {
+    pub proxy: Running,
+    pub sandbox: Running,
+    pub http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub vars: HashMap<String, String>,
+}
+
+pub fn sandbox_config() -> SandboxConfig {
+    SandboxConfig {
+        api_key: SECRET_KEY.into(),
+        store_id: STORE_ID.into(),
+        ..SandboxConfig::default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(&[]).await
+    }
+
+    /// A sandbox and a proxy pointed at it; `vars` add to or override the environment.
+    pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
+        log_sink();
+        let sandbox = paydigital_proxy::start_sandbox(
+            "127.0.0.1:0".parse().expect("addr"),
+            sandbox_config(),
+            Faults::default(),
+        )
+        .await
+        .expect("sandbox starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut env: HashMap<String, String> = [
+            ("PAYDIGITAL_API_KEY", SECRET_KEY.to_owned()),
+            ("PAYDIGITAL_STORE_ID", STORE_ID.to_owned()),
+            ("PAYDIGITAL_BASE_URL", sandbox.url()),
+            ("CHECKOUT_LISTEN", "127.0.0.1:0".to_owned()),
+            ("CHECKOUT_DATABASE", dir.path().join("checkout.sqlite").display().to_string()),
+            ("CHECKOUT_STATIC_DIR", dir.path().join("dist").display().to_string()),
+            ("CHECKOUT_STATUS_REFRESH_MS", "2000".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        for (k, v) in vars {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let proxy = start_proxy(&env).await;
+        TestApp {
+            proxy,
+            sandbox,
+            http: reqwest::Client::new(),
+            dir,
+            vars: env,
+        }
+    }
+
+    /// Stops the proxy and starts a new one on the same database and sandbox.
+    pub async fn restart_proxy(self) -> TestApp {
+        let TestApp { proxy, sandbox, http, dir, vars } = self;
+        proxy.stop().await;
+        let proxy = start_proxy(&vars).await;
+        TestApp { proxy, sandbox, http, dir, vars }
+    }
+
+    pub fn sandbox_state(&self) -> &paydigital_proxy::sandbox::Sandbox {
+        self.sandbox.sandbox.as_deref().expect("sandbox state")
+    }
+
+    pub fn set_faults(&self, faults: Value) {
+        let faults: Faults = serde_json::from_value(faults).expect("faults");
+        self.sandbox_state().set_faults(faults);
+    }
+
+    pub fn create_calls(&self) -> u64 {
+        self.sandbox_state().calls()["endpoints"]["create_payment"].as_u64().unwrap_or(0)
+    }
+
+    pub async fn create(&self, body: Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/payments", self.proxy.url()))
+            .json(&body)
+            .send()
+            .await
+            .expect("proxy answers")
+    }
+
+    pub async fn create_with_key(&self, body: Value, key: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/payments", self.proxy.url()))
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("proxy answers")
+    }
+
+    /// Creates a payment that must succeed, and returns its JSON.
+    pub async fn create_ok(&self, amount: u64) -> Value {
+        let response = self.create(json!({ "amount": amount })).await;
+        assert_eq!(response.status(), 201);
+        response.json().await.expect("json")
+    }
+
+    pub async fn status(&self, invoice: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}/api/payments/{invoice}", self.proxy.url()))
+            .send()
+            .await
+            .expect("proxy answers")
+    }
+
+    pub async fn status_json(&self, invoice: &str) -> Value {
+        let response = self.status(invoice).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("json")
+    }
+
+    pub fn pay(&self, invoice: &str) {
+        self.sandbox_state().pay(invoice).expect("sandbox knows the invoice");
+    }
+}
+
+async fn start_proxy(env: &HashMap<String, String>) -> Running {
+    let config = Config::from_vars(|name| env.get(name).cloned(), false).expect("valid config");
+    paydigital_proxy::start(config, None).await.expect("proxy starts")
+}
+
+/// Reads the error code of an error response.
+pub async fn error_code(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.expect("error body is JSON");
+    body["error"]["code"].as_str().expect("error.code").to_owned()
+}
