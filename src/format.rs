@@ -1,0 +1,99 @@
+//! Numbers and times as a customer reads them. Pure, tested natively.
+
+/// Rupiah with Indonesian grouping: `Rp 10.387`.
+pub fn rupiah(amount: u64) -> String {
+    let (head, marked) = split_total(amount, 0);
+    format!("Rp {head}{marked}")
+}
+
+/// Groups digits with dots: `10387` → `10.387`.
+fn grouped(amount: u64) -> String {
+    let digits = amount.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Splits the grouped total into what the merchant asked for and the unique code's digits,
+/// so the view can mark the code: `(10387, 387)` → `("10.", "387")`. When the code does not
+/// sit in the last digits (the amount was not a round number), nothing is marked.
+pub fn split_total(total: u64, unique_code: u64) -> (String, String) {
+    let text = grouped(total);
+    if unique_code == 0 {
+        return (text, String::new());
+    }
+    let code_digits = unique_code.to_string().len() as u32;
+    let amount = total.saturating_sub(unique_code);
+    if amount % 10u64.pow(code_digits) != 0 {
+        return (text, String::new());
+    }
+    // Walk back over the last `code_digits` digits, skipping separators.
+    let mut seen = 0;
+    let mut split_at = text.len();
+    for (i, c) in text.char_indices().rev() {
+        if c.is_ascii_digit() {
+            seen += 1;
+            split_at = i;
+            if seen == code_digits {
+                break;
+            }
+        }
+    }
+    let (head, tail) = text.split_at(split_at);
+    (head.to_owned(), tail.to_owned())
+}
+
+/// A countdown as `m:ss` (or `h:mm:ss` past an hour).
+pub fn countdown(seconds: u64) -> String {
+    let (h, m, s) = (seconds / 3600, (seconds % 3600) / 60, seconds % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// The wall-clock part of an RFC 3339 time, `2026-11-24T15:04:05+07:00` → `15:04`, shown
+/// as the proxy wrote it (in the shop's zone) rather than converted by the phone.
+pub fn clock_time(rfc3339: &str) -> Option<&str> {
+    let time = rfc3339.split_once('T')?.1;
+    time.get(..5).filter(|hm| hm.as_bytes().get(2) == Some(&b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rupiah_uses_indonesian_grouping() {
+        assert_eq!(rupiah(0), "Rp 0");
+        assert_eq!(rupiah(999), "Rp 999");
+        assert_eq!(rupiah(1000), "Rp 1.000");
+        assert_eq!(rupiah(10_387), "Rp 10.387");
+        assert_eq!(rupiah(1_234_567), "Rp 1.234.567");
+    }
+
+    #[test]
+    fn the_unique_code_is_marked_only_where_it_sits() {
+        assert_eq!(split_total(10_387, 387), ("10.".into(), "387".into()));
+        assert_eq!(split_total(10_042, 42), ("10.0".into(), "42".into()));
+        assert_eq!(split_total(1_001_387, 1387), ("1.00".into(), "1.387".into()));
+        assert_eq!(split_total(10_887, 387), ("10.887".into(), String::new()));
+        assert_eq!(split_total(10_000, 0), ("10.000".into(), String::new()));
+    }
+
+    #[test]
+    fn countdowns_and_clock_times() {
+        assert_eq!(countdown(0), "0:00");
+        assert_eq!(countdown(59), "0:59");
+        assert_eq!(countdown(899), "14:59");
+        assert_eq!(countdown(3600), "1:00:00");
+        assert_eq!(clock_time("2026-11-24T15:04:05+07:00"), Some("15:04"));
+        assert_eq!(clock_time("garbage"), None);
+    }
+}

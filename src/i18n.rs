@@ -1,0 +1,170 @@
+//! The widget's words, Indonesian first. Pure, tested natively.
+
+use crate::format::rupiah;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Id,
+    En,
+}
+
+impl Lang {
+    /// Reads a `lang` attribute or the page's language (`en-US` is English); anything
+    /// else, or nothing, is Indonesian.
+    pub fn from_tag(tag: Option<&str>) -> Lang {
+        match tag.map(|t| t.trim().to_ascii_lowercase()) {
+            Some(t) if t == "en" || t.starts_with("en-") => Lang::En,
+            _ => Lang::Id,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::Id => &ID,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// Fixed strings; the few with numbers in them are methods below.
+pub struct Texts {
+    pub loading: &'static str,
+    pub pay_exactly: &'static str,
+    pub includes_code: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+    pub copy_amount: &'static str,
+    pub copy_invoice: &'static str,
+    pub invoice: &'static str,
+    pub expires_in: &'static str,
+    pub waiting: &'static str,
+    pub reconnecting: &'static str,
+    pub save_qr: &'static str,
+    pub open_payment_page: &'static str,
+    pub how_to_pay: &'static str,
+    pub steps: [&'static str; 4],
+    pub paid_title: &'static str,
+    pub paid_at: &'static str,
+    pub redirecting: &'static str,
+    pub expired_title: &'static str,
+    pub expired_body: &'static str,
+    pub new_code: &'static str,
+    pub error_title: &'static str,
+    pub retry: &'static str,
+    pub network_error: &'static str,
+    pub invalid_qr: &'static str,
+    pub bad_config: &'static str,
+}
+
+pub const ID: Texts = Texts {
+    loading: "Menyiapkan kode QRIS…",
+    pay_exactly: "Bayar tepat sejumlah ini",
+    includes_code: "termasuk kode unik",
+    copy: "Salin",
+    copied: "Tersalin",
+    copy_amount: "Salin jumlah",
+    copy_invoice: "Salin nomor invoice",
+    invoice: "Invoice",
+    expires_in: "Berlaku",
+    waiting: "Menunggu pembayaran…",
+    reconnecting: "Koneksi terputus, mencoba lagi…",
+    save_qr: "Simpan gambar QR",
+    open_payment_page: "Buka halaman pembayaran",
+    how_to_pay: "Cara bayar",
+    steps: [
+        "Buka aplikasi pembayaran QRIS apa pun: GoPay, OVO, DANA, ShopeePay, LinkAja atau mobile banking.",
+        "Pindai kode QR ini, atau unggah gambar QR yang sudah disimpan dari galeri.",
+        "Periksa nama toko dan jumlahnya: harus sama persis.",
+        "Konfirmasi pembayaran. Halaman ini berubah sendiri setelah pembayaran diterima.",
+    ],
+    paid_title: "Pembayaran berhasil",
+    paid_at: "Dibayar pukul",
+    redirecting: "Mengalihkan…",
+    expired_title: "Kode QR kedaluwarsa",
+    expired_body: "Waktu pembayaran habis. Jika Anda sudah membayar, halaman ini akan berubah begitu pembayaran diterima.",
+    new_code: "Buat kode baru",
+    error_title: "Pembayaran belum bisa dibuat",
+    retry: "Coba lagi",
+    network_error: "Tidak dapat terhubung ke server toko. Periksa koneksi internet Anda.",
+    invalid_qr: "Kode QR dari penyedia pembayaran tidak valid, jadi tidak ditampilkan. Jangan membayar dengan kode lain.",
+    bad_config: "Tombol pembayaran ini belum diatur dengan benar.",
+};
+
+pub const EN: Texts = Texts {
+    loading: "Preparing your QRIS code…",
+    pay_exactly: "Pay exactly this amount",
+    includes_code: "includes unique code",
+    copy: "Copy",
+    copied: "Copied",
+    copy_amount: "Copy amount",
+    copy_invoice: "Copy invoice number",
+    invoice: "Invoice",
+    expires_in: "Valid for",
+    waiting: "Waiting for payment…",
+    reconnecting: "Connection lost, retrying…",
+    save_qr: "Save QR image",
+    open_payment_page: "Open payment page",
+    how_to_pay: "How to pay",
+    steps: [
+        "Open any QRIS payment app: GoPay, OVO, DANA, ShopeePay, LinkAja or mobile banking.",
+        "Scan this QR code, or upload the saved QR image from your gallery.",
+        "Check the shop name and the amount: it must match exactly.",
+        "Confirm the payment. This page updates by itself once the payment arrives.",
+    ],
+    paid_title: "Payment successful",
+    paid_at: "Paid at",
+    redirecting: "Redirecting…",
+    expired_title: "QR code expired",
+    expired_body: "Time is up. If you already paid, this page will update as soon as the payment arrives.",
+    new_code: "Get a new code",
+    error_title: "The payment could not be created",
+    retry: "Try again",
+    network_error: "Cannot reach the shop's server. Check your internet connection.",
+    invalid_qr: "The payment provider sent an invalid QR code, so it is not shown. Do not pay with any other code.",
+    bad_config: "This payment button is not set up correctly.",
+};
+
+impl Texts {
+    /// The QR's accessible name.
+    pub fn qr_label(&self, total: u64) -> String {
+        if std::ptr::eq(self, &EN) {
+            format!("QRIS code to pay {}", rupiah(total))
+        } else {
+            format!("Kode QRIS untuk membayar {}", rupiah(total))
+        }
+    }
+
+    /// What the status line announces when a payment succeeds.
+    pub fn paid_announcement(&self, total: u64) -> String {
+        format!("{}: {}", self.paid_title, rupiah(total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_tags() {
+        assert_eq!(Lang::from_tag(None), Lang::Id);
+        assert_eq!(Lang::from_tag(Some("en")), Lang::En);
+        assert_eq!(Lang::from_tag(Some("en-US")), Lang::En);
+        assert_eq!(Lang::from_tag(Some("EN-gb")), Lang::En);
+        assert_eq!(Lang::from_tag(Some("id-ID")), Lang::Id);
+        assert_eq!(Lang::from_tag(Some("fr")), Lang::Id);
+        assert_eq!(Lang::from_tag(Some("enx")), Lang::Id);
+    }
+
+    #[test]
+    fn labels_name_the_amount_in_each_language() {
+        assert_eq!(Lang::En.texts().qr_label(10_387), "QRIS code to pay Rp 10.387");
+        assert_eq!(Lang::Id.texts().qr_label(10_387), "Kode QRIS untuk membayar Rp 10.387");
+    }
+}

@@ -1,0 +1,358 @@
+//! One state machine for a payment's life: loading → pending → paid | expired | error.
+//!
+//! Pure Rust with an injected clock (`now_ms`, a monotonic millisecond count such as
+//! `performance.now()`), so every transition is tested natively; the view only renders it.
+
+use paydigital::api::Payment;
+use paydigital::Status;
+
+/// Longest wait between status reads while the proxy cannot be reached.
+pub const MAX_BACKOFF_MS: u32 = 30_000;
+
+/// Why there is no QR to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    /// `snake_case`, as in the proxy's errors (`network`, `invalid_qr`, `rate_limited`...).
+    pub code: String,
+    /// For developers and the host page; customers see translated text.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The proxy could not be reached or did not answer sensibly.
+    Network,
+    /// The proxy answered with an error.
+    Proxy,
+    /// The QR code failed verification: it is never drawn.
+    InvalidQr,
+    /// The embedding page set the widget up wrongly.
+    Config,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, code: &str, message: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What the customer sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    Loading,
+    Pending(Payment),
+    Paid(Payment),
+    Expired(Payment),
+    Error(Failure),
+}
+
+/// The phase's name, reflected in the host's `data-state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseKind {
+    Loading,
+    Pending,
+    Paid,
+    Expired,
+    Error,
+}
+
+impl PhaseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseKind::Loading => "loading",
+            PhaseKind::Pending => "pending",
+            PhaseKind::Paid => "paid",
+            PhaseKind::Expired => "expired",
+            PhaseKind::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkout {
+    phase: Phase,
+    /// When the code expires, on the `now_ms` clock: the proxy's `expires_in` counted from
+    /// when its answer arrived, so a wrong phone clock does not matter.
+    deadline_ms: f64,
+    /// Status reads failed in a row.
+    failures: u32,
+    poll_interval_ms: u32,
+    /// One more read right after the countdown ends, for a payment made in the last seconds.
+    late_check_due: bool,
+}
+
+impl Checkout {
+    pub fn new(poll_interval_ms: u32) -> Checkout {
+        Checkout {
+            phase: Phase::Loading,
+            deadline_ms: 0.0,
+            failures: 0,
+            poll_interval_ms,
+            late_check_due: false,
+        }
+    }
+
+    pub fn phase(&self) -> &Phase {
+        &self.phase
+    }
+
+    pub fn kind(&self) -> PhaseKind {
+        match self.phase {
+            Phase::Loading => PhaseKind::Loading,
+            Phase::Pending(_) => PhaseKind::Pending,
+            Phase::Paid(_) => PhaseKind::Paid,
+            Phase::Expired(_) => PhaseKind::Expired,
+            Phase::Error(_) => PhaseKind::Error,
+        }
+    }
+
+    /// The payment shown, in any phase that has one.
+    pub fn payment(&self) -> Option<&Payment> {
+        match &self.phase {
+            Phase::Pending(p) | Phase::Paid(p) | Phase::Expired(p) => Some(p),
+            Phase::Loading | Phase::Error(_) => None,
+        }
+    }
+
+    /// A payment arrived from a create (or from a resumed invoice). Its code is checked
+    /// before anything is shown: valid QRIS, CRC holds, amount equals `total_amount`.
+    pub fn created(&mut self, payment: Payment, now_ms: f64) {
+        if let Err(e) = paydigital::qris::verify_for_total(&payment.qr_content, payment.total_amount) {
+            self.phase = Phase::Error(Failure::new(FailureKind::InvalidQr, "invalid_qr", e.to_string()));
+            return;
+        }
+        self.failures = 0;
+        self.late_check_due = false;
+        self.deadline_ms = now_ms + payment.expires_in as f64 * 1000.0;
+        self.phase = match payment.status {
+            Status::Pending if payment.expires_in > 0 => Phase::Pending(payment),
+            Status::Pending | Status::Expired => Phase::Expired(payment),
+            Status::Paid => Phase::Paid(payment),
+        };
+    }
+
+    /// A create failed.
+    pub fn create_failed(&mut self, failure: Failure) {
+        self.phase = Phase::Error(failure);
+    }
+
+    /// A status read answered. Paid wins from pending and from expired (a late payment);
+    /// nothing leaves paid.
+    pub fn status_read(&mut self, read: Payment, now_ms: f64) {
+        let same_invoice = self.payment().is_some_and(|p| p.invoice == read.invoice);
+        if !same_invoice || self.kind() == PhaseKind::Paid {
+            return;
+        }
+        self.failures = 0;
+        self.late_check_due = false;
+        // The proxy's word on the code stays: status reads do not change what is drawn.
+        let shown = match self.payment() {
+            Some(p) => Payment { qr_content: p.qr_content.clone(), ..read },
+            None => return,
+        };
+        match shown.status {
+            Status::Paid => self.phase = Phase::Paid(shown),
+            Status::Expired => self.phase = Phase::Expired(shown),
+            Status::Pending if self.kind() == PhaseKind::Pending => {
+                self.deadline_ms = now_ms + shown.expires_in as f64 * 1000.0;
+                self.phase = Phase::Pending(shown);
+            }
+            Status::Pending => {}
+        }
+    }
+
+    /// A status read failed (network, 5xx): back off, show "reconnecting".
+    pub fn read_failed(&mut self) {
+        self.failures = self.failures.saturating_add(1);
+    }
+
+    /// The clock moved: a pending code whose time is up expires (with one late check).
+    pub fn tick(&mut self, now_ms: f64) {
+        if let Phase::Pending(payment) = &self.phase {
+            if now_ms >= self.deadline_ms {
+                self.phase = Phase::Expired(payment.clone());
+                self.late_check_due = true;
+            }
+        }
+    }
+
+    /// Back to loading, for "try again" and "new code".
+    pub fn restart(&mut self) {
+        *self = Checkout::new(self.poll_interval_ms);
+    }
+
+    /// Whole seconds left on the countdown.
+    pub fn remaining_secs(&self, now_ms: f64) -> u64 {
+        let left = (self.deadline_ms - now_ms) / 1000.0;
+        if left > 0.0 {
+            left.ceil() as u64
+        } else {
+            0
+        }
+    }
+
+    /// Status reads are failing.
+    pub fn reconnecting(&self) -> bool {
+        self.failures > 0 && self.kind() == PhaseKind::Pending
+    }
+
+    /// How long until the next status read, or `None` when there is nothing to wait for.
+    /// `jitter` in `[0, 1)` spreads retries of many phones over ±20 %.
+    pub fn next_read_in_ms(&self, jitter: f64) -> Option<u32> {
+        match self.kind() {
+            PhaseKind::Pending if self.failures == 0 => Some(self.poll_interval_ms),
+            PhaseKind::Pending => {
+                let exponent = self.failures.min(16);
+                let backoff = (self.poll_interval_ms as f64 * 2f64.powi(exponent as i32))
+                    .min(MAX_BACKOFF_MS as f64);
+                let spread = 0.8 + 0.4 * jitter.clamp(0.0, 1.0);
+                Some((backoff * spread) as u32)
+            }
+            PhaseKind::Expired if self.late_check_due => Some(0),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paydigital::qris::{MerchantAccount, QrisBuilder};
+
+    fn code(total: u64) -> String {
+        QrisBuilder::new("Toko Kopi", "JAKARTA")
+            .merchant_account(MerchantAccount::national("ID1026000000001", "UMI"))
+            .amount(total)
+            .build()
+            .expect("valid")
+    }
+
+    fn payment(status: Status, expires_in: u64) -> Payment {
+        Payment {
+            invoice: "PYG1".into(),
+            status,
+            amount: 10_000,
+            unique_code: 387,
+            total_amount: 10_387,
+            qr_content: code(10_387),
+            payment_url: None,
+            expires_at: "2026-11-24T15:19:05+07:00".into(),
+            expires_in,
+            server_time: "2026-11-24T15:04:05+07:00".into(),
+            paid_at: None,
+        }
+    }
+
+    #[test]
+    fn pending_then_paid() {
+        let mut checkout = Checkout::new(3000);
+        assert_eq!(checkout.kind(), PhaseKind::Loading);
+        assert_eq!(checkout.next_read_in_ms(0.5), None);
+        checkout.created(payment(Status::Pending, 900), 1_000.0);
+        assert_eq!(checkout.kind(), PhaseKind::Pending);
+        assert_eq!(checkout.remaining_secs(1_000.0), 900);
+        assert_eq!(checkout.next_read_in_ms(0.5), Some(3000));
+        checkout.status_read(payment(Status::Paid, 880), 21_000.0);
+        assert_eq!(checkout.kind(), PhaseKind::Paid);
+        assert_eq!(checkout.next_read_in_ms(0.5), None, "polling stops on paid");
+        checkout.status_read(payment(Status::Expired, 0), 22_000.0);
+        assert_eq!(checkout.kind(), PhaseKind::Paid, "paid is final");
+    }
+
+    #[test]
+    fn a_code_that_fails_verification_is_never_pending() {
+        let mut checkout = Checkout::new(3000);
+        let mut bad_crc = payment(Status::Pending, 900);
+        bad_crc.qr_content.replace_range(bad_crc.qr_content.len() - 4.., "0000");
+        checkout.created(bad_crc, 0.0);
+        assert!(matches!(checkout.phase(), Phase::Error(f) if f.kind == FailureKind::InvalidQr));
+        assert!(checkout.payment().is_none());
+
+        let mut wrong_total = payment(Status::Pending, 900);
+        wrong_total.total_amount = 10_388;
+        checkout.restart();
+        checkout.created(wrong_total, 0.0);
+        assert!(matches!(checkout.phase(), Phase::Error(f) if f.code == "invalid_qr"));
+    }
+
+    #[test]
+    fn the_countdown_runs_on_the_injected_clock_and_expires() {
+        let mut checkout = Checkout::new(3000);
+        checkout.created(payment(Status::Pending, 10), 5_000.0);
+        checkout.tick(9_500.0);
+        assert_eq!(checkout.kind(), PhaseKind::Pending);
+        assert_eq!(checkout.remaining_secs(9_500.0), 6);
+        checkout.tick(15_000.0);
+        assert_eq!(checkout.kind(), PhaseKind::Expired);
+        assert_eq!(checkout.remaining_secs(15_000.0), 0);
+        // One late check right away, then nothing.
+        assert_eq!(checkout.next_read_in_ms(0.5), Some(0));
+        checkout.status_read(payment(Status::Expired, 0), 15_100.0);
+        assert_eq!(checkout.next_read_in_ms(0.5), None);
+    }
+
+    #[test]
+    fn a_late_payment_turns_expired_into_paid() {
+        let mut checkout = Checkout::new(3000);
+        checkout.created(payment(Status::Pending, 1), 0.0);
+        checkout.tick(2_000.0);
+        assert_eq!(checkout.kind(), PhaseKind::Expired);
+        checkout.status_read(payment(Status::Paid, 0), 2_100.0);
+        assert_eq!(checkout.kind(), PhaseKind::Paid);
+    }
+
+    #[test]
+    fn failures_back_off_exponentially_with_a_cap_and_recover() {
+        let mut checkout = Checkout::new(3000);
+        checkout.created(payment(Status::Pending, 900), 0.0);
+        checkout.read_failed();
+        assert!(checkout.reconnecting());
+        assert_eq!(checkout.next_read_in_ms(0.5), Some(6000));
+        checkout.read_failed();
+        assert_eq!(checkout.next_read_in_ms(0.5), Some(12_000));
+        assert_eq!(checkout.next_read_in_ms(0.0), Some(9_600));
+        assert_eq!(checkout.next_read_in_ms(1.0), Some(14_400));
+        for _ in 0..40 {
+            checkout.read_failed();
+        }
+        assert_eq!(checkout.next_read_in_ms(0.5), Some(MAX_BACKOFF_MS));
+        checkout.status_read(payment(Status::Pending, 800), 100_000.0);
+        assert!(!checkout.reconnecting());
+        assert_eq!(checkout.next_read_in_ms(0.5), Some(3000));
+        assert_eq!(checkout.remaining_secs(100_000.0), 800, "re-synced to the proxy");
+    }
+
+    #[test]
+    fn status_reads_for_another_invoice_are_ignored() {
+        let mut checkout = Checkout::new(3000);
+        checkout.created(payment(Status::Pending, 900), 0.0);
+        let mut other = payment(Status::Paid, 900);
+        other.invoice = "PYG2".into();
+        checkout.status_read(other, 1.0);
+        assert_eq!(checkout.kind(), PhaseKind::Pending);
+    }
+
+    #[test]
+    fn resumed_payments_start_in_their_own_phase() {
+        let mut checkout = Checkout::new(3000);
+        checkout.created(payment(Status::Paid, 0), 0.0);
+        assert_eq!(checkout.kind(), PhaseKind::Paid);
+        checkout.restart();
+        checkout.created(payment(Status::Pending, 0), 0.0);
+        assert_eq!(checkout.kind(), PhaseKind::Expired);
+    }
+
+    #[test]
+    fn create_failures_show_an_error_and_restart_clears_it() {
+        let mut checkout = Checkout::new(3000);
+        checkout.create_failed(Failure::new(FailureKind::Network, "network", "offline"));
+        assert_eq!(checkout.kind(), PhaseKind::Error);
+        checkout.restart();
+        assert_eq!(checkout.kind(), PhaseKind::Loading);
+    }
+}

@@ -1,0 +1,378 @@
+//! The browser side: mounting into a shadow root, the controller that drives the state
+//! machine (requests, timers, visibility, storage, events) and the Leptos view.
+
+mod api;
+mod browser;
+mod view;
+
+use crate::i18n::{Lang, Texts};
+use crate::machine::{Checkout, Failure, FailureKind, Phase, PhaseKind};
+use crate::options::{Options, RawOptions, DEFAULT_POLL_MS};
+use leptos::prelude::*;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{AbortController, HtmlElement};
+
+/// The widget's styles, inside its shadow root (so the shop's CSS cannot reach in).
+const STYLES: &str = include_str!("../../www/checkout.css");
+
+/// Which copy button last copied, for its "copied" label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Copied {
+    Amount,
+    Invoice,
+}
+
+/// Drives one mounted checkout. Owned by its [`CheckoutHandle`]; async work holds an `Rc`
+/// and checks `alive` after every await, so nothing outlives `destroy()`.
+pub(crate) struct Controller {
+    host: HtmlElement,
+    options: Option<Options>,
+    texts: &'static Texts,
+    pub(crate) state: RwSignal<Checkout>,
+    pub(crate) now_ms: RwSignal<f64>,
+    pub(crate) copied: RwSignal<Option<Copied>>,
+    alive: Cell<bool>,
+    /// Bumped by every restart so that the loops of an older attempt stop.
+    generation: Cell<u32>,
+    abort: RefCell<AbortController>,
+    ticker: RefCell<Option<gloo_timers::callback::Interval>>,
+    visibility: RefCell<Option<Closure<dyn FnMut()>>>,
+    idempotency_key: RefCell<String>,
+    reading: Cell<bool>,
+    last_kind: Cell<Option<PhaseKind>>,
+}
+
+impl Controller {
+    fn options(&self) -> Option<&Options> {
+        self.options.as_ref()
+    }
+
+    pub(crate) fn texts(&self) -> &'static Texts {
+        self.texts
+    }
+
+    fn current(&self, generation: u32) -> bool {
+        self.alive.get() && self.generation.get() == generation
+    }
+
+    /// Applies a transition and tells the host page when the phase changed.
+    fn update(&self, change: impl FnOnce(&mut Checkout)) {
+        if !self.alive.get() {
+            return;
+        }
+        if self.state.try_update(change).is_none() {
+            return;
+        }
+        let Some((kind, phase)) = self.state.try_with_untracked(|c| (c.kind(), c.phase().clone())) else {
+            return;
+        };
+        if self.last_kind.replace(Some(kind)) == Some(kind) {
+            return;
+        }
+        let _ = self.host.set_attribute("data-state", kind.as_str());
+        let resume_key = self.options().map(Options::resume_key);
+        match &phase {
+            Phase::Loading => {}
+            Phase::Pending(payment) => {
+                if let Some(key) = &resume_key {
+                    browser::session_set(key, &payment.invoice);
+                }
+                browser::dispatch(&self.host, "paydigital:created", &browser::to_js(payment));
+            }
+            Phase::Paid(payment) => {
+                browser::dispatch(&self.host, "paydigital:paid", &browser::to_js(payment));
+                if let Some(url) = self.options().and_then(|o| o.success_url.clone()) {
+                    let host = self.host.clone();
+                    gloo_timers::callback::Timeout::new(2500, move || {
+                        // Only if the checkout is still on the page (destroy clears data-state).
+                        if host.is_connected() && host.get_attribute("data-state").as_deref() == Some("paid") {
+                            browser::navigate(&url);
+                        }
+                    })
+                    .forget();
+                }
+            }
+            Phase::Expired(payment) => {
+                if let Some(key) = &resume_key {
+                    browser::session_remove(key);
+                }
+                browser::dispatch(&self.host, "paydigital:expired", &browser::to_js(payment));
+            }
+            Phase::Error(failure) => {
+                web_sys::console::warn_1(&format!("PayDigital checkout: {} ({})", failure.message, failure.code).into());
+                browser::dispatch(&self.host, "paydigital:error", &browser::failure_to_js(failure));
+            }
+        }
+    }
+
+    /// Starts (or restarts) a payment: resume a remembered one, else create.
+    fn begin(self: &Rc<Self>) {
+        let generation = self.generation.get().wrapping_add(1);
+        self.generation.set(generation);
+        self.abort.borrow().abort();
+        *self.abort.borrow_mut() = browser::abort_controller();
+        self.update(Checkout::restart);
+        let Some(options) = self.options().cloned() else { return };
+        let this = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let signal = this.abort.borrow().signal();
+            let resume_key = options.resume_key();
+            if let Some(invoice) = browser::session_get(&resume_key) {
+                match api::read(&options.status_url(&invoice), &signal).await {
+                    Ok(payment) if payment.status != paydigital::Status::Expired && this.current(generation) => {
+                        this.update(|c| c.created(payment, browser::now_ms()));
+                        this.poll(generation).await;
+                        return;
+                    }
+                    _ => browser::session_remove(&resume_key),
+                }
+            }
+            if !this.current(generation) {
+                return;
+            }
+            let key = this.idempotency_key.borrow().clone();
+            let created = api::create(&options.endpoint, &options.create_request(), &key, &signal).await;
+            if !this.current(generation) {
+                return;
+            }
+            match created {
+                Ok(payment) => this.update(|c| c.created(payment, browser::now_ms())),
+                Err(failure) => this.update(|c| c.create_failed(failure)),
+            }
+            this.poll(generation).await;
+        });
+    }
+
+    /// Reads the status until there is nothing left to wait for.
+    async fn poll(self: &Rc<Self>, generation: u32) {
+        loop {
+            if !self.current(generation) {
+                return;
+            }
+            let Some(delay) = self.state.try_with_untracked(|c| c.next_read_in_ms(js_sys::Math::random())).flatten() else {
+                return;
+            };
+            gloo_timers::future::TimeoutFuture::new(delay).await;
+            if !self.current(generation) {
+                return;
+            }
+            // A hidden tab does not poll; becoming visible reads at once (see `watch_visibility`).
+            let late_check = self.state.try_with_untracked(|c| c.kind() == PhaseKind::Expired).unwrap_or(false);
+            if browser::page_hidden() && !late_check {
+                continue;
+            }
+            self.read_status(generation).await;
+        }
+    }
+
+    async fn read_status(self: &Rc<Self>, generation: u32) {
+        let (Some(options), Some(invoice)) = (
+            self.options(),
+            self.state.try_with_untracked(|c| c.payment().map(|p| p.invoice.clone())).flatten(),
+        ) else {
+            return;
+        };
+        if self.reading.replace(true) {
+            return;
+        }
+        let signal = self.abort.borrow().signal();
+        let result = api::read(&options.status_url(&invoice), &signal).await;
+        self.reading.set(false);
+        if !self.current(generation) {
+            return;
+        }
+        match result {
+            Ok(payment) => self.update(|c| c.status_read(payment, browser::now_ms())),
+            Err(_) => self.update(Checkout::read_failed),
+        }
+    }
+
+    fn watch_visibility(self: &Rc<Self>) {
+        let this = Rc::downgrade(self);
+        let on_change = Closure::<dyn FnMut()>::new(move || {
+            let Some(this) = this.upgrade() else { return };
+            let pending = this.state.try_with_untracked(|c| c.kind() == PhaseKind::Pending).unwrap_or(false);
+            if pending && !browser::page_hidden() {
+                let generation = this.generation.get();
+                wasm_bindgen_futures::spawn_local(async move { this.read_status(generation).await });
+            }
+        });
+        browser::on_document("visibilitychange", &on_change);
+        *self.visibility.borrow_mut() = Some(on_change);
+    }
+
+    fn start_ticker(self: &Rc<Self>) {
+        let this = Rc::downgrade(self);
+        let interval = gloo_timers::callback::Interval::new(1000, move || {
+            let Some(this) = this.upgrade() else { return };
+            let now = browser::now_ms();
+            this.now_ms.try_set(now);
+            let due = this
+                .state
+                .try_with_untracked(|c| c.kind() == PhaseKind::Pending && c.remaining_secs(now) == 0)
+                .unwrap_or(false);
+            if due {
+                this.update(|c| c.tick(now));
+                let generation = this.generation.get();
+                let this = this.clone();
+                wasm_bindgen_futures::spawn_local(async move { this.poll(generation).await });
+            }
+        });
+        *self.ticker.borrow_mut() = Some(interval);
+    }
+
+    /// "Try again": the same idempotency key, so a create that did happen is not repeated.
+    pub(crate) fn retry(self: &Rc<Self>) {
+        self.begin();
+    }
+
+    /// "New code" after expiry: a new payment, so a new key.
+    pub(crate) fn new_code(self: &Rc<Self>) {
+        if let Some(options) = self.options() {
+            browser::session_remove(&options.resume_key());
+        }
+        *self.idempotency_key.borrow_mut() = browser::random_key();
+        self.begin();
+    }
+
+    pub(crate) fn copy(&self, which: Copied, text: &str) {
+        if browser::copy_text(text) {
+            self.copied.try_set(Some(which));
+            let copied = self.copied;
+            gloo_timers::callback::Timeout::new(2000, move || {
+                copied.try_set(None);
+            })
+            .forget();
+        }
+    }
+
+    /// Stops every timer, listener and request.
+    fn stop(&self) {
+        self.alive.set(false);
+        self.abort.borrow().abort();
+        self.ticker.borrow_mut().take();
+        if let Some(listener) = self.visibility.borrow_mut().take() {
+            browser::off_document("visibilitychange", &listener);
+        }
+    }
+}
+
+/// What `mount()` returns: `destroy()` stops all work and removes the widget's DOM.
+#[wasm_bindgen]
+pub struct CheckoutHandle {
+    controller: Option<Rc<Controller>>,
+    /// Leptos' `UnmountHandle`: dropping it unmounts the view and disposes its signals.
+    view: Option<Box<dyn Any>>,
+    root: Option<web_sys::Element>,
+}
+
+#[wasm_bindgen]
+impl CheckoutHandle {
+    /// Stops every timer and request and removes the widget's DOM. Safe to call twice.
+    pub fn destroy(&mut self) {
+        if let Some(controller) = self.controller.take() {
+            controller.stop();
+            let _ = controller.host.remove_attribute("data-state");
+        }
+        self.view.take();
+        if let Some(root) = self.root.take() {
+            root.remove();
+        }
+    }
+
+    /// The phase: `loading`, `pending`, `paid`, `expired`, `error` (or `destroyed`).
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> String {
+        self.controller
+            .as_ref()
+            .and_then(|c| c.state.try_with_untracked(|s| s.kind().as_str().to_owned()))
+            .unwrap_or_else(|| "destroyed".to_owned())
+    }
+}
+
+impl Drop for CheckoutHandle {
+    fn drop(&mut self) {
+        self.destroy();
+    }
+}
+
+/// Mounts a checkout into `host` (its shadow root) with options as in `shared/spec/embed.md`
+/// (`amount` or `item`, `endpoint`, `description`, `customerName`, `reference`, `lang`,
+/// `pollInterval`, `successUrl`). Set-up mistakes show an error in the widget and fire
+/// `paydigital:error`; they do not throw.
+#[wasm_bindgen]
+pub fn mount(host: HtmlElement, options: JsValue) -> Result<CheckoutHandle, JsValue> {
+    let raw: Result<RawOptions, String> = if options.is_undefined() || options.is_null() {
+        Ok(RawOptions::default())
+    } else {
+        serde_wasm_bindgen::from_value(options).map_err(|e| e.to_string())
+    };
+    let options = raw.and_then(|raw| Options::from_raw(raw).map_err(|e| e.to_string()));
+    let lang = Lang::from_tag(
+        options
+            .as_ref()
+            .ok()
+            .and_then(|o| o.lang.clone())
+            .or_else(browser::page_lang)
+            .as_deref(),
+    );
+
+    let shadow = match host.shadow_root() {
+        Some(shadow) => shadow,
+        None => host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?,
+    };
+    let document = browser::document()?;
+    let root = document.create_element("div")?;
+    root.set_class_name("pd-root");
+    let style = document.create_element("style")?;
+    style.set_text_content(Some(STYLES));
+    root.append_child(&style)?;
+    let container: HtmlElement = document.create_element("div")?.dyn_into()?;
+    root.append_child(&container)?;
+    shadow.append_child(&root)?;
+
+    let slot: Rc<RefCell<Option<Rc<Controller>>>> = Rc::new(RefCell::new(None));
+    let filled = slot.clone();
+    let poll_interval = options.as_ref().map_or(DEFAULT_POLL_MS, |o| o.poll_interval_ms);
+    let controller_options = options.as_ref().ok().cloned();
+    let view_handle = leptos::mount::mount_to(container, move || {
+        let controller = Rc::new(Controller {
+            host,
+            options: controller_options,
+            texts: lang.texts(),
+            state: RwSignal::new(Checkout::new(poll_interval)),
+            now_ms: RwSignal::new(browser::now_ms()),
+            copied: RwSignal::new(None),
+            alive: Cell::new(true),
+            generation: Cell::new(0),
+            abort: RefCell::new(browser::abort_controller()),
+            ticker: RefCell::new(None),
+            visibility: RefCell::new(None),
+            idempotency_key: RefCell::new(browser::random_key()),
+            reading: Cell::new(false),
+            last_kind: Cell::new(None),
+        });
+        *filled.borrow_mut() = Some(controller.clone());
+        view::checkout(controller, lang)
+    });
+    let controller = slot.borrow_mut().take().ok_or_else(|| JsValue::from_str("mount failed"))?;
+    match &options {
+        Ok(_) => {
+            controller.start_ticker();
+            controller.watch_visibility();
+            controller.begin();
+        }
+        Err(message) => controller.update(|c| {
+            c.create_failed(Failure::new(FailureKind::Config, "invalid_options", message.clone()))
+        }),
+    }
+    Ok(CheckoutHandle {
+        controller: Some(controller),
+        view: Some(Box::new(view_handle)),
+        root: Some(root),
+    })
+}

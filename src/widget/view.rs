@@ -1,0 +1,171 @@
+//! The view: renders the state machine, nothing more. Reactive closures capture only
+//! signals and a `StoredValue` handle to the controller.
+
+use super::{browser, Controller, Copied};
+use crate::format::{clock_time, countdown, rupiah, split_total};
+use crate::i18n::{Lang, Texts};
+use crate::machine::{Checkout, FailureKind, Phase, PhaseKind};
+use crate::qr;
+use leptos::prelude::*;
+use paydigital::api::Payment;
+use std::rc::Rc;
+
+type Ctl = StoredValue<Rc<Controller>, LocalStorage>;
+
+pub(super) fn checkout(controller: Rc<Controller>, lang: Lang) -> impl IntoView {
+    let texts = controller.texts();
+    let state = controller.state;
+    let now_ms = controller.now_ms;
+    let copied = controller.copied;
+    let ctl: Ctl = StoredValue::new_local(controller);
+    let kind = Memo::new(move |_| state.with(Checkout::kind));
+    let reconnecting = Memo::new(move |_| state.with(Checkout::reconnecting));
+    // Read once per phase change: the drawn code never changes while a phase lasts.
+    let shown = move || state.with_untracked(|c| c.phase().clone());
+
+    let status_line = move || match kind.get() {
+        PhaseKind::Loading => texts.loading.to_owned(),
+        PhaseKind::Pending if reconnecting.get() => texts.reconnecting.to_owned(),
+        PhaseKind::Pending => texts.waiting.to_owned(),
+        PhaseKind::Paid => state
+            .with_untracked(|c| c.payment().map(|p| texts.paid_announcement(p.total_amount)))
+            .unwrap_or_default(),
+        PhaseKind::Expired => texts.expired_title.to_owned(),
+        PhaseKind::Error => texts.error_title.to_owned(),
+    };
+
+    view! {
+        <div class="pd" lang=lang.code()>
+            <p class="pd-status" role="status" aria-live="polite" class:pd-warn=move || reconnecting.get()>
+                {status_line}
+            </p>
+            {move || match (kind.get(), shown()) {
+                (PhaseKind::Pending, Phase::Pending(payment)) => {
+                    pending(ctl, texts, payment, state, now_ms, copied).into_any()
+                }
+                (PhaseKind::Paid, Phase::Paid(payment)) => paid(ctl, texts, payment).into_any(),
+                (PhaseKind::Expired, Phase::Expired(payment)) => expired(ctl, texts, payment).into_any(),
+                (PhaseKind::Error, Phase::Error(failure)) => {
+                    let message = match failure.kind {
+                        FailureKind::Network => texts.network_error.to_owned(),
+                        FailureKind::InvalidQr => texts.invalid_qr.to_owned(),
+                        FailureKind::Config => format!("{} ({})", texts.bad_config, failure.message),
+                        FailureKind::Proxy => failure.message.clone(),
+                    };
+                    let retryable = failure.kind != FailureKind::Config;
+                    view! {
+                        <div class="pd-card pd-error" data-code=failure.code.clone()>
+                            <p class="pd-title">{texts.error_title}</p>
+                            <p class="pd-message">{message}</p>
+                            {retryable.then(|| view! {
+                                <button class="pd-button pd-primary" type="button"
+                                    on:click=move |_| ctl.with_value(|c| c.retry())>{texts.retry}</button>
+                            })}
+                        </div>
+                    }
+                    .into_any()
+                }
+                _ => view! {
+                    <div class="pd-card pd-loading" aria-busy="true"><div class="pd-spinner"></div></div>
+                }
+                .into_any(),
+            }}
+        </div>
+    }
+}
+
+fn pending(
+    ctl: Ctl,
+    texts: &'static Texts,
+    payment: Payment,
+    state: RwSignal<Checkout>,
+    now_ms: RwSignal<f64>,
+    copied: RwSignal<Option<Copied>>,
+) -> impl IntoView {
+    let (head, marked) = split_total(payment.total_amount, payment.unique_code);
+    let merchant = paydigital::qris::Qris::parse(&payment.qr_content)
+        .map(|code| code.merchant_name.trim().to_owned())
+        .unwrap_or_default();
+    let label = texts.qr_label(payment.total_amount);
+    let matrix = qr::matrix(&payment.qr_content).ok();
+    let svg = matrix.as_ref().map(|m| m.to_svg(&label)).unwrap_or_default();
+    let total_text = payment.total_amount.to_string();
+    let invoice = payment.invoice.clone();
+    let caption = format!("{} · {}", rupiah(payment.total_amount), payment.invoice);
+    let file_name = format!("QRIS-{}.png", payment.invoice);
+    let save = move |_| {
+        if let Some(matrix) = &matrix {
+            if let Err(e) = browser::save_qr_png(matrix, &caption, &file_name) {
+                web_sys::console::warn_2(&"PayDigital checkout: cannot save the QR image".into(), &e);
+            }
+        }
+    };
+    let remaining = move || countdown(state.with(|c| c.remaining_secs(now_ms.get())));
+    let copy_label = move |which: Copied| move || if copied.get() == Some(which) { texts.copied } else { texts.copy };
+    let invoice_for_copy = invoice.clone();
+
+    view! {
+        <div class="pd-card pd-pending">
+            {(!merchant.is_empty()).then(|| view! { <p class="pd-merchant">{merchant}</p> })}
+            <p class="pd-label">{texts.pay_exactly}</p>
+            <div class="pd-amount-row">
+                <p class="pd-amount">"Rp "{head}<mark class="pd-code">{marked}</mark></p>
+                <button class="pd-button pd-copy" type="button" aria-label=texts.copy_amount
+                    on:click=move |_| ctl.with_value(|c| c.copy(Copied::Amount, &total_text))>
+                    {copy_label(Copied::Amount)}
+                </button>
+            </div>
+            <p class="pd-note">{texts.includes_code}" "{rupiah(payment.unique_code)}</p>
+            <div class="pd-qr" inner_html=svg></div>
+            <p class="pd-countdown">{texts.expires_in}" "<time>{remaining}</time></p>
+            <div class="pd-actions">
+                <button class="pd-button pd-primary" type="button" on:click=save>{texts.save_qr}</button>
+                {payment.payment_url.clone().map(|url| view! {
+                    <a class="pd-button" href=url target="_blank" rel="noopener">{texts.open_payment_page}</a>
+                })}
+            </div>
+            <div class="pd-invoice">
+                <span>{texts.invoice}" "<code>{invoice}</code></span>
+                <button class="pd-button pd-copy" type="button" aria-label=texts.copy_invoice
+                    on:click=move |_| ctl.with_value(|c| c.copy(Copied::Invoice, &invoice_for_copy))>
+                    {copy_label(Copied::Invoice)}
+                </button>
+            </div>
+            <details class="pd-howto">
+                <summary>{texts.how_to_pay}</summary>
+                <ol>{texts.steps.iter().map(|step| view! { <li>{*step}</li> }).collect_view()}</ol>
+            </details>
+        </div>
+    }
+}
+
+fn paid(ctl: Ctl, texts: &'static Texts, payment: Payment) -> impl IntoView {
+    let when = payment
+        .paid_at
+        .as_deref()
+        .and_then(clock_time)
+        .map(|t| format!("{} {t}", texts.paid_at));
+    let redirecting = ctl.with_value(|c| c.options().is_some_and(|o| o.success_url.is_some()));
+    view! {
+        <div class="pd-card pd-paid">
+            <div class="pd-check" aria-hidden="true">"✓"</div>
+            <p class="pd-title">{texts.paid_title}</p>
+            <p class="pd-amount">{rupiah(payment.total_amount)}</p>
+            {when.map(|w| view! { <p class="pd-note">{w}</p> })}
+            <p class="pd-invoice">{texts.invoice}" "<code>{payment.invoice}</code></p>
+            {redirecting.then(|| view! { <p class="pd-note">{texts.redirecting}</p> })}
+        </div>
+    }
+}
+
+fn expired(ctl: Ctl, texts: &'static Texts, payment: Payment) -> impl IntoView {
+    view! {
+        <div class="pd-card pd-expired">
+            <p class="pd-title">{texts.expired_title}</p>
+            <p class="pd-message">{texts.expired_body}</p>
+            <p class="pd-invoice">{texts.invoice}" "<code>{payment.invoice}</code></p>
+            <button class="pd-button pd-primary" type="button"
+                on:click=move |_| ctl.with_value(|c| c.new_code())>{texts.new_code}</button>
+        </div>
+    }
+}
