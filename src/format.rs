@@ -11,7 +11,7 @@ fn grouped(amount: u64) -> String {
     let digits = amount.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -29,7 +29,7 @@ pub fn split_total(total: u64, unique_code: u64) -> (String, String) {
     }
     let code_digits = unique_code.to_string().len() as u32;
     let amount = total.saturating_sub(unique_code);
-    if amount % 10u64.pow(code_digits) != 0 {
+    if !amount.is_multiple_of(10u64.pow(code_digits)) {
         return (text, String::new());
     }
     // Walk back over the last `code_digits` digits, skipping separators.

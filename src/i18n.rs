@@ -35,6 +35,7 @@ impl Lang {
 
 /// Fixed strings; the few with numbers in them are methods below.
 pub struct Texts {
+    pub lang: Lang,
     pub loading: &'static str,
     pub pay_exactly: &'static str,
     pub includes_code: &'static str,
@@ -64,6 +65,7 @@ pub struct Texts {
 }
 
 pub const ID: Texts = Texts {
+    lang: Lang::Id,
     loading: "Menyiapkan kode QRIS…",
     pay_exactly: "Bayar tepat sejumlah ini",
     includes_code: "termasuk kode unik",
@@ -98,6 +100,7 @@ pub const ID: Texts = Texts {
 };
 
 pub const EN: Texts = Texts {
+    lang: Lang::En,
     loading: "Preparing your QRIS code…",
     pay_exactly: "Pay exactly this amount",
     includes_code: "includes unique code",
@@ -134,10 +137,9 @@ pub const EN: Texts = Texts {
 impl Texts {
     /// The QR's accessible name.
     pub fn qr_label(&self, total: u64) -> String {
-        if std::ptr::eq(self, &EN) {
-            format!("QRIS code to pay {}", rupiah(total))
-        } else {
-            format!("Kode QRIS untuk membayar {}", rupiah(total))
+        match self.lang {
+            Lang::En => format!("QRIS code to pay {}", rupiah(total)),
+            Lang::Id => format!("Kode QRIS untuk membayar {}", rupiah(total)),
         }
     }
 
@@ -166,5 +168,8 @@ mod tests {
     fn labels_name_the_amount_in_each_language() {
         assert_eq!(Lang::En.texts().qr_label(10_387), "QRIS code to pay Rp 10.387");
         assert_eq!(Lang::Id.texts().qr_label(10_387), "Kode QRIS untuk membayar Rp 10.387");
+        // Through a copy too: the texts are consts, so no identity may be relied on.
+        let copied = EN;
+        assert_eq!(copied.qr_label(1000), "QRIS code to pay Rp 1.000");
     }
 }

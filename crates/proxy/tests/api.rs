@@ -352,6 +352,7 @@ async fn widget_files_are_served_for_any_origin() {
     assert_eq!(loader.status(), 200);
     assert_eq!(loader.headers()["access-control-allow-origin"], "*");
     assert_eq!(loader.headers()["cache-control"], "no-cache");
+    assert_eq!(loader.headers()["cross-origin-resource-policy"], "cross-origin");
     let wasm = get("/checkout/paydigital-checkout-widget-0123456789abcdef_bg.wasm").await.expect("answer");
     assert_eq!(wasm.headers()["content-type"], "application/wasm");
     assert!(wasm.headers()["cache-control"].to_str().expect("ascii").contains("immutable"));

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the wasm-bindgen-test suites in headless Chromium and Firefox against a sandbox proxy
+# started here on a free 127.0.0.1 port (its URL is baked into the tests at build time).
+# Expects the tools on PATH (the Makefile sets it) and the widget built into dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+browsers=${BROWSERS:-"chromium firefox"}
+work=$(mktemp -d)
+proxy_pid=""
+cleanup() {
+  if [[ -n $proxy_pid ]]; then kill "$proxy_pid" 2>/dev/null || true; wait "$proxy_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cargo build --quiet -p paydigital-proxy
+CHECKOUT_DATABASE="$work/checkout.sqlite" \
+CHECKOUT_ALLOWED_ORIGINS='*' \
+CHECKOUT_CREATES_PER_MINUTE=10000 \
+CHECKOUT_STATUS_REFRESH_MS=300 \
+CHECKOUT_STATIC_DIR="$PWD/dist" \
+RUST_LOG=warn \
+  target/debug/paydigital-proxy serve --sandbox --listen 127.0.0.1:0 > "$work/proxy.out" 2> "$work/proxy.err" &
+proxy_pid=$!
+url=""
+for _ in $(seq 1 100); do
+  url=$(sed -n 's|^PayDigital checkout: \(http://[^/]*\)/$|\1|p' "$work/proxy.out" | head -n 1)
+  [[ -n $url ]] && break
+  sleep 0.1
+done
+if [[ -z $url ]]; then
+  echo "browser-tests: the sandbox proxy did not start:" >&2
+  cat "$work/proxy.err" >&2
+  exit 1
+fi
+echo "browser-tests: sandbox proxy at $url"
+
+export PAYDIGITAL_TEST_PROXY=$url
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
+for browser in $browsers; do
+  echo "browser-tests: headless $browser"
+  case $browser in
+    chromium) env -u GECKODRIVER CHROMEDRIVER="$(command -v chromedriver)" \
+                cargo test --target wasm32-unknown-unknown -p paydigital-checkout -p paydigital --test web --test vectors ;;
+    firefox)  env -u CHROMEDRIVER GECKODRIVER="$(command -v geckodriver)" \
+                cargo test --target wasm32-unknown-unknown -p paydigital-checkout -p paydigital --test web --test vectors ;;
+    *) echo "unknown browser $browser" >&2; exit 2 ;;
+  esac
+done
