@@ -62,7 +62,8 @@ pub fn countdown(seconds: u64) -> String {
 /// as the proxy wrote it (in the shop's zone) rather than converted by the phone.
 pub fn clock_time(rfc3339: &str) -> Option<&str> {
     let time = rfc3339.split_once('T')?.1;
-    time.get(..5).filter(|hm| hm.as_bytes().get(2) == Some(&b':'))
+    time.get(..5)
+        .filter(|hm| hm.as_bytes().get(2) == Some(&b':'))
 }
 
 #[cfg(test)]
@@ -82,7 +83,10 @@ mod tests {
     fn the_unique_code_is_marked_only_where_it_sits() {
         assert_eq!(split_total(10_387, 387), ("10.".into(), "387".into()));
         assert_eq!(split_total(10_042, 42), ("10.0".into(), "42".into()));
-        assert_eq!(split_total(1_001_387, 1387), ("1.00".into(), "1.387".into()));
+        assert_eq!(
+            split_total(1_001_387, 1387),
+            ("1.00".into(), "1.387".into())
+        );
         assert_eq!(split_total(10_887, 387), ("10.887".into(), String::new()));
         assert_eq!(split_total(10_000, 0), ("10.000".into(), String::new()));
     }

@@ -166,8 +166,14 @@ mod tests {
 
     #[test]
     fn labels_name_the_amount_in_each_language() {
-        assert_eq!(Lang::En.texts().qr_label(10_387), "QRIS code to pay Rp 10.387");
-        assert_eq!(Lang::Id.texts().qr_label(10_387), "Kode QRIS untuk membayar Rp 10.387");
+        assert_eq!(
+            Lang::En.texts().qr_label(10_387),
+            "QRIS code to pay Rp 10.387"
+        );
+        assert_eq!(
+            Lang::Id.texts().qr_label(10_387),
+            "Kode QRIS untuk membayar Rp 10.387"
+        );
         // Through a copy too: the texts are consts, so no identity may be relied on.
         let copied = EN;
         assert_eq!(copied.qr_label(1000), "QRIS code to pay Rp 1.000");

@@ -122,8 +122,14 @@ impl Checkout {
     /// A payment arrived from a create (or from a resumed invoice). Its code is checked
     /// before anything is shown: valid QRIS, CRC holds, amount equals `total_amount`.
     pub fn created(&mut self, payment: Payment, now_ms: f64) {
-        if let Err(e) = paydigital::qris::verify_for_total(&payment.qr_content, payment.total_amount) {
-            self.phase = Phase::Error(Failure::new(FailureKind::InvalidQr, "invalid_qr", e.to_string()));
+        if let Err(e) =
+            paydigital::qris::verify_for_total(&payment.qr_content, payment.total_amount)
+        {
+            self.phase = Phase::Error(Failure::new(
+                FailureKind::InvalidQr,
+                "invalid_qr",
+                e.to_string(),
+            ));
             return;
         }
         self.failures = 0;
@@ -152,7 +158,10 @@ impl Checkout {
         self.late_check_due = false;
         // The proxy's word on the code stays: status reads do not change what is drawn.
         let shown = match self.payment() {
-            Some(p) => Payment { qr_content: p.qr_content.clone(), ..read },
+            Some(p) => Payment {
+                qr_content: p.qr_content.clone(),
+                ..read
+            },
             None => return,
         };
         match shown.status {
@@ -268,7 +277,9 @@ mod tests {
     fn a_code_that_fails_verification_is_never_pending() {
         let mut checkout = Checkout::new(3000);
         let mut bad_crc = payment(Status::Pending, 900);
-        bad_crc.qr_content.replace_range(bad_crc.qr_content.len() - 4.., "0000");
+        bad_crc
+            .qr_content
+            .replace_range(bad_crc.qr_content.len() - 4.., "0000");
         checkout.created(bad_crc, 0.0);
         assert!(matches!(checkout.phase(), Phase::Error(f) if f.kind == FailureKind::InvalidQr));
         assert!(checkout.payment().is_none());
@@ -324,7 +335,11 @@ mod tests {
         checkout.status_read(payment(Status::Pending, 800), 100_000.0);
         assert!(!checkout.reconnecting());
         assert_eq!(checkout.next_read_in_ms(0.5), Some(3000));
-        assert_eq!(checkout.remaining_secs(100_000.0), 800, "re-synced to the proxy");
+        assert_eq!(
+            checkout.remaining_secs(100_000.0),
+            800,
+            "re-synced to the proxy"
+        );
     }
 
     #[test]

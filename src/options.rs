@@ -103,7 +103,8 @@ impl Options {
             None => DEFAULT_POLL_MS,
             Some(NumberOrText::Text(t)) if t.trim().is_empty() => DEFAULT_POLL_MS,
             Some(value) => {
-                let ms = whole_number(&value).ok_or_else(|| OptionsError::BadPollInterval(describe(&value)))?;
+                let ms = whole_number(&value)
+                    .ok_or_else(|| OptionsError::BadPollInterval(describe(&value)))?;
                 ms.clamp(u64::from(MIN_POLL_MS), u64::from(MAX_POLL_MS)) as u32
             }
         };
@@ -200,20 +201,33 @@ mod tests {
 
     #[test]
     fn amounts_from_numbers_and_attribute_text() {
-        let from_js = Options::from_raw(raw(Some(NumberOrText::Number(10000.0)), None)).expect("valid");
+        let from_js =
+            Options::from_raw(raw(Some(NumberOrText::Number(10000.0)), None)).expect("valid");
         assert_eq!(from_js.order, Order::Amount(10000));
         assert_eq!(from_js.endpoint, "/api/payments");
         assert_eq!(from_js.poll_interval_ms, DEFAULT_POLL_MS);
-        let from_attr = Options::from_raw(raw(Some(NumberOrText::Text(" 10000 ".into())), None)).expect("valid");
+        let from_attr = Options::from_raw(raw(Some(NumberOrText::Text(" 10000 ".into())), None))
+            .expect("valid");
         assert_eq!(from_attr.order, Order::Amount(10000));
-        for bad in [NumberOrText::Number(10.5), NumberOrText::Number(-1.0), NumberOrText::Text("10.000".into()), NumberOrText::Number(0.0)] {
-            assert!(matches!(Options::from_raw(raw(Some(bad), None)), Err(OptionsError::BadAmount(_))));
+        for bad in [
+            NumberOrText::Number(10.5),
+            NumberOrText::Number(-1.0),
+            NumberOrText::Text("10.000".into()),
+            NumberOrText::Number(0.0),
+        ] {
+            assert!(matches!(
+                Options::from_raw(raw(Some(bad), None)),
+                Err(OptionsError::BadAmount(_))
+            ));
         }
     }
 
     #[test]
     fn exactly_one_of_amount_or_item() {
-        assert_eq!(Options::from_raw(raw(None, None)), Err(OptionsError::NoOrder));
+        assert_eq!(
+            Options::from_raw(raw(None, None)),
+            Err(OptionsError::NoOrder)
+        );
         assert_eq!(
             Options::from_raw(raw(Some(NumberOrText::Number(1000.0)), Some("kopi"))),
             Err(OptionsError::BothOrders)
@@ -228,15 +242,41 @@ mod tests {
     fn poll_interval_is_clamped_and_success_url_is_safe() {
         let mut options = raw(Some(NumberOrText::Number(1000.0)), None);
         options.poll_interval = Some(NumberOrText::Text("10".into()));
-        assert_eq!(Options::from_raw(options.clone()).expect("valid").poll_interval_ms, MIN_POLL_MS);
+        assert_eq!(
+            Options::from_raw(options.clone())
+                .expect("valid")
+                .poll_interval_ms,
+            MIN_POLL_MS
+        );
         options.poll_interval = Some(NumberOrText::Number(600_000.0));
-        assert_eq!(Options::from_raw(options.clone()).expect("valid").poll_interval_ms, MAX_POLL_MS);
-        for bad in ["javascript:alert(1)", "//evil.example/x", "data:text/html,x"] {
+        assert_eq!(
+            Options::from_raw(options.clone())
+                .expect("valid")
+                .poll_interval_ms,
+            MAX_POLL_MS
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "//evil.example/x",
+            "data:text/html,x",
+        ] {
             options.success_url = Some(bad.into());
-            assert!(matches!(Options::from_raw(options.clone()), Err(OptionsError::BadSuccessUrl(_))), "{bad}");
+            assert!(
+                matches!(
+                    Options::from_raw(options.clone()),
+                    Err(OptionsError::BadSuccessUrl(_))
+                ),
+                "{bad}"
+            );
         }
         options.success_url = Some("/terima-kasih".into());
-        assert_eq!(Options::from_raw(options).expect("valid").success_url.as_deref(), Some("/terima-kasih"));
+        assert_eq!(
+            Options::from_raw(options)
+                .expect("valid")
+                .success_url
+                .as_deref(),
+            Some("/terima-kasih")
+        );
     }
 
     #[test]
@@ -245,7 +285,10 @@ mod tests {
         options.endpoint = Some("https://toko.example/api/payments/".into());
         options.reference = Some("ORDER-1".into());
         let options = Options::from_raw(options).expect("valid");
-        assert_eq!(options.status_url("PYG1/../x"), "https://toko.example/api/payments/PYG1%2F..%2Fx");
+        assert_eq!(
+            options.status_url("PYG1/../x"),
+            "https://toko.example/api/payments/PYG1%2F..%2Fx"
+        );
         assert_eq!(
             options.resume_key(),
             "paydigital-checkout|https://toko.example/api/payments|amount=10000|ORDER-1"

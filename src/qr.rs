@@ -17,7 +17,11 @@ pub fn matrix(payload: &str) -> Result<Matrix, qrcode::types::QrError> {
     let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)?;
     Ok(Matrix {
         width: code.width(),
-        dark: code.to_colors().into_iter().map(|c| c == Color::Dark).collect(),
+        dark: code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == Color::Dark)
+            .collect(),
     })
 }
 
@@ -44,7 +48,9 @@ impl Matrix {
 }
 
 fn escape_attribute(text: &str) -> String {
-    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
 }
 
 /// Counts the dark modules an SVG from [`Matrix::to_svg`] draws.
@@ -61,7 +67,10 @@ mod tests {
         let payload = "00020101021226570011ID.DANA.WWW011893600915300060605702090006060570303UMI51440014ID.CO.QRIS.WWW0215ID10190046990790303UMI5204481453033605802ID5912Saifullah.id6014Kota Pontianak61057812463045F72";
         let m = matrix(payload).expect("encodes");
         let svg = m.to_svg("QRIS code to pay Rp 10.387");
-        assert_eq!(svg_module_count(&svg), m.dark.iter().filter(|d| **d).count());
+        assert_eq!(
+            svg_module_count(&svg),
+            m.dark.iter().filter(|d| **d).count()
+        );
         let size = m.width + 8;
         assert!(svg.contains(&format!("viewBox=\"0 0 {size} {size}\"")));
         assert!(svg.contains("aria-label=\"QRIS code to pay Rp 10.387\""));

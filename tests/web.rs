@@ -26,13 +26,23 @@ fn endpoint() -> String {
 }
 
 fn document() -> web_sys::Document {
-    web_sys::window().and_then(|w| w.document()).expect("document")
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document")
 }
 
 /// A fresh element on the page to mount into.
 fn new_host() -> HtmlElement {
-    let element: HtmlElement = document().create_element("div").expect("div").dyn_into().expect("html");
-    document().body().expect("body").append_child(&element).expect("append");
+    let element: HtmlElement = document()
+        .create_element("div")
+        .expect("div")
+        .dyn_into()
+        .expect("html");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&element)
+        .expect("append");
     element
 }
 
@@ -64,7 +74,10 @@ fn state(host: &Element) -> Option<String> {
 }
 
 async fn wait_state(host: &Element, wanted: &str) {
-    wait_until(&format!("data-state={wanted}"), || state(host).as_deref() == Some(wanted)).await;
+    wait_until(&format!("data-state={wanted}"), || {
+        state(host).as_deref() == Some(wanted)
+    })
+    .await;
     assert_eq!(state(host).as_deref(), Some(wanted));
     // The view follows the state on the reactive system's next turn.
     leptos::task::tick().await;
@@ -72,7 +85,8 @@ async fn wait_state(host: &Element, wanted: &str) {
 }
 
 fn shadow(host: &Element) -> web_sys::ShadowRoot {
-    host.shadow_root().expect("the widget renders in a shadow root")
+    host.shadow_root()
+        .expect("the widget renders in a shadow root")
 }
 
 fn find(host: &Element, selector: &str) -> Option<Element> {
@@ -80,7 +94,9 @@ fn find(host: &Element, selector: &str) -> Option<Element> {
 }
 
 fn text(host: &Element, selector: &str) -> String {
-    find(host, selector).and_then(|e| e.text_content()).unwrap_or_default()
+    find(host, selector)
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
 }
 
 async fn fetch_json(method: &str, url: &str) -> Value {
@@ -94,7 +110,11 @@ async fn fetch_json(method: &str, url: &str) -> Value {
 }
 
 async fn sandbox(action: &str, invoice: &str) {
-    let answer = fetch_json("POST", &format!("{}/sandbox/payments/{invoice}/{action}", proxy())).await;
+    let answer = fetch_json(
+        "POST",
+        &format!("{}/sandbox/payments/{invoice}/{action}", proxy()),
+    )
+    .await;
     assert_eq!(answer["invoice"], invoice, "sandbox {action}: {answer}");
 }
 
@@ -132,10 +152,16 @@ impl Events {
     fn listen(target: &Element) -> Events {
         let seen = Rc::new(RefCell::new(Vec::new()));
         let mut closures = Vec::new();
-        for name in ["paydigital:created", "paydigital:paid", "paydigital:expired", "paydigital:error"] {
+        for name in [
+            "paydigital:created",
+            "paydigital:paid",
+            "paydigital:expired",
+            "paydigital:error",
+        ] {
             let seen = seen.clone();
             let closure = Listener::new(move |event: web_sys::CustomEvent| {
-                let detail: Value = serde_wasm_bindgen::from_value(event.detail()).unwrap_or(Value::Null);
+                let detail: Value =
+                    serde_wasm_bindgen::from_value(event.detail()).unwrap_or(Value::Null);
                 seen.borrow_mut().push((event.type_(), detail));
             });
             target
@@ -143,7 +169,10 @@ impl Events {
                 .expect("listen");
             closures.push(closure);
         }
-        Events { seen, _listeners: closures }
+        Events {
+            seen,
+            _listeners: closures,
+        }
     }
 
     fn names(&self) -> Vec<String> {
@@ -151,7 +180,11 @@ impl Events {
     }
 
     fn detail(&self, name: &str) -> Option<Value> {
-        self.seen.borrow().iter().find(|(n, _)| n == name).map(|(_, d)| d.clone())
+        self.seen
+            .borrow()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d.clone())
     }
 }
 
@@ -189,8 +222,17 @@ async fn shows_the_amount_and_a_qr_matching_the_qrcode_matrix() {
         qrcode::EcLevel::M,
     )
     .expect("encodes");
-    let dark = expected.to_colors().iter().filter(|c| **c == qrcode::Color::Dark).count();
-    let path = svg.query_selector("path").expect("query").expect("path").get_attribute("d").expect("d");
+    let dark = expected
+        .to_colors()
+        .iter()
+        .filter(|c| **c == qrcode::Color::Dark)
+        .count();
+    let path = svg
+        .query_selector("path")
+        .expect("query")
+        .expect("path")
+        .get_attribute("d")
+        .expect("d");
     assert_eq!(path.matches("h1v1h-1z").count(), dark);
     assert_eq!(
         svg.get_attribute("viewBox"),
@@ -198,14 +240,29 @@ async fn shows_the_amount_and_a_qr_matching_the_qrcode_matrix() {
     );
     let amount = text(&host, ".pd-amount");
     assert_eq!(amount, paydigital_checkout::format::rupiah(total));
-    assert_eq!(text(&host, ".pd-code"), unique.to_string(), "the unique code is marked");
+    assert_eq!(
+        text(&host, ".pd-code"),
+        unique.to_string(),
+        "the unique code is marked"
+    );
     assert_eq!(text(&host, ".pd-label"), "Pay exactly this amount");
     assert_eq!(text(&host, ".pd-merchant"), "Toko Sandbox");
-    assert!(text(&host, ".pd-countdown time").starts_with("14:") || text(&host, ".pd-countdown time") == "15:00");
+    assert!(
+        text(&host, ".pd-countdown time").starts_with("14:")
+            || text(&host, ".pd-countdown time") == "15:00"
+    );
     let link = find(&host, "a.pd-button").expect("payment page link");
-    assert!(link.get_attribute("href").unwrap_or_default().contains("/sandbox/pay/"));
+    assert!(link
+        .get_attribute("href")
+        .unwrap_or_default()
+        .contains("/sandbox/pay/"));
     assert!(text(&host, ".pd-howto").contains("GoPay"));
-    assert_eq!(find(&host, "[role=status]").and_then(|e| e.get_attribute("aria-live")).as_deref(), Some("polite"));
+    assert_eq!(
+        find(&host, "[role=status]")
+            .and_then(|e| e.get_attribute("aria-live"))
+            .as_deref(),
+        Some("polite")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -213,15 +270,29 @@ async fn turns_paid_when_the_sandbox_is_paid_and_tells_the_page() {
     clear_session();
     let host = new_host();
     let events = Events::listen(&document().document_element().expect("html"));
-    let _handle = mount(host.clone(), options(json!({ "amount": 12_000, "endpoint": endpoint(), "pollInterval": 1000 }))).expect("mounts");
+    let _handle = mount(
+        host.clone(),
+        options(json!({ "amount": 12_000, "endpoint": endpoint(), "pollInterval": 1000 })),
+    )
+    .expect("mounts");
     wait_state(&host, "pending").await;
     let invoice = invoice_of(&host);
-    assert_eq!(events.detail("paydigital:created").map(|d| d["invoice"].clone()), Some(json!(invoice)));
+    assert_eq!(
+        events
+            .detail("paydigital:created")
+            .map(|d| d["invoice"].clone()),
+        Some(json!(invoice))
+    );
     sandbox("pay", &invoice).await;
     wait_state(&host, "paid").await;
     assert!(find(&host, ".pd-qr").is_none(), "no QR once paid");
     assert_eq!(text(&host, ".pd-title"), "Pembayaran berhasil");
-    assert_eq!(events.detail("paydigital:paid").map(|d| d["status"].clone()), Some(json!("paid")));
+    assert_eq!(
+        events
+            .detail("paydigital:paid")
+            .map(|d| d["status"].clone()),
+        Some(json!("paid"))
+    );
     let names = events.names();
     let created = names.iter().position(|n| n == "paydigital:created");
     let paid = names.iter().position(|n| n == "paydigital:paid");
@@ -234,9 +305,15 @@ async fn expiry_hides_the_qr_and_offers_a_new_code() {
     let first = invoice_of(&host);
     sandbox("expire", &first).await;
     wait_state(&host, "expired").await;
-    assert!(find(&host, ".pd-qr").is_none(), "the QR is hidden when expired");
+    assert!(
+        find(&host, ".pd-qr").is_none(),
+        "the QR is hidden when expired"
+    );
     assert_eq!(text(&host, ".pd-title"), "Kode QR kedaluwarsa");
-    let button: HtmlElement = find(&host, ".pd-expired button").expect("new code button").dyn_into().expect("button");
+    let button: HtmlElement = find(&host, ".pd-expired button")
+        .expect("new code button")
+        .dyn_into()
+        .expect("button");
     button.click();
     wait_state(&host, "pending").await;
     assert_ne!(invoice_of(&host), first, "a new payment");
@@ -248,23 +325,44 @@ async fn a_code_with_a_bad_crc_is_never_drawn() {
     set_faults(json!({ "bad_crc": true, "only": "create" })).await;
     clear_session();
     let host = new_host();
-    let _handle = mount(host.clone(), options(json!({ "amount": 14_000, "endpoint": endpoint() }))).expect("mounts");
+    let _handle = mount(
+        host.clone(),
+        options(json!({ "amount": 14_000, "endpoint": endpoint() })),
+    )
+    .expect("mounts");
     wait_state(&host, "error").await;
     set_faults(json!({})).await;
     assert!(find(&host, "svg").is_none());
-    assert!(find(&host, ".pd-error button").is_some(), "a retry is offered");
+    assert!(
+        find(&host, ".pd-error button").is_some(),
+        "a retry is offered"
+    );
 
     // ...and the widget checks on its own, for proxies written by others: this fixture is a
     // pending payment whose code's CRC was altered.
-    let storage = web_sys::window().and_then(|w| w.session_storage().ok().flatten()).expect("storage");
+    let storage = web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .expect("storage");
     let fixture_endpoint = "/tests/fixtures";
     let host = new_host();
     storage
-        .set_item(&format!("paydigital-checkout|{fixture_endpoint}|amount=10000|"), "bad-crc-payment.json")
+        .set_item(
+            &format!("paydigital-checkout|{fixture_endpoint}|amount=10000|"),
+            "bad-crc-payment.json",
+        )
         .expect("store");
-    let _handle = mount(host.clone(), options(json!({ "amount": 10_000, "endpoint": fixture_endpoint }))).expect("mounts");
+    let _handle = mount(
+        host.clone(),
+        options(json!({ "amount": 10_000, "endpoint": fixture_endpoint })),
+    )
+    .expect("mounts");
     wait_state(&host, "error").await;
-    assert_eq!(find(&host, ".pd-error").and_then(|e| e.get_attribute("data-code")).as_deref(), Some("invalid_qr"));
+    assert_eq!(
+        find(&host, ".pd-error")
+            .and_then(|e| e.get_attribute("data-code"))
+            .as_deref(),
+        Some("invalid_qr")
+    );
     assert!(find(&host, "svg").is_none(), "never drawn");
 }
 
@@ -306,7 +404,10 @@ fn fetches(needle: &str) -> u32 {
     let script = format!(
         "Object.keys(window.__pdCount).filter(function (u) {{ return u.indexOf({needle:?}) >= 0; }}).reduce(function (n, u) {{ return n + window.__pdCount[u]; }}, 0)"
     );
-    js_sys::eval(&script).ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32
+    js_sys::eval(&script)
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0) as u32
 }
 
 fn fail_fetches(needle: Option<&str>) {
@@ -335,22 +436,37 @@ async fn backs_off_and_says_reconnecting_while_the_proxy_is_unreachable() {
     let (host, _handle) = mount_pending(17_000, json!({})).await;
     let invoice = invoice_of(&host);
     fail_fetches(Some(&invoice));
-    wait_until("reconnecting", || text(&host, "[role=status]") == paydigital_checkout::i18n::ID.reconnecting).await;
+    wait_until("reconnecting", || {
+        text(&host, "[role=status]") == paydigital_checkout::i18n::ID.reconnecting
+    })
+    .await;
     let start = fetches(&invoice);
     sleep(6000).await;
     let attempts = fetches(&invoice) - start;
     // Without backoff a 1 s poll would try 6 times; with it: 2 s, 4 s (±20 %) → at most 3.
     assert!(attempts <= 3, "{attempts} attempts in 6 s");
-    assert_eq!(state(&host).as_deref(), Some("pending"), "a network blip is not an error");
+    assert_eq!(
+        state(&host).as_deref(),
+        Some("pending"),
+        "a network blip is not an error"
+    );
     fail_fetches(None);
-    wait_until("recovered", || text(&host, "[role=status]") == paydigital_checkout::i18n::ID.waiting).await;
+    wait_until("recovered", || {
+        text(&host, "[role=status]") == paydigital_checkout::i18n::ID.waiting
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]
 async fn speaks_indonesian_by_default_and_english_on_request() {
     let (indonesian, _a) = mount_pending(18_000, json!({})).await;
     assert_eq!(text(&indonesian, ".pd-label"), "Bayar tepat sejumlah ini");
-    assert_eq!(find(&indonesian, ".pd").and_then(|e| e.get_attribute("lang")).as_deref(), Some("id"));
+    assert_eq!(
+        find(&indonesian, ".pd")
+            .and_then(|e| e.get_attribute("lang"))
+            .as_deref(),
+        Some("id")
+    );
     let (english, _b) = mount_pending(18_000, json!({ "lang": "en-US" })).await;
     assert_eq!(text(&english, ".pd-label"), "Pay exactly this amount");
     assert_eq!(text(&english, "summary"), "How to pay");
@@ -360,21 +476,34 @@ async fn speaks_indonesian_by_default_and_english_on_request() {
 async fn bad_options_show_an_error_instead_of_a_blank_box() {
     let host = new_host();
     let events = Events::listen(&host);
-    let _handle = mount(host.clone(), options(json!({ "amount": "sepuluh ribu" }))).expect("mounts");
+    let _handle =
+        mount(host.clone(), options(json!({ "amount": "sepuluh ribu" }))).expect("mounts");
     wait_state(&host, "error").await;
     assert!(text(&host, ".pd-message").contains("amount"));
-    assert_eq!(events.detail("paydigital:error").map(|d| d["code"].clone()), Some(json!("invalid_options")));
+    assert_eq!(
+        events.detail("paydigital:error").map(|d| d["code"].clone()),
+        Some(json!("invalid_options"))
+    );
 }
 
 /// Loads the built loader from the proxy (another origin than this test page).
 async fn load_loader() {
     let window = web_sys::window().expect("window");
-    if js_sys::Reflect::get(&window, &"PayDigitalCheckout".into()).is_ok_and(|v| !v.is_undefined()) {
+    if js_sys::Reflect::get(&window, &"PayDigitalCheckout".into()).is_ok_and(|v| !v.is_undefined())
+    {
         return;
     }
-    let script: web_sys::HtmlScriptElement = document().create_element("script").expect("script").dyn_into().expect("script");
+    let script: web_sys::HtmlScriptElement = document()
+        .create_element("script")
+        .expect("script")
+        .dyn_into()
+        .expect("script");
     script.set_src(&format!("{}/checkout/paydigital-checkout.js", proxy()));
-    document().head().expect("head").append_child(&script).expect("append");
+    document()
+        .head()
+        .expect("head")
+        .append_child(&script)
+        .expect("append");
     wait_until("the loader", || {
         js_sys::Reflect::get(&window, &"PayDigitalCheckout".into()).is_ok_and(|v| !v.is_undefined())
     })
@@ -386,11 +515,19 @@ async fn the_loader_mounts_elements_and_the_javascript_api_from_another_origin()
     clear_session();
     load_loader().await;
     // The custom element, configured by attributes.
-    let element = document().create_element("paydigital-checkout").expect("element");
+    let element = document()
+        .create_element("paydigital-checkout")
+        .expect("element");
     element.set_attribute("amount", "19000").expect("attr");
-    element.set_attribute("endpoint", &endpoint()).expect("attr");
+    element
+        .set_attribute("endpoint", &endpoint())
+        .expect("attr");
     element.set_attribute("lang", "en").expect("attr");
-    document().body().expect("body").append_child(&element).expect("append");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&element)
+        .expect("append");
     wait_state(&element, "pending").await;
     assert!(find(&element, ".pd-qr svg").is_some());
     // Removing it stops its work.
@@ -407,15 +544,37 @@ async fn the_loader_mounts_elements_and_the_javascript_api_from_another_origin()
     });
     let opts = options(json!({ "amount": 20_000, "endpoint": endpoint() }));
     js_sys::Reflect::set(&opts, &"onCreated".into(), on_created.as_ref()).expect("set");
-    let api = js_sys::Reflect::get(&web_sys::window().expect("window"), &"PayDigitalCheckout".into()).expect("api");
-    let mount_fn: js_sys::Function = js_sys::Reflect::get(&api, &"mount".into()).expect("mount").dyn_into().expect("fn");
-    let promise: js_sys::Promise = mount_fn.call2(&api, &"#pay-target".into(), &opts).expect("call").dyn_into().expect("promise");
-    let checkout = wasm_bindgen_futures::JsFuture::from(promise).await.expect("mounted");
+    let api = js_sys::Reflect::get(
+        &web_sys::window().expect("window"),
+        &"PayDigitalCheckout".into(),
+    )
+    .expect("api");
+    let mount_fn: js_sys::Function = js_sys::Reflect::get(&api, &"mount".into())
+        .expect("mount")
+        .dyn_into()
+        .expect("fn");
+    let promise: js_sys::Promise = mount_fn
+        .call2(&api, &"#pay-target".into(), &opts)
+        .expect("call")
+        .dyn_into()
+        .expect("promise");
+    let checkout = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("mounted");
     wait_state(&target, "pending").await;
     wait_until("onCreated", || created.borrow().is_some()).await;
-    assert_eq!(created.borrow().as_ref().map(|p| p["amount"].clone()), Some(json!(20_000)));
-    let destroy: js_sys::Function = js_sys::Reflect::get(&checkout, &"destroy".into()).expect("destroy").dyn_into().expect("fn");
+    assert_eq!(
+        created.borrow().as_ref().map(|p| p["amount"].clone()),
+        Some(json!(20_000))
+    );
+    let destroy: js_sys::Function = js_sys::Reflect::get(&checkout, &"destroy".into())
+        .expect("destroy")
+        .dyn_into()
+        .expect("fn");
     destroy.call0(&checkout).expect("destroyed");
     assert_eq!(state(&target), None);
-    assert!(shadow(&target).query_selector(".pd").expect("query").is_none());
+    assert!(shadow(&target)
+        .query_selector(".pd")
+        .expect("query")
+        .is_none());
 }

@@ -17,18 +17,23 @@ fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
     serde_wasm_bindgen::from_value(value).ok()
 }
 
-async fn answer(response: Result<gloo_net::http::Response, gloo_net::Error>) -> Result<Payment, Failure> {
+async fn answer(
+    response: Result<gloo_net::http::Response, gloo_net::Error>,
+) -> Result<Payment, Failure> {
     let response = response.map_err(|e| network(e.to_string()))?;
     let status = response.status();
     let text = response.text().await.map_err(|e| network(e.to_string()))?;
     if response.ok() {
-        return parse::<Payment>(&text).ok_or_else(|| network(format!("unreadable answer (HTTP {status})")));
+        return parse::<Payment>(&text)
+            .ok_or_else(|| network(format!("unreadable answer (HTTP {status})")));
     }
     match parse::<ErrorBody>(&text) {
         // 5xx are worth retrying like a network failure; the rest is the proxy's answer.
-        Some(body) if status < 500 || body.error.code.starts_with("upstream") => {
-            Err(Failure::new(FailureKind::Proxy, &body.error.code, body.error.message))
-        }
+        Some(body) if status < 500 || body.error.code.starts_with("upstream") => Err(Failure::new(
+            FailureKind::Proxy,
+            &body.error.code,
+            body.error.message,
+        )),
         _ => Err(network(format!("HTTP {status}"))),
     }
 }

@@ -108,18 +108,24 @@ pub fn on_document(event: &str, listener: &Closure<dyn FnMut()>) {
 
 pub fn off_document(event: &str, listener: &Closure<dyn FnMut()>) {
     if let Ok(document) = document() {
-        let _ = document.remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+        let _ =
+            document.remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
     }
 }
 
 /// `navigator.clipboard.writeText`, where the page may use it (secure contexts only).
 pub fn copy_text(text: &str) -> bool {
-    let Some(window) = web_sys::window() else { return false };
-    let clipboard = js_sys::Reflect::get(&window.navigator(), &"clipboard".into()).unwrap_or(JsValue::UNDEFINED);
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let clipboard = js_sys::Reflect::get(&window.navigator(), &"clipboard".into())
+        .unwrap_or(JsValue::UNDEFINED);
     if clipboard.is_undefined() || clipboard.is_null() {
         return false;
     }
-    let Ok(write) = js_sys::Reflect::get(&clipboard, &"writeText".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) else {
+    let Ok(write) = js_sys::Reflect::get(&clipboard, &"writeText".into())
+        .and_then(|f| f.dyn_into::<js_sys::Function>())
+    else {
         return false;
     };
     write.call1(&clipboard, &text.into()).is_ok()
@@ -127,7 +133,11 @@ pub fn copy_text(text: &str) -> bool {
 
 /// Draws the QR (and the amount under it) on a canvas and downloads it as a PNG, which the
 /// customer can then pick from the gallery in their e-wallet app.
-pub fn save_qr_png(matrix: &crate::qr::Matrix, caption: &str, file_name: &str) -> Result<(), JsValue> {
+pub fn save_qr_png(
+    matrix: &crate::qr::Matrix,
+    caption: &str,
+    file_name: &str,
+) -> Result<(), JsValue> {
     const SCALE: usize = 10;
     const CAPTION: usize = 56;
     let document = document()?;

@@ -67,7 +67,10 @@ impl Controller {
         if self.state.try_update(change).is_none() {
             return;
         }
-        let Some((kind, phase)) = self.state.try_with_untracked(|c| (c.kind(), c.phase().clone())) else {
+        let Some((kind, phase)) = self
+            .state
+            .try_with_untracked(|c| (c.kind(), c.phase().clone()))
+        else {
             return;
         };
         if self.last_kind.replace(Some(kind)) == Some(kind) {
@@ -89,7 +92,9 @@ impl Controller {
                     let host = self.host.clone();
                     gloo_timers::callback::Timeout::new(2500, move || {
                         // Only if the checkout is still on the page (destroy clears data-state).
-                        if host.is_connected() && host.get_attribute("data-state").as_deref() == Some("paid") {
+                        if host.is_connected()
+                            && host.get_attribute("data-state").as_deref() == Some("paid")
+                        {
                             browser::navigate(&url);
                         }
                     })
@@ -103,8 +108,18 @@ impl Controller {
                 browser::dispatch(&self.host, "paydigital:expired", &browser::to_js(payment));
             }
             Phase::Error(failure) => {
-                web_sys::console::warn_1(&format!("PayDigital checkout: {} ({})", failure.message, failure.code).into());
-                browser::dispatch(&self.host, "paydigital:error", &browser::failure_to_js(failure));
+                web_sys::console::warn_1(
+                    &format!(
+                        "PayDigital checkout: {} ({})",
+                        failure.message, failure.code
+                    )
+                    .into(),
+                );
+                browser::dispatch(
+                    &self.host,
+                    "paydigital:error",
+                    &browser::failure_to_js(failure),
+                );
             }
         }
     }
@@ -116,14 +131,19 @@ impl Controller {
         self.abort.borrow().abort();
         *self.abort.borrow_mut() = browser::abort_controller();
         self.update(Checkout::restart);
-        let Some(options) = self.options().cloned() else { return };
+        let Some(options) = self.options().cloned() else {
+            return;
+        };
         let this = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let signal = this.abort.borrow().signal();
             let resume_key = options.resume_key();
             if let Some(invoice) = browser::session_get(&resume_key) {
                 match api::read(&options.status_url(&invoice), &signal).await {
-                    Ok(payment) if payment.status != paydigital::Status::Expired && this.current(generation) => {
+                    Ok(payment)
+                        if payment.status != paydigital::Status::Expired
+                            && this.current(generation) =>
+                    {
                         this.update(|c| c.created(payment, browser::now_ms()));
                         this.poll(generation).await;
                         return;
@@ -135,7 +155,8 @@ impl Controller {
                 return;
             }
             let key = this.idempotency_key.borrow().clone();
-            let created = api::create(&options.endpoint, &options.create_request(), &key, &signal).await;
+            let created =
+                api::create(&options.endpoint, &options.create_request(), &key, &signal).await;
             if !this.current(generation) {
                 return;
             }
@@ -153,7 +174,11 @@ impl Controller {
             if !self.current(generation) {
                 return;
             }
-            let Some(delay) = self.state.try_with_untracked(|c| c.next_read_in_ms(js_sys::Math::random())).flatten() else {
+            let Some(delay) = self
+                .state
+                .try_with_untracked(|c| c.next_read_in_ms(js_sys::Math::random()))
+                .flatten()
+            else {
                 return;
             };
             gloo_timers::future::TimeoutFuture::new(delay).await;
@@ -161,7 +186,10 @@ impl Controller {
                 return;
             }
             // A hidden tab does not poll; becoming visible reads at once (see `watch_visibility`).
-            let late_check = self.state.try_with_untracked(|c| c.kind() == PhaseKind::Expired).unwrap_or(false);
+            let late_check = self
+                .state
+                .try_with_untracked(|c| c.kind() == PhaseKind::Expired)
+                .unwrap_or(false);
             if browser::page_hidden() && !late_check {
                 continue;
             }
@@ -172,7 +200,9 @@ impl Controller {
     async fn read_status(self: &Rc<Self>, generation: u32) {
         let (Some(options), Some(invoice)) = (
             self.options(),
-            self.state.try_with_untracked(|c| c.payment().map(|p| p.invoice.clone())).flatten(),
+            self.state
+                .try_with_untracked(|c| c.payment().map(|p| p.invoice.clone()))
+                .flatten(),
         ) else {
             return;
         };
@@ -195,10 +225,15 @@ impl Controller {
         let this = Rc::downgrade(self);
         let on_change = Closure::<dyn FnMut()>::new(move || {
             let Some(this) = this.upgrade() else { return };
-            let pending = this.state.try_with_untracked(|c| c.kind() == PhaseKind::Pending).unwrap_or(false);
+            let pending = this
+                .state
+                .try_with_untracked(|c| c.kind() == PhaseKind::Pending)
+                .unwrap_or(false);
             if pending && !browser::page_hidden() {
                 let generation = this.generation.get();
-                wasm_bindgen_futures::spawn_local(async move { this.read_status(generation).await });
+                wasm_bindgen_futures::spawn_local(
+                    async move { this.read_status(generation).await },
+                );
             }
         });
         browser::on_document("visibilitychange", &on_change);
@@ -213,7 +248,9 @@ impl Controller {
             this.now_ms.try_set(now);
             let due = this
                 .state
-                .try_with_untracked(|c| c.kind() == PhaseKind::Pending && c.remaining_secs(now) == 0)
+                .try_with_untracked(|c| {
+                    c.kind() == PhaseKind::Pending && c.remaining_secs(now) == 0
+                })
                 .unwrap_or(false);
             if due {
                 this.update(|c| c.tick(now));
@@ -337,7 +374,9 @@ pub fn mount(host: HtmlElement, options: JsValue) -> Result<CheckoutHandle, JsVa
 
     let slot: Rc<RefCell<Option<Rc<Controller>>>> = Rc::new(RefCell::new(None));
     let filled = slot.clone();
-    let poll_interval = options.as_ref().map_or(DEFAULT_POLL_MS, |o| o.poll_interval_ms);
+    let poll_interval = options
+        .as_ref()
+        .map_or(DEFAULT_POLL_MS, |o| o.poll_interval_ms);
     let controller_options = options.as_ref().ok().cloned();
     let view_handle = leptos::mount::mount_to(container, move || {
         let controller = Rc::new(Controller {
@@ -359,7 +398,10 @@ pub fn mount(host: HtmlElement, options: JsValue) -> Result<CheckoutHandle, JsVa
         *filled.borrow_mut() = Some(controller.clone());
         view::checkout(controller, lang)
     });
-    let controller = slot.borrow_mut().take().ok_or_else(|| JsValue::from_str("mount failed"))?;
+    let controller = slot
+        .borrow_mut()
+        .take()
+        .ok_or_else(|| JsValue::from_str("mount failed"))?;
     match &options {
         Ok(_) => {
             controller.start_ticker();
@@ -367,7 +409,11 @@ pub fn mount(host: HtmlElement, options: JsValue) -> Result<CheckoutHandle, JsVa
             controller.begin();
         }
         Err(message) => controller.update(|c| {
-            c.create_failed(Failure::new(FailureKind::Config, "invalid_options", message.clone()))
+            c.create_failed(Failure::new(
+                FailureKind::Config,
+                "invalid_options",
+                message.clone(),
+            ))
         }),
     }
     Ok(CheckoutHandle {

@@ -88,7 +88,10 @@ fn pending(
         .unwrap_or_default();
     let label = texts.qr_label(payment.total_amount);
     let matrix = qr::matrix(&payment.qr_content).ok();
-    let svg = matrix.as_ref().map(|m| m.to_svg(&label)).unwrap_or_default();
+    let svg = matrix
+        .as_ref()
+        .map(|m| m.to_svg(&label))
+        .unwrap_or_default();
     let total_text = payment.total_amount.to_string();
     let invoice = payment.invoice.clone();
     let caption = format!("{} · {}", rupiah(payment.total_amount), payment.invoice);
@@ -96,12 +99,23 @@ fn pending(
     let save = move |_| {
         if let Some(matrix) = &matrix {
             if let Err(e) = browser::save_qr_png(matrix, &caption, &file_name) {
-                web_sys::console::warn_2(&"PayDigital checkout: cannot save the QR image".into(), &e);
+                web_sys::console::warn_2(
+                    &"PayDigital checkout: cannot save the QR image".into(),
+                    &e,
+                );
             }
         }
     };
     let remaining = move || countdown(state.with(|c| c.remaining_secs(now_ms.get())));
-    let copy_label = move |which: Copied| move || if copied.get() == Some(which) { texts.copied } else { texts.copy };
+    let copy_label = move |which: Copied| {
+        move || {
+            if copied.get() == Some(which) {
+                texts.copied
+            } else {
+                texts.copy
+            }
+        }
+    };
     let invoice_for_copy = invoice.clone();
 
     view! {

@@ -245,8 +245,7 @@ fn parse_tlv(mut rest: &str) -> Result<Vec<Field<'_>>, TlvError> {
     let mut fields = Vec::new();
     let mut offset = 0;
     while !rest.is_empty() {
-        let (tag_text, after_tag) =
-            split_chars(rest, 2).ok_or(TlvError::BadTag { offset })?;
+        let (tag_text, after_tag) = split_chars(rest, 2).ok_or(TlvError::BadTag { offset })?;
         let tag = two_digits(tag_text).ok_or(TlvError::BadTag { offset })?;
         let (len_text, after_len) = split_chars(after_tag, 2).ok_or(TlvError::BadLength {
             tag,
@@ -567,7 +566,11 @@ impl Writer {
     }
 }
 
-fn template(tag: u8, fields: &[(u8, Option<&str>)], other: &[SubField]) -> Result<String, BuildError> {
+fn template(
+    tag: u8,
+    fields: &[(u8, Option<&str>)],
+    other: &[SubField],
+) -> Result<String, BuildError> {
     let mut inner = Writer(String::new());
     for (sub, value) in fields {
         if let Some(value) = value {
@@ -730,7 +733,9 @@ mod tests {
         assert_eq!(parse_amount_minor("39000.00"), Some(3_900_000));
         assert_eq!(parse_amount_minor("23.7"), Some(2370));
         assert_eq!(parse_amount_minor("23.72"), Some(2372));
-        for bad in ["", ".", "1.", ".5", "1.234", "1e3", "-5", "+5", "1,000", "1 000", "١٢"] {
+        for bad in [
+            "", ".", "1.", ".5", "1.234", "1e3", "-5", "+5", "1,000", "1 000", "١٢",
+        ] {
             assert_eq!(parse_amount_minor(bad), None, "{bad:?}");
         }
         assert_eq!(parse_amount_minor("99999999999999999999"), None);

@@ -293,9 +293,15 @@ mod tests {
     fn reads_a_create_reply_as_jakarta_time() {
         let created = parse_create(CREATED, JAKARTA).expect("valid reply");
         assert_eq!(created.invoice, "PYG20261124150405123");
-        assert_eq!((created.amount, created.unique_code, created.total_amount), (10000, 387, 10387));
+        assert_eq!(
+            (created.amount, created.unique_code, created.total_amount),
+            (10000, 387, 10387)
+        );
         assert_eq!(created.expired_at, datetime!(2026-11-24 08:19:05 UTC));
-        assert_eq!(rfc3339(created.expired_at, JAKARTA), "2026-11-24T15:19:05+07:00");
+        assert_eq!(
+            rfc3339(created.expired_at, JAKARTA),
+            "2026-11-24T15:19:05+07:00"
+        );
     }
 
     #[test]
@@ -305,15 +311,29 @@ mod tests {
             .replace("\"unique_code\":387,", "\"unique_code\":\" 387\",")
             .replace("\"total_amount\":10387,", "\"total_amount\":\"10387.00\",");
         let created = parse_create(&body, JAKARTA).expect("lenient numbers");
-        assert_eq!((created.amount, created.unique_code, created.total_amount), (10000, 387, 10387));
+        assert_eq!(
+            (created.amount, created.unique_code, created.total_amount),
+            (10000, 387, 10387)
+        );
     }
 
     #[test]
     fn fractional_or_negative_amounts_are_refused() {
-        for bad in ["\"10000.5\"", "-10000", "\"1e4\"", "10000.5", "\"\"", "null", "true"] {
+        for bad in [
+            "\"10000.5\"",
+            "-10000",
+            "\"1e4\"",
+            "10000.5",
+            "\"\"",
+            "null",
+            "true",
+        ] {
             let body = CREATED.replace("\"amount\":10000", &format!("\"amount\":{bad}"));
             assert!(
-                matches!(parse_create(&body, JAKARTA), Err(UpstreamError::BadShape { .. })),
+                matches!(
+                    parse_create(&body, JAKARTA),
+                    Err(UpstreamError::BadShape { .. })
+                ),
                 "{bad}"
             );
         }
@@ -343,7 +363,10 @@ mod tests {
         assert_eq!(parse_create("", JAKARTA), Err(UpstreamError::Empty));
         assert_eq!(parse_create("  \n", JAKARTA), Err(UpstreamError::Empty));
         assert!(matches!(
-            parse_create("<html><body><h1>500 Internal Server Error</h1></body></html>", JAKARTA),
+            parse_create(
+                "<html><body><h1>500 Internal Server Error</h1></body></html>",
+                JAKARTA
+            ),
             Err(UpstreamError::NotJson { .. })
         ));
         assert!(matches!(
@@ -356,7 +379,10 @@ mod tests {
         ));
         assert!(matches!(
             parse_create(r#"{"status":"success"}"#, JAKARTA),
-            Err(UpstreamError::BadShape { reason: "no data object", .. })
+            Err(UpstreamError::BadShape {
+                reason: "no data object",
+                ..
+            })
         ));
     }
 
@@ -377,7 +403,9 @@ mod tests {
         assert_eq!(reply.paid_at, Some(datetime!(2026-11-24 08:10:00 UTC)));
         assert_eq!(reply.total_amount, Some(10387));
 
-        let unpaid = body.replace("PAID", "unpaid").replace("2026-11-24 15:10:00", "0000-00-00 00:00:00");
+        let unpaid = body
+            .replace("PAID", "unpaid")
+            .replace("2026-11-24 15:10:00", "0000-00-00 00:00:00");
         let reply = parse_status(&unpaid, JAKARTA).expect("valid");
         assert_eq!(reply.status, Status::Pending);
         assert_eq!(reply.paid_at, None);
@@ -388,7 +416,10 @@ mod tests {
         let at = parse_time("2026-11-24 15:00:00", offset!(+8)).expect("time");
         assert_eq!(at, datetime!(2026-11-24 07:00:00 UTC));
         assert_eq!(format_time(at, JAKARTA), "2026-11-24 14:00:00");
-        assert_eq!(parse_time("2026-11-24T15:00:00Z", JAKARTA), Some(datetime!(2026-11-24 15:00:00 UTC)));
+        assert_eq!(
+            parse_time("2026-11-24T15:00:00Z", JAKARTA),
+            Some(datetime!(2026-11-24 15:00:00 UTC))
+        );
         assert_eq!(parse_time("yesterday", JAKARTA), None);
         assert_eq!(parse_time("2026-13-40 99:00:00", JAKARTA), None);
     }

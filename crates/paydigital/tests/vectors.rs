@@ -23,7 +23,10 @@ fn vector(name: &str) -> &'static str {
 #[test]
 fn every_vector_parses() {
     let mut count = 0;
-    for line in VECTORS.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in VECTORS
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let (name, payload) = line.split_once('\t').expect("name<TAB>payload");
         Qris::parse(payload).unwrap_or_else(|e| panic!("{name}: {e}"));
         count += 1;
@@ -40,7 +43,10 @@ fn dana_static_sticker() {
     assert_eq!(code.merchant_city, "Kota Pontianak");
     assert_eq!(code.postal_code.as_deref(), Some("78124"));
     assert_eq!(code.merchant_category_code, "4814");
-    assert_eq!((code.currency.as_str(), code.country.as_str()), ("360", "ID"));
+    assert_eq!(
+        (code.currency.as_str(), code.country.as_str()),
+        ("360", "ID")
+    );
     assert_eq!(code.amount, None);
     assert_eq!(code.crc, "5F72");
     let tags: Vec<u8> = code.merchant_accounts.iter().map(|a| a.tag).collect();
@@ -67,7 +73,10 @@ fn doku_dynamic_with_fixed_fee() {
     assert_eq!(code.merchant_city, "JAKARTA PUSAT");
     assert_eq!(code.merchant_category_code, "5399");
     assert_eq!(code.additional(7), Some("A01"));
-    assert_eq!(code.merchant_accounts[0].guid.as_deref(), Some("COM.DOKU.WWW"));
+    assert_eq!(
+        code.merchant_accounts[0].guid.as_deref(),
+        Some("COM.DOKU.WWW")
+    );
     assert!(code.check_total(1000).is_ok());
     assert!(code.check_total(1500).is_err());
 }
@@ -80,7 +89,10 @@ fn gopay_decimal_amount_out_of_order() {
     assert_eq!(code.amount.as_deref(), Some("39000.00"));
     assert_eq!(code.merchant_name, "Starbucks ");
     assert_eq!(code.merchant_category_code, "5812");
-    assert_eq!(code.merchant_accounts[0].merchant_id.as_deref(), Some("G234326781"));
+    assert_eq!(
+        code.merchant_accounts[0].merchant_id.as_deref(),
+        Some("G234326781")
+    );
     assert_eq!(code.additional(7), Some("A03"));
     assert!(verify_for_total(payload, 39_000).is_ok());
     assert!(matches!(
@@ -94,7 +106,10 @@ fn emvco_sample_counts_characters_not_bytes() {
     let code = Qris::parse(vector("V8_emvco_spec_utf8")).expect("valid");
     assert_eq!(code.merchant_name, "BEST TRANSPORT");
     assert_eq!(code.merchant_city, "BEIJING");
-    assert_eq!((code.currency.as_str(), code.country.as_str()), ("156", "CN"));
+    assert_eq!(
+        (code.currency.as_str(), code.country.as_str()),
+        ("156", "CN")
+    );
     assert_eq!(code.amount.as_deref(), Some("23.72"));
     assert_eq!(code.amount_minor(), Some(2372));
     assert_eq!(code.tip, Some(Tip::Prompt));
@@ -126,39 +141,70 @@ fn each_defect_has_its_own_error() {
     let wrong_crc = format!("{body}63040000");
     assert_eq!(
         Qris::parse(&wrong_crc),
-        Err(QrisError::CrcMismatch { expected: 0xFD26, found: "0000".into() })
+        Err(QrisError::CrcMismatch {
+            expected: 0xFD26,
+            found: "0000".into()
+        })
     );
     assert_eq!(
-        QrisError::CrcMismatch { expected: 0x6D3F, found: "0000".into() }.to_string(),
+        QrisError::CrcMismatch {
+            expected: 0x6D3F,
+            found: "0000".into()
+        }
+        .to_string(),
         "crc mismatch: expected 6D3F, found 0000"
     );
     let lower = format!("{body}6304fd26");
-    assert_eq!(Qris::parse(&lower), Err(QrisError::BadCrcFormat("fd26".into())));
-    assert!(matches!(Qris::parse(body), Err(QrisError::MissingTag { tag: 63, .. })));
+    assert_eq!(
+        Qris::parse(&lower),
+        Err(QrisError::BadCrcFormat("fd26".into()))
+    );
+    assert!(matches!(
+        Qris::parse(body),
+        Err(QrisError::MissingTag { tag: 63, .. })
+    ));
     let crc_first = format!("{}0703A01", &good[..good.len()]);
     assert_eq!(Qris::parse(&crc_first), Err(QrisError::CrcNotLast));
     assert!(matches!(
         Qris::parse(&good[..good.len() - 3]),
-        Err(QrisError::Tlv(paydigital::qris::TlvError::Truncated { tag: 63, .. }))
+        Err(QrisError::Tlv(paydigital::qris::TlvError::Truncated {
+            tag: 63,
+            ..
+        }))
     ));
 
     let duplicate = with_crc(&format!("{body}5802ID"));
     assert_eq!(Qris::parse(&duplicate), Err(QrisError::DuplicateTag(58)));
 
     let no_name = with_crc(&body.replace("5911GUREUM SHOP", ""));
-    assert!(matches!(Qris::parse(&no_name), Err(QrisError::MissingTag { tag: 59, .. })));
+    assert!(matches!(
+        Qris::parse(&no_name),
+        Err(QrisError::MissingTag { tag: 59, .. })
+    ));
 
     let bad_amount = with_crc(&body.replace("54041000", "54041e03"));
-    assert_eq!(Qris::parse(&bad_amount), Err(QrisError::BadAmount("1e03".into())));
+    assert_eq!(
+        Qris::parse(&bad_amount),
+        Err(QrisError::BadAmount("1e03".into()))
+    );
     let three_decimals = with_crc(&body.replace("54041000", "54051.000"));
-    assert_eq!(Qris::parse(&three_decimals), Err(QrisError::BadAmount("1.000".into())));
+    assert_eq!(
+        Qris::parse(&three_decimals),
+        Err(QrisError::BadAmount("1.000".into()))
+    );
 
     let bad_initiation = with_crc(&body.replace("010212", "010213"));
-    assert_eq!(Qris::parse(&bad_initiation), Err(QrisError::BadInitiation("13".into())));
+    assert_eq!(
+        Qris::parse(&bad_initiation),
+        Err(QrisError::BadInitiation("13".into()))
+    );
 
     let no_account = with_crc(
         &body
-            .replace("26530012COM.DOKU.WWW0118936008990000002475020424750303URE", "")
+            .replace(
+                "26530012COM.DOKU.WWW0118936008990000002475020424750303URE",
+                "",
+            )
             .replace("51440014ID.CO.QRIS.WWW0215ID10200392934820303URE", ""),
     );
     assert_eq!(Qris::parse(&no_account), Err(QrisError::NoMerchantAccount));

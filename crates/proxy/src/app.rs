@@ -55,7 +55,10 @@ impl<T: Default> KeyedLocks<T> {
     fn forget(&self, key: &str) {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         // Kept while anyone else still holds or waits for it.
-        if locks.get(key).is_some_and(|lock| Arc::strong_count(lock) <= 1) {
+        if locks
+            .get(key)
+            .is_some_and(|lock| Arc::strong_count(lock) <= 1)
+        {
             locks.remove(key);
         }
     }
@@ -125,20 +128,25 @@ pub fn router(state: Arc<AppState>) -> Router {
     let origins = state.config.allowed_origins.clone();
     let cors_origins = origins.clone();
     let cors = tower_http::cors::CorsLayer::new()
-        .allow_origin(tower_http::cors::AllowOrigin::predicate(move |origin, _| {
-            origin.to_str().is_ok_and(|o| cors_origins.allows(o))
-        }))
+        .allow_origin(tower_http::cors::AllowOrigin::predicate(
+            move |origin, _| origin.to_str().is_ok_and(|o| cors_origins.allows(o)),
+        ))
         .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::HeaderName::from_static("idempotency-key")])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
         .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(600));
     Router::new()
         .route("/api/payments", post(create_payment))
         .route("/api/payments/{invoice}", get(payment_status))
-        .layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-            let origins = origins.clone();
-            async move { check_origin(&origins, req, next).await }
-        }))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| {
+                let origins = origins.clone();
+                async move { check_origin(&origins, req, next).await }
+            },
+        ))
         .layer(cors)
         .route("/healthz", get(healthz))
         .with_state(state)
@@ -147,8 +155,14 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Browsers name their page's origin; a page the merchant did not allow gets 403. Requests
 /// without `Origin` (curl, the merchant's own server) pass.
 async fn check_origin(origins: &AllowedOrigins, req: Request, next: Next) -> Response {
-    let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok());
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
     let allowed = match origin {
         None => true,
         Some(origin) => {
@@ -185,10 +199,14 @@ fn clean_text(name: &str, value: Option<String>, max: usize) -> Result<Option<St
     let Some(value) = value else { return Ok(None) };
     let value = value.trim().to_owned();
     if value.chars().count() > max {
-        return Err(AppError::InvalidRequest(format!("{name} is longer than {max} characters")));
+        return Err(AppError::InvalidRequest(format!(
+            "{name} is longer than {max} characters"
+        )));
     }
     if value.chars().any(char::is_control) {
-        return Err(AppError::InvalidRequest(format!("{name} contains control characters")));
+        return Err(AppError::InvalidRequest(format!(
+            "{name} contains control characters"
+        )));
     }
     Ok(Some(value).filter(|v| !v.is_empty()))
 }
@@ -213,7 +231,10 @@ fn validate(config: &Config, body: CreatePayment) -> Result<Order, AppError> {
             ))
         }
         (Some(catalog), None, Some(id)) => {
-            let item = catalog.items.get(&id).ok_or(AppError::UnknownItem(id.clone()))?;
+            let item = catalog
+                .items
+                .get(&id)
+                .ok_or(AppError::UnknownItem(id.clone()))?;
             (item.price, Some(id), item.name.clone())
         }
         (None, _, Some(id)) => return Err(AppError::UnknownItem(id)),
@@ -228,7 +249,12 @@ fn validate(config: &Config, body: CreatePayment) -> Result<Order, AppError> {
         }
         (_, None, None) => {
             return Err(AppError::InvalidRequest(
-                if config.catalog.is_some() { "send \"item\"" } else { "send \"amount\"" }.into(),
+                if config.catalog.is_some() {
+                    "send \"item\""
+                } else {
+                    "send \"amount\""
+                }
+                .into(),
             ))
         }
     };
@@ -242,12 +268,18 @@ fn validate(config: &Config, body: CreatePayment) -> Result<Order, AppError> {
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
     let key = value
         .to_str()
         .ok()
         .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= MAX_IDEMPOTENCY_KEY
+                && k.bytes().all(|b| b.is_ascii_graphic())
+        })
         .ok_or_else(|| {
             AppError::InvalidRequest(format!(
                 "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
@@ -285,7 +317,8 @@ async fn create_payment(
     }
     let key = idempotency_key(&headers)?;
     // Field order is fixed by the struct, so this is a canonical form of the request.
-    let fingerprint = serde_json::to_string(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+    let fingerprint =
+        serde_json::to_string(&body).map_err(|e| AppError::Internal(e.to_string()))?;
     let order = validate(&state.config, body)?;
 
     let Some(key) = key else {
@@ -297,7 +330,10 @@ async fn create_payment(
     let result = async {
         let _guard = lock.lock().await;
         let lookup = key.clone();
-        if let Some(existing) = state.blocking(move |s| s.find_by_idempotency_key(&lookup)).await? {
+        if let Some(existing) = state
+            .blocking(move |s| s.find_by_idempotency_key(&lookup))
+            .await?
+        {
             if existing.request_fingerprint.as_deref() != Some(fingerprint.as_str()) {
                 return Err(AppError::IdempotencyConflict);
             }
@@ -334,7 +370,10 @@ async fn create_upstream(
         )));
     }
     if let Err(e) = paydigital::qris::verify_for_total(&reply.qr_content, reply.total_amount) {
-        return Err(AppError::Upstream(format!("invoice {}: {e}", reply.invoice)));
+        return Err(AppError::Upstream(format!(
+            "invoice {}: {e}",
+            reply.invoice
+        )));
     }
     let (idempotency_key, request_fingerprint) = idempotency.unzip();
     let record = PaymentRecord {
@@ -381,8 +420,8 @@ async fn payment_status(
         .await?
         .ok_or(AppError::NotFound)?;
     let now = OffsetDateTime::now_utc();
-    let worth_asking = record.status != Status::Paid
-        && now < record.expires_at + state.config.late_payment_grace;
+    let worth_asking =
+        record.status != Status::Paid && now < record.expires_at + state.config.late_payment_grace;
     if !worth_asking {
         return Ok(Json(state.view(&record, now)));
     }
@@ -428,7 +467,9 @@ async fn refresh(state: &AppState, invoice: &str) {
                 Err(e) => tracing::error!(invoice, error = %e, "could not record status"),
             }
         }
-        Ok(reply) => tracing::warn!(invoice, other = %reply.invoice, "upstream answered for another invoice"),
+        Ok(reply) => {
+            tracing::warn!(invoice, other = %reply.invoice, "upstream answered for another invoice")
+        }
         // The last known status stands; the browser asks again.
         Err(failure) => tracing::warn!(invoice, %failure, "status read failed"),
     }

@@ -128,7 +128,9 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         let parse_u64 = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            get(name).map_or(Ok(default), |v| v.trim().parse().map_err(|e| invalid(name, e)))
+            get(name).map_or(Ok(default), |v| {
+                v.trim().parse().map_err(|e| invalid(name, e))
+            })
         };
 
         let api_key = match (get("PAYDIGITAL_API_KEY"), get("PAYDIGITAL_API_KEY_FILE")) {
@@ -153,8 +155,11 @@ impl Config {
         if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
             return Err(invalid("PAYDIGITAL_BASE_URL", "must start with https://"));
         }
-        let zone_hours = get("PAYDIGITAL_UTC_OFFSET_HOURS")
-            .map_or(Ok(7), |v| v.trim().parse::<i8>().map_err(|e| invalid("PAYDIGITAL_UTC_OFFSET_HOURS", e)))?;
+        let zone_hours = get("PAYDIGITAL_UTC_OFFSET_HOURS").map_or(Ok(7), |v| {
+            v.trim()
+                .parse::<i8>()
+                .map_err(|e| invalid("PAYDIGITAL_UTC_OFFSET_HOURS", e))
+        })?;
         let zone = UtcOffset::from_hms(zone_hours, 0, 0)
             .map_err(|e| invalid("PAYDIGITAL_UTC_OFFSET_HOURS", e))?;
 
@@ -186,7 +191,10 @@ impl Config {
         let min_amount = parse_u64("CHECKOUT_MIN_AMOUNT", UPSTREAM_MIN_AMOUNT)?;
         let max_amount = parse_u64("CHECKOUT_MAX_AMOUNT", 10_000_000)?;
         if min_amount < UPSTREAM_MIN_AMOUNT {
-            return Err(invalid("CHECKOUT_MIN_AMOUNT", "PayDigital's minimum is 1000"));
+            return Err(invalid(
+                "CHECKOUT_MIN_AMOUNT",
+                "PayDigital's minimum is 1000",
+            ));
         }
         if max_amount < min_amount {
             return Err(invalid("CHECKOUT_MAX_AMOUNT", "below CHECKOUT_MIN_AMOUNT"));
@@ -210,13 +218,18 @@ impl Config {
                 .unwrap_or_else(|| "paydigital-checkout.sqlite".to_owned())
                 .into(),
             catalog,
-            static_dir: get("CHECKOUT_STATIC_DIR").unwrap_or_else(|| "dist".to_owned()).into(),
+            static_dir: get("CHECKOUT_STATIC_DIR")
+                .unwrap_or_else(|| "dist".to_owned())
+                .into(),
             min_amount,
             max_amount,
             creates_per_minute,
             trust_forwarded_for: get("CHECKOUT_TRUST_FORWARDED_FOR")
                 .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
-            late_payment_grace: Duration::from_secs(parse_u64("CHECKOUT_LATE_PAYMENT_GRACE_SECS", 24 * 3600)?),
+            late_payment_grace: Duration::from_secs(parse_u64(
+                "CHECKOUT_LATE_PAYMENT_GRACE_SECS",
+                24 * 3600,
+            )?),
             status_refresh: Duration::from_millis(parse_u64("CHECKOUT_STATUS_REFRESH_MS", 2000)?),
         })
     }
@@ -229,12 +242,16 @@ impl Config {
 
 /// Reads a catalog file.
 pub fn parse_catalog(text: &str) -> Result<Catalog, ConfigError> {
-    let catalog: Catalog = toml::from_str(text).map_err(|e| invalid("CHECKOUT_CATALOG", e.message()))?;
+    let catalog: Catalog =
+        toml::from_str(text).map_err(|e| invalid("CHECKOUT_CATALOG", e.message()))?;
     for (id, item) in &catalog.items {
         if item.price < UPSTREAM_MIN_AMOUNT {
             return Err(invalid(
                 "CHECKOUT_CATALOG",
-                format!("item {id:?} costs {}, under PayDigital's minimum of 1000", item.price),
+                format!(
+                    "item {id:?} costs {}, under PayDigital's minimum of 1000",
+                    item.price
+                ),
             ));
         }
     }
@@ -247,8 +264,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |name| map.get(name).cloned()
     }
 
@@ -277,7 +296,10 @@ mod tests {
     #[test]
     fn the_key_never_prints() {
         let config = Config::from_vars(
-            vars(&[("PAYDIGITAL_API_KEY", "pd_live_SECRET"), ("PAYDIGITAL_STORE_ID", "S1")]),
+            vars(&[
+                ("PAYDIGITAL_API_KEY", "pd_live_SECRET"),
+                ("PAYDIGITAL_STORE_ID", "S1"),
+            ]),
             false,
         )
         .expect("valid");
@@ -288,13 +310,22 @@ mod tests {
     #[test]
     fn minimum_cannot_go_below_upstreams() {
         let err = Config::from_vars(vars(&[("CHECKOUT_MIN_AMOUNT", "500")]), true).unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { name: "CHECKOUT_MIN_AMOUNT", .. }));
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "CHECKOUT_MIN_AMOUNT",
+                ..
+            }
+        ));
     }
 
     #[test]
     fn origins_and_catalog_parse() {
         let config = Config::from_vars(
-            vars(&[("CHECKOUT_ALLOWED_ORIGINS", "https://a.example, https://b.example/")]),
+            vars(&[(
+                "CHECKOUT_ALLOWED_ORIGINS",
+                "https://a.example, https://b.example/",
+            )]),
             true,
         )
         .expect("valid");

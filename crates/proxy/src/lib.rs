@@ -18,7 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -55,7 +57,9 @@ struct Sequential(Arc<AtomicU64>);
 impl MakeRequestId for Sequential {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
         let id = self.0.fetch_add(1, Ordering::Relaxed) + 1;
-        HeaderValue::from_str(&format!("req-{id}")).ok().map(RequestId::new)
+        HeaderValue::from_str(&format!("req-{id}"))
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -112,7 +116,10 @@ impl Running {
     }
 
     /// Runs until `signal` (then shuts down gracefully) or until the server fails.
-    pub async fn run_until(mut self, signal: impl std::future::Future<Output = ()>) -> Result<(), StartError> {
+    pub async fn run_until(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> Result<(), StartError> {
         tokio::select! {
             result = &mut self.task => return joined(result),
             () = signal => {}
@@ -123,7 +130,9 @@ impl Running {
     }
 }
 
-fn joined(result: Result<Result<(), std::io::Error>, tokio::task::JoinError>) -> Result<(), StartError> {
+fn joined(
+    result: Result<Result<(), std::io::Error>, tokio::task::JoinError>,
+) -> Result<(), StartError> {
     match result {
         Ok(result) => result.map_err(StartError::Serve),
         Err(e) => Err(StartError::Serve(std::io::Error::other(e))),
@@ -136,7 +145,11 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
         .map_err(|source| StartError::Listen { addr, source })
 }
 
-fn spawn_router(listener: TcpListener, router: Router, sandbox: Option<Arc<sandbox::Sandbox>>) -> Result<Running, StartError> {
+fn spawn_router(
+    listener: TcpListener,
+    router: Router,
+    sandbox: Option<Arc<sandbox::Sandbox>>,
+) -> Result<Running, StartError> {
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let service = with_hygiene(router).into_make_service_with_connect_info::<SocketAddr>();
@@ -147,12 +160,20 @@ fn spawn_router(listener: TcpListener, router: Router, sandbox: Option<Arc<sandb
             })
             .await
     });
-    Ok(Running { addr, sandbox, shutdown, task })
+    Ok(Running {
+        addr,
+        sandbox,
+        shutdown,
+        task,
+    })
 }
 
 /// Starts the proxy on `config.listen` (port 0 picks one). With `sandbox`, a sandbox
 /// PayDigital runs in the same server and the proxy talks to it over HTTP, as to the real one.
-pub async fn start(mut config: Config, sandbox: Option<sandbox::SandboxConfig>) -> Result<Running, StartError> {
+pub async fn start(
+    mut config: Config,
+    sandbox: Option<sandbox::SandboxConfig>,
+) -> Result<Running, StartError> {
     let store = store::SqliteStore::open(&config.database).map_err(|source| StartError::Store {
         path: config.database.display().to_string(),
         source,
@@ -176,7 +197,11 @@ pub async fn start(mut config: Config, sandbox: Option<sandbox::SandboxConfig>) 
 }
 
 /// Starts a sandbox PayDigital alone.
-pub async fn start_sandbox(listen: SocketAddr, config: sandbox::SandboxConfig, faults: sandbox::Faults) -> Result<Running, StartError> {
+pub async fn start_sandbox(
+    listen: SocketAddr,
+    config: sandbox::SandboxConfig,
+    faults: sandbox::Faults,
+) -> Result<Running, StartError> {
     let listener = bind(listen).await?;
     let sandbox = sandbox::Sandbox::new(config, faults);
     spawn_router(listener, sandbox::router(sandbox.clone()), Some(sandbox))

@@ -7,7 +7,11 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "paydigital-proxy", version, about = "Merchant proxy for the PayDigital QRIS checkout")]
+#[command(
+    name = "paydigital-proxy",
+    version,
+    about = "Merchant proxy for the PayDigital QRIS checkout"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,20 +46,24 @@ enum Command {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 }
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -109,7 +117,8 @@ fn main() -> ExitCode {
                     config.listen = listen;
                 }
                 let static_dir = config.static_dir.clone();
-                let result = paydigital_proxy::start(config, sandbox.then(SandboxConfig::default)).await;
+                let result =
+                    paydigital_proxy::start(config, sandbox.then(SandboxConfig::default)).await;
                 if let Ok(running) = &result {
                     let url = running.url();
                     tracing::info!(%url, static_dir = %static_dir.display(), sandbox, "listening");
@@ -121,14 +130,19 @@ fn main() -> ExitCode {
                 result
             }
             Command::Sandbox { listen, faults } => {
-                let faults = match faults.as_deref().map(serde_json::from_str::<Faults>).transpose() {
+                let faults = match faults
+                    .as_deref()
+                    .map(serde_json::from_str::<Faults>)
+                    .transpose()
+                {
                     Ok(faults) => faults.unwrap_or_default(),
                     Err(e) => {
                         eprintln!("error: --faults: {e}");
                         return ExitCode::from(2);
                     }
                 };
-                let result = paydigital_proxy::start_sandbox(listen, SandboxConfig::default(), faults).await;
+                let result =
+                    paydigital_proxy::start_sandbox(listen, SandboxConfig::default(), faults).await;
                 if let Ok(running) = &result {
                     println!("Sandbox PayDigital: {}/sandbox", running.url());
                 }

@@ -196,7 +196,10 @@ impl Sandbox {
 /// The sandbox's routes: PayDigital's API, its customer pages and the test endpoints.
 pub fn router(sandbox: Arc<Sandbox>) -> Router {
     Router::new()
-        .route("/api/create_payment.php", axum::routing::any(create_payment))
+        .route(
+            "/api/create_payment.php",
+            axum::routing::any(create_payment),
+        )
         .route("/api/payment.php", axum::routing::any(payment_status))
         .route("/sandbox", get(list_page))
         .route("/sandbox/pay/{invoice}", get(payment_page))
@@ -213,7 +216,11 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
 
 /// PayDigital's error shape.
 fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "status": "error", "message": message }))).into_response()
+    (
+        status,
+        Json(json!({ "status": "error", "message": message })),
+    )
+        .into_response()
 }
 
 /// Writes every number in `value` as a string, as some PHP backends do.
@@ -246,7 +253,8 @@ async fn answer(sandbox: &Sandbox, endpoint: Endpoint, mut body: Value) -> Respo
             .into_response();
     }
     if faults.error_in_200 {
-        return Json(json!({ "status": "error", "message": "Terjadi kesalahan pada server" })).into_response();
+        return Json(json!({ "status": "error", "message": "Terjadi kesalahan pada server" }))
+            .into_response();
     }
     if faults.numbers_as_strings {
         stringify_numbers(&mut body);
@@ -314,7 +322,10 @@ async fn create_payment(
     if form.get("store_id").map(String::as_str) != Some(sandbox.config.store_id.as_str()) {
         return refuse(StatusCode::NOT_FOUND, "Store not found");
     }
-    let Some(amount) = form.get("amount").and_then(|a| a.trim().parse::<u64>().ok()) else {
+    let Some(amount) = form
+        .get("amount")
+        .and_then(|a| a.trim().parse::<u64>().ok())
+    else {
         return refuse(StatusCode::BAD_REQUEST, "Invalid amount");
     };
     if amount < 1000 {
@@ -330,7 +341,11 @@ async fn create_payment(
         let mut rng = rand::thread_rng();
         let mut unique_code = rng.gen_range(1..=999);
         for _ in 0..50 {
-            if !inner.payments.iter().any(|p| p.state == State_::Pending && p.total_amount == amount + unique_code) {
+            if !inner
+                .payments
+                .iter()
+                .any(|p| p.state == State_::Pending && p.total_amount == amount + unique_code)
+            {
                 break;
             }
             unique_code = rng.gen_range(1..=999);
@@ -402,7 +417,11 @@ async fn payment_status(
     body: Bytes,
 ) -> Response {
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let invoice = query.get("invoice").or(form.get("invoice")).cloned().unwrap_or_default();
+    let invoice = query
+        .get("invoice")
+        .or(form.get("invoice"))
+        .cloned()
+        .unwrap_or_default();
     {
         let mut inner = sandbox.lock();
         count(&mut inner, "payment_status");
@@ -416,8 +435,16 @@ async fn payment_status(
     }
     let (payment, word_override) = {
         let inner = sandbox.lock();
-        let payment = inner.payments.iter().find(|p| p.invoice == invoice).cloned();
-        let word = inner.faults.status_word.clone().filter(|_| inner.faults.applies_to(Endpoint::Status));
+        let payment = inner
+            .payments
+            .iter()
+            .find(|p| p.invoice == invoice)
+            .cloned();
+        let word = inner
+            .faults
+            .status_word
+            .clone()
+            .filter(|_| inner.faults.applies_to(Endpoint::Status));
         (payment, word)
     };
     let Some(payment) = payment else {
@@ -461,7 +488,15 @@ async fn expire(State(sandbox): State<Arc<Sandbox>>, Path(invoice): Path<String>
 
 async fn list_json(State(sandbox): State<Arc<Sandbox>>) -> Json<Value> {
     let inner = sandbox.lock();
-    Json(Value::Array(inner.payments.iter().rev().take(100).map(SandboxPayment::summary).collect()))
+    Json(Value::Array(
+        inner
+            .payments
+            .iter()
+            .rev()
+            .take(100)
+            .map(SandboxPayment::summary)
+            .collect(),
+    ))
 }
 
 async fn get_faults(State(sandbox): State<Arc<Sandbox>>) -> Json<Faults> {
@@ -524,7 +559,14 @@ fn action_buttons(p: &SandboxPayment) -> String {
 }
 
 async fn list_page(State(sandbox): State<Arc<Sandbox>>) -> Html<String> {
-    let payments: Vec<SandboxPayment> = sandbox.lock().payments.iter().rev().take(50).cloned().collect();
+    let payments: Vec<SandboxPayment> = sandbox
+        .lock()
+        .payments
+        .iter()
+        .rev()
+        .take(50)
+        .cloned()
+        .collect();
     let mut rows = String::new();
     for p in &payments {
         let _ = write!(
@@ -558,10 +600,22 @@ fn qr_svg_text(payload: &str) -> Option<String> {
     )
 }
 
-async fn payment_page(State(sandbox): State<Arc<Sandbox>>, Path(invoice): Path<String>) -> Response {
-    let payment = sandbox.lock().payments.iter().find(|p| p.invoice == invoice).cloned();
+async fn payment_page(
+    State(sandbox): State<Arc<Sandbox>>,
+    Path(invoice): Path<String>,
+) -> Response {
+    let payment = sandbox
+        .lock()
+        .payments
+        .iter()
+        .find(|p| p.invoice == invoice)
+        .cloned();
     let Some(p) = payment else {
-        return (StatusCode::NOT_FOUND, Html("<h1>Pembayaran tidak ditemukan / Payment not found</h1>".to_owned())).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Html("<h1>Pembayaran tidak ditemukan / Payment not found</h1>".to_owned()),
+        )
+            .into_response();
     };
     let svg = qr_svg_text(&p.qr_content).unwrap_or_default();
     Html(format!(
@@ -577,7 +631,12 @@ async fn payment_page(State(sandbox): State<Arc<Sandbox>>, Path(invoice): Path<S
 }
 
 async fn qr_svg(State(sandbox): State<Arc<Sandbox>>, Path(invoice): Path<String>) -> Response {
-    let payload = sandbox.lock().payments.iter().find(|p| p.invoice == invoice).map(|p| p.qr_content.clone());
+    let payload = sandbox
+        .lock()
+        .payments
+        .iter()
+        .find(|p| p.invoice == invoice)
+        .map(|p| p.qr_content.clone());
     match payload.as_deref().and_then(qr_svg_text) {
         Some(svg) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
         None => refuse(StatusCode::NOT_FOUND, "Payment not found"),

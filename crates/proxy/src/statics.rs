@@ -14,9 +14,8 @@ fn is_content_hashed(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = file.split('.').next().unwrap_or(file);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| {
-        hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
-    })
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Any origin may load the widget (CORS and CORP); hashed files are cached for a year, the rest revalidated.
@@ -24,7 +23,10 @@ async fn widget_headers(req: Request, next: Next) -> Response {
     let hashed = is_content_hashed(req.uri().path());
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     // Lets shops whose pages are cross-origin isolated (COEP: require-corp) load it too.
     headers.insert(
         header::HeaderName::from_static("cross-origin-resource-policy"),
@@ -77,8 +79,12 @@ mod tests {
 
     #[test]
     fn recognises_trunks_hashed_names() {
-        assert!(is_content_hashed("/checkout/paydigital-checkout-0123456789abcdef_bg.wasm"));
-        assert!(is_content_hashed("/checkout/paydigital-checkout-0123456789abcdef.js"));
+        assert!(is_content_hashed(
+            "/checkout/paydigital-checkout-0123456789abcdef_bg.wasm"
+        ));
+        assert!(is_content_hashed(
+            "/checkout/paydigital-checkout-0123456789abcdef.js"
+        ));
         assert!(is_content_hashed("/style-0123456789abcdef.css"));
         assert!(!is_content_hashed("/checkout/paydigital-checkout.js"));
         assert!(!is_content_hashed("/checkout/index.html"));

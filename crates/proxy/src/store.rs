@@ -142,12 +142,19 @@ impl SqliteStore {
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
         f(&conn)
     }
 
-    fn select(conn: &Connection, column: &str, value: &str) -> Result<Option<PaymentRecord>, StoreError> {
+    fn select(
+        conn: &Connection,
+        column: &str,
+        value: &str,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
         let sql = format!(
             "SELECT invoice, status, status_word, amount, unique_code, total_amount, qr_content,
                     payment_url, expires_at, paid_at, created_at, description, customer_name,
@@ -160,18 +167,42 @@ impl SqliteStore {
                     row.get::<_, String>(0)?,
                     row.get::<_, String>(1)?,
                     row.get::<_, Option<String>>(2)?,
-                    [row.get::<_, i64>(3)?, row.get::<_, i64>(4)?, row.get::<_, i64>(5)?],
+                    [
+                        row.get::<_, i64>(3)?,
+                        row.get::<_, i64>(4)?,
+                        row.get::<_, i64>(5)?,
+                    ],
                     row.get::<_, String>(6)?,
                     row.get::<_, Option<String>>(7)?,
-                    (row.get::<_, i64>(8)?, row.get::<_, Option<i64>>(9)?, row.get::<_, i64>(10)?),
+                    (
+                        row.get::<_, i64>(8)?,
+                        row.get::<_, Option<i64>>(9)?,
+                        row.get::<_, i64>(10)?,
+                    ),
                     (row.get::<_, String>(11)?, row.get::<_, String>(12)?),
-                    (row.get::<_, Option<String>>(13)?, row.get::<_, Option<String>>(14)?),
-                    (row.get::<_, Option<String>>(15)?, row.get::<_, Option<String>>(16)?),
+                    (
+                        row.get::<_, Option<String>>(13)?,
+                        row.get::<_, Option<String>>(14)?,
+                    ),
+                    (
+                        row.get::<_, Option<String>>(15)?,
+                        row.get::<_, Option<String>>(16)?,
+                    ),
                 ))
             })
             .optional()?;
-        let Some((invoice, status, status_word, [amount, unique_code, total], qr, url, times, texts, refs, idem)) =
-            row
+        let Some((
+            invoice,
+            status,
+            status_word,
+            [amount, unique_code, total],
+            qr,
+            url,
+            times,
+            texts,
+            refs,
+            idem,
+        )) = row
         else {
             return Ok(None);
         };
@@ -258,7 +289,9 @@ impl PaymentStore for SqliteStore {
 
     fn health(&self) -> Result<(), StoreError> {
         self.with(|conn| {
-            conn.query_row("SELECT count(*) FROM payments", [], |row| row.get::<_, i64>(0))?;
+            conn.query_row("SELECT count(*) FROM payments", [], |row| {
+                row.get::<_, i64>(0)
+            })?;
             Ok(())
         })
     }
@@ -297,12 +330,19 @@ mod tests {
         let payment = sample("PYG1", Some("key-1"));
         store.insert(&payment).expect("insert");
         assert_eq!(store.get("PYG1").expect("get"), Some(payment.clone()));
-        assert_eq!(store.find_by_idempotency_key("key-1").expect("find"), Some(payment));
+        assert_eq!(
+            store.find_by_idempotency_key("key-1").expect("find"),
+            Some(payment)
+        );
         assert_eq!(store.get("PYG2").expect("get"), None);
 
         let paid_at = datetime!(2026-11-24 08:10:00 UTC);
-        store.record_status("PYG1", Status::Paid, "PAID", Some(paid_at)).expect("paid");
-        store.record_status("PYG1", Status::Expired, "expired", None).expect("ignored");
+        store
+            .record_status("PYG1", Status::Paid, "PAID", Some(paid_at))
+            .expect("paid");
+        store
+            .record_status("PYG1", Status::Expired, "expired", None)
+            .expect("ignored");
         let stored = store.get("PYG1").expect("get").expect("present");
         assert_eq!(stored.status, Status::Paid);
         assert_eq!(stored.paid_at, Some(paid_at));
@@ -321,8 +361,14 @@ mod tests {
     fn survives_reopening() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("checkout.sqlite");
-        SqliteStore::open(&path).expect("open").insert(&sample("PYG1", None)).expect("insert");
+        SqliteStore::open(&path)
+            .expect("open")
+            .insert(&sample("PYG1", None))
+            .expect("insert");
         let reopened = SqliteStore::open(&path).expect("reopen");
-        assert_eq!(reopened.get("PYG1").expect("get").map(|p| p.total_amount), Some(10_387));
+        assert_eq!(
+            reopened.get("PYG1").expect("get").map(|p| p.total_amount),
+            Some(10_387)
+        );
     }
 }

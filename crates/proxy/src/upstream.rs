@@ -71,7 +71,10 @@ impl Upstream {
             .send(
                 self.http
                     .post(format!("{}/api/create_payment.php", self.config.base_url))
-                    .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
                     .body(form),
             )
             .await?;

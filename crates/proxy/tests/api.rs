@@ -22,11 +22,17 @@ async fn create_returns_a_verified_payment() {
     let qr = payment["qr_content"].as_str().expect("qr");
     let code = paydigital::qris::verify_for_total(qr, 10000 + unique).expect("QR matches total");
     assert!(code.dynamic);
-    assert!(payment["expires_at"].as_str().expect("expires_at").ends_with("+07:00"));
+    assert!(payment["expires_at"]
+        .as_str()
+        .expect("expires_at")
+        .ends_with("+07:00"));
     let expires_in = payment["expires_in"].as_u64().expect("expires_in");
     assert!((890..=900).contains(&expires_in), "{expires_in}");
     assert!(payment["server_time"].is_string());
-    assert!(payment["payment_url"].as_str().expect("url").contains("/sandbox/pay/"));
+    assert!(payment["payment_url"]
+        .as_str()
+        .expect("url")
+        .contains("/sandbox/pay/"));
     assert_eq!(payment["paid_at"], Value::Null);
 }
 
@@ -39,7 +45,9 @@ async fn a_payment_turns_paid_when_the_sandbox_pays_it() {
     app.pay(invoice);
     let paid = app.status_json(invoice).await;
     assert_eq!(paid["status"], "paid");
-    assert!(paid["paid_at"].as_str().is_some_and(|t| t.ends_with("+07:00")));
+    assert!(paid["paid_at"]
+        .as_str()
+        .is_some_and(|t| t.ends_with("+07:00")));
     assert_eq!(paid["qr_content"], payment["qr_content"]);
     // Paid is final: no more upstream reads.
     let calls = app.sandbox_state().status_calls(invoice);
@@ -54,7 +62,10 @@ async fn unknown_invoices_are_404_and_never_forwarded() {
     assert_eq!(response.status(), 404);
     assert_eq!(error_code(response).await, "not_found");
     assert_eq!(app.sandbox_state().status_calls("PYG20260101000000001"), 0);
-    assert_eq!(app.sandbox_state().calls()["endpoints"]["payment_status"], Value::Null);
+    assert_eq!(
+        app.sandbox_state().calls()["endpoints"]["payment_status"],
+        Value::Null
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -78,7 +89,9 @@ async fn racing_creates_with_one_idempotency_key_make_one_payment() {
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
     assert_eq!(app.create_calls(), 1);
 
-    let conflict = app.create_with_key(json!({ "amount": 16000 }), "order-9-attempt-1").await;
+    let conflict = app
+        .create_with_key(json!({ "amount": 16000 }), "order-9-attempt-1")
+        .await;
     assert_eq!(conflict.status(), 409);
     assert_eq!(error_code(conflict).await, "idempotency_conflict");
     assert_eq!(app.create_calls(), 1);
@@ -123,10 +136,19 @@ async fn input_is_validated_with_clear_errors() {
         (json!({ "amount": 10000.5 }), "invalid_request"),
         (json!({ "amount": -5 }), "invalid_request"),
         (json!({}), "invalid_request"),
-        (json!({ "amount": 10000, "colour": "red" }), "invalid_request"),
+        (
+            json!({ "amount": 10000, "colour": "red" }),
+            "invalid_request",
+        ),
         (json!({ "item": "kopi-susu" }), "unknown_item"),
-        (json!({ "amount": 10000, "description": "x".repeat(256) }), "invalid_request"),
-        (json!({ "amount": 10000, "customer_name": "a\u{0}b" }), "invalid_request"),
+        (
+            json!({ "amount": 10000, "description": "x".repeat(256) }),
+            "invalid_request",
+        ),
+        (
+            json!({ "amount": 10000, "customer_name": "a\u{0}b" }),
+            "invalid_request",
+        ),
     ] {
         let response = app.create(body.clone()).await;
         assert_eq!(response.status(), 400, "{body}");
@@ -147,14 +169,19 @@ async fn input_is_validated_with_clear_errors() {
         .http
         .post(format!("{}/api/payments", app.proxy.url()))
         .header("content-type", "application/json")
-        .body(format!("{{\"amount\":10000,\"description\":\"{}\"}}", "x".repeat(70 * 1024)))
+        .body(format!(
+            "{{\"amount\":10000,\"description\":\"{}\"}}",
+            "x".repeat(70 * 1024)
+        ))
         .send()
         .await
         .expect("answer");
     assert_eq!(huge.status(), 413);
     assert_eq!(error_code(huge).await, "payload_too_large");
 
-    let bad_key = app.create_with_key(json!({ "amount": 10000 }), &"k".repeat(129)).await;
+    let bad_key = app
+        .create_with_key(json!({ "amount": 10000 }), &"k".repeat(129))
+        .await;
     assert_eq!(bad_key.status(), 400);
     assert_eq!(app.create_calls(), 0, "nothing invalid reaches upstream");
 }
@@ -163,7 +190,11 @@ async fn input_is_validated_with_clear_errors() {
 async fn catalog_mode_prices_on_the_server() {
     let dir = tempfile::tempdir().expect("tempdir");
     let catalog = dir.path().join("catalog.toml");
-    std::fs::write(&catalog, "[items.kopi-susu]\nname = \"Kopi Susu Gula Aren\"\nprice = 25000\n").expect("write");
+    std::fs::write(
+        &catalog,
+        "[items.kopi-susu]\nname = \"Kopi Susu Gula Aren\"\nprice = 25000\n",
+    )
+    .expect("write");
     let app = TestApp::spawn_with(&[("CHECKOUT_CATALOG", catalog.to_str().expect("path"))]).await;
     let response = app.create(json!({ "item": "kopi-susu" })).await;
     assert_eq!(response.status(), 201);
@@ -185,7 +216,11 @@ async fn creates_are_rate_limited_per_ip_but_reads_are_not() {
     app.create_ok(10000).await;
     let limited = app.create(json!({ "amount": 10000 })).await;
     assert_eq!(limited.status(), 429);
-    let retry_after: u64 = limited.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     assert_eq!(error_code(limited).await, "rate_limited");
     let invoice = first["invoice"].as_str().expect("invoice");
@@ -207,7 +242,10 @@ async fn origins_are_checked() {
         .await
         .expect("answer");
     assert_eq!(allowed.status(), 201);
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://toko.example");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://toko.example"
+    );
     let denied = app
         .http
         .post(&url)
@@ -232,13 +270,22 @@ async fn origins_are_checked() {
         .request(reqwest::Method::OPTIONS, &url)
         .header("Origin", "https://toko.example")
         .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "content-type,idempotency-key")
+        .header(
+            "Access-Control-Request-Headers",
+            "content-type,idempotency-key",
+        )
         .send()
         .await
         .expect("answer");
     assert!(preflight.status().is_success());
-    let allowed_headers = preflight.headers()["access-control-allow-headers"].to_str().expect("ascii").to_owned();
-    assert!(allowed_headers.contains("idempotency-key"), "{allowed_headers}");
+    let allowed_headers = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        allowed_headers.contains("idempotency-key"),
+        "{allowed_headers}"
+    );
     assert_eq!(app.create_calls(), 2);
 }
 
@@ -257,9 +304,16 @@ async fn upstream_faults_never_reach_a_customer_as_a_bad_code() {
         assert_eq!(response.status(), status, "{fault}");
         let body = response.text().await.expect("body");
         assert!(body.contains(code), "{fault}: {body}");
-        assert!(!body.contains("Internal Server Error") && !body.contains("Terjadi"), "upstream words echoed: {body}");
+        assert!(
+            !body.contains("Internal Server Error") && !body.contains("Terjadi"),
+            "upstream words echoed: {body}"
+        );
     }
-    for fault in [json!({ "php_notice": true }), json!({ "numbers_as_strings": true }), json!({ "latency_ms": 300 })] {
+    for fault in [
+        json!({ "php_notice": true }),
+        json!({ "numbers_as_strings": true }),
+        json!({ "latency_ms": 300 }),
+    ] {
         app.set_faults(fault.clone());
         let response = app.create(json!({ "amount": 10000 })).await;
         assert_eq!(response.status(), 201, "{fault}");
@@ -270,7 +324,11 @@ async fn upstream_faults_never_reach_a_customer_as_a_bad_code() {
 
 #[tokio::test]
 async fn status_words_and_faults_on_reads() {
-    let app = TestApp::spawn_with(&[("CHECKOUT_STATUS_REFRESH_MS", "0"), ("PAYDIGITAL_TIMEOUT_SECS", "1")]).await;
+    let app = TestApp::spawn_with(&[
+        ("CHECKOUT_STATUS_REFRESH_MS", "0"),
+        ("PAYDIGITAL_TIMEOUT_SECS", "1"),
+    ])
+    .await;
     let payment = app.create_ok(10000).await;
     let invoice = payment["invoice"].as_str().expect("invoice");
     for fault in [
@@ -289,7 +347,11 @@ async fn status_words_and_faults_on_reads() {
     let read = app.status_json(invoice).await;
     assert_eq!(read["status"], "paid");
     app.set_faults(json!({ "status_word": "expired" }));
-    assert_eq!(app.status_json(invoice).await["status"], "paid", "paid is final");
+    assert_eq!(
+        app.status_json(invoice).await["status"],
+        "paid",
+        "paid is final"
+    );
 
     let other = app.create_ok(10000).await;
     let other = other["invoice"].as_str().expect("invoice");
@@ -312,7 +374,9 @@ async fn a_late_payment_after_expiry_is_still_recorded() {
 #[tokio::test]
 async fn a_restart_keeps_every_payment() {
     let app = TestApp::spawn_with(&[("CHECKOUT_STATUS_REFRESH_MS", "0")]).await;
-    let payment = app.create_with_key(json!({ "amount": 30000 }), "restart-key").await;
+    let payment = app
+        .create_with_key(json!({ "amount": 30000 }), "restart-key")
+        .await;
     let payment: Value = payment.json().await.expect("json");
     let invoice = payment["invoice"].as_str().expect("invoice").to_owned();
     app.pay(&invoice);
@@ -321,7 +385,9 @@ async fn a_restart_keeps_every_payment() {
     let read = app.status_json(&invoice).await;
     assert_eq!(read["status"], "paid");
     assert_eq!(read["total_amount"], payment["total_amount"]);
-    let replay = app.create_with_key(json!({ "amount": 30000 }), "restart-key").await;
+    let replay = app
+        .create_with_key(json!({ "amount": 30000 }), "restart-key")
+        .await;
     let replay: Value = replay.json().await.expect("json");
     assert_eq!(replay["invoice"], invoice.as_str());
     assert_eq!(app.create_calls(), 1);
@@ -330,7 +396,12 @@ async fn a_restart_keeps_every_payment() {
 #[tokio::test]
 async fn health_reports_the_store() {
     let app = TestApp::spawn().await;
-    let response = app.http.get(format!("{}/healthz", app.proxy.url())).send().await.expect("answer");
+    let response = app
+        .http
+        .get(format!("{}/healthz", app.proxy.url()))
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     assert!(response.headers().contains_key("x-request-id"));
@@ -343,20 +414,37 @@ async fn widget_files_are_served_for_any_origin() {
     std::fs::create_dir_all(&dist).expect("dist");
     std::fs::write(dist.join("index.html"), "<h1>Toko</h1>").expect("write");
     std::fs::write(dist.join("paydigital-checkout.js"), "// loader").expect("write");
-    std::fs::write(dist.join("paydigital-checkout-widget-0123456789abcdef_bg.wasm"), b"\0asm").expect("write");
+    std::fs::write(
+        dist.join("paydigital-checkout-widget-0123456789abcdef_bg.wasm"),
+        b"\0asm",
+    )
+    .expect("write");
     let get = |path: &str| app.http.get(format!("{}{path}", app.proxy.url())).send();
     let index = get("/").await.expect("answer");
     assert_eq!(index.status(), 200);
     assert!(index.text().await.expect("text").contains("Toko"));
-    let loader = get("/checkout/paydigital-checkout.js").await.expect("answer");
+    let loader = get("/checkout/paydigital-checkout.js")
+        .await
+        .expect("answer");
     assert_eq!(loader.status(), 200);
     assert_eq!(loader.headers()["access-control-allow-origin"], "*");
     assert_eq!(loader.headers()["cache-control"], "no-cache");
-    assert_eq!(loader.headers()["cross-origin-resource-policy"], "cross-origin");
-    let wasm = get("/checkout/paydigital-checkout-widget-0123456789abcdef_bg.wasm").await.expect("answer");
+    assert_eq!(
+        loader.headers()["cross-origin-resource-policy"],
+        "cross-origin"
+    );
+    let wasm = get("/checkout/paydigital-checkout-widget-0123456789abcdef_bg.wasm")
+        .await
+        .expect("answer");
     assert_eq!(wasm.headers()["content-type"], "application/wasm");
-    assert!(wasm.headers()["cache-control"].to_str().expect("ascii").contains("immutable"));
-    assert_eq!(get("/checkout/missing.js").await.expect("answer").status(), 404);
+    assert!(wasm.headers()["cache-control"]
+        .to_str()
+        .expect("ascii")
+        .contains("immutable"));
+    assert_eq!(
+        get("/checkout/missing.js").await.expect("answer").status(),
+        404
+    );
 }
 
 #[tokio::test]
@@ -366,12 +454,28 @@ async fn the_key_never_leaves_the_server() {
     let payment = app.create_ok(10000).await;
     bodies.push_str(&payment.to_string());
     let invoice = payment["invoice"].as_str().expect("invoice");
-    for fault in [json!({ "html_500": true }), json!({ "error_in_200": true }), json!({})] {
+    for fault in [
+        json!({ "html_500": true }),
+        json!({ "error_in_200": true }),
+        json!({}),
+    ] {
         app.set_faults(fault);
-        bodies.push_str(&app.create(json!({ "amount": 10000 })).await.text().await.expect("body"));
+        bodies.push_str(
+            &app.create(json!({ "amount": 10000 }))
+                .await
+                .text()
+                .await
+                .expect("body"),
+        );
         bodies.push_str(&app.status(invoice).await.text().await.expect("body"));
     }
-    bodies.push_str(&app.create(json!({ "amount": 1 })).await.text().await.expect("body"));
+    bodies.push_str(
+        &app.create(json!({ "amount": 1 }))
+            .await
+            .text()
+            .await
+            .expect("body"),
+    );
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(!bodies.contains(SECRET_KEY));
     let logs = captured_logs();

@@ -20,7 +20,10 @@ pub struct LogSink(Arc<Mutex<Vec<u8>>>);
 
 impl Write for LogSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -86,8 +89,14 @@ impl TestApp {
             ("PAYDIGITAL_STORE_ID", STORE_ID.to_owned()),
             ("PAYDIGITAL_BASE_URL", sandbox.url()),
             ("CHECKOUT_LISTEN", "127.0.0.1:0".to_owned()),
-            ("CHECKOUT_DATABASE", dir.path().join("checkout.sqlite").display().to_string()),
-            ("CHECKOUT_STATIC_DIR", dir.path().join("dist").display().to_string()),
+            (
+                "CHECKOUT_DATABASE",
+                dir.path().join("checkout.sqlite").display().to_string(),
+            ),
+            (
+                "CHECKOUT_STATIC_DIR",
+                dir.path().join("dist").display().to_string(),
+            ),
             ("CHECKOUT_STATUS_REFRESH_MS", "2000".to_owned()),
         ]
         .into_iter()
@@ -108,10 +117,22 @@ impl TestApp {
 
     /// Stops the proxy and starts a new one on the same database and sandbox.
     pub async fn restart_proxy(self) -> TestApp {
-        let TestApp { proxy, sandbox, http, dir, vars } = self;
+        let TestApp {
+            proxy,
+            sandbox,
+            http,
+            dir,
+            vars,
+        } = self;
         proxy.stop().await;
         let proxy = start_proxy(&vars).await;
-        TestApp { proxy, sandbox, http, dir, vars }
+        TestApp {
+            proxy,
+            sandbox,
+            http,
+            dir,
+            vars,
+        }
     }
 
     pub fn sandbox_state(&self) -> &paydigital_proxy::sandbox::Sandbox {
@@ -124,7 +145,9 @@ impl TestApp {
     }
 
     pub fn create_calls(&self) -> u64 {
-        self.sandbox_state().calls()["endpoints"]["create_payment"].as_u64().unwrap_or(0)
+        self.sandbox_state().calls()["endpoints"]["create_payment"]
+            .as_u64()
+            .unwrap_or(0)
     }
 
     pub async fn create(&self, body: Value) -> reqwest::Response {
@@ -168,17 +191,24 @@ impl TestApp {
     }
 
     pub fn pay(&self, invoice: &str) {
-        self.sandbox_state().pay(invoice).expect("sandbox knows the invoice");
+        self.sandbox_state()
+            .pay(invoice)
+            .expect("sandbox knows the invoice");
     }
 }
 
 async fn start_proxy(env: &HashMap<String, String>) -> Running {
     let config = Config::from_vars(|name| env.get(name).cloned(), false).expect("valid config");
-    paydigital_proxy::start(config, None).await.expect("proxy starts")
+    paydigital_proxy::start(config, None)
+        .await
+        .expect("proxy starts")
 }
 
 /// Reads the error code of an error response.
 pub async fn error_code(response: reqwest::Response) -> String {
     let body: Value = response.json().await.expect("error body is JSON");
-    body["error"]["code"].as_str().expect("error.code").to_owned()
+    body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_owned()
 }

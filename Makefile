@@ -1,0 +1,100 @@
+# PayDigital Checkout. `make demo` runs the demo shop; `make test` proves everything.
+# Both install what is missing first (crates.io, npm and apt only), into a cache folder
+# outside the repo, and skip what is already there.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+include tools.env
+
+TOOLS_DIR ?= $(HOME)/.cache/paydigital-checkout
+BIN := $(TOOLS_DIR)/bin
+NPM_DIR := $(TOOLS_DIR)/npm
+export PATH := $(BIN):$(NPM_DIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export TRUNK_SKIP_VERSION_CHECK := true
+export TRUNK_OFFLINE := true
+export TRUNK_TOOLS_WASM_BINDGEN := $(WASM_BINDGEN_VERSION)
+export TRUNK_TOOLS_WASM_OPT := $(WASM_OPT_TRUNK_VERSION)
+export CARGO_TERM_COLOR := never
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli
+
+.PHONY: help demo test setup setup-browsers check-versions widget size fmt lint test-native test-browsers bench clean
+
+help:
+	@echo "make demo   - set up, build the widget and serve the demo shop with the sandbox on http://127.0.0.1:8080"
+	@echo "make test   - set up and run every test (native, Chromium, Firefox, size budget, clippy, fmt)"
+	@echo "make bench  - measure size and speed into BENCHMARKS.md"
+
+## Tools -------------------------------------------------------------------------------
+
+setup: check-versions
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@mkdir -p $(BIN)
+	@trunk --version 2>/dev/null | grep -q " $(TRUNK_VERSION)$$" \
+	  || cargo install --locked --root $(TOOLS_DIR) trunk@$(TRUNK_VERSION)
+	@# Not --locked: its lockfile names a crate version the registry no longer has.
+	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$" \
+	  || cargo install --root $(TOOLS_DIR) wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@# Debian's binaryen 108 writes wasm that crashes in browsers: npm's is current.
+	@wasm-opt --version 2>/dev/null | grep -q "($(WASM_OPT_TRUNK_VERSION))" \
+	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent binaryen@$(BINARYEN_VERSION)
+
+# wasm-bindgen-cli must be the exact version the widget links against.
+check-versions:
+	@locked=$$(awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock); \
+	if [ "$$locked" != "$(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "tools.env pins wasm-bindgen $(WASM_BINDGEN_VERSION) but Cargo.lock has $$locked: update tools.env" >&2; exit 1; \
+	fi
+
+setup-browsers:
+	@missing=""; for p in $(APT_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@geckodriver --version 2>/dev/null | grep -q "^geckodriver $(GECKODRIVER_VERSION)" \
+	  || cargo install --locked --root $(TOOLS_DIR) geckodriver@$(GECKODRIVER_VERSION)
+
+## Build and run -----------------------------------------------------------------------
+
+widget: setup
+	trunk build index.html --release
+
+size: widget
+	scripts/size-check.sh
+
+demo: widget
+	cargo build --release -p paydigital-proxy
+	@echo
+	@echo "Demo shop:  http://127.0.0.1:8080/   (Ctrl-C to stop)"
+	@echo "Sandbox:    http://127.0.0.1:8080/sandbox  (pay or expire payments there)"
+	@echo
+	target/release/paydigital-proxy serve --sandbox --listen 127.0.0.1:8080
+
+## Tests -------------------------------------------------------------------------------
+
+fmt:
+	cargo fmt --all -- --check
+
+lint: setup
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown -p paydigital-checkout -p paydigital --all-targets -- -D warnings
+
+test-native:
+	cargo test --workspace
+
+test-browsers: setup setup-browsers widget
+	scripts/browser-tests.sh
+
+test: setup setup-browsers fmt lint test-native size test-browsers
+	@echo "make test: all passed"
+
+bench: setup setup-browsers widget
+	scripts/bench.sh
+
+clean:
+	cargo clean
+	rm -rf dist
