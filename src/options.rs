@@ -1,23 +1,19 @@
 //! What the embedding page asks for: element attributes or `mount()` options, checked.
 
-use serde::Deserialize;
-
 /// Bounds on `poll-interval`: faster hammers the proxy, slower makes customers wait.
 pub const MIN_POLL_MS: u32 = 1000;
 pub const MAX_POLL_MS: u32 = 60_000;
 pub const DEFAULT_POLL_MS: u32 = 3000;
 
 /// A number from JavaScript or an attribute's text.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum NumberOrText {
     Number(f64),
     Text(String),
 }
 
 /// The options as given (camelCase from `mount()`; the loader maps attributes onto these).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RawOptions {
     pub endpoint: Option<String>,
     pub amount: Option<NumberOrText>,
@@ -76,9 +72,12 @@ fn whole_number(value: &NumberOrText) -> Option<u64> {
     }
 }
 
+/// The value for an error message. Whole numbers only: formatting an `f64` would pull
+/// the float printing code (about 15 KB) into the wasm bundle.
 fn describe(value: &NumberOrText) -> String {
     match value {
-        NumberOrText::Number(n) => n.to_string(),
+        NumberOrText::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => (*n as i64).to_string(),
+        NumberOrText::Number(_) => "a fraction".to_owned(),
         NumberOrText::Text(t) => t.clone(),
     }
 }

@@ -1,20 +1,19 @@
 //! The merchant proxy, and only it: create a payment, read its status.
 //!
-//! JSON goes through the browser's own `JSON` and `serde-wasm-bindgen`, which costs far
-//! fewer bytes than `serde_json` in the bundle.
+//! JSON goes through the browser's own `JSON` and a few property reads (`js.rs`), which
+//! costs far fewer bytes in the bundle than serde_json or a serde deserializer per type.
 
+use super::js;
 use crate::machine::{Failure, FailureKind};
-use paydigital::api::{CreatePayment, ErrorBody, Payment};
-use serde::de::DeserializeOwned;
+use paydigital::api::{CreatePayment, Payment};
 use wasm_bindgen::JsValue;
 
 fn network(message: impl Into<String>) -> Failure {
     Failure::new(FailureKind::Network, "network", message)
 }
 
-fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
-    let value = js_sys::JSON::parse(text).ok()?;
-    serde_wasm_bindgen::from_value(value).ok()
+fn parse(text: &str) -> Option<JsValue> {
+    js_sys::JSON::parse(text).ok()
 }
 
 async fn answer(
@@ -24,16 +23,16 @@ async fn answer(
     let status = response.status();
     let text = response.text().await.map_err(|e| network(e.to_string()))?;
     if response.ok() {
-        return parse::<Payment>(&text)
+        return parse(&text)
+            .as_ref()
+            .and_then(js::payment)
             .ok_or_else(|| network(format!("unreadable answer (HTTP {status})")));
     }
-    match parse::<ErrorBody>(&text) {
+    match parse(&text).as_ref().and_then(js::error) {
         // 5xx are worth retrying like a network failure; the rest is the proxy's answer.
-        Some(body) if status < 500 || body.error.code.starts_with("upstream") => Err(Failure::new(
-            FailureKind::Proxy,
-            &body.error.code,
-            body.error.message,
-        )),
+        Some(error) if status < 500 || error.code.starts_with("upstream") => {
+            Err(Failure::new(FailureKind::Proxy, &error.code, error.message))
+        }
         _ => Err(network(format!("HTTP {status}"))),
     }
 }
@@ -44,7 +43,7 @@ pub async fn create(
     idempotency_key: &str,
     signal: &web_sys::AbortSignal,
 ) -> Result<Payment, Failure> {
-    let json = js_sys::JSON::stringify(&super::browser::to_js(body))
+    let json = js_sys::JSON::stringify(&js::create_request(body))
         .map(String::from)
         .map_err(|_| network("cannot encode the request"))?;
     let request = gloo_net::http::Request::post(endpoint)

@@ -1,8 +1,6 @@
 //! Small wrappers over browser APIs that may be missing or throw (private mode storage,
 //! clipboard on plain http): each degrades quietly instead of breaking the checkout.
 
-use crate::machine::Failure;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -68,19 +66,6 @@ pub fn session_remove(key: &str) {
     if let Some(storage) = session() {
         let _ = storage.remove_item(key);
     }
-}
-
-pub fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
-}
-
-pub fn failure_to_js(failure: &Failure) -> JsValue {
-    let detail = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&detail, &"code".into(), &failure.code.as_str().into());
-    let _ = js_sys::Reflect::set(&detail, &"message".into(), &failure.message.as_str().into());
-    detail.into()
 }
 
 /// Fires a bubbling, composed `CustomEvent` (it crosses the shadow boundary).

@@ -3,11 +3,12 @@
 
 mod api;
 mod browser;
+mod js;
 mod view;
 
 use crate::i18n::{Lang, Texts};
 use crate::machine::{Checkout, Failure, FailureKind, Phase, PhaseKind};
-use crate::options::{Options, RawOptions, DEFAULT_POLL_MS};
+use crate::options::{Options, DEFAULT_POLL_MS};
 use leptos::prelude::*;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -64,9 +65,14 @@ impl Controller {
         if !self.alive.get() {
             return;
         }
-        if self.state.try_update(change).is_none() {
-            return;
+        if self.state.try_update(change).is_some() {
+            self.announce();
         }
+    }
+
+    /// Tells the host page when the phase changed. Kept apart from the generic `update` so
+    /// that it is compiled once, not once per transition.
+    fn announce(&self) {
         let Some((kind, phase)) = self
             .state
             .try_with_untracked(|c| (c.kind(), c.phase().clone()))
@@ -84,10 +90,10 @@ impl Controller {
                 if let Some(key) = &resume_key {
                     browser::session_set(key, &payment.invoice);
                 }
-                browser::dispatch(&self.host, "paydigital:created", &browser::to_js(payment));
+                browser::dispatch(&self.host, "paydigital:created", &js::from_payment(payment));
             }
             Phase::Paid(payment) => {
-                browser::dispatch(&self.host, "paydigital:paid", &browser::to_js(payment));
+                browser::dispatch(&self.host, "paydigital:paid", &js::from_payment(payment));
                 if let Some(url) = self.options().and_then(|o| o.success_url.clone()) {
                     let host = self.host.clone();
                     gloo_timers::callback::Timeout::new(2500, move || {
@@ -105,7 +111,7 @@ impl Controller {
                 if let Some(key) = &resume_key {
                     browser::session_remove(key);
                 }
-                browser::dispatch(&self.host, "paydigital:expired", &browser::to_js(payment));
+                browser::dispatch(&self.host, "paydigital:expired", &js::from_payment(payment));
             }
             Phase::Error(failure) => {
                 web_sys::console::warn_1(
@@ -115,11 +121,7 @@ impl Controller {
                     )
                     .into(),
                 );
-                browser::dispatch(
-                    &self.host,
-                    "paydigital:error",
-                    &browser::failure_to_js(failure),
-                );
+                browser::dispatch(&self.host, "paydigital:error", &js::from_failure(failure));
             }
         }
     }
@@ -343,12 +345,7 @@ impl Drop for CheckoutHandle {
 /// `paydigital:error`; they do not throw.
 #[wasm_bindgen]
 pub fn mount(host: HtmlElement, options: JsValue) -> Result<CheckoutHandle, JsValue> {
-    let raw: Result<RawOptions, String> = if options.is_undefined() || options.is_null() {
-        Ok(RawOptions::default())
-    } else {
-        serde_wasm_bindgen::from_value(options).map_err(|e| e.to_string())
-    };
-    let options = raw.and_then(|raw| Options::from_raw(raw).map_err(|e| e.to_string()));
+    let options = Options::from_raw(js::options(&options)).map_err(|e| e.to_string());
     let lang = Lang::from_tag(
         options
             .as_ref()
