@@ -43,6 +43,12 @@ enum Command {
     },
 }
 
+/// A line on stdout for whoever started us; a closed pipe is not worth dying for.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
@@ -52,25 +58,37 @@ fn init_logging() {
         .init();
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM or Ctrl-C. The handlers are registered when this is called, not when it is first
+/// awaited, so a signal that arrives right after start-up is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
             };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+            let (term, int) = signals;
+            tokio::select! {
+                () = wait(term) => {},
+                () = wait(int) => {},
+            }
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 fn main() -> ExitCode {
@@ -79,9 +97,7 @@ fn main() -> ExitCode {
         return match paydigital::qris::Qris::parse(payload.trim()) {
             Ok(code) => match serde_json::to_string_pretty(&code) {
                 Ok(json) => {
-                    use std::io::Write;
-                    // A closed pipe (`| head`) is not an error worth a panic.
-                    let _ = writeln!(std::io::stdout(), "{json}");
+                    say(&json);
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -104,6 +120,7 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        let shutdown = shutdown_signal();
         let started = match cli.command {
             Command::Serve { sandbox, listen } => {
                 let mut config = match Config::from_env(sandbox) {
@@ -122,9 +139,9 @@ fn main() -> ExitCode {
                 if let Ok(running) = &result {
                     let url = running.url();
                     tracing::info!(%url, static_dir = %static_dir.display(), sandbox, "listening");
-                    println!("PayDigital checkout: {url}/");
+                    say(&format!("PayDigital checkout: {url}/"));
                     if sandbox {
-                        println!("Sandbox (pay or expire payments): {url}/sandbox");
+                        say(&format!("Sandbox (pay or expire payments): {url}/sandbox"));
                     }
                 }
                 result
@@ -144,14 +161,14 @@ fn main() -> ExitCode {
                 let result =
                     paydigital_proxy::start_sandbox(listen, SandboxConfig::default(), faults).await;
                 if let Ok(running) = &result {
-                    println!("Sandbox PayDigital: {}/sandbox", running.url());
+                    say(&format!("Sandbox PayDigital: {}/sandbox", running.url()));
                 }
                 result
             }
             Command::Qris { .. } => return ExitCode::SUCCESS,
         };
         match started {
-            Ok(running) => match running.run_until(shutdown_signal()).await {
+            Ok(running) => match running.run_until(shutdown).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
