@@ -19,6 +19,7 @@ CHECKOUT_DATABASE="$work/checkout.sqlite" \
 CHECKOUT_ALLOWED_ORIGINS='*' \
 CHECKOUT_CREATES_PER_MINUTE=10000 \
 CHECKOUT_STATUS_REFRESH_MS=300 \
+PAYDIGITAL_TIMEOUT_SECS=2 \
 CHECKOUT_STATIC_DIR="$PWD/dist" \
 RUST_LOG=warn \
   target/debug/paydigital-proxy serve --sandbox --listen 127.0.0.1:0 > "$work/proxy.out" 2> "$work/proxy.err" &

@@ -582,3 +582,108 @@ async fn the_loader_mounts_elements_and_the_javascript_api_from_another_origin()
         .expect("query")
         .is_none());
 }
+
+fn error_code(host: &Element) -> Option<String> {
+    find(host, ".pd-error").and_then(|e| e.get_attribute("data-code"))
+}
+
+#[wasm_bindgen_test]
+async fn upstream_faults_on_create_show_an_error_and_retry_recovers() {
+    for (fault, code) in [
+        (
+            json!({ "html_500": true, "only": "create" }),
+            "upstream_error",
+        ),
+        (
+            json!({ "error_in_200": true, "only": "create" }),
+            "upstream_error",
+        ),
+        (json!({ "wrong_amount_qr": true }), "upstream_error"),
+        (
+            json!({ "hang": true, "only": "create" }),
+            "upstream_timeout",
+        ),
+    ] {
+        set_faults(fault.clone()).await;
+        clear_session();
+        let host = new_host();
+        let _handle = mount(
+            host.clone(),
+            options(json!({ "amount": 21_000, "endpoint": endpoint() })),
+        )
+        .expect("mounts");
+        wait_state(&host, "error").await;
+        assert_eq!(error_code(&host).as_deref(), Some(code), "{fault}");
+        assert!(find(&host, "svg").is_none(), "{fault}: no code drawn");
+        assert!(
+            !text(&host, ".pd-message").is_empty(),
+            "{fault}: says what happened"
+        );
+        // PayDigital recovers; the customer presses "try again".
+        set_faults(json!({})).await;
+        let retry: HtmlElement = find(&host, ".pd-error button")
+            .expect("retry")
+            .dyn_into()
+            .expect("button");
+        retry.click();
+        wait_state(&host, "pending").await;
+        assert!(find(&host, ".pd-qr svg").is_some(), "{fault}: recovered");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn faults_the_proxy_survives_never_reach_the_customer() {
+    for fault in [
+        json!({ "php_notice": true }),
+        json!({ "numbers_as_strings": true }),
+        json!({ "latency_ms": 1500 }),
+    ] {
+        set_faults(fault.clone()).await;
+        let (host, _handle) = mount_pending(22_000, json!({})).await;
+        assert!(find(&host, ".pd-qr svg").is_some(), "{fault}");
+    }
+    set_faults(json!({})).await;
+
+    let (host, _handle) = mount_pending(23_000, json!({})).await;
+    let invoice = invoice_of(&host);
+    for fault in [
+        json!({ "html_500": true, "only": "status" }),
+        json!({ "error_in_200": true, "only": "status" }),
+        json!({ "php_notice": true, "only": "status" }),
+        json!({ "status_word": "unpaid" }),
+    ] {
+        set_faults(fault.clone()).await;
+        let before = upstream_reads(&invoice).await;
+        let mut reads = before;
+        for _ in 0..100 {
+            reads = upstream_reads(&invoice).await;
+            if reads > before {
+                break;
+            }
+            sleep(100).await;
+        }
+        assert!(
+            reads > before,
+            "{fault}: the widget's polls reached upstream"
+        );
+        // Let the widget take in the proxy's answer to that read.
+        sleep(1500).await;
+        assert_eq!(state(&host).as_deref(), Some("pending"), "{fault}");
+        assert_eq!(
+            text(&host, "[role=status]"),
+            paydigital_checkout::i18n::ID.waiting,
+            "{fault}"
+        );
+    }
+    // PayDigital's own word for paid, in capitals.
+    set_faults(json!({ "status_word": "PAID" })).await;
+    wait_state(&host, "paid").await;
+    set_faults(json!({})).await;
+}
+
+/// Status reads the sandbox received for `invoice`.
+async fn upstream_reads(invoice: &str) -> u64 {
+    fetch_json("GET", &format!("{}/sandbox/calls", proxy())).await["invoices"][invoice]
+        .as_u64()
+        .unwrap_or(0)
+}
