@@ -19,9 +19,9 @@ export TRUNK_TOOLS_WASM_OPT := $(WASM_OPT_TRUNK_VERSION)
 export CARGO_TERM_COLOR := never
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli
+APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli zbar-tools
 
-.PHONY: help demo test setup setup-browsers check-versions widget size fmt lint test-native test-browsers bench clean
+.PHONY: help demo test setup setup-browsers check-versions widget size fmt lint test-native test-browsers test-e2e bench clean
 
 help:
 	@echo "make demo   - set up, build the widget and serve the demo shop with the sandbox on http://127.0.0.1:8080"
@@ -41,6 +41,8 @@ setup: check-versions
 	@# Debian's binaryen 108 writes wasm that crashes in browsers: npm's is current.
 	@wasm-opt --version 2>/dev/null | grep -q "($(WASM_OPT_TRUNK_VERSION))" \
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent binaryen@$(BINARYEN_VERSION)
+	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/playwright-core/package.json").version' 2>/dev/null)" = "$(PLAYWRIGHT_CORE_VERSION)" ] \
+	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent playwright-core@$(PLAYWRIGHT_CORE_VERSION)
 
 # wasm-bindgen-cli must be the exact version the widget links against.
 check-versions:
@@ -89,7 +91,12 @@ test-native:
 test-browsers: setup setup-browsers widget
 	scripts/browser-tests.sh
 
-test: setup setup-browsers fmt lint test-native size test-browsers
+# As a shopper: Chromium through the demo shop, QR decoded by zbarimg (e2e/).
+test-e2e: setup setup-browsers widget
+	cargo build -p paydigital-proxy
+	NODE_PATH=$(NPM_DIR)/node_modules node --test e2e/
+
+test: setup setup-browsers fmt lint test-native size test-browsers test-e2e
 	@echo "make test: all passed"
 
 bench: setup setup-browsers widget

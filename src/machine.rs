@@ -9,6 +9,11 @@ use paydigital::Status;
 /// Longest wait between status reads while the proxy cannot be reached.
 pub const MAX_BACKOFF_MS: u32 = 30_000;
 
+/// A QRIS code stays payable after its time is up, so an expired payment is still checked
+/// now and then: a customer who paid at the last second sees paid, not "expired".
+pub const LATE_CHECKS: u32 = 60;
+pub const LATE_CHECK_INTERVAL_MS: u32 = 10_000;
+
 /// Why there is no QR to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -84,6 +89,8 @@ pub struct Checkout {
     poll_interval_ms: u32,
     /// One more read right after the countdown ends, for a payment made in the last seconds.
     late_check_due: bool,
+    /// Slow reads left after expiry.
+    late_checks_left: u32,
 }
 
 impl Checkout {
@@ -94,6 +101,7 @@ impl Checkout {
             failures: 0,
             poll_interval_ms,
             late_check_due: false,
+            late_checks_left: 0,
         }
     }
 
@@ -134,6 +142,7 @@ impl Checkout {
         }
         self.failures = 0;
         self.late_check_due = false;
+        self.late_checks_left = LATE_CHECKS;
         self.deadline_ms = now_ms + payment.expires_in as f64 * 1000.0;
         self.phase = match payment.status {
             Status::Pending if payment.expires_in > 0 => Phase::Pending(payment),
@@ -156,6 +165,9 @@ impl Checkout {
         }
         self.failures = 0;
         self.late_check_due = false;
+        if self.kind() == PhaseKind::Expired {
+            self.late_checks_left = self.late_checks_left.saturating_sub(1);
+        }
         // The proxy's word on the code stays: status reads do not change what is drawn.
         let shown = match self.payment() {
             Some(p) => Payment {
@@ -166,6 +178,10 @@ impl Checkout {
         };
         match shown.status {
             Status::Paid => self.phase = Phase::Paid(shown),
+            Status::Expired if self.kind() == PhaseKind::Pending => {
+                self.late_checks_left = LATE_CHECKS;
+                self.phase = Phase::Expired(shown);
+            }
             Status::Expired => self.phase = Phase::Expired(shown),
             Status::Pending if self.kind() == PhaseKind::Pending => {
                 self.deadline_ms = now_ms + shown.expires_in as f64 * 1000.0;
@@ -178,6 +194,10 @@ impl Checkout {
     /// A status read failed (network, 5xx): back off, show "reconnecting".
     pub fn read_failed(&mut self) {
         self.failures = self.failures.saturating_add(1);
+        if self.kind() == PhaseKind::Expired {
+            self.late_check_due = false;
+            self.late_checks_left = self.late_checks_left.saturating_sub(1);
+        }
     }
 
     /// The clock moved: a pending code whose time is up expires (with one late check).
@@ -186,6 +206,7 @@ impl Checkout {
             if now_ms >= self.deadline_ms {
                 self.phase = Phase::Expired(payment.clone());
                 self.late_check_due = true;
+                self.late_checks_left = LATE_CHECKS;
             }
         }
     }
@@ -223,7 +244,17 @@ impl Checkout {
                 Some((backoff * spread) as u32)
             }
             PhaseKind::Expired if self.late_check_due => Some(0),
+            PhaseKind::Expired if self.late_checks_left > 0 => Some(LATE_CHECK_INTERVAL_MS),
             _ => None,
+        }
+    }
+
+    /// Whether status reads are still worth making (for a tab that becomes visible again).
+    pub fn wants_reads(&self) -> bool {
+        match self.kind() {
+            PhaseKind::Pending => true,
+            PhaseKind::Expired => self.late_check_due || self.late_checks_left > 0,
+            _ => false,
         }
     }
 }
@@ -301,10 +332,16 @@ mod tests {
         checkout.tick(15_000.0);
         assert_eq!(checkout.kind(), PhaseKind::Expired);
         assert_eq!(checkout.remaining_secs(15_000.0), 0);
-        // One late check right away, then nothing.
+        // One late check right away, then slow ones for a while, then nothing.
         assert_eq!(checkout.next_read_in_ms(0.5), Some(0));
+        assert!(checkout.wants_reads());
         checkout.status_read(payment(Status::Expired, 0), 15_100.0);
+        assert_eq!(checkout.next_read_in_ms(0.5), Some(LATE_CHECK_INTERVAL_MS));
+        for _ in 1..LATE_CHECKS {
+            checkout.status_read(payment(Status::Expired, 0), 20_000.0);
+        }
         assert_eq!(checkout.next_read_in_ms(0.5), None);
+        assert!(!checkout.wants_reads());
     }
 
     #[test]

@@ -687,3 +687,14 @@ async fn upstream_reads(invoice: &str) -> u64 {
         .as_u64()
         .unwrap_or(0)
 }
+
+#[wasm_bindgen_test]
+async fn a_late_payment_after_expiry_still_turns_paid() {
+    // QRIS codes stay payable after their time: the widget keeps checking for a while.
+    let (host, _handle) = mount_pending(24_000, json!({})).await;
+    let invoice = invoice_of(&host);
+    sandbox("expire", &invoice).await;
+    wait_state(&host, "expired").await;
+    sandbox("pay", &invoice).await;
+    wait_state(&host, "paid").await;
+}

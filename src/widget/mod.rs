@@ -188,11 +188,7 @@ impl Controller {
                 return;
             }
             // A hidden tab does not poll; becoming visible reads at once (see `watch_visibility`).
-            let late_check = self
-                .state
-                .try_with_untracked(|c| c.kind() == PhaseKind::Expired)
-                .unwrap_or(false);
-            if browser::page_hidden() && !late_check {
+            if browser::page_hidden() {
                 continue;
             }
             self.read_status(generation).await;
@@ -227,11 +223,11 @@ impl Controller {
         let this = Rc::downgrade(self);
         let on_change = Closure::<dyn FnMut()>::new(move || {
             let Some(this) = this.upgrade() else { return };
-            let pending = this
+            let wanted = this
                 .state
-                .try_with_untracked(|c| c.kind() == PhaseKind::Pending)
+                .try_with_untracked(Checkout::wants_reads)
                 .unwrap_or(false);
-            if pending && !browser::page_hidden() {
+            if wanted && !browser::page_hidden() {
                 let generation = this.generation.get();
                 wasm_bindgen_futures::spawn_local(
                     async move { this.read_status(generation).await },
@@ -255,10 +251,8 @@ impl Controller {
                 })
                 .unwrap_or(false);
             if due {
+                // The poll loop, still running while pending, makes the late checks.
                 this.update(|c| c.tick(now));
-                let generation = this.generation.get();
-                let this = this.clone();
-                wasm_bindgen_futures::spawn_local(async move { this.poll(generation).await });
             }
         });
         *self.ticker.borrow_mut() = Some(interval);

@@ -1,0 +1,236 @@
+// End to end, as a shopper does it: headless Chromium (driven by playwright-core) through the
+// demo shop, the sandbox's customer page in a second tab, a reload, an expiry, a proxy that
+// goes down and comes back, and a shop on another origin with hostile global CSS. The QR on
+// screen is decoded from a screenshot by an independent decoder (zbarimg) and compared with
+// what the sandbox issued. Screenshots of each state go to artifacts/e2e/.
+//
+// Run by `make test` (or `make test-e2e`): node --test e2e/
+"use strict";
+
+const { test, before, after } = require("node:test");
+const assert = require("node:assert/strict");
+const { spawn, execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const http = require("node:http");
+const os = require("node:os");
+const path = require("node:path");
+const { chromium } = require("playwright-core");
+
+const ROOT = path.resolve(__dirname, "..");
+const PROXY_BIN = path.join(ROOT, "target/debug/paydigital-proxy");
+const ARTIFACTS = path.join(ROOT, "artifacts/e2e");
+const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
+
+let work, sandbox, proxy, browser, otherOrigin;
+
+/** Starts a paydigital-proxy subcommand and resolves with its process and base URL. */
+function start(args, env, urlPrefix) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PROXY_BIN, args, { env: { ...process.env, RUST_LOG: "warn", ...env } });
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}`)), 15000);
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = out.match(new RegExp(`${urlPrefix}(http://[0-9.:]+)`));
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1] });
+      }
+    });
+    child.stderr.on("data", () => {});
+    child.on("exit", (code) => reject(new Error(`${args[0]} exited ${code}: ${out}`)));
+  });
+}
+
+function stop(server) {
+  return new Promise((resolve) => {
+    if (!server || server.child.exitCode !== null) return resolve();
+    server.child.removeAllListeners("exit");
+    server.child.on("exit", () => resolve());
+    server.child.kill("SIGTERM");
+  });
+}
+
+async function startProxy(listen) {
+  return start(["serve", "--listen", listen], {
+    PAYDIGITAL_BASE_URL: sandbox.url,
+    PAYDIGITAL_API_KEY: "sandbox-secret-key",
+    PAYDIGITAL_STORE_ID: "SANDBOX-STORE",
+    CHECKOUT_DATABASE: path.join(work, "checkout.sqlite"),
+    CHECKOUT_STATIC_DIR: path.join(ROOT, "dist"),
+    CHECKOUT_STATUS_REFRESH_MS: "300",
+    CHECKOUT_CREATES_PER_MINUTE: "1000",
+    CHECKOUT_ALLOWED_ORIGINS: otherOrigin.url,
+  }, "PayDigital checkout: ");
+}
+
+/** A shop on another origin, with CSS that tries hard to break whatever it embeds. */
+function startOtherOrigin() {
+  return new Promise((resolve) => {
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<style>
+  * { all: unset; display: block !important; font: 900 40px/1 Impact, fantasy !important;
+      color: #f0f !important; background: #ff0 !important; }
+  svg, button, a, img, canvas { display: none !important; }
+  div { transform: rotate(3deg) !important; padding: 30px !important; }
+  head, style, script { display: none !important; }
+</style>
+<script src="${proxy.url}/checkout/paydigital-checkout.js" defer></script></head>
+<body><h1>Toko Lain</h1>
+<paydigital-checkout endpoint="${proxy.url}/api/payments" amount="50000"
+  description="Hostile CSS" reference="OTHER-ORIGIN"></paydigital-checkout></body></html>`);
+    });
+    server.listen(0, "127.0.0.1", () => {
+      resolve({ server, url: `http://127.0.0.1:${server.address().port}` });
+    });
+  });
+}
+
+async function sandboxPayments() {
+  const response = await fetch(`${sandbox.url}/sandbox/payments`);
+  return response.json();
+}
+
+/** Decodes the QR in a PNG with zbarimg, an independent decoder. */
+function decodeQr(file) {
+  return execFileSync("zbarimg", ["--raw", "-q", file], { encoding: "utf8" }).trim();
+}
+
+async function shot(locator, name) {
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await locator.screenshot({ path: file });
+  return file;
+}
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 420, height: 900 }, deviceScaleFactor: 2 });
+  return context.newPage();
+}
+
+/** Opens the demo shop and buys the first product; resolves with the widget's locator. */
+async function buyCoffee(page) {
+  await page.goto(`${proxy.url}/`);
+  await page.getByRole("button", { name: "Beli" }).first().click();
+  const widget = page.locator("paydigital-checkout");
+  await widget.locator(".pd-qr svg").waitFor();
+  assert.equal(await widget.getAttribute("data-state"), "pending");
+  return widget;
+}
+
+async function invoiceOf(widget) {
+  return (await widget.locator(".pd-invoice code").first().textContent()).trim();
+}
+
+async function issuedPayload(invoice) {
+  const payment = (await sandboxPayments()).find((p) => p.invoice === invoice);
+  assert.ok(payment, `the sandbox issued ${invoice}`);
+  return payment.qr_content;
+}
+
+before(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "paydigital-e2e-"));
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  sandbox = await start(["sandbox", "--listen", "127.0.0.1:0"], {}, "Sandbox PayDigital: ");
+  otherOrigin = await startOtherOrigin();
+  proxy = await startProxy("127.0.0.1:0");
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  await stop(proxy);
+  await stop(sandbox);
+  if (otherOrigin) otherOrigin.server.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test("a shopper buys, scans the QR, pays from the sandbox page and sees paid", async () => {
+  const page = await newPage();
+  const widget = await buyCoffee(page);
+  const invoice = await invoiceOf(widget);
+  await shot(page.locator("dialog"), "1-pending");
+  const onScreen = decodeQr(await shot(widget.locator(".pd-qr"), "qr"));
+  assert.equal(onScreen, await issuedPayload(invoice), "the QR on screen is the one issued");
+  assert.match(await widget.locator(".pd-amount").textContent(), /^Rp \d{2}\.\d{3}$/);
+
+  // The customer's side, in a second tab.
+  const customer = await page.context().newPage();
+  await customer.goto(`${sandbox.url}/sandbox`);
+  await customer.locator("tr", { hasText: invoice }).getByRole("button", { name: /Bayar/ }).click();
+  await widget.locator(".pd-paid").waitFor({ timeout: 15000 });
+  assert.equal(await widget.getAttribute("data-state"), "paid");
+  assert.match(await widget.locator(".pd-title").textContent(), /Pembayaran berhasil/);
+  await shot(page.locator("dialog"), "2-paid");
+  await page.context().close();
+});
+
+test("a reload mid-payment shows the same payment and the same QR", async () => {
+  const page = await newPage();
+  let widget = await buyCoffee(page);
+  const invoice = await invoiceOf(widget);
+  const first = decodeQr(await shot(widget.locator(".pd-qr"), "qr-before-reload"));
+  const created = (await sandboxPayments()).length;
+  await page.reload();
+  widget = await buyCoffee(page);
+  assert.equal(await invoiceOf(widget), invoice);
+  assert.equal(decodeQr(await shot(widget.locator(".pd-qr"), "qr-after-reload")), first);
+  assert.equal((await sandboxPayments()).length, created, "no second payment upstream");
+  await page.context().close();
+});
+
+test("an expired payment hides the QR and offers a new one", async () => {
+  const page = await newPage();
+  await page.goto(`${proxy.url}/`);
+  await page.getByRole("button", { name: "Beli" }).nth(1).click();
+  const widget = page.locator("paydigital-checkout");
+  await widget.locator(".pd-qr svg").waitFor();
+  const invoice = await invoiceOf(widget);
+  const response = await fetch(`${sandbox.url}/sandbox/payments/${invoice}/expire`, { method: "POST" });
+  assert.equal(response.status, 200);
+  await widget.locator(".pd-expired").waitFor({ timeout: 15000 });
+  assert.equal(await widget.locator(".pd-qr").count(), 0);
+  await shot(page.locator("dialog"), "3-expired");
+  await widget.getByRole("button", { name: "Buat kode baru" }).click();
+  await widget.locator(".pd-qr svg").waitFor();
+  assert.notEqual(await invoiceOf(widget), invoice);
+  await page.context().close();
+});
+
+test("the proxy goes down and comes back: reconnecting, then paid", async () => {
+  const page = await newPage();
+  const widget = await buyCoffee(page);
+  const invoice = await invoiceOf(widget);
+  const listen = new URL(proxy.url).host;
+  await stop(proxy);
+  await widget.locator(".pd-status", { hasText: "mencoba lagi" }).waitFor({ timeout: 20000 });
+  assert.equal(await widget.getAttribute("data-state"), "pending", "a blip is not an error");
+  await shot(page.locator("dialog"), "4-reconnecting");
+  await fetch(`${sandbox.url}/sandbox/payments/${invoice}/pay`, { method: "POST" });
+  proxy = await startProxy(listen);
+  await widget.locator(".pd-paid").waitFor({ timeout: 40000 });
+  await page.context().close();
+});
+
+test("on another origin, hostile global CSS cannot break the widget", async () => {
+  const page = await newPage();
+  await page.goto(otherOrigin.url);
+  const widget = page.locator("paydigital-checkout");
+  await widget.locator(".pd-qr svg").waitFor({ timeout: 20000 });
+  assert.ok(await widget.locator(".pd-qr svg").isVisible(), "the QR is visible");
+  assert.ok(await widget.getByRole("button", { name: "Save QR image" }).isVisible(), "its buttons are visible");
+  const invoice = await invoiceOf(widget);
+  assert.equal(decodeQr(await shot(widget.locator(".pd-qr"), "qr-other-origin")), await issuedPayload(invoice));
+  const color = await widget.locator(".pd-amount").evaluate((e) => getComputedStyle(e).color);
+  assert.notEqual(color, "rgb(255, 0, 255)", "the page's colours do not leak in");
+  // Sizes follow the widget, not the page's root font size (40px here).
+  const size = await widget.locator(".pd-amount").evaluate((e) => getComputedStyle(e).fontSize);
+  assert.equal(size, "32px");
+  await shot(widget, "5-other-origin");
+  await page.context().close();
+});
