@@ -17,6 +17,7 @@ export TRUNK_OFFLINE := true
 export TRUNK_TOOLS_WASM_BINDGEN := $(WASM_BINDGEN_VERSION)
 export TRUNK_TOOLS_WASM_OPT := $(WASM_OPT_TRUNK_VERSION)
 export CARGO_TERM_COLOR := never
+export TOOLS_DIR NPM_DIR QRCODE_JS_VERSION ESBUILD_VERSION TWIGGY_VERSION
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli zbar-tools

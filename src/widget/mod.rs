@@ -413,3 +413,12 @@ pub fn mount(host: HtmlElement, options: JsValue) -> Result<CheckoutHandle, JsVa
         root: Some(root),
     })
 }
+
+/// Draws any payload as the widget's QR SVG (`PayDigitalCheckout.load()` gives access), for
+/// pages that show a code elsewhere, and for the benchmark.
+#[wasm_bindgen(js_name = qrSvg)]
+pub fn qr_svg(payload: &str, label: &str) -> Result<String, JsValue> {
+    crate::qr::matrix(payload)
+        .map(|m| m.to_svg(label))
+        .map_err(|e| JsValue::from_str(&e.to_string()))
+}

@@ -414,6 +414,7 @@ async fn payment_status(
     if invoice.len() > 64 {
         return Err(AppError::NotFound);
     }
+    let loaded_at = Instant::now();
     let lookup = invoice.clone();
     let record = state
         .blocking(move |s| s.get(&lookup))
@@ -422,10 +423,9 @@ async fn payment_status(
     let now = OffsetDateTime::now_utc();
     let worth_asking =
         record.status != Status::Paid && now < record.expires_at + state.config.late_payment_grace;
-    if !worth_asking {
+    if !worth_asking || !refresh(&state, &invoice, loaded_at).await {
         return Ok(Json(state.view(&record, now)));
     }
-    refresh(&state, &invoice).await;
     let lookup = invoice.clone();
     let record = state
         .blocking(move |s| s.get(&lookup))
@@ -438,12 +438,15 @@ async fn payment_status(
 }
 
 /// Reads an invoice upstream unless someone did within `status_refresh`. However many
-/// browsers ask at once, they wait on one lock and share one upstream call.
-async fn refresh(state: &AppState, invoice: &str) {
+/// browsers ask at once, they wait on one lock and share one upstream call. Returns whether
+/// the store may have changed since `loaded_at` (then the caller reads it again).
+async fn refresh(state: &AppState, invoice: &str, loaded_at: Instant) -> bool {
     let gate = state.refreshing.get(invoice);
     let mut last_read = gate.lock().await;
-    if last_read.is_some_and(|at| at.elapsed() < state.config.status_refresh) {
-        return;
+    if let Some(at) = *last_read {
+        if at.elapsed() < state.config.status_refresh {
+            return at > loaded_at;
+        }
     }
     let started = Instant::now();
     match state.upstream.status(invoice).await {
@@ -474,6 +477,7 @@ async fn refresh(state: &AppState, invoice: &str) {
         Err(failure) => tracing::warn!(invoice, %failure, "status read failed"),
     }
     *last_read = Some(Instant::now());
+    true
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {

@@ -112,7 +112,13 @@ fn main() -> ExitCode {
         };
     }
     init_logging();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // Store calls run on the blocking pool; a few threads serve SQLite well, hundreds
+    // (tokio's default ceiling) only cost memory under load.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(16)
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

@@ -483,3 +483,18 @@ async fn the_key_never_leaves_the_server() {
     assert!(!logs.contains(SECRET_KEY), "the key was logged");
     assert!(!logs.contains("SUPERSECRET"), "part of the key was logged");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readers_that_waited_on_a_shared_upstream_read_see_its_result() {
+    let app = TestApp::spawn().await;
+    let payment = app.create_ok(20000).await;
+    let invoice = payment["invoice"].as_str().expect("invoice").to_owned();
+    app.pay(&invoice);
+    app.set_faults(json!({ "latency_ms": 300, "only": "status" }));
+    let answers = futures_join(20, || app.status(&invoice)).await;
+    for response in answers {
+        let read: Value = response.json().await.expect("json");
+        assert_eq!(read["status"], "paid");
+    }
+    assert_eq!(app.sandbox_state().status_calls(&invoice), 1);
+}

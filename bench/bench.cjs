@@ -1,0 +1,284 @@
+// `make bench`: measures the widget in headless Chromium and the proxy under load, and writes
+// BENCHMARKS.md. Every figure is a median of several runs; every comparison is a ratio from
+// the same run. It prints numbers; it never fails on speed.
+"use strict";
+
+const { spawn, execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const http = require("node:http");
+const os = require("node:os");
+const path = require("node:path");
+const { chromium } = require("playwright-core");
+
+const ROOT = path.resolve(__dirname, "..");
+const PROXY_BIN = path.join(ROOT, "target/release/paydigital-proxy");
+const QRCODE_JS = process.env.QRCODE_JS_BUNDLE;
+const SIZE_TABLE = process.env.SIZE_TABLE || "";
+const CRATE_TABLE = process.env.CRATE_TABLE || "";
+const RUNS = 5;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const fmt = (n, digits = 2) => Number(n).toFixed(digits);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function start(cmd, args, env, pattern) {
+  return new Promise((resolve, reject) => {
+    // Its own process group, so that stop() also ends the PHP server's workers.
+    const child = spawn(cmd, args, { env: { ...process.env, RUST_LOG: "warn", ...env }, detached: true });
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not start: ${out}`)), 15000);
+    const onData = (chunk) => {
+      out += chunk;
+      const match = out.match(pattern);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1] });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+  });
+}
+
+const stop = (server) => new Promise((resolve) => {
+  if (!server || server.child.exitCode !== null) return resolve();
+  server.child.on("exit", resolve);
+  try { process.kill(-server.child.pid, "SIGTERM"); } catch { server.child.kill("SIGTERM"); }
+});
+
+/** A free TCP port on 127.0.0.1 (PHP's built-in server cannot report the one it picked). */
+const freePort = () => new Promise((resolve) => {
+  const probe = require("node:net").createServer();
+  probe.listen(0, "127.0.0.1", () => { const { port } = probe.address(); probe.close(() => resolve(port)); });
+});
+
+function peakRssMb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number((status.match(/VmHWM:\s+(\d+)/) || [])[1] || 0);
+  return kb / 1024;
+}
+
+/** wrk against url; returns {rps, p50, p99} (ms). */
+function wrk(url, connections, seconds) {
+  const threads = Math.min(2, connections);
+  const out = execFileSync("wrk", [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", "--timeout", "10s", url],
+    { encoding: "utf8" });
+  const rps = Number((out.match(/Requests\/sec:\s+([\d.]+)/) || [])[1] || 0);
+  const toMs = (text) => {
+    const m = text.match(/([\d.]+)(us|ms|s)/);
+    if (!m) return NaN;
+    return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+  };
+  const p50 = toMs((out.match(/50%\s+(\S+)/) || [])[1] || "");
+  const p99 = toMs((out.match(/99%\s+(\S+)/) || [])[1] || "");
+  const non2xx = Number((out.match(/Non-2xx or 3xx responses:\s+(\d+)/) || [])[1] || 0);
+  const errors = (out.match(/Socket errors:[^\n]*/) || [""])[0];
+  return { rps, p50, p99, non2xx, errors };
+}
+
+async function json(url, options) {
+  const response = await fetch(url, options);
+  return response.json();
+}
+
+async function loadTest(label, baseUrl, invoice, sandboxUrl, pid) {
+  const rows = [];
+  for (const connections of [10, 100, 1000]) {
+    const runs = [];
+    const before = (await json(`${sandboxUrl}/sandbox/calls`)).invoices[invoice] || 0;
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) runs.push(wrk(`${baseUrl}/api/payments/${invoice}`, connections, 6));
+    const seconds = (Date.now() - started) / 1000;
+    const after = (await json(`${sandboxUrl}/sandbox/calls`)).invoices[invoice] || 0;
+    rows.push({
+      label, connections,
+      rps: median(runs.map((r) => r.rps)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+      errors: runs.map((r) => r.errors).filter(Boolean).join("; "),
+      upstreamPer2s: ((after - before) / seconds) * 2,
+    });
+  }
+  return { rows, rss: peakRssMb(pid) };
+}
+
+function benchPage(proxyUrl) {
+  const qrcodeJs = fs.readFileSync(QRCODE_JS, "utf8");
+  return `<!DOCTYPE html><html lang="id"><head><meta charset="utf-8">
+<script>${qrcodeJs}</script>
+<script src="${proxyUrl}/checkout/paydigital-checkout.js"></script></head><body></body></html>`;
+}
+
+async function browserBenchmarks(proxyUrl, sandboxUrl) {
+  const page_ = benchPage(proxyUrl);
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end(page_);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const page = await browser.newPage();
+  await page.goto(origin);
+  await page.waitForFunction(() => window.PayDigitalCheckout && window.QRCode);
+
+  // QR encode + SVG for a 250-character payload, Rust/wasm vs the npm qrcode package.
+  const payload = ("00020101021226710021ID.BIZ.PAYDIGITAL.WWW01189360000000000000010213SANDBOX-STORE0303UMI"
+    + "51440014ID.CO.QRIS.WWW0215ID10260000000010303UMI5204599953033605405103875802ID5912Toko Sandbox"
+    + "6007JAKARTA61051011062240120PYG20261124155954001").padEnd(246, "0") + "6304";
+  const qr = await page.evaluate(async ({ payload, runs }) => {
+    const widget = await window.PayDigitalCheckout.load();
+    const rust = () => widget.qrSvg(payload, "QR");
+    const js = () => { let out; window.QRCode.toString(payload, { type: "svg", errorCorrectionLevel: "M" }, (e, s) => { out = s; }); return out; };
+    const per = (fn, n) => { const t0 = performance.now(); for (let i = 0; i < n; i++) fn(); return (performance.now() - t0) / n; };
+    for (let i = 0; i < 20; i++) { rust(); js(); }
+    const r = [], j = [];
+    for (let i = 0; i < runs; i++) { r.push(per(rust, 40)); j.push(per(js, 40)); }
+    return { rust: r, js: j, length: payload.length, rustOk: rust().includes("<svg"), jsOk: js().includes("<svg") };
+  }, { payload, runs: 9 });
+
+  // From the create response to the QR painted, and from "paid" upstream to paid on screen.
+  const paint = [];
+  const detect = [];
+  for (let i = 0; i < RUNS; i++) {
+    const result = await page.evaluate(async ({ endpoint, sandbox, amount }) => {
+      sessionStorage.clear();
+      let responded = 0;
+      const fetch0 = window.fetch;
+      window.fetch = function (input, init) {
+        const p = fetch0.call(this, input, init);
+        const method = (init && init.method) || (input && input.method) || "GET";
+        if (method === "POST") p.then(() => { responded = performance.now(); });
+        return p;
+      };
+      const host = document.createElement("div");
+      document.body.appendChild(host);
+      const checkout = await window.PayDigitalCheckout.mount(host, { amount, endpoint });
+      const painted = await new Promise((resolve) => {
+        const check = () => {
+          if (host.shadowRoot && host.shadowRoot.querySelector(".pd-qr svg")) {
+            requestAnimationFrame(() => resolve(performance.now()));
+            return true;
+          }
+          return false;
+        };
+        if (check()) return;
+        const observer = new MutationObserver(() => { if (check()) observer.disconnect(); });
+        observer.observe(host.shadowRoot, { childList: true, subtree: true });
+      });
+      window.fetch = fetch0;
+      const invoice = host.shadowRoot.querySelector(".pd-invoice code").textContent.trim();
+      const paid = new Promise((resolve) => host.addEventListener("paydigital:paid", () => resolve(performance.now()), { once: true }));
+      const t0 = performance.now();
+      await fetch0(`${sandbox}/sandbox/payments/${invoice}/pay`, { method: "POST" });
+      const t1 = await paid;
+      checkout.destroy();
+      host.remove();
+      return { paint: painted - responded, detect: t1 - t0 };
+    }, { endpoint: `${proxyUrl}/api/payments`, sandbox: sandboxUrl, amount: 10000 + i });
+    paint.push(result.paint);
+    detect.push(result.detect);
+  }
+  await browser.close();
+  server.close();
+  return { qr, paint, detect, chromium: execFileSync(process.env.CHROMIUM_BIN || "/usr/bin/chromium", ["--version"], { encoding: "utf8" }).trim() };
+}
+
+async function main() {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "paydigital-bench-"));
+  const sandbox = await start(PROXY_BIN, ["sandbox", "--listen", "127.0.0.1:0"], {}, /Sandbox PayDigital: (http:\/\/[0-9.:]+)/);
+  const upstreamEnv = {
+    PAYDIGITAL_BASE_URL: sandbox.url, PAYDIGITAL_API_KEY: "sandbox-secret-key", PAYDIGITAL_STORE_ID: "SANDBOX-STORE",
+  };
+  const proxy = await start(PROXY_BIN, ["serve", "--listen", "127.0.0.1:0"], {
+    ...upstreamEnv,
+    CHECKOUT_DATABASE: path.join(work, "bench.sqlite"),
+    CHECKOUT_STATIC_DIR: path.join(ROOT, "dist"),
+    CHECKOUT_ALLOWED_ORIGINS: "*",
+    CHECKOUT_CREATES_PER_MINUTE: "100000",
+  }, /PayDigital checkout: (http:\/\/[0-9.:]+)/);
+  try {
+    const created = await json(`${proxy.url}/api/payments`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount: 10000 }),
+    });
+    const ours = await loadTest("paydigital-proxy", proxy.url, created.invoice, sandbox.url, proxy.child.pid);
+
+    let php = null;
+    try {
+      const phpServer = await start("php", ["-S", `127.0.0.1:${await freePort()}`, path.join(__dirname, "php-proxy.php")], {
+        UPSTREAM: sandbox.url, API_KEY: "sandbox-secret-key", PHP_CLI_SERVER_WORKERS: "8",
+      }, /Development Server \((http:\/\/[0-9.:]+)\)/);
+      const phpCreated = await json(`${proxy.url}/api/payments`, {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount: 10001 }),
+      });
+      php = await loadTest("PHP cURL proxy", phpServer.url, phpCreated.invoice, sandbox.url, phpServer.child.pid);
+      await stop(phpServer);
+    } catch (e) {
+      console.error(`bench: PHP comparison skipped: ${e.message}`);
+    }
+
+    const browser = await browserBenchmarks(proxy.url, sandbox.url);
+    write({ ours, php, browser });
+  } finally {
+    await stop(proxy);
+    await stop(sandbox);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function write({ ours, php, browser }) {
+  const cpu = (os.cpus()[0] || {}).model || "unknown CPU";
+  const lines = [];
+  lines.push("# Benchmarks", "");
+  lines.push(`Written by \`make bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu}, `
+    + `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${browser.chromium}. Medians of several runs; `
+    + "load generator, proxy, upstream sandbox and browser share the same 2 cores, so absolute "
+    + "figures are modest; ratios come from the same run.", "");
+
+  lines.push("## Widget size", "", "What a page downloads (the CSS is inside the wasm). Budget for `make test`: see `size-budget.txt`.", "");
+  lines.push(SIZE_TABLE.trim(), "");
+  if (CRATE_TABLE.trim()) {
+    lines.push("What each crate adds (share of the code in the release wasm, scaled to the shipped brotli size; an estimate, from `twiggy`):", "");
+    lines.push(CRATE_TABLE.trim(), "");
+  }
+
+  const q = browser.qr;
+  const rust = median(q.rust), js = median(q.js);
+  lines.push("## Client", "");
+  lines.push(`| what | median | target |`, "|---|---:|---|");
+  lines.push(`| QR encode + SVG, ${q.length}-character payload, Rust/wasm (\`qrSvg\`) | ${fmt(rust, 3)} ms | < 16 ms |`);
+  lines.push(`| the same with npm \`qrcode\` ${process.env.QRCODE_JS_VERSION || ""} in the same page | ${fmt(js, 3)} ms | |`);
+  lines.push(`| ratio JS / Rust | **${fmt(js / rust)}×** | > 1 |`);
+  lines.push(`| create response → QR painted (next frame) | ${fmt(median(browser.paint), 1)} ms | < 16 ms |`);
+  lines.push(`| sandbox marks paid → widget shows paid (poll 3 s, proxy refresh 2 s) | ${fmt(median(browser.detect), 0)} ms | |`, "");
+
+  lines.push("## Proxy: status reads (`GET /api/payments/{invoice}`, one pending invoice)", "");
+  lines.push("| server | connections | reads/s | p50 | p99 | upstream calls per 2 s | non-2xx |", "|---|---:|---:|---:|---:|---:|---:|");
+  for (const run of [ours, php].filter(Boolean)) {
+    for (const r of run.rows) {
+      lines.push(`| ${r.label} | ${r.connections} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} ms | ${fmt(r.p99)} ms | ${fmt(r.upstreamPer2s, 1)} | ${r.non2xx}${r.errors ? ` (${r.errors})` : ""} |`);
+    }
+  }
+  lines.push("");
+  lines.push(`Peak RSS of paydigital-proxy: **${fmt(ours.rss, 1)} MB** (target ≤ 30 MB)`
+    + (php ? `; the PHP built-in server (8 workers): ${fmt(php.rss, 1)} MB for its master process.` : "."), "");
+  if (php) {
+    const at = (run, c) => run.rows.find((r) => r.connections === c);
+    lines.push(`At 100 connections paydigital-proxy serves **${fmt(at(ours, 100).rps / Math.max(at(php, 100).rps, 1), 1)}×** the reads of the PHP proxy, `
+      + `with ${fmt(at(ours, 100).upstreamPer2s, 1)} upstream calls per 2 s against ${fmt(at(php, 100).upstreamPer2s, 0)}.`, "");
+  }
+  lines.push("Targets from issue 7: ≥ 20 k reads/s, p99 ≤ 5 ms, RSS ≤ 30 MB, 1 upstream call per invoice per 2 s.", "");
+  fs.writeFileSync(path.join(ROOT, "BENCHMARKS.md"), lines.join("\n"));
+  console.log(lines.join("\n"));
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

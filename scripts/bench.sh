@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `make bench`: installs the benchmark's own tools if missing (apt: wrk, php; npm: qrcode,
+# esbuild; crates.io: twiggy), then measures and writes BENCHMARKS.md (bench/bench.cjs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${TOOLS_DIR:?run through make bench}" "${NPM_DIR:?}" "${QRCODE_JS_VERSION:?}" "${ESBUILD_VERSION:?}" "${TWIGGY_VERSION:?}"
+SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+
+missing=""
+for p in wrk php-cli php-curl; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [[ -n $missing ]]; then
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+fi
+version_of() { node -p "require('$NPM_DIR/node_modules/$1/package.json').version" 2>/dev/null || true; }
+[[ $(version_of qrcode) == "$QRCODE_JS_VERSION" ]] || npm install --prefix "$NPM_DIR" --no-audit --no-fund --silent "qrcode@$QRCODE_JS_VERSION"
+[[ $(version_of esbuild) == "$ESBUILD_VERSION" ]] || npm install --prefix "$NPM_DIR" --no-audit --no-fund --silent "esbuild@$ESBUILD_VERSION"
+twiggy --version 2>/dev/null | grep -q " $TWIGGY_VERSION$" || cargo install --locked --root "$TOOLS_DIR" "twiggy@$TWIGGY_VERSION"
+
+cargo build --release -p paydigital-proxy
+
+# The npm qrcode package has no browser build: bundle one for the comparison page.
+bundle="$TOOLS_DIR/bench/qrcode.js"
+mkdir -p "$(dirname "$bundle")"
+esbuild "$NPM_DIR/node_modules/qrcode/lib/browser.js" --bundle --format=iife --global-name=QRCode \
+  --minify --log-level=warning --outfile="$bundle"
+
+size_table="| file | raw | gzip | brotli |"$'\n'"|---|---:|---:|---:|"
+total_raw=0 total_gz=0 total_br=0 wasm_br=0
+for f in dist/paydigital-checkout.js dist/paydigital-checkout-*.js dist/paydigital-checkout-*_bg.wasm www/checkout.css; do
+  raw=$(stat -c %s "$f"); gz=$(gzip -c -9 "$f" | wc -c); br=$(brotli -c -q 11 "$f" | wc -c)
+  name=$(basename "$f")
+  [[ $f == www/checkout.css ]] && name="checkout.css (inside the wasm, counted there)"
+  size_table+=$'\n'"| \`$name\` | $raw | $gz | $br |"
+  if [[ $f != www/checkout.css ]]; then
+    total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz)); total_br=$((total_br + br))
+  fi
+  [[ $f == *_bg.wasm ]] && wasm_br=$br
+done
+size_table+=$'\n'"| **everything a page downloads** | **$total_raw** | **$total_gz** | **$total_br** (target ≤ 70 KB: 71680) |"
+
+crate_table=$(twiggy top -n 1000000 -f csv target/wasm32-unknown-unknown/release/paydigital_checkout.wasm \
+  | python3 bench/size_by_crate.py "$wasm_br")
+
+ulimit -n 65536 2>/dev/null || true
+SIZE_TABLE=$size_table CRATE_TABLE=$crate_table QRCODE_JS_BUNDLE=$bundle \
+  NODE_PATH="$NPM_DIR/node_modules" node bench/bench.cjs
