@@ -170,6 +170,31 @@ test("a shopper buys, scans the QR, pays from the sandbox page and sees paid", a
   await page.context().close();
 });
 
+test("the saved QR image and the copy buttons give the customer what they need", async () => {
+  const context = await browser.newContext({ viewport: { width: 420, height: 900 }, acceptDownloads: true });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: proxy.url });
+  const page = await context.newPage();
+  const widget = await buyCoffee(page);
+  const invoice = await invoiceOf(widget);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    widget.getByRole("button", { name: "Simpan gambar QR" }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), `QRIS-${invoice}.png`);
+  const saved = path.join(ARTIFACTS, "saved-qr.png");
+  await download.saveAs(saved);
+  assert.equal(decodeQr(saved), await issuedPayload(invoice), "the saved PNG scans to the issued code");
+
+  const total = (await widget.locator(".pd-amount").textContent()).replace(/\D/g, "");
+  await widget.getByRole("button", { name: "Salin jumlah" }).click();
+  await widget.getByRole("button", { name: "Salin jumlah" }).filter({ hasText: "Tersalin" }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), total);
+  await widget.getByRole("button", { name: "Salin nomor invoice" }).click();
+  await widget.getByRole("button", { name: "Salin nomor invoice" }).filter({ hasText: "Tersalin" }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), invoice);
+  await context.close();
+});
+
 test("a reload mid-payment shows the same payment and the same QR", async () => {
   const page = await newPage();
   let widget = await buyCoffee(page);
