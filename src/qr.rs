@@ -1,6 +1,7 @@
 //! The QR drawn locally: SVG for the screen, a module matrix for the saved PNG.
 
-use qrcode::{Color, EcLevel, QrCode};
+use qrcode::canvas::{Canvas, MaskPattern};
+use qrcode::{bits, ec, Color, EcLevel};
 
 /// Light modules around the code, as the QR standard asks.
 pub const QUIET_ZONE: usize = 4;
@@ -12,17 +13,113 @@ pub struct Matrix {
     pub dark: Vec<bool>,
 }
 
+/// The masks in the order the `qrcode` crate tries them (ties go to the first).
+const MASKS: [MaskPattern; 8] = [
+    MaskPattern::Checkerboard,
+    MaskPattern::HorizontalLines,
+    MaskPattern::VerticalLines,
+    MaskPattern::DiagonalLines,
+    MaskPattern::LargeCheckerboard,
+    MaskPattern::Fields,
+    MaskPattern::Diamonds,
+    MaskPattern::Meadow,
+];
+
 /// Encodes a payload (QRIS codes use error correction level M, like the banks' apps).
+///
+/// The same code, module for module, as `qrcode::QrCode::with_error_correction_level`: the
+/// same encoder, the same masks, the same penalty rules. Only the mask choice is scored here
+/// rather than in the crate, whose scoring allocates a boxed closure per module and per mask
+/// and so took most of the time.
 pub fn matrix(payload: &str) -> Result<Matrix, qrcode::types::QrError> {
-    let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)?;
-    Ok(Matrix {
-        width: code.width(),
-        dark: code
-            .to_colors()
+    let bits = bits::encode_auto(payload.as_bytes(), EcLevel::M)?;
+    let version = bits.version();
+    let width = usize::try_from(version.width()).unwrap_or(0);
+    let data = bits.into_bytes();
+    let (encoded, ec_data) = ec::construct_codewords(&data, version, EcLevel::M)?;
+    let mut canvas = Canvas::new(version, EcLevel::M);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&encoded, &ec_data);
+    let mut best: Option<(u16, Vec<bool>)> = None;
+    for mask in MASKS {
+        let mut masked = canvas.clone();
+        masked.apply_mask(mask);
+        let dark: Vec<bool> = masked
+            .into_colors()
             .into_iter()
             .map(|c| c == Color::Dark)
-            .collect(),
-    })
+            .collect();
+        let score = penalty(&dark, width);
+        if best.as_ref().is_none_or(|(lowest, _)| score < *lowest) {
+            best = Some((score, dark));
+        }
+    }
+    let (_, dark) = best.ok_or(qrcode::types::QrError::DataTooLong)?;
+    Ok(Matrix { width, dark })
+}
+
+/// The `qrcode` crate's penalty score (its rules N1–N4, with its u16 arithmetic), over a
+/// masked matrix.
+fn penalty(dark: &[bool], width: usize) -> u16 {
+    let at = |x: usize, y: usize| dark.get(y * width + x).copied().unwrap_or(false);
+    let mut score: u16 = 0;
+    // N1: runs of five or more of one colour, in rows then columns.
+    for horizontal in [true, false] {
+        let cell = |i: usize, j: usize| if horizontal { at(j, i) } else { at(i, j) };
+        for i in 0..width {
+            let mut last = None;
+            let mut run: u16 = 1;
+            for j in 0..=width {
+                let color = (j < width).then(|| cell(i, j));
+                if color == last {
+                    run += 1;
+                } else {
+                    last = color;
+                    if run >= 5 {
+                        score = score.wrapping_add(run - 2);
+                    }
+                    run = 1;
+                }
+            }
+        }
+    }
+    // N2: 2×2 blocks of one colour.
+    for x in 0..width.saturating_sub(1) {
+        for y in 0..width.saturating_sub(1) {
+            let c = at(x, y);
+            if at(x + 1, y) == c && at(x, y + 1) == c && at(x + 1, y + 1) == c {
+                score = score.wrapping_add(3);
+            }
+        }
+    }
+    // N3: finder-like runs (dark, light, dark ×3, light, dark) without four light modules
+    // on one side.
+    const FINDER: [bool; 7] = [true, false, true, true, true, false, true];
+    for horizontal in [true, false] {
+        let cell = |i: usize, k: usize| if horizontal { at(k, i) } else { at(i, k) };
+        let mut finder: u16 = 0;
+        for i in 0..width {
+            for j in 0..width.saturating_sub(6) {
+                if FINDER
+                    .iter()
+                    .enumerate()
+                    .any(|(k, want)| cell(i, j + k) != *want)
+                {
+                    continue;
+                }
+                let dark_in = |from: usize, to: usize| (from..to.min(width)).any(|k| cell(i, k));
+                if !dark_in(j.saturating_sub(4), j) || !dark_in(j + 7, j + 11) {
+                    finder = finder.wrapping_add(40);
+                }
+            }
+        }
+        score = score.wrapping_add(finder.wrapping_sub(360));
+    }
+    // N4: imbalance between dark and light.
+    let dark_count = dark.iter().filter(|d| **d).count();
+    let ratio = dark_count * 200 / dark.len().max(1);
+    let balance = ratio.abs_diff(100);
+    score.wrapping_add(u16::try_from(balance).unwrap_or(u16::MAX))
 }
 
 impl Matrix {
@@ -61,6 +158,35 @@ pub fn svg_module_count(svg: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same matrix as the crate's own encoder, for the sample codes and many others.
+    #[test]
+    fn matches_the_qrcode_crates_own_matrix() {
+        let mut payloads: Vec<String> =
+            include_str!("../crates/paydigital/tests/data/qris-vectors.tsv")
+                .lines()
+                .filter_map(|l| l.split_once('\t').map(|(_, p)| p.to_owned()))
+                .collect();
+        // Lengths across many versions; digits, alphanumerics and bytes.
+        for n in (1..400).step_by(7) {
+            payloads.push("0002010102122".repeat(n / 13 + 1)[..n].to_owned());
+            payloads.push("ID.CO.QRIS.WWW TOKO ".repeat(n / 20 + 1)[..n].to_owned());
+            payloads.push(format!("{}é", "x".repeat(n)));
+        }
+        for payload in payloads {
+            let ours = matrix(&payload).expect("encodes");
+            let theirs =
+                qrcode::QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
+                    .expect("encodes");
+            assert_eq!(ours.width, theirs.width(), "{payload}");
+            let theirs: Vec<bool> = theirs
+                .to_colors()
+                .into_iter()
+                .map(|c| c == Color::Dark)
+                .collect();
+            assert!(ours.dark == theirs, "{payload}");
+        }
+    }
 
     #[test]
     fn the_svg_draws_every_dark_module_with_a_quiet_zone() {
