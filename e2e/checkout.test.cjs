@@ -195,6 +195,37 @@ test("the saved QR image and the copy buttons give the customer what they need",
   await context.close();
 });
 
+test("fits a 280 px phone, follows the shop's theme, and works from the keyboard", async () => {
+  const context = await browser.newContext({ viewport: { width: 280, height: 700 }, deviceScaleFactor: 2 });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: proxy.url });
+  const page = await context.newPage();
+  await page.goto(`${proxy.url}/`);
+  await page.addStyleTag({ content: "paydigital-checkout { --pd-accent: rgb(200, 30, 60); }" });
+  await page.getByRole("button", { name: "Beli" }).first().click();
+  const widget = page.locator("paydigital-checkout");
+  await widget.locator(".pd-qr svg").waitFor();
+  const overflow = await widget.evaluate((host) => {
+    const card = host.shadowRoot.querySelector(".pd-card");
+    return { card: card.scrollWidth - card.clientWidth, host: host.getBoundingClientRect().width };
+  });
+  assert.ok(overflow.card <= 0, `nothing sticks out of the card at 280 px (${overflow.card} px)`);
+  assert.ok(overflow.host <= 280, `the widget fits the screen (${overflow.host} px)`);
+  const qrWidth = await widget.locator(".pd-qr").evaluate((e) => e.getBoundingClientRect().width);
+  assert.ok(qrWidth >= 180, `the QR stays scannable (${qrWidth} px)`);
+  await shot(page.locator("dialog"), "6-narrow-themed");
+  const accent = await widget.getByRole("button", { name: "Simpan gambar QR" })
+    .evaluate((e) => getComputedStyle(e).backgroundColor);
+  assert.equal(accent, "rgb(200, 30, 60)", "--pd-accent themes the buttons");
+  // Keyboard only: focus the amount's copy button and press Enter.
+  await widget.getByRole("button", { name: "Salin jumlah" }).focus();
+  await page.keyboard.press("Enter");
+  await widget.getByRole("button", { name: "Salin jumlah" }).filter({ hasText: "Tersalin" }).waitFor();
+  await page.keyboard.press("Tab");
+  const focused = await widget.evaluate((host) => host.shadowRoot.activeElement && host.shadowRoot.activeElement.textContent);
+  assert.ok(focused, "Tab moves on to the next control inside the widget");
+  await context.close();
+});
+
 test("a reload mid-payment shows the same payment and the same QR", async () => {
   const page = await newPage();
   let widget = await buyCoffee(page);
