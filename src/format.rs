@@ -1,23 +1,7 @@
 //! Numbers and times as a customer reads them. Pure, tested natively.
 
-/// Rupiah with Indonesian grouping: `Rp 10.387`.
-pub fn rupiah(amount: u64) -> String {
-    let (head, marked) = split_total(amount, 0);
-    format!("Rp {head}{marked}")
-}
-
-/// Groups digits with dots: `10387` → `10.387`.
-fn grouped(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out
-}
+use paydigital::group_digits as grouped;
+pub use paydigital::rupiah;
 
 /// Splits the grouped total into what the merchant asked for and the unique code's digits,
 /// so the view can mark the code: `(10387, 387)` → `("10.", "387")`. When the code does not
@@ -69,15 +53,6 @@ pub fn clock_time(rfc3339: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rupiah_uses_indonesian_grouping() {
-        assert_eq!(rupiah(0), "Rp 0");
-        assert_eq!(rupiah(999), "Rp 999");
-        assert_eq!(rupiah(1000), "Rp 1.000");
-        assert_eq!(rupiah(10_387), "Rp 10.387");
-        assert_eq!(rupiah(1_234_567), "Rp 1.234.567");
-    }
 
     #[test]
     fn the_unique_code_is_marked_only_where_it_sits() {

@@ -12,6 +12,24 @@ pub mod wire;
 
 use serde::{Deserialize, Serialize};
 
+/// Groups a rupiah amount's digits with dots, as Indonesians write them: `10387` → `10.387`.
+pub fn group_digits(amount: u64) -> String {
+    let digits = amount.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rupiah amount as shown to customers: `Rp 10.387`.
+pub fn rupiah(amount: u64) -> String {
+    format!("Rp {}", group_digits(amount))
+}
+
 /// Where a payment stands. Every status word PayDigital may use maps onto one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -55,7 +73,16 @@ impl Status {
 
 #[cfg(test)]
 mod tests {
-    use super::Status;
+    use super::{rupiah, Status};
+
+    #[test]
+    fn rupiah_uses_indonesian_grouping() {
+        assert_eq!(rupiah(0), "Rp 0");
+        assert_eq!(rupiah(999), "Rp 999");
+        assert_eq!(rupiah(1000), "Rp 1.000");
+        assert_eq!(rupiah(10_387), "Rp 10.387");
+        assert_eq!(rupiah(1_234_567), "Rp 1.234.567");
+    }
 
     #[test]
     fn status_words_map_case_insensitively() {

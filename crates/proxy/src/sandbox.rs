@@ -8,6 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use paydigital::qris::{MerchantAccount, QrisBuilder};
+use paydigital::rupiah;
 use paydigital::wire::{format_time, JAKARTA};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -525,19 +526,6 @@ fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// Rupiah with Indonesian grouping: `Rp 10.387`.
-fn rupiah(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut out = String::from("Rp ");
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out
-}
-
 const PAGE_STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1f2933}
 table{border-collapse:collapse;width:100%}td,th{padding:.5rem;border-bottom:1px solid #e4e7eb;text-align:left}
 button{font:inherit;padding:.4rem .9rem;border-radius:.4rem;border:1px solid #0b7a55;background:#0b7a55;color:#fff;cursor:pointer}
@@ -640,18 +628,5 @@ async fn qr_svg(State(sandbox): State<Arc<Sandbox>>, Path(invoice): Path<String>
     match payload.as_deref().and_then(qr_svg_text) {
         Some(svg) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
         None => refuse(StatusCode::NOT_FOUND, "Payment not found"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rupiah;
-
-    #[test]
-    fn rupiah_groups_thousands_with_dots() {
-        assert_eq!(rupiah(0), "Rp 0");
-        assert_eq!(rupiah(999), "Rp 999");
-        assert_eq!(rupiah(10_387), "Rp 10.387");
-        assert_eq!(rupiah(1_000_000), "Rp 1.000.000");
     }
 }
