@@ -77,7 +77,8 @@ function startOtherOrigin() {
   div { transform: rotate(3deg) !important; padding: 30px !important; }
   head, style, script { display: none !important; }
 </style>
-<script src="${proxy.url}/checkout/paydigital-checkout.js" defer></script></head>
+<script src="${proxy.url}/checkout/paydigital-checkout.js" defer></script>
+<script type="module" src="${proxy.url}/checkout/paydigital-checkout.js?again"></script></head>
 <body><h1>Toko Lain</h1>
 <paydigital-checkout endpoint="${proxy.url}/api/payments" amount="50000"
   description="Hostile CSS" reference="OTHER-ORIGIN"></paydigital-checkout></body></html>`);
@@ -275,6 +276,9 @@ test("the proxy goes down and comes back: reconnecting, then paid", async () => 
 
 test("on another origin, hostile global CSS cannot break the widget", async () => {
   const page = await newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  // The page loads the loader twice, as a classic and as a module script.
   await page.goto(otherOrigin.url);
   const widget = page.locator("paydigital-checkout");
   await widget.locator(".pd-qr svg").waitFor({ timeout: 20000 });
@@ -288,5 +292,8 @@ test("on another origin, hostile global CSS cannot break the widget", async () =
   const size = await widget.locator(".pd-amount").evaluate((e) => getComputedStyle(e).fontSize);
   assert.equal(size, "32px");
   await shot(widget, "5-other-origin");
+  assert.equal(await page.locator("paydigital-checkout").count(), 1);
+  assert.equal(await widget.locator(".pd").count(), 1, "mounted once, though loaded twice");
+  assert.deepEqual(errors, [], "no script errors");
   await page.context().close();
 });
