@@ -263,7 +263,7 @@ function write({ ours, php, browser }) {
   lines.push(`| the same with npm \`qrcode\` ${process.env.QRCODE_JS_VERSION || ""} in the same page | ${fmt(js, 3)} ms | |`);
   lines.push(`| ratio JS / Rust | **${fmt(js / rust)}×** | > 1 |`);
   lines.push(`| create response → QR painted (next frame) | ${fmt(median(browser.paint), 1)} ms | < 16 ms |`);
-  lines.push(`| sandbox marks paid → widget shows paid (poll 3 s, proxy refresh 2 s) | ${fmt(median(browser.detect), 0)} ms | |`, "");
+  lines.push(`| sandbox marks paid → widget shows paid (paid right after the QR appears, so a full 3 s poll interval; proxy refresh 2 s) | ${fmt(median(browser.detect), 0)} ms | |`, "");
 
   lines.push("## Proxy: status reads (`GET /api/payments/{invoice}`, one pending invoice)", "");
   lines.push("| server | connections | reads/s | p50 | p99 | upstream calls per 2 s | peak RSS so far | non-2xx / socket errors |", "|---|---:|---:|---:|---:|---:|---:|---:|");
