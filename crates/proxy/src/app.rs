@@ -34,6 +34,9 @@ const MAX_REFERENCE: usize = 128;
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct AppJson<T>(pub T);
 
+/// How many per-key locks may pile up before idle ones are swept.
+const SWEEP_ABOVE: usize = 1024;
+
 /// Per-key async locks: one create per idempotency key at a time, one upstream status read
 /// per invoice at a time.
 struct KeyedLocks<T> {
@@ -50,6 +53,24 @@ impl<T: Default> KeyedLocks<T> {
     fn get(&self, key: &str) -> Arc<tokio::sync::Mutex<T>> {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.entry(key.to_owned()).or_default().clone()
+    }
+
+    /// Drops idle entries for which `keep` is false, once there are more than
+    /// [`SWEEP_ABOVE`]: a long-running proxy must not keep one per invoice it ever read.
+    fn sweep(&self, keep: impl Fn(&T) -> bool) {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.len() <= SWEEP_ABOVE {
+            return;
+        }
+        // Held or awaited (more than the map's own reference), or busy: kept.
+        locks.retain(|_, lock| {
+            Arc::strong_count(lock) > 1 || lock.try_lock().map_or(true, |value| keep(&value))
+        });
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.locks.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     fn forget(&self, key: &str) {
@@ -477,6 +498,12 @@ async fn refresh(state: &AppState, invoice: &str, loaded_at: Instant) -> bool {
         Err(failure) => tracing::warn!(invoice, %failure, "status read failed"),
     }
     *last_read = Some(Instant::now());
+    drop(last_read);
+    // Gates whose last read is older than the window carry no information any more.
+    let window = state.config.status_refresh;
+    state
+        .refreshing
+        .sweep(|last| last.is_some_and(|at| at.elapsed() < window));
     true
 }
 
@@ -491,5 +518,34 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
             )
                 .into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{KeyedLocks, SWEEP_ABOVE};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn idle_stale_gates_are_swept_but_held_and_fresh_ones_stay() {
+        let gates: KeyedLocks<Option<Instant>> = KeyedLocks::new();
+        let stale = Instant::now()
+            .checked_sub(Duration::from_secs(60))
+            .unwrap_or_else(Instant::now);
+        for i in 0..SWEEP_ABOVE + 500 {
+            let gate = gates.get(&format!("PYG{i}"));
+            *gate.try_lock().expect("free") = Some(stale);
+        }
+        let held = gates.get("PYG-held");
+        let fresh = gates.get("PYG-fresh");
+        *fresh.try_lock().expect("free") = Some(Instant::now());
+        drop(fresh);
+        assert_eq!(gates.len(), SWEEP_ABOVE + 502);
+        gates.sweep(|last| last.is_some_and(|at| at.elapsed() < Duration::from_secs(2)));
+        assert_eq!(gates.len(), 2, "only the held and the fresh gate are left");
+        drop(held);
+        // Below the threshold nothing is swept, even when stale.
+        gates.sweep(|_| false);
+        assert_eq!(gates.len(), 2);
     }
 }
