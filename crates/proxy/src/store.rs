@@ -60,6 +60,21 @@ pub trait PaymentStore: Send + Sync + 'static {
     fn health(&self) -> Result<(), StoreError>;
 }
 
+/// The unique columns a payment is looked up by.
+#[derive(Clone, Copy)]
+enum Lookup {
+    Invoice,
+    IdempotencyKey,
+}
+
+macro_rules! select_columns {
+    () => {
+        "SELECT invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
+         payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
+         item, idempotency_key, request_fingerprint FROM payments"
+    };
+}
+
 /// SQLite in WAL mode, one connection behind a mutex (plenty for one shop's payments).
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -150,81 +165,47 @@ impl SqliteStore {
         f(&conn)
     }
 
+    /// Reads one payment by a unique column. The statements are prepared once per
+    /// connection and cached: this is on every status read's path.
     fn select(
         conn: &Connection,
-        column: &str,
+        by: Lookup,
         value: &str,
     ) -> Result<Option<PaymentRecord>, StoreError> {
-        let sql = format!(
-            "SELECT invoice, status, status_word, amount, unique_code, total_amount, qr_content,
-                    payment_url, expires_at, paid_at, created_at, description, customer_name,
-                    reference, item, idempotency_key, request_fingerprint
-             FROM payments WHERE {column} = ?1"
-        );
-        let row = conn
-            .query_row(&sql, [value], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, Option<String>>(2)?,
-                    [
-                        row.get::<_, i64>(3)?,
-                        row.get::<_, i64>(4)?,
-                        row.get::<_, i64>(5)?,
-                    ],
-                    row.get::<_, String>(6)?,
-                    row.get::<_, Option<String>>(7)?,
-                    (
-                        row.get::<_, i64>(8)?,
-                        row.get::<_, Option<i64>>(9)?,
-                        row.get::<_, i64>(10)?,
-                    ),
-                    (row.get::<_, String>(11)?, row.get::<_, String>(12)?),
-                    (
-                        row.get::<_, Option<String>>(13)?,
-                        row.get::<_, Option<String>>(14)?,
-                    ),
-                    (
-                        row.get::<_, Option<String>>(15)?,
-                        row.get::<_, Option<String>>(16)?,
-                    ),
-                ))
+        let sql = match by {
+            Lookup::Invoice => concat!(select_columns!(), " WHERE invoice = ?1"),
+            Lookup::IdempotencyKey => concat!(select_columns!(), " WHERE idempotency_key = ?1"),
+        };
+        let mut statement = conn.prepare_cached(sql)?;
+        let record = statement
+            .query_row([value], |row| {
+                // Columns as selected above; conversions that can fail on corrupt data give
+                // a StoreError, kept apart from SQLite's own errors.
+                let record = (|| {
+                    Ok(PaymentRecord {
+                        invoice: row.get(0)?,
+                        status: status_from_db(&row.get::<_, String>(1)?)?,
+                        status_word: row.get(2)?,
+                        amount: to_u64(row.get(3)?)?,
+                        unique_code: to_u64(row.get(4)?)?,
+                        total_amount: to_u64(row.get(5)?)?,
+                        qr_content: row.get(6)?,
+                        payment_url: row.get(7)?,
+                        expires_at: from_unix(row.get(8)?)?,
+                        paid_at: row.get::<_, Option<i64>>(9)?.map(from_unix).transpose()?,
+                        created_at: from_unix(row.get(10)?)?,
+                        description: row.get(11)?,
+                        customer_name: row.get(12)?,
+                        reference: row.get(13)?,
+                        item: row.get(14)?,
+                        idempotency_key: row.get(15)?,
+                        request_fingerprint: row.get(16)?,
+                    })
+                })();
+                Ok(record)
             })
             .optional()?;
-        let Some((
-            invoice,
-            status,
-            status_word,
-            [amount, unique_code, total],
-            qr,
-            url,
-            times,
-            texts,
-            refs,
-            idem,
-        )) = row
-        else {
-            return Ok(None);
-        };
-        Ok(Some(PaymentRecord {
-            invoice,
-            status: status_from_db(&status)?,
-            status_word,
-            amount: to_u64(amount)?,
-            unique_code: to_u64(unique_code)?,
-            total_amount: to_u64(total)?,
-            qr_content: qr,
-            payment_url: url,
-            expires_at: from_unix(times.0)?,
-            paid_at: times.1.map(from_unix).transpose()?,
-            created_at: from_unix(times.2)?,
-            description: texts.0,
-            customer_name: texts.1,
-            reference: refs.0,
-            item: refs.1,
-            idempotency_key: idem.0,
-            request_fingerprint: idem.1,
-        }))
+        record.transpose()
     }
 }
 
@@ -262,11 +243,11 @@ impl PaymentStore for SqliteStore {
     }
 
     fn get(&self, invoice: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        self.with(|conn| SqliteStore::select(conn, "invoice", invoice))
+        self.with(|conn| SqliteStore::select(conn, Lookup::Invoice, invoice))
     }
 
     fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        self.with(|conn| SqliteStore::select(conn, "idempotency_key", key))
+        self.with(|conn| SqliteStore::select(conn, Lookup::IdempotencyKey, key))
     }
 
     fn record_status(
