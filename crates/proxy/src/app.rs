@@ -2,6 +2,7 @@
 
 use crate::config::{AllowedOrigins, Config};
 use crate::error::AppError;
+use crate::hot::{HotRecords, HOT_CAPACITY};
 use crate::store::{PaymentRecord, PaymentStore, StoreError};
 use crate::upstream::{Upstream, UpstreamFailure};
 use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
@@ -92,6 +93,8 @@ pub struct AppState {
     creating: KeyedLocks<()>,
     /// When each invoice was last read upstream.
     refreshing: KeyedLocks<Option<Instant>>,
+    /// What status reads answer from, without a store read each.
+    hot: HotRecords,
     create_limiter: DefaultKeyedRateLimiter<IpAddr>,
 }
 
@@ -100,6 +103,7 @@ impl AppState {
         let per_minute = NonZeroU32::new(config.creates_per_minute).unwrap_or(NonZeroU32::MIN);
         Arc::new(AppState {
             create_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            hot: HotRecords::new(HOT_CAPACITY, config.status_refresh),
             config,
             store,
             upstream,
@@ -117,6 +121,19 @@ impl AppState {
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?
             .map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// An invoice's latest known record: from memory, else from the store.
+    async fn record(&self, invoice: &str) -> Result<Arc<PaymentRecord>, AppError> {
+        if let Some(record) = self.hot.get(invoice) {
+            return Ok(record);
+        }
+        let lookup = invoice.to_owned();
+        let record = self
+            .blocking(move |s| s.get(&lookup))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(self.hot.offer(record))
     }
 
     /// The payment as browsers see it at `now`.
@@ -418,6 +435,7 @@ async fn create_upstream(
     };
     let stored = record.clone();
     state.blocking(move |s| s.insert(&stored)).await?;
+    state.hot.written(record.clone(), None);
     tracing::info!(
         invoice = %record.invoice,
         total_amount = record.total_amount,
@@ -435,23 +453,16 @@ async fn payment_status(
     if invoice.len() > 64 {
         return Err(AppError::NotFound);
     }
-    let loaded_at = Instant::now();
-    let lookup = invoice.clone();
-    let record = state
-        .blocking(move |s| s.get(&lookup))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let record = state.record(&invoice).await?;
     let now = OffsetDateTime::now_utc();
     let worth_asking =
         record.status != Status::Paid && now < record.expires_at + state.config.late_payment_grace;
-    if !worth_asking || !refresh(&state, &invoice, loaded_at).await {
+    // The common case, thousands of times a second: answered from memory, no lock awaited.
+    if !worth_asking || state.hot.read_upstream_recently(&invoice) {
         return Ok(Json(state.view(&record, now)));
     }
-    let lookup = invoice.clone();
-    let record = state
-        .blocking(move |s| s.get(&lookup))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    refresh(&state, &invoice).await;
+    let record = state.record(&invoice).await?;
     if record.status == Status::Paid {
         state.refreshing.forget(&invoice);
     }
@@ -459,15 +470,13 @@ async fn payment_status(
 }
 
 /// Reads an invoice upstream unless someone did within `status_refresh`. However many
-/// browsers ask at once, they wait on one lock and share one upstream call. Returns whether
-/// the store may have changed since `loaded_at` (then the caller reads it again).
-async fn refresh(state: &AppState, invoice: &str, loaded_at: Instant) -> bool {
+/// browsers ask at once, they wait on one lock and share one upstream call; when it returns,
+/// the store and [`HotRecords`] hold its answer for all of them.
+async fn refresh(state: &AppState, invoice: &str) {
     let gate = state.refreshing.get(invoice);
     let mut last_read = gate.lock().await;
-    if let Some(at) = *last_read {
-        if at.elapsed() < state.config.status_refresh {
-            return at > loaded_at;
-        }
+    if last_read.is_some_and(|at| at.elapsed() < state.config.status_refresh) {
+        return;
     }
     let started = Instant::now();
     match state.upstream.status(invoice).await {
@@ -477,17 +486,26 @@ async fn refresh(state: &AppState, invoice: &str, loaded_at: Instant) -> bool {
                 _ => None,
             };
             let (id, word, status) = (invoice.to_owned(), reply.status_word.clone(), reply.status);
+            // Written, then read back: the store decides (paid stays paid).
             match state
-                .blocking(move |s| s.record_status(&id, status, &word, paid_at))
+                .blocking(move |s| {
+                    s.record_status(&id, status, &word, paid_at)?;
+                    s.get(&id)
+                })
                 .await
             {
-                Ok(()) => tracing::info!(
-                    invoice,
-                    status = status.as_str(),
-                    word = %reply.status_word,
-                    latency_ms = started.elapsed().as_millis() as u64,
-                    "status read"
-                ),
+                Ok(stored) => {
+                    if let Some(record) = stored {
+                        state.hot.written(record, None);
+                    }
+                    tracing::info!(
+                        invoice,
+                        status = status.as_str(),
+                        word = %reply.status_word,
+                        latency_ms = started.elapsed().as_millis() as u64,
+                        "status read"
+                    )
+                }
                 Err(e) => tracing::error!(invoice, error = %e, "could not record status"),
             }
         }
@@ -497,14 +515,15 @@ async fn refresh(state: &AppState, invoice: &str, loaded_at: Instant) -> bool {
         // The last known status stands; the browser asks again.
         Err(failure) => tracing::warn!(invoice, %failure, "status read failed"),
     }
-    *last_read = Some(Instant::now());
+    let now = Instant::now();
+    *last_read = Some(now);
+    state.hot.mark_read_upstream(invoice, now);
     drop(last_read);
     // Gates whose last read is older than the window carry no information any more.
     let window = state.config.status_refresh;
     state
         .refreshing
         .sweep(|last| last.is_some_and(|at| at.elapsed() < window));
-    true
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
@@ -523,8 +542,83 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::{KeyedLocks, SWEEP_ABOVE};
+    use super::{router, AppState, KeyedLocks, SWEEP_ABOVE};
+    use crate::config::Config;
+    use crate::store::{PaymentRecord, PaymentStore, SqliteStore, StoreError};
+    use crate::upstream::Upstream;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use paydigital::Status;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
     use std::time::{Duration, Instant};
+    use time::OffsetDateTime;
+    use tower::ServiceExt;
+
+    /// Counts lookups by invoice, to see which reads reach SQLite.
+    struct CountingStore {
+        inner: SqliteStore,
+        gets: AtomicUsize,
+    }
+
+    impl PaymentStore for CountingStore {
+        fn insert(&self, payment: &PaymentRecord) -> Result<(), StoreError> {
+            self.inner.insert(payment)
+        }
+        fn get(&self, invoice: &str) -> Result<Option<PaymentRecord>, StoreError> {
+            self.gets.fetch_add(1, Ordering::SeqCst);
+            self.inner.get(invoice)
+        }
+        fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError> {
+            self.inner.find_by_idempotency_key(key)
+        }
+        fn record_status(
+            &self,
+            invoice: &str,
+            status: Status,
+            status_word: &str,
+            paid_at: Option<OffsetDateTime>,
+        ) -> Result<(), StoreError> {
+            self.inner
+                .record_status(invoice, status, status_word, paid_at)
+        }
+        fn health(&self) -> Result<(), StoreError> {
+            self.inner.health()
+        }
+    }
+
+    #[tokio::test]
+    async fn polling_a_watched_invoice_reads_the_store_once_per_refresh() {
+        // Upstream is a closed port: every refresh fails and the stored status stands.
+        let config = Config::from_vars(
+            |name| match name {
+                "PAYDIGITAL_BASE_URL" => Some("http://127.0.0.1:9".into()),
+                "PAYDIGITAL_TIMEOUT_SECS" => Some("1".into()),
+                "CHECKOUT_STATUS_REFRESH_MS" => Some("60000".into()),
+                _ => None,
+            },
+            true,
+        )
+        .expect("config");
+        let store = Arc::new(CountingStore {
+            inner: SqliteStore::in_memory().expect("store"),
+            gets: AtomicUsize::new(0),
+        });
+        let mut record = crate::store::tests::sample("PYG-HOT", None);
+        record.expires_at = OffsetDateTime::now_utc() + Duration::from_secs(900);
+        store.insert(&record).expect("insert");
+        let upstream = Upstream::new(config.upstream.clone()).expect("upstream");
+        let app = router(AppState::new(config, store.clone(), upstream));
+        for _ in 0..20 {
+            let request = Request::get("/api/payments/PYG-HOT")
+                .body(Body::empty())
+                .expect("request");
+            let response = app.clone().oneshot(request).await.expect("response");
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+        // One load; every later read, the one after the (failed) upstream call too, from memory.
+        assert_eq!(store.gets.load(Ordering::SeqCst), 1);
+    }
 
     #[test]
     fn idle_stale_gates_are_swept_but_held_and_fresh_ones_stay() {

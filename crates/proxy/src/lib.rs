@@ -5,6 +5,7 @@
 pub mod app;
 pub mod config;
 pub mod error;
+mod hot;
 pub mod sandbox;
 pub mod statics;
 pub mod store;

@@ -1,0 +1,180 @@
+//! The latest known state of the invoices browsers are watching, in memory.
+//!
+//! Every browser that shows a QR code asks for its invoice every few seconds: a shop with a
+//! thousand checkouts open must not pay a SQLite read and a hop to the blocking pool for each
+//! ask. SQLite stays the source of truth — every write goes there first and only then here —
+//! and an invoice missing here is read from it. If several proxies share one database file,
+//! one may see another's update late, by at most the status refresh window: after that it
+//! reads PayDigital itself.
+
+use crate::store::PaymentRecord;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How many invoices are kept before idle ones are dropped.
+pub const HOT_CAPACITY: usize = 4096;
+
+struct Entry {
+    record: Arc<PaymentRecord>,
+    /// When PayDigital was last asked about this invoice.
+    read_upstream_at: Option<Instant>,
+}
+
+pub struct HotRecords {
+    entries: Mutex<HashMap<String, Entry>>,
+    capacity: usize,
+    /// Entries read upstream within this window are the ones kept when the map is full.
+    window: Duration,
+}
+
+impl HotRecords {
+    pub fn new(capacity: usize, window: Duration) -> HotRecords {
+        HotRecords {
+            entries: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+            window,
+        }
+    }
+
+    fn entries(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        // Nothing here can be left half-updated by a panic: a poisoned map is still valid.
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, invoice: &str) -> Option<Arc<PaymentRecord>> {
+        self.entries().get(invoice).map(|e| e.record.clone())
+    }
+
+    /// Whether PayDigital was asked about `invoice` within the window.
+    pub fn read_upstream_recently(&self, invoice: &str) -> bool {
+        self.entries()
+            .get(invoice)
+            .and_then(|e| e.read_upstream_at)
+            .is_some_and(|at| at.elapsed() < self.window)
+    }
+
+    /// A record just read from the store. Kept only if none is here: a newer one written
+    /// meanwhile (by a status refresh) must not be replaced by this older read.
+    pub fn offer(&self, record: PaymentRecord) -> Arc<PaymentRecord> {
+        let mut entries = self.entries();
+        if let Some(entry) = entries.get(&record.invoice) {
+            return entry.record.clone();
+        }
+        self.make_room(&mut entries);
+        let record = Arc::new(record);
+        entries.insert(
+            record.invoice.clone(),
+            Entry {
+                record: record.clone(),
+                read_upstream_at: None,
+            },
+        );
+        record
+    }
+
+    /// A record just written to the store: replaces what is here.
+    pub fn written(&self, record: PaymentRecord, read_upstream_at: Option<Instant>) {
+        let mut entries = self.entries();
+        if let Some(entry) = entries.get_mut(&record.invoice) {
+            entry.record = Arc::new(record);
+            entry.read_upstream_at = read_upstream_at.or(entry.read_upstream_at);
+            return;
+        }
+        self.make_room(&mut entries);
+        entries.insert(
+            record.invoice.clone(),
+            Entry {
+                record: Arc::new(record),
+                read_upstream_at,
+            },
+        );
+    }
+
+    /// PayDigital was asked (whatever it answered): the next asks within the window are
+    /// answered from here.
+    pub fn mark_read_upstream(&self, invoice: &str, at: Instant) {
+        if let Some(entry) = self.entries().get_mut(invoice) {
+            entry.read_upstream_at = Some(at);
+        }
+    }
+
+    /// Makes room for one more: first drops the invoices nobody polled lately (paid,
+    /// expired, abandoned), then, if all are busy, everything (it is only a cache).
+    fn make_room(&self, entries: &mut HashMap<String, Entry>) {
+        if entries.len() < self.capacity {
+            return;
+        }
+        let window = self.window;
+        entries.retain(|_, e| e.read_upstream_at.is_some_and(|at| at.elapsed() < window));
+        if entries.len() >= self.capacity {
+            entries.clear();
+        }
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.entries().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::sample;
+    use paydigital::Status;
+
+    #[test]
+    fn a_store_read_never_replaces_a_newer_write() {
+        let hot = HotRecords::new(8, Duration::from_secs(2));
+        let mut paid = sample("INV-1", None);
+        paid.status = Status::Paid;
+        hot.written(paid, Some(Instant::now()));
+        // A reader that missed the cache before the write comes back with the old record.
+        let stale = sample("INV-1", None);
+        assert_eq!(hot.offer(stale).status, Status::Paid);
+        assert_eq!(hot.get("INV-1").map(|r| r.status), Some(Status::Paid));
+        assert!(hot.read_upstream_recently("INV-1"));
+    }
+
+    #[test]
+    fn a_write_keeps_the_last_upstream_read_time() {
+        let hot = HotRecords::new(8, Duration::from_secs(2));
+        hot.offer(sample("INV-1", None));
+        assert!(!hot.read_upstream_recently("INV-1"));
+        hot.mark_read_upstream("INV-1", Instant::now());
+        hot.written(sample("INV-1", None), None);
+        assert!(hot.read_upstream_recently("INV-1"));
+    }
+
+    #[test]
+    fn reads_older_than_the_window_are_not_recent() {
+        let hot = HotRecords::new(8, Duration::from_millis(1));
+        hot.written(sample("INV-1", None), Some(Instant::now()));
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(!hot.read_upstream_recently("INV-1"));
+    }
+
+    #[test]
+    fn when_full_the_invoices_being_polled_stay() {
+        let hot = HotRecords::new(3, Duration::from_secs(60));
+        hot.written(sample("POLLED", None), Some(Instant::now()));
+        hot.offer(sample("IDLE-1", None));
+        hot.offer(sample("IDLE-2", None));
+        hot.offer(sample("NEW", None));
+        assert_eq!(hot.len(), 2);
+        assert!(hot.get("POLLED").is_some());
+        assert!(hot.get("NEW").is_some());
+        assert!(hot.get("IDLE-1").is_none());
+    }
+
+    #[test]
+    fn when_full_of_busy_invoices_it_starts_over_and_stays_bounded() {
+        let hot = HotRecords::new(2, Duration::from_secs(60));
+        for i in 0..10 {
+            hot.written(sample(&format!("INV-{i}"), None), Some(Instant::now()));
+            assert!(hot.len() <= 2);
+        }
+        assert!(hot.get("INV-9").is_some());
+    }
+}
