@@ -6,7 +6,8 @@
 use super::js;
 use crate::machine::{Failure, FailureKind};
 use paydigital::api::{CreatePayment, Payment};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 fn network(message: impl Into<String>) -> Failure {
     Failure::new(FailureKind::Network, "network", message)
@@ -16,13 +17,54 @@ fn parse(text: &str) -> Option<JsValue> {
     js_sys::JSON::parse(text).ok()
 }
 
-async fn answer(
-    response: Result<gloo_net::http::Response, gloo_net::Error>,
-) -> Result<Payment, Failure> {
-    let response = response.map_err(|e| network(e.to_string()))?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| network(e.to_string()))?;
-    if response.ok() {
+/// One request with the browser's `fetch`: a status and the body's text, or why not.
+async fn fetch(request: web_sys::Request) -> Result<(u16, String), Failure> {
+    let window = web_sys::window().ok_or_else(|| network("no window"))?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|e| network(describe(&e)))?
+        .unchecked_into();
+    let text = JsFuture::from(response.text().map_err(|e| network(describe(&e)))?)
+        .await
+        .map_err(|e| network(describe(&e)))?;
+    Ok((response.status(), text.as_string().unwrap_or_default()))
+}
+
+/// A thrown JS value as text: `TypeError: Failed to fetch`, `AbortError: …`.
+fn describe(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.to_string()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "request failed".to_owned())
+}
+
+fn request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    signal: &web_sys::AbortSignal,
+) -> Result<web_sys::Request, Failure> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_signal(Some(signal));
+    let header_map = web_sys::Headers::new().map_err(|e| network(describe(&e)))?;
+    for (name, value) in headers {
+        header_map
+            .set(name, value)
+            .map_err(|e| network(describe(&e)))?;
+    }
+    init.set_headers(&header_map);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| network(describe(&e)))
+}
+
+async fn answer(request: web_sys::Request) -> Result<Payment, Failure> {
+    let (status, text) = fetch(request).await?;
+    if (200..300).contains(&status) {
         return parse(&text)
             .as_ref()
             .and_then(js::payment)
@@ -46,20 +88,20 @@ pub async fn create(
     let json = js_sys::JSON::stringify(&js::create_request(body))
         .map(String::from)
         .map_err(|_| network("cannot encode the request"))?;
-    let request = gloo_net::http::Request::post(endpoint)
-        .header("Content-Type", "application/json")
-        .header("Idempotency-Key", idempotency_key)
-        .abort_signal(Some(signal))
-        .body(JsValue::from_str(&json))
-        .map_err(|e| network(e.to_string()))?;
-    answer(request.send().await).await
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Idempotency-Key", idempotency_key),
+    ];
+    answer(request("POST", endpoint, &headers, Some(&json), signal)?).await
 }
 
 pub async fn read(url: &str, signal: &web_sys::AbortSignal) -> Result<Payment, Failure> {
-    let response = gloo_net::http::Request::get(url)
-        .header("Accept", "application/json")
-        .abort_signal(Some(signal))
-        .send()
-        .await;
-    answer(response).await
+    answer(request(
+        "GET",
+        url,
+        &[("Accept", "application/json")],
+        None,
+        signal,
+    )?)
+    .await
 }

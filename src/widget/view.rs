@@ -6,6 +6,7 @@ use crate::format::{clock_time, countdown, rupiah, split_total};
 use crate::i18n::{Lang, Texts};
 use crate::machine::{Checkout, FailureKind, Phase, PhaseKind};
 use crate::qr;
+use leptos::either::EitherOf5;
 use leptos::prelude::*;
 use paydigital::api::Payment;
 use std::rc::Rc;
@@ -41,10 +42,10 @@ pub(super) fn checkout(controller: Rc<Controller>, lang: Lang) -> impl IntoView 
             </p>
             {move || match (kind.get(), shown()) {
                 (PhaseKind::Pending, Phase::Pending(payment)) => {
-                    pending(ctl, texts, payment, state, now_ms, copied).into_any()
+                    EitherOf5::A(pending(ctl, texts, payment, state, now_ms, copied))
                 }
-                (PhaseKind::Paid, Phase::Paid(payment)) => paid(ctl, texts, payment).into_any(),
-                (PhaseKind::Expired, Phase::Expired(payment)) => expired(ctl, texts, payment).into_any(),
+                (PhaseKind::Paid, Phase::Paid(payment)) => EitherOf5::B(paid(ctl, texts, payment)),
+                (PhaseKind::Expired, Phase::Expired(payment)) => EitherOf5::C(expired(ctl, texts, payment)),
                 (PhaseKind::Error, Phase::Error(failure)) => {
                     let message = match failure.kind {
                         FailureKind::Network => texts.network_error.to_owned(),
@@ -53,7 +54,7 @@ pub(super) fn checkout(controller: Rc<Controller>, lang: Lang) -> impl IntoView 
                         FailureKind::Proxy => failure.message.clone(),
                     };
                     let retryable = failure.kind != FailureKind::Config;
-                    view! {
+                    EitherOf5::D(view! {
                         <div class="pd-card pd-error" data-code=failure.code.clone()>
                             <p class="pd-title">{texts.error_title}</p>
                             <p class="pd-message">{message}</p>
@@ -62,13 +63,11 @@ pub(super) fn checkout(controller: Rc<Controller>, lang: Lang) -> impl IntoView 
                                     on:click=move |_| ctl.with_value(|c| c.retry())>{texts.retry}</button>
                             })}
                         </div>
-                    }
-                    .into_any()
+                    })
                 }
-                _ => view! {
+                _ => EitherOf5::E(view! {
                     <div class="pd-card pd-loading" aria-busy="true"><div class="pd-spinner"></div></div>
-                }
-                .into_any(),
+                }),
             }}
         </div>
     }
