@@ -44,6 +44,9 @@ setup: check-versions
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent binaryen@$(BINARYEN_VERSION)
 	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/playwright-core/package.json").version' 2>/dev/null)" = "$(PLAYWRIGHT_CORE_VERSION)" ] \
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent playwright-core@$(PLAYWRIGHT_CORE_VERSION)
+	@# Minifies the widget's JS in Trunk's post-build hook.
+	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/esbuild/package.json").version' 2>/dev/null)" = "$(ESBUILD_VERSION)" ] \
+	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent esbuild@$(ESBUILD_VERSION)
 
 # wasm-bindgen-cli must be the exact version the widget links against.
 check-versions:

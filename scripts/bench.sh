@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: installs the benchmark's own tools if missing (apt: wrk, php; npm: qrcode,
-# esbuild; crates.io: twiggy, oha), then measures and writes BENCHMARKS.md (bench/bench.cjs).
+# `make bench`: installs the benchmark's own tools if missing (apt: wrk, php; npm: qrcode;
+# crates.io: twiggy, oha; esbuild comes with make setup), then measures and writes
+# BENCHMARKS.md (bench/bench.cjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${TOOLS_DIR:?run through make bench}" "${NPM_DIR:?}" "${QRCODE_JS_VERSION:?}" "${ESBUILD_VERSION:?}" "${TWIGGY_VERSION:?}" "${OHA_VERSION:?}"
@@ -13,7 +14,6 @@ if [[ -n $missing ]]; then
 fi
 version_of() { node -p "require('$NPM_DIR/node_modules/$1/package.json').version" 2>/dev/null || true; }
 [[ $(version_of qrcode) == "$QRCODE_JS_VERSION" ]] || npm install --prefix "$NPM_DIR" --no-audit --no-fund --silent "qrcode@$QRCODE_JS_VERSION"
-[[ $(version_of esbuild) == "$ESBUILD_VERSION" ]] || npm install --prefix "$NPM_DIR" --no-audit --no-fund --silent "esbuild@$ESBUILD_VERSION"
 twiggy --version 2>/dev/null | grep -q " $TWIGGY_VERSION$" || cargo install --locked --root "$TOOLS_DIR" "twiggy@$TWIGGY_VERSION"
 oha --version 2>/dev/null | grep -q " $OHA_VERSION$" || cargo install --locked --root "$TOOLS_DIR" "oha@$OHA_VERSION"
 
