@@ -17,7 +17,7 @@ version_of() { node -p "require('$NPM_DIR/node_modules/$1/package.json').version
 twiggy --version 2>/dev/null | grep -q " $TWIGGY_VERSION$" || cargo install --locked --root "$TOOLS_DIR" "twiggy@$TWIGGY_VERSION"
 oha --version 2>/dev/null | grep -q " $OHA_VERSION$" || cargo install --locked --root "$TOOLS_DIR" "oha@$OHA_VERSION"
 
-cargo build --release -p paydigital-proxy
+cargo build --release -p paydigital-proxy --bin paydigital-proxy --example axum_floor
 
 # The npm qrcode package has no browser build: bundle one for the comparison page.
 bundle="$TOOLS_DIR/bench/qrcode.js"
@@ -39,8 +39,14 @@ for f in dist/paydigital-checkout.js dist/paydigital-checkout-*.js dist/paydigit
 done
 size_table+=$'\n'"| **everything a page downloads** | **$total_raw** | **$total_gz** | **$total_br** (target ≤ 70 KB: 71680) |"
 
-crate_table=$(twiggy top -n 1000000 -f csv target/wasm32-unknown-unknown/release/paydigital_checkout.wasm \
-  | python3 bench/size_by_crate.py "$wasm_br")
+# The shipped wasm has no names: redo wasm-bindgen and wasm-opt -Oz as Trunk does, keeping them.
+named="$TOOLS_DIR/bench/named"
+rm -rf "$named" && mkdir -p "$named"
+wasm-bindgen --target web --keep-debug --out-dir "$named" target/wasm32-unknown-unknown/release/paydigital_checkout.wasm
+wasm-opt -Oz -g --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-multivalue \
+  "$named/paydigital_checkout_bg.wasm" -o "$named/opt.wasm"
+crate_table=$(twiggy top -n 1000000 -f csv "$named/opt.wasm" | python3 bench/size_by_crate.py "$wasm_br")
 
 ulimit -n 65536 2>/dev/null || true
 SIZE_TABLE=$size_table CRATE_TABLE=$crate_table QRCODE_JS_BUNDLE=$bundle \
