@@ -42,7 +42,7 @@ size_table+=$'\n'"| **everything a page downloads** | **$total_raw** | **$total_
 # The shipped wasm has no names: redo wasm-bindgen and wasm-opt -Oz as Trunk does, keeping them.
 named="$TOOLS_DIR/bench/named"
 rm -rf "$named" && mkdir -p "$named"
-wasm-bindgen --target web --keep-debug --out-dir "$named" target/wasm32-unknown-unknown/release/paydigital_checkout.wasm
+wasm-bindgen --target web --keep-debug --out-dir "$named" target/wasm32-unknown-unknown/wasm-release/paydigital_checkout.wasm
 wasm-opt -Oz -g --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-multivalue \
   "$named/paydigital_checkout_bg.wasm" -o "$named/opt.wasm"
