@@ -303,7 +303,7 @@ function write({ ours, php, floor, browser }) {
   lines.push("## Widget size", "", "What a page downloads (the CSS is inside the wasm). Budget for `make test`: see `size-budget.txt`.", "");
   lines.push(SIZE_TABLE.trim(), "");
   if (CRATE_TABLE.trim()) {
-    lines.push("What each crate adds (share of the code in the release wasm, scaled to the shipped brotli size; an estimate, from `twiggy`):", "");
+    lines.push("What each crate adds (its share of the shipped wasm — rebuilt the same way with names kept — scaled to the brotli size; an estimate, from `twiggy`):", "");
     lines.push(CRATE_TABLE.trim(), "");
   }
 
