@@ -107,27 +107,34 @@ async function json(url, options) {
   return response.json();
 }
 
+/** Status calls the sandbox has had for `invoice`; NaN for the floor server (no upstream). */
+async function upstreamCalls(sandboxUrl, invoice) {
+  return sandboxUrl ? (await json(`${sandboxUrl}/sandbox/calls`)).invoices[invoice] || 0 : NaN;
+}
+
+/** Medians of a few load runs, with upstream calls per 2 s and the peak RSS so far. */
+function summary(runs, upstreamPerSecond, pid) {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    errors: runs.map((r) => r.errors).find(Boolean) || "",
+    upstreamPer2s: upstreamPerSecond * 2,
+    peakRss: peakRssMb(pid),
+  };
+}
+
 async function loadTest(label, baseUrl, invoice, sandboxUrl, pid) {
-  // The floor server has no upstream: no calls to count.
-  const calls = async () => (sandboxUrl ? (await json(`${sandboxUrl}/sandbox/calls`)).invoices[invoice] || 0 : NaN);
   const rows = [];
   for (const connections of [10, 100, 1000]) {
     const runs = [];
-    const before = await calls();
+    const before = await upstreamCalls(sandboxUrl, invoice);
     const started = Date.now();
     for (let i = 0; i < 3; i++) runs.push(await wrk(`${baseUrl}/api/payments/${invoice}`, connections, 6));
     const seconds = (Date.now() - started) / 1000;
-    const after = await calls();
-    rows.push({
-      label, connections,
-      rps: median(runs.map((r) => r.rps)),
-      p50: median(runs.map((r) => r.p50)),
-      p99: median(runs.map((r) => r.p99)),
-      non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
-      errors: runs.map((r) => r.errors).find(Boolean) || "",
-      upstreamPer2s: ((after - before) / seconds) * 2,
-      peakRss: peakRssMb(pid),
-    });
+    const after = await upstreamCalls(sandboxUrl, invoice);
+    rows.push({ label, connections, ...summary(runs, (after - before) / seconds, pid) });
   }
   return { rows, rss: peakRssMb(pid) };
 }
@@ -138,21 +145,12 @@ async function openLoop(baseUrl, invoice, sandboxUrl, pid) {
   const rows = [];
   for (const rate of [1000, 5000, 10000]) {
     const runs = [];
-    const before = (await json(`${sandboxUrl}/sandbox/calls`)).invoices[invoice] || 0;
+    const before = await upstreamCalls(sandboxUrl, invoice);
     const started = Date.now();
     for (let i = 0; i < 3; i++) runs.push(await oha(`${baseUrl}/api/payments/${invoice}`, 1000, rate, 5));
     const seconds = (Date.now() - started) / 1000;
-    const after = (await json(`${sandboxUrl}/sandbox/calls`)).invoices[invoice] || 0;
-    rows.push({
-      rate,
-      rps: median(runs.map((r) => r.rps)),
-      p50: median(runs.map((r) => r.p50)),
-      p99: median(runs.map((r) => r.p99)),
-      non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
-      errors: runs.map((r) => r.errors).find(Boolean) || "",
-      upstreamPer2s: ((after - before) / seconds) * 2,
-      peakRss: peakRssMb(pid),
-    });
+    const after = await upstreamCalls(sandboxUrl, invoice);
+    rows.push({ rate, ...summary(runs, (after - before) / seconds, pid) });
   }
   return rows;
 }
