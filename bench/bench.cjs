@@ -322,7 +322,8 @@ function write({ ours, php, floor, browser }) {
     + "connections the mean wait is N ÷ reads/s whatever the server does (here, at 1000 "
     + `connections: ${fmt(1000 / Math.max(busiest.rps, 1) * 1000, 1)} ms). The p99 at 1000 is `
     + "wrk and the server taking turns on 2 cores; the open-loop table below is the one to read "
-    + "for latency at 1000 connections.", "");
+    + "for latency at 1000 connections. From one `make bench` to the next, reads/s and p99 move "
+    + "by up to a quarter on this shared machine (seen: 27–38 k reads/s at 100 connections).", "");
   lines.push("| server | connections | reads/s | p50 | p99 | upstream calls per 2 s | peak RSS so far | non-2xx / socket errors |", "|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const run of [ours, floor, php].filter(Boolean)) {
     for (const r of run.rows) {
