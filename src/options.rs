@@ -52,11 +52,11 @@ pub enum OptionsError {
     NoOrder,
     #[error("set amount or item, not both")]
     BothOrders,
-    #[error("amount must be a whole number of rupiah, got {0:?}")]
+    #[error("amount must be a whole number of rupiah, got \"{0}\"")]
     BadAmount(String),
-    #[error("poll-interval must be a number of milliseconds, got {0:?}")]
+    #[error("poll-interval must be a number of milliseconds, got \"{0}\"")]
     BadPollInterval(String),
-    #[error("success-url must be an http(s) URL or a path, got {0:?}")]
+    #[error("success-url must be an http(s) URL or a path, got \"{0}\"")]
     BadSuccessUrl(String),
 }
 

@@ -83,7 +83,7 @@ pub enum QrisError {
     #[error("the CRC (tag 63) must be the last field")]
     CrcNotLast,
     /// Tag 63 is not four uppercase hex digits.
-    #[error("the CRC (tag 63) must be 4 uppercase hex digits, found {0:?}")]
+    #[error("the CRC (tag 63) must be 4 uppercase hex digits, found \"{0}\"")]
     BadCrcFormat(String),
     /// The CRC does not match the payload: a typo, a truncated scan or a tampered code.
     #[error("crc mismatch: expected {expected:04X}, found {found}")]
@@ -95,13 +95,13 @@ pub enum QrisError {
     #[error("mandatory tag {tag:02} ({name}) is missing")]
     MissingTag { tag: u8, name: &'static str },
     /// Tag 01 must be `11` (static) or `12` (dynamic).
-    #[error("point of initiation (tag 01) must be 11 or 12, found {0:?}")]
+    #[error("point of initiation (tag 01) must be 11 or 12, found \"{0}\"")]
     BadInitiation(String),
     /// No merchant account information template (tags 26–51).
     #[error("no merchant account information (tags 26-51)")]
     NoMerchantAccount,
     /// Tag 54 is not digits with an optional `.` and at most two decimals.
-    #[error("amount (tag 54) is not a number: {0:?}")]
+    #[error("amount (tag 54) is not a number: \"{0}\"")]
     BadAmount(String),
     /// A field whose value breaks its format (MCC, currency, country, tip indicator).
     #[error("tag {tag:02} is invalid: {reason}")]
