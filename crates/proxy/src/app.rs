@@ -163,7 +163,8 @@ impl AppState {
 
 /// The API routes, with origin checks and CORS.
 pub fn router(state: Arc<AppState>) -> Router {
-    let origins = state.config.allowed_origins.clone();
+    // Shared, not cloned: the middleware below runs (and is cloned) for every request.
+    let origins = Arc::new(state.config.allowed_origins.clone());
     let cors_origins = origins.clone();
     let cors = tower_http::cors::CorsLayer::new()
         .allow_origin(tower_http::cors::AllowOrigin::predicate(
