@@ -22,6 +22,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 128;
@@ -188,6 +189,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .layer(cors)
         .route("/healthz", get(healthz))
+        // Payments change from one read to the next and carry amounts and codes: no browser,
+        // CDN or shop proxy may keep a copy.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .with_state(state)
 }
 

@@ -56,6 +56,21 @@ async fn a_payment_turns_paid_when_the_sandbox_pays_it() {
 }
 
 #[tokio::test]
+async fn payment_answers_are_never_cached() {
+    let app = TestApp::spawn().await;
+    let created = app.create(json!({ "amount": 10000 })).await;
+    assert_eq!(created.headers()["cache-control"], "no-store");
+    let payment: Value = created.json().await.expect("json");
+    let invoice = payment["invoice"].as_str().expect("invoice");
+    // A cached "pending" would hide the payment from the customer who just paid.
+    let status = app.status(invoice).await;
+    assert_eq!(status.status(), 200);
+    assert_eq!(status.headers()["cache-control"], "no-store");
+    let missing = app.status("PYG20260101000000001").await;
+    assert_eq!(missing.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
 async fn unknown_invoices_are_404_and_never_forwarded() {
     let app = TestApp::spawn().await;
     let response = app.status("PYG20260101000000001").await;
