@@ -92,7 +92,8 @@ pub struct AppState {
     store: Arc<dyn PaymentStore>,
     upstream: Upstream,
     creating: KeyedLocks<()>,
-    /// When each invoice was last read upstream.
+    /// When each invoice was last read upstream. `hot` keeps a copy for the lock-free fast
+    /// path, but may drop it when full: this one, behind the lock, is what bounds upstream calls.
     refreshing: KeyedLocks<Option<Instant>>,
     /// What status reads answer from, without a store read each.
     hot: HotRecords,
@@ -443,7 +444,7 @@ async fn create_upstream(
     };
     let stored = record.clone();
     state.blocking(move |s| s.insert(&stored)).await?;
-    state.hot.written(record.clone(), None);
+    state.hot.written(record.clone());
     tracing::info!(
         invoice = %record.invoice,
         total_amount = record.total_amount,
@@ -504,7 +505,7 @@ async fn refresh(state: &AppState, invoice: &str) {
             {
                 Ok(stored) => {
                     if let Some(record) = stored {
-                        state.hot.written(record, None);
+                        state.hot.written(record);
                     }
                     tracing::info!(
                         invoice,

@@ -58,10 +58,30 @@ impl HotRecords {
     /// meanwhile (by a status refresh) must not be replaced by this older read.
     pub fn offer(&self, record: PaymentRecord) -> Arc<PaymentRecord> {
         let mut entries = self.entries();
-        if let Some(entry) = entries.get(&record.invoice) {
-            return entry.record.clone();
+        match entries.get(&record.invoice) {
+            Some(entry) => entry.record.clone(),
+            None => self.insert_new(&mut entries, record),
         }
-        self.make_room(&mut entries);
+    }
+
+    /// A record just written to the store: replaces what is here, keeping when PayDigital
+    /// was last asked.
+    pub fn written(&self, record: PaymentRecord) {
+        let mut entries = self.entries();
+        match entries.get_mut(&record.invoice) {
+            Some(entry) => entry.record = Arc::new(record),
+            None => {
+                self.insert_new(&mut entries, record);
+            }
+        }
+    }
+
+    fn insert_new(
+        &self,
+        entries: &mut HashMap<String, Entry>,
+        record: PaymentRecord,
+    ) -> Arc<PaymentRecord> {
+        self.make_room(entries);
         let record = Arc::new(record);
         entries.insert(
             record.invoice.clone(),
@@ -71,24 +91,6 @@ impl HotRecords {
             },
         );
         record
-    }
-
-    /// A record just written to the store: replaces what is here.
-    pub fn written(&self, record: PaymentRecord, read_upstream_at: Option<Instant>) {
-        let mut entries = self.entries();
-        if let Some(entry) = entries.get_mut(&record.invoice) {
-            entry.record = Arc::new(record);
-            entry.read_upstream_at = read_upstream_at.or(entry.read_upstream_at);
-            return;
-        }
-        self.make_room(&mut entries);
-        entries.insert(
-            record.invoice.clone(),
-            Entry {
-                record: Arc::new(record),
-                read_upstream_at,
-            },
-        );
     }
 
     /// PayDigital was asked (whatever it answered): the next asks within the window are
@@ -129,7 +131,8 @@ mod tests {
         let hot = HotRecords::new(8, Duration::from_secs(2));
         let mut paid = sample("INV-1", None);
         paid.status = Status::Paid;
-        hot.written(paid, Some(Instant::now()));
+        hot.written(paid);
+        hot.mark_read_upstream("INV-1", Instant::now());
         // A reader that missed the cache before the write comes back with the old record.
         let stale = sample("INV-1", None);
         assert_eq!(hot.offer(stale).status, Status::Paid);
@@ -143,14 +146,15 @@ mod tests {
         hot.offer(sample("INV-1", None));
         assert!(!hot.read_upstream_recently("INV-1"));
         hot.mark_read_upstream("INV-1", Instant::now());
-        hot.written(sample("INV-1", None), None);
+        hot.written(sample("INV-1", None));
         assert!(hot.read_upstream_recently("INV-1"));
     }
 
     #[test]
     fn reads_older_than_the_window_are_not_recent() {
         let hot = HotRecords::new(8, Duration::from_millis(1));
-        hot.written(sample("INV-1", None), Some(Instant::now()));
+        hot.written(sample("INV-1", None));
+        hot.mark_read_upstream("INV-1", Instant::now());
         std::thread::sleep(Duration::from_millis(5));
         assert!(!hot.read_upstream_recently("INV-1"));
     }
@@ -158,7 +162,8 @@ mod tests {
     #[test]
     fn when_full_the_invoices_being_polled_stay() {
         let hot = HotRecords::new(3, Duration::from_secs(60));
-        hot.written(sample("POLLED", None), Some(Instant::now()));
+        hot.written(sample("POLLED", None));
+        hot.mark_read_upstream("POLLED", Instant::now());
         hot.offer(sample("IDLE-1", None));
         hot.offer(sample("IDLE-2", None));
         hot.offer(sample("NEW", None));
@@ -172,7 +177,9 @@ mod tests {
     fn when_full_of_busy_invoices_it_starts_over_and_stays_bounded() {
         let hot = HotRecords::new(2, Duration::from_secs(60));
         for i in 0..10 {
-            hot.written(sample(&format!("INV-{i}"), None), Some(Instant::now()));
+            let invoice = format!("INV-{i}");
+            hot.written(sample(&invoice, None));
+            hot.mark_read_upstream(&invoice, Instant::now());
             assert!(hot.len() <= 2);
         }
         assert!(hot.get("INV-9").is_some());
