@@ -22,21 +22,22 @@ async fn fetch(request: web_sys::Request) -> Result<(u16, String), Failure> {
     let window = web_sys::window().ok_or_else(|| network("no window"))?;
     let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
         .await
-        .map_err(|e| network(describe(&e)))?
+        .map_err(thrown)?
         .unchecked_into();
-    let text = JsFuture::from(response.text().map_err(|e| network(describe(&e)))?)
+    let text = JsFuture::from(response.text().map_err(thrown)?)
         .await
-        .map_err(|e| network(describe(&e)))?;
+        .map_err(thrown)?;
     Ok((response.status(), text.as_string().unwrap_or_default()))
 }
 
-/// A thrown JS value as text: `TypeError: Failed to fetch`, `AbortError: …`.
-fn describe(error: &JsValue) -> String {
-    error
+/// A thrown JS value as a network failure: `TypeError: Failed to fetch`, `AbortError: …`.
+fn thrown(error: JsValue) -> Failure {
+    let message = error
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.to_string()))
         .or_else(|| error.as_string())
-        .unwrap_or_else(|| "request failed".to_owned())
+        .unwrap_or_else(|| "request failed".to_owned());
+    network(message)
 }
 
 fn request(
@@ -49,17 +50,15 @@ fn request(
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     init.set_signal(Some(signal));
-    let header_map = web_sys::Headers::new().map_err(|e| network(describe(&e)))?;
+    let header_map = web_sys::Headers::new().map_err(thrown)?;
     for (name, value) in headers {
-        header_map
-            .set(name, value)
-            .map_err(|e| network(describe(&e)))?;
+        header_map.set(name, value).map_err(thrown)?;
     }
     init.set_headers(&header_map);
     if let Some(body) = body {
         init.set_body(&JsValue::from_str(body));
     }
-    web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| network(describe(&e)))
+    web_sys::Request::new_with_str_and_init(url, &init).map_err(thrown)
 }
 
 async fn answer(request: web_sys::Request) -> Result<Payment, Failure> {
