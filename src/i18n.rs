@@ -48,6 +48,8 @@ pub struct Texts {
     pub waiting: &'static str,
     pub reconnecting: &'static str,
     pub save_qr: &'static str,
+    /// Hands the QR image to the phone's share sheet (an e-wallet app, a chat).
+    pub share_qr: &'static str,
     pub open_payment_page: &'static str,
     pub how_to_pay: &'static str,
     pub steps: [&'static str; 4],
@@ -78,6 +80,7 @@ pub const ID: Texts = Texts {
     waiting: "Menunggu pembayaran…",
     reconnecting: "Koneksi terputus, mencoba lagi…",
     save_qr: "Simpan gambar QR",
+    share_qr: "Bagikan QR",
     open_payment_page: "Buka halaman pembayaran",
     how_to_pay: "Cara bayar",
     steps: [
@@ -113,6 +116,7 @@ pub const EN: Texts = Texts {
     waiting: "Waiting for payment…",
     reconnecting: "Connection lost, retrying…",
     save_qr: "Save QR image",
+    share_qr: "Share QR",
     open_payment_page: "Open payment page",
     how_to_pay: "How to pay",
     steps: [

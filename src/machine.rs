@@ -14,9 +14,11 @@ pub const MAX_BACKOFF_MS: u32 = 30_000;
 pub const LATE_CHECKS: u32 = 60;
 pub const LATE_CHECK_INTERVAL_MS: u32 = 10_000;
 
-/// Why there is no QR to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why there is no QR to show. Serialized as `{code, message}`: the `detail` of
+/// `paydigital:error`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Failure {
+    #[serde(skip)]
     pub kind: FailureKind,
     /// `snake_case`, as in the proxy's errors (`network`, `invalid_qr`, `rate_limited`...).
     pub code: String,
@@ -159,8 +161,8 @@ impl Checkout {
     /// A status read answered. Paid wins from pending and from expired (a late payment);
     /// nothing leaves paid.
     pub fn status_read(&mut self, read: Payment, now_ms: f64) {
-        let same_invoice = self.payment().is_some_and(|p| p.invoice == read.invoice);
-        if !same_invoice || self.kind() == PhaseKind::Paid {
+        let same_payment = self.payment().is_some_and(|p| p.id == read.id);
+        if !same_payment || self.kind() == PhaseKind::Paid {
             return;
         }
         self.failures = 0;
@@ -274,6 +276,7 @@ mod tests {
 
     fn payment(status: Status, expires_in: u64) -> Payment {
         Payment {
+            id: "pay_0000000000000000000001".into(),
             invoice: "PYG1".into(),
             status,
             amount: 10_000,
@@ -380,11 +383,11 @@ mod tests {
     }
 
     #[test]
-    fn status_reads_for_another_invoice_are_ignored() {
+    fn status_reads_for_another_payment_are_ignored() {
         let mut checkout = Checkout::new(3000);
         checkout.created(payment(Status::Pending, 900), 0.0);
         let mut other = payment(Status::Paid, 900);
-        other.invoice = "PYG2".into();
+        other.id = "pay_0000000000000000000002".into();
         checkout.status_read(other, 1.0);
         assert_eq!(checkout.kind(), PhaseKind::Pending);
     }

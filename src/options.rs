@@ -5,19 +5,51 @@ pub const MIN_POLL_MS: u32 = 1000;
 pub const MAX_POLL_MS: u32 = 60_000;
 pub const DEFAULT_POLL_MS: u32 = 3000;
 
-/// A number from JavaScript or an attribute's text.
+/// A number from JavaScript or an attribute's text: `amount: 5000` and `amount="5000"`
+/// mean the same.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NumberOrText {
     Number(f64),
     Text(String),
 }
 
-/// The options as given (camelCase from `mount()`; the loader maps attributes onto these).
-#[derive(Debug, Clone, Default, PartialEq)]
+impl<'de> serde::Deserialize<'de> for NumberOrText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A visitor rather than `#[serde(untagged)]`: untagged enums buffer every value
+        // first, which costs the bundle a generic `Content` tree for one number.
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = NumberOrText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number or its digits as text")
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Number(n))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Number(n as f64))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Number(n as f64))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Text(text.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// The options as given: `mount()`'s object (camelCase), or the loader's copy of the
+/// element's attributes (all text). Unknown keys are ignored; `null` means "not set".
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct RawOptions {
     pub endpoint: Option<String>,
     pub amount: Option<NumberOrText>,
     pub item: Option<String>,
+    /// A payment the shop's server created (`pay_...`): shown, not created.
+    pub payment: Option<String>,
     pub description: Option<String>,
     pub customer_name: Option<String>,
     pub reference: Option<String>,
@@ -26,11 +58,31 @@ pub struct RawOptions {
     pub success_url: Option<String>,
 }
 
-/// What to sell: the proxy prices an item, or takes an open amount.
+impl RawOptions {
+    /// Reads options from any serde source (`mount()`'s object through serde-wasm-bindgen),
+    /// naming the option whose value has the wrong type.
+    pub fn read<'de, D: serde::Deserializer<'de>>(source: D) -> Result<RawOptions, OptionsError> {
+        serde_path_to_error::deserialize(source).map_err(|e| {
+            let option = e.path().to_string();
+            OptionsError::WrongType {
+                option: if option == "." {
+                    "object".to_owned()
+                } else {
+                    option
+                },
+                reason: e.into_inner().to_string(),
+            }
+        })
+    }
+}
+
+/// What to pay: an open amount or a catalog item the browser asks the proxy to create a
+/// payment for, or a payment the shop's server already created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Order {
     Amount(u64),
     Item(String),
+    Payment(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,16 +100,21 @@ pub struct Options {
 /// A set-up mistake, shown to the shop's developer in the console and the error event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionsError {
-    #[error("set either amount or item")]
+    #[error("set one of amount, item or payment")]
     NoOrder,
-    #[error("set amount or item, not both")]
+    #[error("set only one of amount, item or payment")]
     BothOrders,
+    #[error("payment must be a payment id from your server (pay_...), got \"{0}\"")]
+    BadPayment(String),
     #[error("amount must be a whole number of rupiah, got \"{0}\"")]
     BadAmount(String),
     #[error("poll-interval must be a number of milliseconds, got \"{0}\"")]
     BadPollInterval(String),
     #[error("success-url must be an http(s) URL or a path, got \"{0}\"")]
     BadSuccessUrl(String),
+    /// An option of the wrong type, e.g. `pollInterval: true` (named as the page spelled it).
+    #[error("option {option}: {reason}")]
+    WrongType { option: String, reason: String },
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -85,18 +142,21 @@ fn describe(value: &NumberOrText) -> String {
 impl Options {
     pub fn from_raw(raw: RawOptions) -> Result<Options, OptionsError> {
         let item = non_empty(raw.item);
+        let payment = non_empty(raw.payment);
         let amount = raw
             .amount
             .filter(|a| !matches!(a, NumberOrText::Text(t) if t.trim().is_empty()));
-        let order = match (amount, item) {
-            (Some(_), Some(_)) => return Err(OptionsError::BothOrders),
-            (None, None) => return Err(OptionsError::NoOrder),
-            (None, Some(item)) => Order::Item(item),
-            (Some(amount), None) => Order::Amount(
+        let order = match (amount, item, payment) {
+            (None, None, None) => return Err(OptionsError::NoOrder),
+            (None, Some(item), None) => Order::Item(item),
+            (None, None, Some(id)) if id.starts_with("pay_") => Order::Payment(id),
+            (None, None, Some(id)) => return Err(OptionsError::BadPayment(id)),
+            (Some(amount), None, None) => Order::Amount(
                 whole_number(&amount)
                     .filter(|a| *a > 0)
                     .ok_or_else(|| OptionsError::BadAmount(describe(&amount)))?,
             ),
+            _ => return Err(OptionsError::BothOrders),
         };
         let poll_interval_ms = match raw.poll_interval {
             None => DEFAULT_POLL_MS,
@@ -135,39 +195,48 @@ impl Options {
         })
     }
 
-    /// The create request's body.
-    pub fn create_request(&self) -> paydigital::api::CreatePayment {
+    /// The create request's body; `None` for a payment the shop's server created.
+    pub fn create_request(&self) -> Option<paydigital::api::CreatePayment> {
         let (amount, item) = match &self.order {
             Order::Amount(a) => (Some(*a), None),
             Order::Item(i) => (None, Some(i.clone())),
+            Order::Payment(_) => return None,
         };
-        paydigital::api::CreatePayment {
+        Some(paydigital::api::CreatePayment {
             amount,
             item,
             description: self.description.clone(),
             customer_name: self.customer_name.clone(),
             reference: self.reference.clone(),
-        }
+        })
     }
 
-    /// Where a payment's status is read.
-    pub fn status_url(&self, invoice: &str) -> String {
-        format!("{}/{}", self.endpoint, percent_encode(invoice))
+    /// Where a payment's status is read, by its public id.
+    pub fn status_url(&self, id: &str) -> String {
+        format!("{}/{}", self.endpoint, percent_encode(id))
     }
 
     /// The sessionStorage key a pending payment for this order is remembered under, so
-    /// that a reload resumes it (same endpoint, same order, same reference).
-    pub fn resume_key(&self) -> String {
+    /// that a reload resumes it (same endpoint, same order, same reference). A payment the
+    /// shop's server created needs none: the page names it.
+    pub fn resume_key(&self) -> Option<String> {
         let order = match &self.order {
             Order::Amount(a) => format!("amount={a}"),
             Order::Item(i) => format!("item={i}"),
+            Order::Payment(_) => return None,
         };
-        format!(
+        Some(format!(
             "paydigital-checkout|{}|{}|{}",
             self.endpoint,
             order,
             self.reference.as_deref().unwrap_or("")
-        )
+        ))
+    }
+
+    /// Whether an expired payment may be replaced by a new code from here: only what the
+    /// browser ordered. The shop's server prices its own orders, so it makes the next one.
+    pub fn can_renew(&self) -> bool {
+        !matches!(self.order, Order::Payment(_))
     }
 }
 
@@ -221,6 +290,40 @@ mod tests {
         }
     }
 
+    fn read(json: &str) -> Result<RawOptions, OptionsError> {
+        RawOptions::read(&mut serde_json::Deserializer::from_str(json))
+    }
+
+    #[test]
+    fn options_read_from_javascript_values_name_the_wrong_one() {
+        let raw =
+            read(r#"{"amount":"5000","pollInterval":1500,"customerName":"Budi","onPaid":{}}"#)
+                .expect("digits as text and unknown keys are fine");
+        assert_eq!(raw.amount, Some(NumberOrText::Text("5000".into())));
+        assert_eq!(raw.poll_interval, Some(NumberOrText::Number(1500.0)));
+        assert_eq!(raw.customer_name.as_deref(), Some("Budi"));
+        assert_eq!(
+            read(r#"{"amount":null}"#).expect("null is unset").amount,
+            None
+        );
+        for (json, option) in [
+            (r#"{"amount":5000,"pollInterval":true}"#, "pollInterval"),
+            (r#"{"amount":{"value":5000}}"#, "amount"),
+            (r#"{"customerName":42}"#, "customerName"),
+        ] {
+            let error = read(json).expect_err(json);
+            assert!(
+                matches!(&error, OptionsError::WrongType { option: o, .. } if o == option),
+                "{json}: {error:?}"
+            );
+            assert!(error.to_string().contains(option), "{error}");
+        }
+        assert!(matches!(
+            read("5"),
+            Err(OptionsError::WrongType { option, .. }) if option == "object"
+        ));
+    }
+
     #[test]
     fn exactly_one_of_amount_or_item() {
         assert_eq!(
@@ -233,8 +336,37 @@ mod tests {
         );
         let item = Options::from_raw(raw(None, Some("kopi-susu"))).expect("valid");
         assert_eq!(item.order, Order::Item("kopi-susu".into()));
-        assert_eq!(item.create_request().item.as_deref(), Some("kopi-susu"));
-        assert_eq!(item.create_request().amount, None);
+        let request = item.create_request().expect("a create");
+        assert_eq!(request.item.as_deref(), Some("kopi-susu"));
+        assert_eq!(request.amount, None);
+        assert!(item.can_renew());
+
+        let mut shown = raw(None, None);
+        shown.payment = Some(" pay_abcdefghijklmnopqrstuv ".into());
+        let shown = Options::from_raw(shown).expect("valid");
+        assert_eq!(
+            shown.order,
+            Order::Payment("pay_abcdefghijklmnopqrstuv".into())
+        );
+        assert_eq!(shown.create_request(), None, "never created by the browser");
+        assert_eq!(shown.resume_key(), None);
+        assert!(
+            !shown.can_renew(),
+            "no new code for the shop server's order"
+        );
+        assert_eq!(
+            shown.status_url("pay_abcdefghijklmnopqrstuv"),
+            "/api/payments/pay_abcdefghijklmnopqrstuv"
+        );
+        let mut both = raw(Some(NumberOrText::Number(1000.0)), None);
+        both.payment = Some("pay_x".into());
+        assert_eq!(Options::from_raw(both), Err(OptionsError::BothOrders));
+        let mut invoice = raw(None, None);
+        invoice.payment = Some("PYG2026".into());
+        assert!(matches!(
+            Options::from_raw(invoice),
+            Err(OptionsError::BadPayment(_))
+        ));
     }
 
     #[test]
@@ -289,8 +421,8 @@ mod tests {
             "https://toko.example/api/payments/PYG1%2F..%2Fx"
         );
         assert_eq!(
-            options.resume_key(),
-            "paydigital-checkout|https://toko.example/api/payments|amount=10000|ORDER-1"
+            options.resume_key().as_deref(),
+            Some("paydigital-checkout|https://toko.example/api/payments|amount=10000|ORDER-1")
         );
     }
 }

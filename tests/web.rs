@@ -140,6 +140,14 @@ async fn create_calls() -> u64 {
         .unwrap_or(0)
 }
 
+/// The public id of the payment a checkout shows (`checkout.payment.id`).
+fn id_of(handle: &CheckoutHandle) -> String {
+    to_json(&handle.payment())["id"]
+        .as_str()
+        .expect("a payment is shown")
+        .to_owned()
+}
+
 fn invoice_of(host: &Element) -> String {
     text(host, ".pd-invoice code")
 }
@@ -212,8 +220,13 @@ async fn mount_pending(amount: u64, extra: Value) -> (HtmlElement, CheckoutHandl
 
 #[wasm_bindgen_test]
 async fn shows_the_amount_and_a_qr_matching_the_qrcode_matrix() {
-    let (host, _handle) = mount_pending(10_000, json!({ "lang": "en" })).await;
-    let payment = fetch_json("GET", &format!("{}/{}", endpoint(), invoice_of(&host))).await;
+    let (host, handle) = mount_pending(10_000, json!({ "lang": "en" })).await;
+    let payment = fetch_json("GET", &format!("{}/{}", endpoint(), id_of(&handle))).await;
+    assert_eq!(payment["invoice"], invoice_of(&host));
+    assert_eq!(
+        to_json(&handle.payment())["total_amount"],
+        payment["total_amount"]
+    );
     let total = payment["total_amount"].as_u64().expect("total");
     let unique = payment["unique_code"].as_u64().expect("unique");
     let svg = find(&host, ".pd-qr svg").expect("QR drawn as SVG");
@@ -423,30 +436,31 @@ fn fail_fetches(needle: Option<&str>) {
 async fn destroy_stops_every_request_and_removes_the_dom() {
     instrument_fetch();
     let (host, mut handle) = mount_pending(16_000, json!({})).await;
-    let invoice = invoice_of(&host);
-    wait_until("a status read", || fetches(&invoice) >= 1).await;
+    let id = id_of(&handle);
+    wait_until("a status read", || fetches(&id) >= 1).await;
     handle.destroy();
     assert_eq!(handle.state(), "destroyed");
+    assert!(handle.payment().is_null());
     assert!(find(&host, ".pd").is_none(), "the DOM is gone");
     assert_eq!(state(&host), None);
-    let after = fetches(&invoice);
+    let after = fetches(&id);
     sleep(3500).await;
-    assert_eq!(fetches(&invoice), after, "no request after destroy()");
+    assert_eq!(fetches(&id), after, "no request after destroy()");
 }
 
 #[wasm_bindgen_test]
 async fn backs_off_and_says_reconnecting_while_the_proxy_is_unreachable() {
     instrument_fetch();
-    let (host, _handle) = mount_pending(17_000, json!({})).await;
-    let invoice = invoice_of(&host);
-    fail_fetches(Some(&invoice));
+    let (host, handle) = mount_pending(17_000, json!({})).await;
+    let id = id_of(&handle);
+    fail_fetches(Some(&id));
     wait_until("reconnecting", || {
         text(&host, "[role=status]") == paydigital_checkout::i18n::ID.reconnecting
     })
     .await;
-    let start = fetches(&invoice);
+    let start = fetches(&id);
     sleep(6000).await;
-    let attempts = fetches(&invoice) - start;
+    let attempts = fetches(&id) - start;
     // Without backoff a 1 s poll would try 6 times; with it: 2 s, 4 s (±20 %) → at most 3.
     assert!(attempts <= 3, "{attempts} attempts in 6 s");
     assert_eq!(
@@ -697,4 +711,285 @@ async fn a_late_payment_after_expiry_still_turns_paid() {
     wait_state(&host, "expired").await;
     sandbox("pay", &invoice).await;
     wait_state(&host, "paid").await;
+}
+
+/// Mounts with options the way a careless host page passes them, and returns the error shown.
+async fn mount_error(opts: Value) -> (String, Option<Value>) {
+    let host = new_host();
+    let events = Events::listen(&host);
+    let _handle = mount(host.clone(), options(opts)).expect("mounting never throws");
+    wait_state(&host, "error").await;
+    (
+        text(&host, ".pd-message"),
+        events.detail("paydigital:error"),
+    )
+}
+
+#[wasm_bindgen_test]
+async fn options_of_the_wrong_type_are_named_and_digits_as_text_are_fine() {
+    // `"5000"` for `5000`: what attributes give, and what many pages pass.
+    let (host, _handle) = mount_pending(
+        0,
+        json!({ "amount": "22000", "pollInterval": "1500", "customerName": "Budi" }),
+    )
+    .await;
+    assert!(text(&host, ".pd-amount").starts_with("Rp 22."));
+
+    for (opts, option) in [
+        (
+            json!({ "amount": 5000, "pollInterval": true }),
+            "pollInterval",
+        ),
+        (json!({ "amount": { "value": 5000 } }), "amount"),
+        (
+            json!({ "amount": 5000, "customerName": 42 }),
+            "customerName",
+        ),
+        (json!({ "item": ["kopi"] }), "item"),
+    ] {
+        clear_session();
+        let (message, detail) = mount_error(opts.clone()).await;
+        assert!(message.contains(option), "{opts}: {message}");
+        let detail = detail.expect("paydigital:error fired");
+        assert_eq!(detail["code"], "invalid_options", "{opts}");
+        assert!(
+            detail["message"].as_str().unwrap_or("").contains(option),
+            "{opts}: {detail}"
+        );
+    }
+}
+
+/// Records the `AbortSignal` of every request the page sends, by URL.
+fn record_signals() {
+    instrument_fetch();
+    js_sys::eval(
+        "if (!window.__pdSignals) { window.__pdSignals = []; var inner = window.fetch;
+           window.fetch = function (input, init) {
+             var signal = (init && init.signal) || (typeof input === 'string' ? null : input.signal);
+             window.__pdSignals.push({ url: typeof input === 'string' ? input : input.url, signal: signal });
+             return inner.call(this, input, init);
+           }; }",
+    )
+    .expect("record signals");
+}
+
+/// Whether every request whose URL contains `needle` had its signal aborted: `None` if none.
+fn all_aborted(needle: &str) -> Option<bool> {
+    let script = format!(
+        "(function () {{ var seen = window.__pdSignals.filter(function (s) {{ return s.url.indexOf({needle:?}) >= 0; }});
+           return seen.length === 0 ? null : seen.every(function (s) {{ return s.signal && s.signal.aborted; }}); }})()"
+    );
+    js_sys::eval(&script).ok().and_then(|v| v.as_bool())
+}
+
+#[wasm_bindgen_test]
+async fn destroy_aborts_the_request_in_flight() {
+    record_signals();
+    // PayDigital takes 3 s to create: the widget is taken away while it waits.
+    set_faults(json!({ "latency_ms": 3000, "only": "create" })).await;
+    clear_session();
+    let host = new_host();
+    let events = Events::listen(&host);
+    let mut handle = mount(
+        host.clone(),
+        options(json!({ "amount": 23_000, "endpoint": endpoint() })),
+    )
+    .expect("mounts");
+    wait_until("the create request", || {
+        all_aborted("/api/payments").is_some()
+    })
+    .await;
+    assert_eq!(
+        all_aborted("/api/payments"),
+        Some(false),
+        "sent, not yet aborted"
+    );
+    handle.destroy();
+    assert_eq!(
+        all_aborted("/api/payments"),
+        Some(true),
+        "destroy() aborted it"
+    );
+    sleep(3500).await;
+    set_faults(json!({})).await;
+    assert_eq!(state(&host), None, "nothing came back to life");
+    assert!(
+        events.names().is_empty(),
+        "no event after destroy: {:?}",
+        events.names()
+    );
+}
+
+/// Stands in for the phone's share sheet: `navigator.canShare`/`share` on this page only.
+fn offer_sharing(offered: bool) {
+    let script = if offered {
+        "Object.defineProperty(navigator, 'canShare', { configurable: true, value: function (d) {
+           return !!(d && d.files && d.files.length === 1 && d.files[0].type === 'image/png'); } });
+         Object.defineProperty(navigator, 'share', { configurable: true, value: function (d) {
+           window.__pdShared = d; return Promise.resolve(); } });"
+    } else {
+        "Object.defineProperty(navigator, 'canShare', { configurable: true, value: undefined });
+         Object.defineProperty(navigator, 'share', { configurable: true, value: undefined });"
+    };
+    js_sys::eval(script).expect("stub navigator");
+    js_sys::eval("window.__pdShared = null;").expect("reset");
+}
+
+/// Catches the Save button's download (an `<a download>` clicked off the page).
+fn catch_downloads() {
+    js_sys::eval(
+        "window.__pdSaved = null;
+         if (!window.__pdClick) { window.__pdClick = HTMLAnchorElement.prototype.click;
+           HTMLAnchorElement.prototype.click = function () {
+             if (this.download) { window.__pdSaved = { name: this.download, href: this.href }; return; }
+             return window.__pdClick.call(this); }; }",
+    )
+    .expect("catch downloads");
+}
+
+fn page_value(expression: &str) -> JsValue {
+    js_sys::eval(expression).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn click(host: &Element, selector: &str) {
+    let button: HtmlElement = find(host, selector)
+        .unwrap_or_else(|| panic!("{selector} is shown"))
+        .dyn_into()
+        .expect("html");
+    button.click();
+}
+
+#[wasm_bindgen_test]
+async fn share_hands_the_png_to_the_share_sheet_where_offered() {
+    offer_sharing(true);
+    catch_downloads();
+    let (host, _handle) = mount_pending(24_000, json!({})).await;
+    let invoice = invoice_of(&host);
+    assert!(
+        find(&host, ".pd-save").is_some(),
+        "Save stays next to Share"
+    );
+    click(&host, ".pd-share");
+    wait_until("navigator.share", || {
+        !page_value("window.__pdShared").is_null()
+    })
+    .await;
+    let file = page_value("window.__pdShared.files[0]");
+    let file: web_sys::File = file.dyn_into().expect("a File");
+    assert_eq!(file.name(), format!("QRIS-{invoice}.png"));
+    assert_eq!(file.type_(), "image/png");
+    let bytes = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .expect("readable");
+    let bytes = js_sys::Uint8Array::new(&bytes).to_vec();
+    assert_eq!(bytes.get(..8), Some(&b"\x89PNG\r\n\x1a\n"[..]), "a PNG");
+    assert!(
+        bytes.len() > 1000,
+        "with the code in it: {} bytes",
+        bytes.len()
+    );
+    assert!(
+        page_value("window.__pdSaved").is_null(),
+        "shared, not saved"
+    );
+    offer_sharing(false);
+}
+
+#[wasm_bindgen_test]
+async fn without_sharing_save_downloads_the_png() {
+    offer_sharing(false);
+    catch_downloads();
+    let (host, _handle) = mount_pending(25_000, json!({})).await;
+    let invoice = invoice_of(&host);
+    assert!(
+        find(&host, ".pd-share").is_none(),
+        "no Share where it is not offered"
+    );
+    click(&host, ".pd-save");
+    let name = page_value("window.__pdSaved && window.__pdSaved.name");
+    assert_eq!(name.as_string(), Some(format!("QRIS-{invoice}.png")));
+    let href = page_value("window.__pdSaved.href")
+        .as_string()
+        .unwrap_or_default();
+    assert!(
+        href.starts_with("data:image/png;base64,"),
+        "{}",
+        &href[..href.len().min(40)]
+    );
+}
+
+/// Creates a payment the way a shop's server would hand one to its page (here through the
+/// browser API, which gives the same `pay_` id), and returns its JSON.
+async fn server_payment(amount: u64) -> Value {
+    let response = gloo_net::http::Request::post(&endpoint())
+        .header("Content-Type", "application/json")
+        .body(json!({ "amount": amount }).to_string())
+        .expect("body")
+        .send()
+        .await
+        .expect("proxy answers");
+    assert_eq!(response.status(), 201);
+    serde_json::from_str(&response.text().await.expect("body")).expect("JSON")
+}
+
+#[wasm_bindgen_test]
+async fn a_payment_made_by_the_shop_server_is_shown_and_never_renewed_here() {
+    clear_session();
+    let payment = server_payment(26_000).await;
+    let id = payment["id"].as_str().expect("id");
+    let invoice = payment["invoice"].as_str().expect("invoice");
+    let creates = create_calls().await;
+    let host = new_host();
+    let events = Events::listen(&host);
+    let handle = mount(
+        host.clone(),
+        options(json!({ "payment": id, "endpoint": endpoint(), "pollInterval": 1000 })),
+    )
+    .expect("mounts");
+    wait_state(&host, "pending").await;
+    assert_eq!(invoice_of(&host), invoice);
+    assert_eq!(id_of(&handle), id);
+    assert_eq!(find(&host, ".pd-qr svg").map(|_| ()), Some(()));
+    assert_eq!(create_calls().await, creates, "shown, not created");
+    sandbox("expire", invoice).await;
+    wait_state(&host, "expired").await;
+    assert!(
+        find(&host, ".pd-expired button").is_none(),
+        "no new code: the shop's server prices its orders"
+    );
+    assert_eq!(
+        events.detail("paydigital:expired").map(|d| d["id"].clone()),
+        Some(json!(id))
+    );
+    // Still watched after expiry: a late payment turns it paid.
+    sandbox("pay", invoice).await;
+    wait_state(&host, "paid").await;
+    assert_eq!(create_calls().await, creates);
+
+    // The same through the element's attribute, and an id that is not one.
+    load_loader().await;
+    let element = document()
+        .create_element("paydigital-checkout")
+        .expect("element");
+    let other = server_payment(27_000).await;
+    element
+        .set_attribute("payment", other["id"].as_str().expect("id"))
+        .expect("attr");
+    element
+        .set_attribute("endpoint", &endpoint())
+        .expect("attr");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&element)
+        .expect("append");
+    wait_state(&element, "pending").await;
+    assert_eq!(
+        invoice_of(&element),
+        other["invoice"].as_str().expect("invoice")
+    );
+    element.remove();
+    let (message, _) =
+        mount_error(json!({ "payment": other["invoice"], "endpoint": endpoint() })).await;
+    assert!(message.contains("payment"), "{message}");
 }

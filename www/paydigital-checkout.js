@@ -37,7 +37,8 @@
   }
 
   var ATTRIBUTES = {
-    endpoint: "endpoint", amount: "amount", item: "item", description: "description",
+    endpoint: "endpoint", amount: "amount", item: "item", payment: "payment",
+    description: "description",
     "customer-name": "customerName", reference: "reference", lang: "lang",
     "poll-interval": "pollInterval", "success-url": "successUrl"
   };
@@ -80,6 +81,7 @@
       var handle = widget.mount(element, settings);
       return {
         get state() { return handle ? handle.state : "destroyed"; },
+        get payment() { return handle ? handle.payment : null; },
         destroy: function () {
           listeners.forEach(function (l) { element.removeEventListener(l[0], l[1]); });
           listeners = [];

@@ -3,6 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 pub fn document() -> Result<web_sys::Document, JsValue> {
     web_sys::window()
@@ -116,13 +117,12 @@ pub fn copy_text(text: &str) -> bool {
     write.call1(&clipboard, &text.into()).is_ok()
 }
 
-/// Draws the QR (and the amount under it) on a canvas and downloads it as a PNG, which the
-/// customer can then pick from the gallery in their e-wallet app.
-pub fn save_qr_png(
+/// The QR (and the amount under it) on a canvas: what Save and Share hand the customer,
+/// who then picks it from the gallery in their e-wallet app.
+pub fn qr_canvas(
     matrix: &crate::qr::Matrix,
     caption: &str,
-    file_name: &str,
-) -> Result<(), JsValue> {
+) -> Result<web_sys::HtmlCanvasElement, JsValue> {
     const SCALE: usize = 10;
     const CAPTION: usize = 56;
     let document = document()?;
@@ -147,10 +147,89 @@ pub fn save_qr_png(
     context.set_font("bold 28px sans-serif");
     context.set_text_align("center");
     context.fill_text(caption, side as f64 / 2.0, (side + CAPTION / 2) as f64)?;
+    Ok(canvas)
+}
+
+/// Downloads the canvas as a PNG file.
+pub fn save_png(canvas: &web_sys::HtmlCanvasElement, file_name: &str) -> Result<(), JsValue> {
     let url = canvas.to_data_url_with_type("image/png")?;
-    let link: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
+    let link: web_sys::HtmlAnchorElement = document()?.create_element("a")?.dyn_into()?;
     link.set_href(&url);
     link.set_download(file_name);
     link.click();
     Ok(())
+}
+
+const PNG: &str = "image/png";
+
+fn png_file(parts: &JsValue, file_name: &str) -> Result<web_sys::File, JsValue> {
+    let options = web_sys::FilePropertyBag::new();
+    options.set_type(PNG);
+    web_sys::File::new_with_blob_sequence_and_options(parts, file_name, &options)
+}
+
+fn share_data(file: &web_sys::File, title: &str) -> web_sys::ShareData {
+    let data = web_sys::ShareData::new();
+    data.set_files(&js_sys::Array::of1(file));
+    data.set_title(title);
+    data
+}
+
+/// Whether this browser can share a PNG file (the Web Share API with files: phones, mostly).
+/// Asked before calling: where `canShare` is missing, calling it would throw.
+pub fn can_share_png() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let navigator = window.navigator();
+    let has =
+        |name: &str| js_sys::Reflect::get(&navigator, &name.into()).is_ok_and(|f| f.is_function());
+    if !has("canShare") || !has("share") {
+        return false;
+    }
+    png_file(&js_sys::Array::new(), "QRIS.png")
+        .is_ok_and(|probe| navigator.can_share_with_data(&share_data(&probe, "QRIS")))
+}
+
+/// How a share ended.
+pub enum Shared {
+    /// The share sheet took the file (or the customer closed it: their choice).
+    Done,
+    /// This file cannot be shared here: save it instead.
+    NotOffered,
+}
+
+/// Hands the canvas to the phone's share sheet as a PNG file.
+pub async fn share_png(
+    canvas: &web_sys::HtmlCanvasElement,
+    file_name: &str,
+    title: &str,
+) -> Result<Shared, JsValue> {
+    let mut to_blob = |resolve: js_sys::Function, _reject: js_sys::Function| {
+        let _ = canvas.to_blob_with_type(&resolve, PNG);
+    };
+    let blob = JsFuture::from(js_sys::Promise::new(&mut to_blob)).await?;
+    if blob.is_null() {
+        return Err(JsValue::from_str("the QR image could not be encoded"));
+    }
+    let file = png_file(&js_sys::Array::of1(&blob), file_name)?;
+    let data = share_data(&file, title);
+    let navigator = web_sys::window()
+        .ok_or_else(|| JsValue::from_str("no window"))?
+        .navigator();
+    if !navigator.can_share_with_data(&data) {
+        return Ok(Shared::NotOffered);
+    }
+    match JsFuture::from(navigator.share_with_data(&data)).await {
+        Ok(_) => Ok(Shared::Done),
+        // Closing the share sheet rejects with AbortError: nothing went wrong.
+        Err(e) if error_name(&e).as_deref() == Some("AbortError") => Ok(Shared::Done),
+        Err(e) => Err(e),
+    }
+}
+
+fn error_name(error: &JsValue) -> Option<String> {
+    js_sys::Reflect::get(error, &"name".into())
+        .ok()?
+        .as_string()
 }

@@ -8,7 +8,7 @@ mod view;
 
 use crate::i18n::{Lang, Texts};
 use crate::machine::{Checkout, Failure, FailureKind, Phase, PhaseKind};
-use crate::options::{Options, DEFAULT_POLL_MS};
+use crate::options::{Options, Order, DEFAULT_POLL_MS};
 use leptos::prelude::*;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -83,17 +83,17 @@ impl Controller {
             return;
         }
         let _ = self.host.set_attribute("data-state", kind.as_str());
-        let resume_key = self.options().map(Options::resume_key);
+        let resume_key = self.options().and_then(Options::resume_key);
         match &phase {
             Phase::Loading => {}
             Phase::Pending(payment) => {
                 if let Some(key) = &resume_key {
-                    browser::session_set(key, &payment.invoice);
+                    browser::session_set(key, &payment.id);
                 }
-                browser::dispatch(&self.host, "paydigital:created", &js::from_payment(payment));
+                browser::dispatch(&self.host, "paydigital:created", &js::write(payment));
             }
             Phase::Paid(payment) => {
-                browser::dispatch(&self.host, "paydigital:paid", &js::from_payment(payment));
+                browser::dispatch(&self.host, "paydigital:paid", &js::write(payment));
                 if let Some(url) = self.options().and_then(|o| o.success_url.clone()) {
                     let host = self.host.clone();
                     gloo_timers::callback::Timeout::new(2500, move || {
@@ -111,17 +111,20 @@ impl Controller {
                 if let Some(key) = &resume_key {
                     browser::session_remove(key);
                 }
-                browser::dispatch(&self.host, "paydigital:expired", &js::from_payment(payment));
+                browser::dispatch(&self.host, "paydigital:expired", &js::write(payment));
             }
             Phase::Error(failure) => {
-                web_sys::console::warn_1(
-                    &format!(
-                        "PayDigital checkout: {} ({})",
-                        failure.message, failure.code
-                    )
-                    .into(),
+                let line = format!(
+                    "PayDigital checkout: {} ({})",
+                    failure.message, failure.code
                 );
-                browser::dispatch(&self.host, "paydigital:error", &js::from_failure(failure));
+                // A set-up mistake is the shop developer's to fix: an error, not a warning.
+                if failure.kind == FailureKind::Config {
+                    web_sys::console::error_1(&line.into());
+                } else {
+                    web_sys::console::warn_1(&line.into());
+                }
+                browser::dispatch(&self.host, "paydigital:error", &js::write(failure));
             }
         }
     }
@@ -139,26 +142,41 @@ impl Controller {
         let this = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let signal = this.abort.borrow().signal();
-            let resume_key = options.resume_key();
-            if let Some(invoice) = browser::session_get(&resume_key) {
-                match api::read(&options.status_url(&invoice), &signal).await {
-                    Ok(payment)
-                        if payment.status != paydigital::Status::Expired
-                            && this.current(generation) =>
-                    {
-                        this.update(|c| c.created(payment, browser::now_ms()));
-                        this.poll(generation).await;
+            let Some(create) = options.create_request() else {
+                // The shop's server made this payment: show it as it stands.
+                if let Order::Payment(id) = &options.order {
+                    let read = api::read(&options.status_url(id), &signal).await;
+                    if !this.current(generation) {
                         return;
                     }
-                    _ => browser::session_remove(&resume_key),
+                    match read {
+                        Ok(payment) => this.update(|c| c.created(payment, browser::now_ms())),
+                        Err(failure) => this.update(|c| c.create_failed(failure)),
+                    }
+                    this.poll(generation).await;
+                }
+                return;
+            };
+            if let Some(resume_key) = options.resume_key() {
+                if let Some(id) = browser::session_get(&resume_key) {
+                    match api::read(&options.status_url(&id), &signal).await {
+                        Ok(payment)
+                            if payment.status != paydigital::Status::Expired
+                                && this.current(generation) =>
+                        {
+                            this.update(|c| c.created(payment, browser::now_ms()));
+                            this.poll(generation).await;
+                            return;
+                        }
+                        _ => browser::session_remove(&resume_key),
+                    }
                 }
             }
             if !this.current(generation) {
                 return;
             }
             let key = this.idempotency_key.borrow().clone();
-            let created =
-                api::create(&options.endpoint, &options.create_request(), &key, &signal).await;
+            let created = api::create(&options.endpoint, &create, &key, &signal).await;
             if !this.current(generation) {
                 return;
             }
@@ -196,10 +214,10 @@ impl Controller {
     }
 
     async fn read_status(self: &Rc<Self>, generation: u32) {
-        let (Some(options), Some(invoice)) = (
+        let (Some(options), Some(id)) = (
             self.options(),
             self.state
-                .try_with_untracked(|c| c.payment().map(|p| p.invoice.clone()))
+                .try_with_untracked(|c| c.payment().map(|p| p.id.clone()))
                 .flatten(),
         ) else {
             return;
@@ -208,7 +226,7 @@ impl Controller {
             return;
         }
         let signal = self.abort.borrow().signal();
-        let result = api::read(&options.status_url(&invoice), &signal).await;
+        let result = api::read(&options.status_url(&id), &signal).await;
         self.reading.set(false);
         if !self.current(generation) {
             return;
@@ -265,8 +283,8 @@ impl Controller {
 
     /// "New code" after expiry: a new payment, so a new key.
     pub(crate) fn new_code(self: &Rc<Self>) {
-        if let Some(options) = self.options() {
-            browser::session_remove(&options.resume_key());
+        if let Some(key) = self.options().and_then(Options::resume_key) {
+            browser::session_remove(&key);
         }
         *self.idempotency_key.borrow_mut() = browser::random_key();
         self.begin();
@@ -317,6 +335,17 @@ impl CheckoutHandle {
         }
     }
 
+    /// The payment shown (the same object as the events' `detail`), or `null` before there
+    /// is one and after `destroy()`.
+    #[wasm_bindgen(getter)]
+    pub fn payment(&self) -> JsValue {
+        self.controller
+            .as_ref()
+            .and_then(|c| c.state.try_with_untracked(|s| s.payment().map(js::write)))
+            .flatten()
+            .unwrap_or(JsValue::NULL)
+    }
+
     /// The phase: `loading`, `pending`, `paid`, `expired`, `error` (or `destroyed`).
     #[wasm_bindgen(getter)]
     pub fn state(&self) -> String {
@@ -334,12 +363,14 @@ impl Drop for CheckoutHandle {
 }
 
 /// Mounts a checkout into `host` (its shadow root) with options as in `shared/spec/embed.md`
-/// (`amount` or `item`, `endpoint`, `description`, `customerName`, `reference`, `lang`,
+/// (`amount`, `item` or `payment`, `endpoint`, `description`, `customerName`, `reference`, `lang`,
 /// `pollInterval`, `successUrl`). Set-up mistakes show an error in the widget and fire
 /// `paydigital:error`; they do not throw.
 #[wasm_bindgen]
 pub fn mount(host: HtmlElement, options: JsValue) -> Result<CheckoutHandle, JsValue> {
-    let options = Options::from_raw(js::options(&options)).map_err(|e| e.to_string());
+    let options = js::options(options)
+        .and_then(Options::from_raw)
+        .map_err(|e| e.to_string());
     let lang = Lang::from_tag(
         options
             .as_ref()

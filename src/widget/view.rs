@@ -5,6 +5,7 @@ use super::{browser, Controller, Copied};
 use crate::format::{clock_time, countdown, rupiah, split_total};
 use crate::i18n::{Lang, Texts};
 use crate::machine::{Checkout, FailureKind, Phase, PhaseKind};
+use crate::options::Options;
 use crate::qr;
 use leptos::either::EitherOf5;
 use leptos::prelude::*;
@@ -93,18 +94,21 @@ fn pending(
         .unwrap_or_default();
     let total_text = payment.total_amount.to_string();
     let invoice = payment.invoice.clone();
-    let caption = format!("{} · {}", rupiah(payment.total_amount), payment.invoice);
-    let file_name = format!("QRIS-{}.png", payment.invoice);
-    let save = move |_| {
-        if let Some(matrix) = &matrix {
-            if let Err(e) = browser::save_qr_png(matrix, &caption, &file_name) {
-                web_sys::console::warn_2(
-                    &"PayDigital checkout: cannot save the QR image".into(),
-                    &e,
-                );
-            }
+    let image = Rc::new(QrImage {
+        matrix,
+        caption: format!("{} · {}", rupiah(payment.total_amount), payment.invoice),
+        file_name: format!("QRIS-{}.png", payment.invoice),
+    });
+    let saved = image.clone();
+    let save = move |_| saved.save();
+    // Offered where the browser can share a PNG file (phones); Save is always there.
+    let share = browser::can_share_png().then(|| {
+        let image = image.clone();
+        move |_| {
+            let image = image.clone();
+            wasm_bindgen_futures::spawn_local(async move { image.share().await });
         }
-    };
+    });
     let remaining = move || countdown(state.with(|c| c.remaining_secs(now_ms.get())));
     let copy_label = move |which: Copied| {
         move || {
@@ -132,7 +136,10 @@ fn pending(
             <div class="pd-qr" inner_html=svg></div>
             <p class="pd-countdown">{texts.expires_in}" "<time>{remaining}</time></p>
             <div class="pd-actions">
-                <button class="pd-button pd-primary" type="button" on:click=save>{texts.save_qr}</button>
+                <button class="pd-button pd-primary pd-save" type="button" on:click=save>{texts.save_qr}</button>
+                {share.map(|share| view! {
+                    <button class="pd-button pd-share" type="button" on:click=share>{texts.share_qr}</button>
+                })}
                 {payment.payment_url.clone().map(|url| view! {
                     <a class="pd-button" href=url target="_blank" rel="noopener">{texts.open_payment_page}</a>
                 })}
@@ -150,6 +157,48 @@ fn pending(
             </details>
         </div>
     }
+}
+
+/// The QR as an image file for the customer: saved, or shared to an e-wallet app.
+struct QrImage {
+    matrix: Option<qr::Matrix>,
+    caption: String,
+    file_name: String,
+}
+
+impl QrImage {
+    fn canvas(&self) -> Option<web_sys::HtmlCanvasElement> {
+        let canvas = browser::qr_canvas(self.matrix.as_ref()?, &self.caption);
+        canvas.map_err(|e| cannot("draw", &e)).ok()
+    }
+
+    fn save(&self) {
+        if let Some(canvas) = self.canvas() {
+            if let Err(e) = browser::save_png(&canvas, &self.file_name) {
+                cannot("save", &e);
+            }
+        }
+    }
+
+    /// Shares the PNG; where this file cannot be shared after all, or sharing fails, saves it.
+    async fn share(&self) {
+        let Some(canvas) = self.canvas() else { return };
+        match browser::share_png(&canvas, &self.file_name, &self.caption).await {
+            Ok(browser::Shared::Done) => {}
+            Ok(browser::Shared::NotOffered) => self.save(),
+            Err(e) => {
+                cannot("share", &e);
+                self.save();
+            }
+        }
+    }
+}
+
+fn cannot(what: &str, error: &wasm_bindgen::JsValue) {
+    web_sys::console::warn_2(
+        &format!("PayDigital checkout: cannot {what} the QR image").into(),
+        error,
+    );
 }
 
 fn paid(ctl: Ctl, texts: &'static Texts, payment: Payment) -> impl IntoView {
@@ -172,13 +221,18 @@ fn paid(ctl: Ctl, texts: &'static Texts, payment: Payment) -> impl IntoView {
 }
 
 fn expired(ctl: Ctl, texts: &'static Texts, payment: Payment) -> impl IntoView {
+    // A payment the shop's server made is renewed by the shop (the page hears
+    // `paydigital:expired`); what the browser ordered, the customer renews here.
+    let can_renew = ctl.with_value(|c| c.options().is_some_and(Options::can_renew));
     view! {
         <div class="pd-card pd-expired">
             <p class="pd-title">{texts.expired_title}</p>
             <p class="pd-message">{texts.expired_body}</p>
             <p class="pd-invoice">{texts.invoice}" "<code>{payment.invoice}</code></p>
-            <button class="pd-button pd-primary" type="button"
-                on:click=move |_| ctl.with_value(|c| c.new_code())>{texts.new_code}</button>
+            {can_renew.then(|| view! {
+                <button class="pd-button pd-primary" type="button"
+                    on:click=move |_| ctl.with_value(|c| c.new_code())>{texts.new_code}</button>
+            })}
         </div>
     }
 }

@@ -24,6 +24,9 @@ pub struct CreatePayment {
 /// A payment as the proxy knows it: the body of a create (201) and of a status read (200).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
+    /// The public id (`pay_...`): how the payment is named in every URL.
+    pub id: String,
+    /// PayDigital's invoice number, for the customer and the shop's support.
     pub invoice: String,
     pub status: Status,
     /// What the merchant asked for, in rupiah.
@@ -58,4 +61,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
+    /// The request field that was wrong, where one was (`amount`, `metadata.cart`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }

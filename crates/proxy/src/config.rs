@@ -31,6 +31,28 @@ impl fmt::Debug for ApiKey {
     }
 }
 
+/// The shop server's bearer key for the merchant API. Prints as `***`; compared in
+/// constant time.
+#[derive(Clone)]
+pub struct MerchantKey(String);
+
+/// Shortest merchant key accepted: a guessable key would open every payment.
+pub const MIN_MERCHANT_KEY: usize = 32;
+
+impl MerchantKey {
+    /// Whether `presented` is this key, in time that does not depend on where they differ.
+    pub fn matches(&self, presented: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for MerchantKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MerchantKey(***)")
+    }
+}
+
 /// Where and how to reach PayDigital.
 #[derive(Debug, Clone)]
 pub struct UpstreamConfig {
@@ -97,6 +119,10 @@ pub struct Config {
     pub late_payment_grace: Duration,
     /// At most one upstream status read per invoice per this long.
     pub status_refresh: Duration,
+    /// The merchant API's key; `None` turns the merchant API off (every call 401).
+    pub merchant_key: Option<MerchantKey>,
+    /// The proxy's public base URL (`https://pay.toko.example`), for `checkout_url`.
+    pub public_url: Option<String>,
 }
 
 /// A configuration the proxy refuses to start with. Messages name the variable.
@@ -133,15 +159,10 @@ impl Config {
             })
         };
 
-        let api_key = match (get("PAYDIGITAL_API_KEY"), get("PAYDIGITAL_API_KEY_FILE")) {
-            (Some(key), _) => ApiKey::new(key.trim()),
-            (None, Some(path)) => {
-                let key = std::fs::read_to_string(&path)
-                    .map_err(|e| invalid("PAYDIGITAL_API_KEY_FILE", format!("{path}: {e}")))?;
-                ApiKey::new(key.trim())
-            }
-            (None, None) if sandbox => ApiKey::new(SANDBOX_API_KEY),
-            (None, None) => return Err(ConfigError::Missing("PAYDIGITAL_API_KEY")),
+        let api_key = match secret(&get, "PAYDIGITAL_API_KEY", "PAYDIGITAL_API_KEY_FILE")? {
+            Some(key) => ApiKey::new(key),
+            None if sandbox => ApiKey::new(SANDBOX_API_KEY),
+            None => return Err(ConfigError::Missing("PAYDIGITAL_API_KEY")),
         };
         let store_id = match get("PAYDIGITAL_STORE_ID") {
             Some(id) => id,
@@ -204,7 +225,37 @@ impl Config {
             .filter(|n| *n > 0)
             .ok_or_else(|| invalid("CHECKOUT_CREATES_PER_MINUTE", "must be 1 or more"))?;
 
+        let merchant_key = match secret(
+            &get,
+            "CHECKOUT_MERCHANT_KEY",
+            "CHECKOUT_MERCHANT_KEY_FILE",
+        )? {
+            None => None,
+            Some(key) if key.chars().count() < MIN_MERCHANT_KEY => return Err(invalid(
+                "CHECKOUT_MERCHANT_KEY",
+                format!(
+                    "must be at least {MIN_MERCHANT_KEY} characters (try: openssl rand -hex 32)"
+                ),
+            )),
+            Some(key) => Some(MerchantKey(key)),
+        };
+        let public_url = match get("CHECKOUT_PUBLIC_URL") {
+            None => None,
+            Some(url) => {
+                let url = url.trim().trim_end_matches('/').to_owned();
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(invalid(
+                        "CHECKOUT_PUBLIC_URL",
+                        "must be an http(s) URL like https://pay.toko.example",
+                    ));
+                }
+                Some(url)
+            }
+        };
+
         Ok(Config {
+            merchant_key,
+            public_url,
             listen,
             upstream: UpstreamConfig {
                 base_url,
@@ -237,6 +288,24 @@ impl Config {
     /// Reads the process environment.
     pub fn from_env(sandbox: bool) -> Result<Config, ConfigError> {
         Config::from_vars(|name| std::env::var(name).ok(), sandbox)
+    }
+}
+
+/// A secret from `NAME` or from the file `NAME_FILE` names, trimmed. The file's path, never
+/// its content, may appear in an error.
+fn secret(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    file_var: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    if let Some(value) = get(name) {
+        return Ok(Some(value.trim().to_owned()));
+    }
+    match get(file_var) {
+        None => Ok(None),
+        Some(path) => std::fs::read_to_string(path.trim())
+            .map(|text| Some(text.trim().to_owned()))
+            .map_err(|e| invalid(file_var, format!("{}: {e}", path.trim()))),
     }
 }
 
@@ -305,6 +374,41 @@ mod tests {
         .expect("valid");
         assert!(!format!("{config:?}").contains("SECRET"));
         assert_eq!(config.upstream.api_key.expose(), "pd_live_SECRET");
+    }
+
+    #[test]
+    fn merchant_key_is_long_never_prints_and_matches_exactly() {
+        let short = Config::from_vars(vars(&[("CHECKOUT_MERCHANT_KEY", "too-short")]), true)
+            .expect_err("short key");
+        assert!(matches!(
+            short,
+            ConfigError::Invalid {
+                name: "CHECKOUT_MERCHANT_KEY",
+                ..
+            }
+        ));
+        assert!(!short.to_string().contains("too-short"), "{short}");
+        let key = "mk_0123456789abcdef0123456789abcdef";
+        let config =
+            Config::from_vars(vars(&[("CHECKOUT_MERCHANT_KEY", key)]), true).expect("valid");
+        let merchant_key = config.merchant_key.clone().expect("configured");
+        assert!(merchant_key.matches(key));
+        assert!(!merchant_key.matches("mk_0123456789abcdef0123456789abcdeX"));
+        assert!(!merchant_key.matches(""));
+        assert!(!format!("{config:?}").contains(key));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("merchant.key");
+        std::fs::write(&file, format!("{key}\n")).expect("write");
+        let from_file = Config::from_vars(
+            vars(&[("CHECKOUT_MERCHANT_KEY_FILE", &file.display().to_string())]),
+            true,
+        )
+        .expect("valid");
+        assert!(from_file.merchant_key.expect("configured").matches(key));
+        assert!(Config::from_vars(vars(&[]), true)
+            .expect("valid")
+            .merchant_key
+            .is_none());
     }
 
     #[test]

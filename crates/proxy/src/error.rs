@@ -11,6 +11,12 @@ pub enum AppError {
     /// The request is malformed: bad JSON, wrong types, text too long.
     #[error("{0}")]
     InvalidRequest(String),
+    /// One field of the request is wrong; the answer names it (`"field": "amount"`).
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
+    /// The merchant API without the right key.
+    #[error("a valid merchant key is required: Authorization: Bearer <CHECKOUT_MERCHANT_KEY>")]
+    Unauthorized,
     #[error("amount must be a whole number of rupiah from {min} to {max}")]
     AmountOutOfRange { min: u64, max: u64 },
     #[error("unknown item {0:?}")]
@@ -39,8 +45,10 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::InvalidRequest(_)
+            | AppError::InvalidField { .. }
             | AppError::AmountOutOfRange { .. }
             | AppError::UnknownItem(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::OriginNotAllowed => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -54,7 +62,8 @@ impl AppError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::InvalidRequest(_) => "invalid_request",
+            AppError::InvalidRequest(_) | AppError::InvalidField { .. } => "invalid_request",
+            AppError::Unauthorized => "unauthorized",
             AppError::AmountOutOfRange { .. } => "amount_out_of_range",
             AppError::UnknownItem(_) => "unknown_item",
             AppError::OriginNotAllowed => "origin_not_allowed",
@@ -65,6 +74,24 @@ impl AppError {
             AppError::Upstream(_) => "upstream_error",
             AppError::UpstreamTimeout => "upstream_timeout",
             AppError::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl AppError {
+    /// `field` is wrong, as `message` says.
+    pub fn field(field: &str, message: impl Into<String>) -> AppError {
+        AppError::InvalidField {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    fn field_name(&self) -> Option<String> {
+        match self {
+            AppError::InvalidField { field, .. } => Some(field.clone()),
+            AppError::AmountOutOfRange { .. } => Some("amount".to_owned()),
+            _ => None,
         }
     }
 }
@@ -91,9 +118,15 @@ impl IntoResponse for AppError {
             error: ErrorDetail {
                 code: self.code().to_owned(),
                 message: self.to_string(),
+                field: self.field_name(),
             },
         };
         let mut response = (self.status(), axum::Json(body)).into_response();
+        if let AppError::Unauthorized = self {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let AppError::RateLimited { retry_after_secs } = self {
             if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -1,4 +1,4 @@
-//! The latest known state of the invoices browsers are watching, in memory.
+//! The latest known state of the payments browsers are watching, in memory, by id.
 //!
 //! Every browser that shows a QR code asks for its invoice every few seconds: a shop with a
 //! thousand checkouts open must not pay a SQLite read and a hop to the blocking pool for each
@@ -42,14 +42,14 @@ impl HotRecords {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn get(&self, invoice: &str) -> Option<Arc<PaymentRecord>> {
-        self.entries().get(invoice).map(|e| e.record.clone())
+    pub fn get(&self, id: &str) -> Option<Arc<PaymentRecord>> {
+        self.entries().get(id).map(|e| e.record.clone())
     }
 
-    /// Whether PayDigital was asked about `invoice` within the window.
-    pub fn read_upstream_recently(&self, invoice: &str) -> bool {
+    /// Whether PayDigital was asked about payment `id` within the window.
+    pub fn read_upstream_recently(&self, id: &str) -> bool {
         self.entries()
-            .get(invoice)
+            .get(id)
             .and_then(|e| e.read_upstream_at)
             .is_some_and(|at| at.elapsed() < self.window)
     }
@@ -58,7 +58,7 @@ impl HotRecords {
     /// meanwhile (by a status refresh) must not be replaced by this older read.
     pub fn offer(&self, record: PaymentRecord) -> Arc<PaymentRecord> {
         let mut entries = self.entries();
-        match entries.get(&record.invoice) {
+        match entries.get(&record.id) {
             Some(entry) => entry.record.clone(),
             None => self.insert_new(&mut entries, record),
         }
@@ -68,7 +68,7 @@ impl HotRecords {
     /// was last asked.
     pub fn written(&self, record: PaymentRecord) {
         let mut entries = self.entries();
-        match entries.get_mut(&record.invoice) {
+        match entries.get_mut(&record.id) {
             Some(entry) => entry.record = Arc::new(record),
             None => {
                 self.insert_new(&mut entries, record);
@@ -84,7 +84,7 @@ impl HotRecords {
         self.make_room(entries);
         let record = Arc::new(record);
         entries.insert(
-            record.invoice.clone(),
+            record.id.clone(),
             Entry {
                 record: record.clone(),
                 read_upstream_at: None,
@@ -95,8 +95,8 @@ impl HotRecords {
 
     /// PayDigital was asked (whatever it answered): the next asks within the window are
     /// answered from here.
-    pub fn mark_read_upstream(&self, invoice: &str, at: Instant) {
-        if let Some(entry) = self.entries().get_mut(invoice) {
+    pub fn mark_read_upstream(&self, id: &str, at: Instant) {
+        if let Some(entry) = self.entries().get_mut(id) {
             entry.read_upstream_at = Some(at);
         }
     }
@@ -123,7 +123,7 @@ impl HotRecords {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::sample;
+    use crate::store::tests::{id_of, sample};
     use paydigital::Status;
 
     #[test]
@@ -132,45 +132,48 @@ mod tests {
         let mut paid = sample("INV-1", None);
         paid.status = Status::Paid;
         hot.written(paid);
-        hot.mark_read_upstream("INV-1", Instant::now());
+        hot.mark_read_upstream(&id_of("INV-1"), Instant::now());
         // A reader that missed the cache before the write comes back with the old record.
         let stale = sample("INV-1", None);
         assert_eq!(hot.offer(stale).status, Status::Paid);
-        assert_eq!(hot.get("INV-1").map(|r| r.status), Some(Status::Paid));
-        assert!(hot.read_upstream_recently("INV-1"));
+        assert_eq!(
+            hot.get(&id_of("INV-1")).map(|r| r.status),
+            Some(Status::Paid)
+        );
+        assert!(hot.read_upstream_recently(&id_of("INV-1")));
     }
 
     #[test]
     fn a_write_keeps_the_last_upstream_read_time() {
         let hot = HotRecords::new(8, Duration::from_secs(2));
         hot.offer(sample("INV-1", None));
-        assert!(!hot.read_upstream_recently("INV-1"));
-        hot.mark_read_upstream("INV-1", Instant::now());
+        assert!(!hot.read_upstream_recently(&id_of("INV-1")));
+        hot.mark_read_upstream(&id_of("INV-1"), Instant::now());
         hot.written(sample("INV-1", None));
-        assert!(hot.read_upstream_recently("INV-1"));
+        assert!(hot.read_upstream_recently(&id_of("INV-1")));
     }
 
     #[test]
     fn reads_older_than_the_window_are_not_recent() {
         let hot = HotRecords::new(8, Duration::from_millis(1));
         hot.written(sample("INV-1", None));
-        hot.mark_read_upstream("INV-1", Instant::now());
+        hot.mark_read_upstream(&id_of("INV-1"), Instant::now());
         std::thread::sleep(Duration::from_millis(5));
-        assert!(!hot.read_upstream_recently("INV-1"));
+        assert!(!hot.read_upstream_recently(&id_of("INV-1")));
     }
 
     #[test]
     fn when_full_the_invoices_being_polled_stay() {
         let hot = HotRecords::new(3, Duration::from_secs(60));
         hot.written(sample("POLLED", None));
-        hot.mark_read_upstream("POLLED", Instant::now());
+        hot.mark_read_upstream(&id_of("POLLED"), Instant::now());
         hot.offer(sample("IDLE-1", None));
         hot.offer(sample("IDLE-2", None));
         hot.offer(sample("NEW", None));
         assert_eq!(hot.len(), 2);
-        assert!(hot.get("POLLED").is_some());
-        assert!(hot.get("NEW").is_some());
-        assert!(hot.get("IDLE-1").is_none());
+        assert!(hot.get(&id_of("POLLED")).is_some());
+        assert!(hot.get(&id_of("NEW")).is_some());
+        assert!(hot.get(&id_of("IDLE-1")).is_none());
     }
 
     #[test]
@@ -179,9 +182,9 @@ mod tests {
         for i in 0..10 {
             let invoice = format!("INV-{i}");
             hot.written(sample(&invoice, None));
-            hot.mark_read_upstream(&invoice, Instant::now());
+            hot.mark_read_upstream(&id_of(&invoice), Instant::now());
             assert!(hot.len() <= 2);
         }
-        assert!(hot.get("INV-9").is_some());
+        assert!(hot.get(&id_of("INV-9")).is_some());
     }
 }

@@ -3,9 +3,15 @@
 //! sandbox PayDigital so the demo and the tests need no account and no internet.
 
 pub mod app;
+pub mod books;
+pub mod browser_api;
 pub mod config;
 pub mod error;
 mod hot;
+pub mod ids;
+pub mod merchant_api;
+pub mod pages;
+pub mod payments;
 pub mod sandbox;
 pub mod statics;
 pub mod store;
@@ -189,7 +195,7 @@ pub async fn start(
     });
     let upstream = upstream::Upstream::new(config.upstream.clone())?;
     let static_dir = config.static_dir.clone();
-    let state = app::AppState::new(config, Arc::new(store), upstream);
+    let state = payments::AppState::new(config, Arc::new(store), upstream);
     let mut router = app::router(state).merge(statics::router(&static_dir));
     if let Some(sandbox) = &sandbox {
         router = router.merge(sandbox::router(sandbox.clone()));

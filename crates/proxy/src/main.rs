@@ -1,6 +1,7 @@
 //! `paydigital-proxy`: serve the checkout, run the sandbox, check a QRIS code.
 
 use clap::{Parser, Subcommand};
+use paydigital_proxy::books;
 use paydigital_proxy::config::Config;
 use paydigital_proxy::sandbox::{Faults, SandboxConfig};
 use std::net::SocketAddr;
@@ -41,6 +42,92 @@ enum Command {
         /// The payload, e.g. 00020101021126...6304ABCD
         payload: String,
     },
+    /// The payments in the store, for the books (works while the server runs).
+    Payments {
+        #[command(subcommand)]
+        command: PaymentsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PaymentsCommand {
+    /// List payments, newest first.
+    List {
+        /// Only payments with this status: pending, paid or expired.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<paydigital::Status>,
+        /// Only payments created after this date (2026-11-01, Jakarta time) or time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: books::Format,
+        /// The store (default: CHECKOUT_DATABASE, else paydigital-checkout.sqlite).
+        #[arg(
+            long,
+            env = "CHECKOUT_DATABASE",
+            default_value = "paydigital-checkout.sqlite"
+        )]
+        database: std::path::PathBuf,
+    },
+}
+
+fn parse_status(text: &str) -> Result<paydigital::Status, String> {
+    paydigital_proxy::merchant_api::parse_status(text)
+        .ok_or_else(|| format!("{text:?} is not pending, paid or expired"))
+}
+
+/// PayDigital's zone (`PAYDIGITAL_UTC_OFFSET_HOURS`, default Jakarta), for dates and times.
+fn zone() -> time::UtcOffset {
+    std::env::var("PAYDIGITAL_UTC_OFFSET_HOURS")
+        .ok()
+        .and_then(|h| h.trim().parse::<i8>().ok())
+        .and_then(|h| time::UtcOffset::from_hms(h, 0, 0).ok())
+        .unwrap_or(time::macros::offset!(+7))
+}
+
+fn payments(command: PaymentsCommand) -> ExitCode {
+    let PaymentsCommand::List {
+        status,
+        since,
+        format,
+        database,
+    } = command;
+    let zone = zone();
+    let since = match since
+        .as_deref()
+        .map(|s| (s, paydigital_proxy::merchant_api::parse_time(s, zone)))
+    {
+        None => None,
+        Some((_, Some(at))) => Some(at),
+        Some((text, None)) => {
+            eprintln!("error: --since {text:?} is not a date (2026-11-01) or an RFC 3339 time");
+            return ExitCode::from(2);
+        }
+    };
+    if !database.exists() {
+        eprintln!("error: no payment store at {}", database.display());
+        return ExitCode::from(1);
+    }
+    let rows = paydigital_proxy::store::SqliteStore::open(&database)
+        .and_then(|store| books::rows(&store, status, since, zone));
+    let printed = match rows {
+        Ok(rows) => books::render(&rows, format),
+        Err(e) => Err(format!("cannot read {}: {e}", database.display())),
+    };
+    match printed {
+        Ok(text) => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            if out.write_all(text.as_bytes()).is_err() {
+                return ExitCode::from(1);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// A line on stdout for whoever started us; a closed pipe is not worth dying for.
@@ -111,6 +198,10 @@ fn main() -> ExitCode {
             }
         };
     }
+    let cli = match cli.command {
+        Command::Payments { command } => return payments(command),
+        command => Cli { command },
+    };
     init_logging();
     // Store calls run on the blocking pool; a few threads serve SQLite well, hundreds
     // (tokio's default ceiling) only cost memory under load.
@@ -171,7 +262,7 @@ fn main() -> ExitCode {
                 }
                 result
             }
-            Command::Qris { .. } => return ExitCode::SUCCESS,
+            Command::Qris { .. } | Command::Payments { .. } => return ExitCode::SUCCESS,
         };
         match started {
             Ok(running) => match running.run_until(shutdown).await {

@@ -41,9 +41,10 @@ async fn a_payment_turns_paid_when_the_sandbox_pays_it() {
     let app = TestApp::spawn_with(&[("CHECKOUT_STATUS_REFRESH_MS", "0")]).await;
     let payment = app.create_ok(25000).await;
     let invoice = payment["invoice"].as_str().expect("invoice");
-    assert_eq!(app.status_json(invoice).await["status"], "pending");
+    let id = payment["id"].as_str().expect("id");
+    assert_eq!(app.status_json(id).await["status"], "pending");
     app.pay(invoice);
-    let paid = app.status_json(invoice).await;
+    let paid = app.status_json(id).await;
     assert_eq!(paid["status"], "paid");
     assert!(paid["paid_at"]
         .as_str()
@@ -51,7 +52,7 @@ async fn a_payment_turns_paid_when_the_sandbox_pays_it() {
     assert_eq!(paid["qr_content"], payment["qr_content"]);
     // Paid is final: no more upstream reads.
     let calls = app.sandbox_state().status_calls(invoice);
-    app.status_json(invoice).await;
+    app.status_json(id).await;
     assert_eq!(app.sandbox_state().status_calls(invoice), calls);
 }
 
@@ -61,9 +62,9 @@ async fn payment_answers_are_never_cached() {
     let created = app.create(json!({ "amount": 10000 })).await;
     assert_eq!(created.headers()["cache-control"], "no-store");
     let payment: Value = created.json().await.expect("json");
-    let invoice = payment["invoice"].as_str().expect("invoice");
+    let id = payment["id"].as_str().expect("id");
     // A cached "pending" would hide the payment from the customer who just paid.
-    let status = app.status(invoice).await;
+    let status = app.status(id).await;
     assert_eq!(status.status(), 200);
     assert_eq!(status.headers()["cache-control"], "no-store");
     let missing = app.status("PYG20260101000000001").await;
@@ -71,16 +72,46 @@ async fn payment_answers_are_never_cached() {
 }
 
 #[tokio::test]
-async fn unknown_invoices_are_404_and_never_forwarded() {
+async fn public_urls_take_unguessable_ids_and_invoice_numbers_are_404() {
     let app = TestApp::spawn().await;
-    let response = app.status("PYG20260101000000001").await;
-    assert_eq!(response.status(), 404);
-    assert_eq!(error_code(response).await, "not_found");
-    assert_eq!(app.sandbox_state().status_calls("PYG20260101000000001"), 0);
+    let payment = app.create_ok(10000).await;
+    let id = payment["id"].as_str().expect("id");
+    let invoice = payment["invoice"].as_str().expect("invoice");
+    // `pay_` and 22 base64url characters: 128 random bits.
+    assert_eq!(id.len(), 26, "{id}");
+    assert!(id.starts_with("pay_"));
+    assert!(id[4..]
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert_ne!(app.create_ok(10000).await["id"], payment["id"]);
+    for not_an_id in [
+        invoice,
+        "PYG20260101000000001",
+        "pay_AAAAAAAAAAAAAAAAAAAAAA",
+        "pay_..%2F..%2Fetc",
+    ] {
+        let response = app.status(not_an_id).await;
+        assert_eq!(response.status(), 404, "{not_an_id}");
+        assert_eq!(error_code(response).await, "not_found");
+        for path in ["qr.svg", "qr.png"] {
+            let image = app
+                .http
+                .get(format!(
+                    "{}/api/payments/{not_an_id}/{path}",
+                    app.proxy.url()
+                ))
+                .send()
+                .await
+                .expect("answer");
+            assert_eq!(image.status(), 404, "{not_an_id}/{path}");
+        }
+    }
+    // Never asked upstream about what is not ours.
     assert_eq!(
         app.sandbox_state().calls()["endpoints"]["payment_status"],
         Value::Null
     );
+    assert_eq!(app.status_json(id).await["invoice"], invoice);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -130,14 +161,15 @@ async fn concurrent_status_reads_share_one_upstream_call() {
     let app = TestApp::spawn().await;
     let payment = app.create_ok(20000).await;
     let invoice = payment["invoice"].as_str().expect("invoice").to_owned();
+    let id = payment["id"].as_str().expect("id").to_owned();
     app.set_faults(json!({ "latency_ms": 200, "only": "status" }));
-    let answers = futures_join(50, || app.status(&invoice)).await;
+    let answers = futures_join(50, || app.status(&id)).await;
     for response in answers {
         assert_eq!(response.status(), 200);
     }
     assert_eq!(app.sandbox_state().status_calls(&invoice), 1);
     // Within the 2 s window, reads are answered from the store.
-    app.status_json(&invoice).await;
+    app.status_json(&id).await;
     assert_eq!(app.sandbox_state().status_calls(&invoice), 1);
 }
 
@@ -238,9 +270,9 @@ async fn creates_are_rate_limited_per_ip_but_reads_are_not() {
         .expect("seconds");
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     assert_eq!(error_code(limited).await, "rate_limited");
-    let invoice = first["invoice"].as_str().expect("invoice");
+    let id = first["id"].as_str().expect("id");
     for _ in 0..20 {
-        assert_eq!(app.status(invoice).await.status(), 200);
+        assert_eq!(app.status(id).await.status(), 200);
     }
 }
 
@@ -345,7 +377,7 @@ async fn status_words_and_faults_on_reads() {
     ])
     .await;
     let payment = app.create_ok(10000).await;
-    let invoice = payment["invoice"].as_str().expect("invoice");
+    let id = payment["id"].as_str().expect("id");
     for fault in [
         json!({ "status_word": "unpaid" }),
         json!({ "html_500": true, "only": "status" }),
@@ -355,21 +387,17 @@ async fn status_words_and_faults_on_reads() {
         json!({ "hang": true, "only": "status" }),
     ] {
         app.set_faults(fault.clone());
-        let read = app.status_json(invoice).await;
+        let read = app.status_json(id).await;
         assert_eq!(read["status"], "pending", "{fault}");
     }
     app.set_faults(json!({ "status_word": "PAID", "php_notice": true }));
-    let read = app.status_json(invoice).await;
+    let read = app.status_json(id).await;
     assert_eq!(read["status"], "paid");
     app.set_faults(json!({ "status_word": "expired" }));
-    assert_eq!(
-        app.status_json(invoice).await["status"],
-        "paid",
-        "paid is final"
-    );
+    assert_eq!(app.status_json(id).await["status"], "paid", "paid is final");
 
     let other = app.create_ok(10000).await;
-    let other = other["invoice"].as_str().expect("invoice");
+    let other = other["id"].as_str().expect("id");
     app.set_faults(json!({ "status_word": "EXPIRED" }));
     assert_eq!(app.status_json(other).await["status"], "expired");
 }
@@ -379,11 +407,12 @@ async fn a_late_payment_after_expiry_is_still_recorded() {
     let app = TestApp::spawn_with(&[("CHECKOUT_STATUS_REFRESH_MS", "0")]).await;
     let payment = app.create_ok(10000).await;
     let invoice = payment["invoice"].as_str().expect("invoice");
+    let id = payment["id"].as_str().expect("id");
     app.sandbox_state().expire(invoice).expect("known");
-    let expired = app.status_json(invoice).await;
+    let expired = app.status_json(id).await;
     assert_eq!(expired["status"], "expired");
     app.pay(invoice);
-    assert_eq!(app.status_json(invoice).await["status"], "paid");
+    assert_eq!(app.status_json(id).await["status"], "paid");
 }
 
 #[tokio::test]
@@ -394,10 +423,11 @@ async fn a_restart_keeps_every_payment() {
         .await;
     let payment: Value = payment.json().await.expect("json");
     let invoice = payment["invoice"].as_str().expect("invoice").to_owned();
+    let id = payment["id"].as_str().expect("id").to_owned();
     app.pay(&invoice);
-    assert_eq!(app.status_json(&invoice).await["status"], "paid");
+    assert_eq!(app.status_json(&id).await["status"], "paid");
     let app = app.restart_proxy().await;
-    let read = app.status_json(&invoice).await;
+    let read = app.status_json(&id).await;
     assert_eq!(read["status"], "paid");
     assert_eq!(read["total_amount"], payment["total_amount"]);
     let replay = app
@@ -468,7 +498,7 @@ async fn the_key_never_leaves_the_server() {
     let mut bodies = String::new();
     let payment = app.create_ok(10000).await;
     bodies.push_str(&payment.to_string());
-    let invoice = payment["invoice"].as_str().expect("invoice");
+    let id = payment["id"].as_str().expect("id");
     for fault in [
         json!({ "html_500": true }),
         json!({ "error_in_200": true }),
@@ -482,7 +512,7 @@ async fn the_key_never_leaves_the_server() {
                 .await
                 .expect("body"),
         );
-        bodies.push_str(&app.status(invoice).await.text().await.expect("body"));
+        bodies.push_str(&app.status(id).await.text().await.expect("body"));
     }
     bodies.push_str(
         &app.create(json!({ "amount": 1 }))
@@ -504,9 +534,10 @@ async fn readers_that_waited_on_a_shared_upstream_read_see_its_result() {
     let app = TestApp::spawn().await;
     let payment = app.create_ok(20000).await;
     let invoice = payment["invoice"].as_str().expect("invoice").to_owned();
+    let id = payment["id"].as_str().expect("id").to_owned();
     app.pay(&invoice);
     app.set_faults(json!({ "latency_ms": 300, "only": "status" }));
-    let answers = futures_join(20, || app.status(&invoice)).await;
+    let answers = futures_join(20, || app.status(&id)).await;
     for response in answers {
         let read: Value = response.json().await.expect("json");
         assert_eq!(read["status"], "paid");

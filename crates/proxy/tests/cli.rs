@@ -125,6 +125,7 @@ async fn kill_9_loses_nothing_and_sigterm_stops_cleanly() {
         .await
         .expect("JSON");
     let invoice = created["invoice"].as_str().expect("invoice").to_owned();
+    let id = created["id"].as_str().expect("id").to_owned();
     // Answered means written: kill -9 straight away.
     signal(&child, "KILL");
     child.wait().expect("reaped");
@@ -132,7 +133,7 @@ async fn kill_9_loses_nothing_and_sigterm_stops_cleanly() {
     // The sandbox lived in that process, so it has forgotten the invoice; the proxy has not.
     let (mut child, url) = serve(&database);
     let read: Value = http
-        .get(format!("{url}/api/payments/{invoice}"))
+        .get(format!("{url}/api/payments/{id}"))
         .send()
         .await
         .expect("answers")

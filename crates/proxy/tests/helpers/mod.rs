@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// A key distinctive enough to grep for in every response and log line.
 pub const SECRET_KEY: &str = "pd_live_SUPERSECRET_9f8e7d6c";
 pub const STORE_ID: &str = "TOKO-UJI-01";
+/// The shop server's key for the merchant API (as distinctive, for the same reason).
+pub const MERCHANT_KEY: &str = "mk_test_MERCHANTSECRET_0123456789abcdef";
+pub const PUBLIC_URL: &str = "https://pay.toko.example";
 
 #[derive(Clone, Default)]
 pub struct LogSink(Arc<Mutex<Vec<u8>>>);
@@ -98,6 +101,8 @@ impl TestApp {
                 dir.path().join("dist").display().to_string(),
             ),
             ("CHECKOUT_STATUS_REFRESH_MS", "2000".to_owned()),
+            ("CHECKOUT_MERCHANT_KEY", MERCHANT_KEY.to_owned()),
+            ("CHECKOUT_PUBLIC_URL", PUBLIC_URL.to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -187,6 +192,49 @@ impl TestApp {
     pub async fn status_json(&self, invoice: &str) -> Value {
         let response = self.status(invoice).await;
         assert_eq!(response.status(), 200);
+        response.json().await.expect("json")
+    }
+
+    /// A merchant API call with `key` (`None`: no Authorization header).
+    pub async fn merchant(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .request(method, format!("{}/api/merchant/{path}", self.proxy.url()));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("proxy answers")
+    }
+
+    /// Creates a payment through the merchant API, which must succeed.
+    pub async fn merchant_create(&self, body: Value) -> Value {
+        let response = self
+            .merchant(
+                reqwest::Method::POST,
+                "payments",
+                Some(MERCHANT_KEY),
+                Some(body),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        response.json().await.expect("json")
+    }
+
+    /// A merchant GET that must succeed.
+    pub async fn merchant_get(&self, path: &str) -> Value {
+        let response = self
+            .merchant(reqwest::Method::GET, path, Some(MERCHANT_KEY), None)
+            .await;
+        assert_eq!(response.status(), 200, "{path}");
         response.json().await.expect("json")
     }
 

@@ -1,0 +1,445 @@
+//! The payment service every front door shares (browser API, merchant API, hosted page):
+//! create a payment upstream and keep it, read it by id, refresh it from PayDigital through
+//! one gate per payment, and show it as a browser or the merchant may see it.
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::hot::{HotRecords, HOT_CAPACITY};
+use crate::store::{ListFilter, Metadata, PaymentRecord, PaymentStore, Source, StoreError};
+use crate::upstream::{Upstream, UpstreamFailure};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use paydigital::api::Payment;
+use paydigital::wire::rfc3339;
+use paydigital::Status;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use time::OffsetDateTime;
+
+/// How many per-key locks may pile up before idle ones are swept.
+pub(crate) const SWEEP_ABOVE: usize = 1024;
+
+/// Per-key async locks: one create per idempotency key at a time, one upstream status read
+/// per payment at a time.
+pub(crate) struct KeyedLocks<T> {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<T>>>>,
+}
+
+impl<T: Default> KeyedLocks<T> {
+    pub(crate) fn new() -> Self {
+        KeyedLocks {
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Arc<tokio::sync::Mutex<T>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(key.to_owned()).or_default().clone()
+    }
+
+    /// Drops idle entries for which `keep` is false, once there are more than
+    /// [`SWEEP_ABOVE`]: a long-running proxy must not keep one per payment it ever read.
+    pub(crate) fn sweep(&self, keep: impl Fn(&T) -> bool) {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.len() <= SWEEP_ABOVE {
+            return;
+        }
+        // Held or awaited (more than the map's own reference), or busy: kept.
+        locks.retain(|_, lock| {
+            Arc::strong_count(lock) > 1 || lock.try_lock().map_or(true, |value| keep(&value))
+        });
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.locks.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    fn forget(&self, key: &str) {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        // Kept while anyone else still holds or waits for it.
+        if locks
+            .get(key)
+            .is_some_and(|lock| Arc::strong_count(lock) <= 1)
+        {
+            locks.remove(key);
+        }
+    }
+}
+
+/// A create, validated by the front door it came through.
+pub struct NewPayment {
+    pub amount: u64,
+    pub item: Option<String>,
+    pub source: Source,
+    pub description: String,
+    pub customer_name: String,
+    pub reference: Option<String>,
+    pub metadata: Metadata,
+}
+
+/// Who sent an `Idempotency-Key`: browsers and the shop's server have separate key spaces,
+/// so a page cannot claim (or read back) a key the shop's server will use.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyScope {
+    Browser,
+    Merchant,
+}
+
+/// An `Idempotency-Key` with what it was sent with.
+pub struct Idempotency {
+    scoped_key: String,
+    /// The canonical request: the same key with another request is a conflict.
+    fingerprint: String,
+}
+
+impl Idempotency {
+    pub fn new(scope: KeyScope, key: &str, fingerprint: String) -> Idempotency {
+        let scope = match scope {
+            KeyScope::Browser => "browser",
+            KeyScope::Merchant => "merchant",
+        };
+        Idempotency {
+            scoped_key: format!("{scope}:{key}"),
+            fingerprint,
+        }
+    }
+}
+
+/// A payment a create answers with; `replayed` when an earlier request with the same
+/// idempotency key made it.
+pub struct Created {
+    pub record: PaymentRecord,
+    pub replayed: bool,
+}
+
+/// The merchant's view of a payment (`shared/spec/merchant-api.md`): the public view and
+/// what only the shop's server may see.
+#[derive(Debug, Serialize)]
+pub struct MerchantPayment {
+    #[serde(flatten)]
+    pub public: Payment,
+    pub reference: Option<String>,
+    pub metadata: Metadata,
+    pub description: String,
+    pub customer_name: String,
+    pub source: Source,
+    pub item: Option<String>,
+    pub late: bool,
+    pub created_at: String,
+    pub checkout_url: Option<String>,
+}
+
+pub struct AppState {
+    pub(crate) config: Config,
+    store: Arc<dyn PaymentStore>,
+    upstream: Upstream,
+    creating: KeyedLocks<()>,
+    /// When each payment was last read upstream. `hot` keeps a copy for the lock-free fast
+    /// path, but may drop it when full: this one, behind the lock, is what bounds upstream calls.
+    refreshing: KeyedLocks<Option<Instant>>,
+    /// What status reads answer from, without a store read each.
+    hot: HotRecords,
+    pub(crate) create_limiter: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Arc<dyn PaymentStore>, upstream: Upstream) -> Arc<AppState> {
+        let per_minute = NonZeroU32::new(config.creates_per_minute).unwrap_or(NonZeroU32::MIN);
+        Arc::new(AppState {
+            create_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            hot: HotRecords::new(HOT_CAPACITY, config.status_refresh),
+            config,
+            store,
+            upstream,
+            creating: KeyedLocks::new(),
+            refreshing: KeyedLocks::new(),
+        })
+    }
+
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn PaymentStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| match e {
+                StoreError::UnknownCursor(id) => AppError::InvalidField {
+                    field: "cursor".into(),
+                    message: format!("no payment {id} to continue after"),
+                },
+                e => AppError::Internal(e.to_string()),
+            })
+    }
+
+    /// A payment's latest known record: from memory, else from the store. Anything that is
+    /// not a payment id (an invoice number, say) is not found, without a store read.
+    pub async fn record(&self, id: &str) -> Result<Arc<PaymentRecord>, AppError> {
+        if !crate::ids::looks_like_payment_id(id) {
+            return Err(AppError::NotFound);
+        }
+        if let Some(record) = self.hot.get(id) {
+            return Ok(record);
+        }
+        let lookup = id.to_owned();
+        let record = self
+            .blocking(move |s| s.get(&lookup))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(self.hot.offer(record))
+    }
+
+    /// A payment as fresh as the refresh window allows: PayDigital is asked (once for all
+    /// concurrent readers) when nobody asked within the window and the answer could change.
+    pub async fn current(&self, id: &str) -> Result<Arc<PaymentRecord>, AppError> {
+        let record = self.record(id).await?;
+        let now = OffsetDateTime::now_utc();
+        let worth_asking = record.status != Status::Paid
+            && now < record.expires_at + self.config.late_payment_grace;
+        // The common case, thousands of times a second: answered from memory, no lock awaited.
+        if !worth_asking || self.hot.read_upstream_recently(id) {
+            return Ok(record);
+        }
+        self.refresh(&record).await;
+        let record = self.record(id).await?;
+        if record.status == Status::Paid {
+            self.refreshing.forget(id);
+        }
+        Ok(record)
+    }
+
+    /// Reads a payment upstream unless someone did within `status_refresh`. However many
+    /// browsers ask at once, they wait on one lock and share one upstream call; when it
+    /// returns, the store and [`HotRecords`] hold its answer for all of them.
+    async fn refresh(&self, record: &PaymentRecord) {
+        let (id, invoice) = (record.id.as_str(), record.invoice.as_str());
+        let gate = self.refreshing.get(id);
+        let mut last_read = gate.lock().await;
+        if last_read.is_some_and(|at| at.elapsed() < self.config.status_refresh) {
+            return;
+        }
+        let started = Instant::now();
+        match self.upstream.status(invoice).await {
+            Ok(reply) if reply.invoice == invoice => {
+                let paid_at = match reply.status {
+                    Status::Paid => Some(reply.paid_at.unwrap_or_else(OffsetDateTime::now_utc)),
+                    _ => None,
+                };
+                let (key, word, status) = (id.to_owned(), reply.status_word.clone(), reply.status);
+                // Written, then read back: the store decides (paid stays paid).
+                match self
+                    .blocking(move |s| {
+                        s.record_status(&key, status, &word, paid_at)?;
+                        s.get(&key)
+                    })
+                    .await
+                {
+                    Ok(stored) => {
+                        if let Some(record) = stored {
+                            self.hot.written(record);
+                        }
+                        tracing::info!(
+                            invoice,
+                            status = status.as_str(),
+                            word = %reply.status_word,
+                            latency_ms = started.elapsed().as_millis() as u64,
+                            "status read"
+                        )
+                    }
+                    Err(e) => tracing::error!(invoice, error = %e, "could not record status"),
+                }
+            }
+            Ok(reply) => {
+                tracing::warn!(invoice, other = %reply.invoice, "upstream answered for another invoice")
+            }
+            // The last known status stands; the browser asks again.
+            Err(failure) => tracing::warn!(invoice, %failure, "status read failed"),
+        }
+        let now = Instant::now();
+        *last_read = Some(now);
+        self.hot.mark_read_upstream(id, now);
+        drop(last_read);
+        // Gates whose last read is older than the window carry no information any more.
+        let window = self.config.status_refresh;
+        self.refreshing
+            .sweep(|last| last.is_some_and(|at| at.elapsed() < window));
+    }
+
+    /// Creates a payment, or finds the one an earlier request with the same idempotency key
+    /// made. Racing requests with one key queue on its lock: the first creates upstream, the
+    /// rest find its payment.
+    pub async fn create(
+        &self,
+        new: NewPayment,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Created, AppError> {
+        let Some(idempotency) = idempotency else {
+            let record = self.create_upstream(new, None).await?;
+            return Ok(Created {
+                record,
+                replayed: false,
+            });
+        };
+        let key = idempotency.scoped_key.clone();
+        let lock = self.creating.get(&key);
+        let result = async {
+            let _guard = lock.lock().await;
+            let lookup = key.clone();
+            if let Some(existing) = self
+                .blocking(move |s| s.find_by_idempotency_key(&lookup))
+                .await?
+            {
+                if existing.request_fingerprint.as_deref() != Some(idempotency.fingerprint.as_str())
+                {
+                    return Err(AppError::IdempotencyConflict);
+                }
+                return Ok(Created {
+                    record: existing,
+                    replayed: true,
+                });
+            }
+            let record = self.create_upstream(new, Some(idempotency)).await?;
+            Ok(Created {
+                record,
+                replayed: false,
+            })
+        }
+        .await;
+        drop(lock);
+        self.creating.forget(&key);
+        result
+    }
+
+    async fn create_upstream(
+        &self,
+        new: NewPayment,
+        idempotency: Option<Idempotency>,
+    ) -> Result<PaymentRecord, AppError> {
+        let started = Instant::now();
+        let reply = self
+            .upstream
+            .create(new.amount, &new.description, &new.customer_name)
+            .await
+            .map_err(|failure| match failure {
+                UpstreamFailure::Timeout(_) => AppError::UpstreamTimeout,
+                other => AppError::Upstream(other.to_string()),
+            })?;
+        // Never hand out a code we could not vouch for: wrong amount, bad CRC, not QRIS.
+        if reply.amount != new.amount || reply.total_amount < reply.amount {
+            return Err(AppError::Upstream(format!(
+                "invoice {}: asked for {}, got amount {} total {}",
+                reply.invoice, new.amount, reply.amount, reply.total_amount
+            )));
+        }
+        if let Err(e) = paydigital::qris::verify_for_total(&reply.qr_content, reply.total_amount) {
+            return Err(AppError::Upstream(format!(
+                "invoice {}: {e}",
+                reply.invoice
+            )));
+        }
+        let (idempotency_key, request_fingerprint) =
+            idempotency.map(|i| (i.scoped_key, i.fingerprint)).unzip();
+        let record = PaymentRecord {
+            id: crate::ids::new_payment_id(),
+            invoice: reply.invoice,
+            status: Status::Pending,
+            status_word: None,
+            amount: reply.amount,
+            unique_code: reply.unique_code,
+            total_amount: reply.total_amount,
+            qr_content: reply.qr_content,
+            payment_url: reply.payment_url,
+            expires_at: reply.expired_at,
+            paid_at: None,
+            created_at: OffsetDateTime::now_utc(),
+            description: new.description,
+            customer_name: new.customer_name,
+            reference: new.reference,
+            item: new.item,
+            source: new.source,
+            metadata: new.metadata,
+            late: false,
+            idempotency_key,
+            request_fingerprint,
+        };
+        let stored = record.clone();
+        self.blocking(move |s| s.insert(&stored)).await?;
+        self.hot.written(record.clone());
+        tracing::info!(
+            id = %record.id,
+            invoice = %record.invoice,
+            source = record.source.as_str(),
+            total_amount = record.total_amount,
+            reference = record.reference.as_deref().unwrap_or(""),
+            latency_ms = started.elapsed().as_millis() as u64,
+            "payment created"
+        );
+        Ok(record)
+    }
+
+    /// Payments newest first, for the merchant.
+    pub async fn list(&self, filter: ListFilter) -> Result<Vec<PaymentRecord>, AppError> {
+        self.blocking(move |s| s.list(&filter)).await
+    }
+
+    /// The payment as browsers see it at `now`.
+    pub fn public_view(&self, p: &PaymentRecord, now: OffsetDateTime) -> Payment {
+        public_view(p, now, self.config.upstream.zone)
+    }
+
+    /// The payment as the shop's server sees it at `now`.
+    pub fn merchant_view(&self, p: &PaymentRecord, now: OffsetDateTime) -> MerchantPayment {
+        let zone = self.config.upstream.zone;
+        MerchantPayment {
+            public: public_view(p, now, zone),
+            reference: p.reference.clone(),
+            metadata: p.metadata.clone(),
+            description: p.description.clone(),
+            customer_name: p.customer_name.clone(),
+            source: p.source,
+            item: p.item.clone(),
+            late: p.late,
+            created_at: rfc3339(p.created_at, zone),
+            checkout_url: self.checkout_url(&p.id),
+        }
+    }
+
+    /// Where the customer pays a payment without a page of the shop's: the hosted page.
+    pub fn checkout_url(&self, id: &str) -> Option<String> {
+        self.config
+            .public_url
+            .as_ref()
+            .map(|base| format!("{base}/pay/{id}"))
+    }
+}
+
+/// A payment's status at `now`: a pending one past its expiry is expired to everyone.
+pub fn status_at(p: &PaymentRecord, now: OffsetDateTime) -> Status {
+    match p.status {
+        Status::Pending if now >= p.expires_at => Status::Expired,
+        status => status,
+    }
+}
+
+/// The public view: what a browser may know of a payment.
+pub fn public_view(p: &PaymentRecord, now: OffsetDateTime, zone: time::UtcOffset) -> Payment {
+    Payment {
+        id: p.id.clone(),
+        invoice: p.invoice.clone(),
+        status: status_at(p, now),
+        amount: p.amount,
+        unique_code: p.unique_code,
+        total_amount: p.total_amount,
+        qr_content: p.qr_content.clone(),
+        payment_url: p.payment_url.clone(),
+        expires_at: rfc3339(p.expires_at, zone),
+        expires_in: u64::try_from((p.expires_at - now).whole_seconds()).unwrap_or(0),
+        server_time: rfc3339(now, zone),
+        paid_at: p.paid_at.map(|at| rfc3339(at, zone)),
+    }
+}
