@@ -72,13 +72,22 @@ widget: setup
 size: widget
 	scripts/size-check.sh
 
+# The demo's merchant key: for the sandbox only, never for a live proxy.
+DEMO_MERCHANT_KEY := demo-merchant-key-sandbox-only-0123456789
+
 demo: widget
 	cargo build --release -p paydigital-proxy
 	@echo
 	@echo "Demo shop:  http://127.0.0.1:8080/   (Ctrl-C to stop)"
 	@echo "Sandbox:    http://127.0.0.1:8080/sandbox  (pay or expire payments there)"
+	@echo "Shop server with a cart (examples/shop): http://127.0.0.1:8081/"
 	@echo
-	target/release/paydigital-proxy serve --sandbox --listen 127.0.0.1:8080
+	@# The shop's backend beside the proxy; both stop with Ctrl-C.
+	CHECKOUT_MERCHANT_KEY=$(DEMO_MERCHANT_KEY) PROXY_URL=http://127.0.0.1:8080 SHOP_LISTEN=127.0.0.1:8081 \
+	  node examples/shop/server.mjs & shop=$$!; trap 'kill $$shop 2>/dev/null' EXIT; \
+	CHECKOUT_MERCHANT_KEY=$(DEMO_MERCHANT_KEY) CHECKOUT_PUBLIC_URL=http://127.0.0.1:8080 \
+	  CHECKOUT_ALLOWED_ORIGINS=http://127.0.0.1:8081 \
+	  target/release/paydigital-proxy serve --sandbox --listen 127.0.0.1:8080
 
 ## Tests -------------------------------------------------------------------------------
 

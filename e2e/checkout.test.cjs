@@ -21,7 +21,40 @@ const PROXY_BIN = path.join(ROOT, "target/debug/paydigital-proxy");
 const ARTIFACTS = path.join(ROOT, "artifacts/e2e");
 const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 
-let work, sandbox, proxy, browser, otherOrigin;
+let work, sandbox, proxy, browser, otherOrigin, shop, shopOrigin;
+const MERCHANT_KEY = "e2e-merchant-key-0123456789abcdef0123";
+
+/** A port nobody listens on now (for the shop, whose origin the proxy must know first). */
+function freePort() {
+  return new Promise((resolve) => {
+    const probe = http.createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The demo shop's own backend (examples/shop), talking to the proxy's merchant API. */
+function startShop(port) {
+  return new Promise((resolve, reject) => {
+    const child = spawn("node", [path.join(ROOT, "examples/shop/server.mjs")], {
+      env: { ...process.env, PROXY_URL: proxy.url, CHECKOUT_MERCHANT_KEY: MERCHANT_KEY,
+             SHOP_LISTEN: `127.0.0.1:${port}` },
+    });
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`the shop did not start: ${out}`)), 15000);
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      if (out.includes("Demo shop backend: ")) {
+        clearTimeout(timer);
+        resolve({ child, url: `http://127.0.0.1:${port}` });
+      }
+    });
+    child.stderr.on("data", (chunk) => { out += chunk; });
+    child.on("exit", (code) => reject(new Error(`the shop exited ${code}: ${out}`)));
+  });
+}
 
 /** Starts a paydigital-proxy subcommand and resolves with its process and base URL. */
 function start(args, env, urlPrefix) {
@@ -60,7 +93,8 @@ async function startProxy(listen) {
     CHECKOUT_STATIC_DIR: path.join(ROOT, "dist"),
     CHECKOUT_STATUS_REFRESH_MS: "300",
     CHECKOUT_CREATES_PER_MINUTE: "1000",
-    CHECKOUT_ALLOWED_ORIGINS: otherOrigin.url,
+    CHECKOUT_ALLOWED_ORIGINS: `${otherOrigin.url},${shopOrigin}`,
+    CHECKOUT_MERCHANT_KEY: MERCHANT_KEY,
   }, "PayDigital checkout: ");
 }
 
@@ -135,7 +169,10 @@ before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   sandbox = await start(["sandbox", "--listen", "127.0.0.1:0"], {}, "Sandbox PayDigital: ");
   otherOrigin = await startOtherOrigin();
+  const shopPort = await freePort();
+  shopOrigin = `http://127.0.0.1:${shopPort}`;
   proxy = await startProxy("127.0.0.1:0");
+  shop = await startShop(shopPort);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -145,6 +182,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
+  await stop(shop);
   await stop(proxy);
   await stop(sandbox);
   if (otherOrigin) otherOrigin.server.close();
@@ -296,4 +334,63 @@ test("on another origin, hostile global CSS cannot break the widget", async () =
   assert.equal(await widget.locator(".pd").count(), 1, "mounted once, though loaded twice");
   assert.deepEqual(errors, [], "no script errors");
   await page.context().close();
+});
+
+/** Collects what would say the page is broken: script errors and CSP violations. */
+function watchErrors(page) {
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error" || /Content.Security.Policy/i.test(message.text())) {
+      errors.push(message.text());
+    }
+  });
+  return errors;
+}
+
+test("the shop's server sells a cart: the order page shows the payment and turns paid", async () => {
+  const page = await newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${shop.url}/`);
+  await page.getByRole("button", { name: "Bayar dengan QRIS" }).click();
+  await page.waitForURL(/\/orders\/ORDER-/);
+  const widget = page.locator("paydigital-checkout");
+  await widget.locator(".pd-qr svg").waitFor({ timeout: 20000 });
+  assert.equal(await page.locator("[data-order-status]").getAttribute("data-order-status"), "unpaid");
+  // Two Kopi Susu at the shop's price: Rp 50.000 plus PayDigital's unique code.
+  const invoice = await invoiceOf(widget);
+  const issued = (await sandboxPayments()).find((p) => p.invoice === invoice);
+  assert.equal(issued.amount, 50000);
+  assert.equal(decodeQr(await shot(widget.locator(".pd-qr"), "qr-shop-order")), issued.qr_content);
+  await fetch(`${sandbox.url}/sandbox/payments/${invoice}/pay`, { method: "POST" });
+  // The widget sees paid, the page reloads, and the shop's server confirms it itself.
+  await page.locator("[data-order-status=paid]").waitFor({ timeout: 30000 });
+  assert.deepEqual(errors, [], "no script errors");
+  await page.context().close();
+});
+
+test("the hosted page /pay/{id} runs the widget under its strict CSP, in the customer's language", async () => {
+  const context = await browser.newContext({ viewport: { width: 420, height: 900 }, locale: "en-US" });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const created = await fetch(`${proxy.url}/api/merchant/payments`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${MERCHANT_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ amount: 64000, reference: "HOSTED-1", description: "Pesanan HOSTED-1" }),
+  });
+  assert.equal(created.status, 201);
+  const payment = await created.json();
+  const response = await page.goto(`${proxy.url}/pay/${payment.id}`);
+  assert.match(response.headers()["content-security-policy"], /script-src 'self' 'wasm-unsafe-eval'/);
+  const widget = page.locator("paydigital-checkout");
+  await widget.locator(".pd-qr svg").waitFor({ timeout: 20000 });
+  assert.equal(await page.locator("html").getAttribute("lang"), "en");
+  assert.equal(await widget.locator(".pd-label").textContent(), "Pay exactly this amount");
+  assert.equal(decodeQr(await shot(widget.locator(".pd-qr"), "qr-hosted")), payment.qr_content);
+  await shot(page.locator("main"), "6-hosted-page");
+  await fetch(`${sandbox.url}/sandbox/payments/${payment.invoice}/expire`, { method: "POST" });
+  await widget.locator(".pd-expired").waitFor({ timeout: 20000 });
+  assert.equal(await widget.locator(".pd-expired button").count(), 0, "no new code on a shop's order");
+  assert.deepEqual(errors, [], "no CSP violation, no script error");
+  await context.close();
 });
