@@ -125,13 +125,17 @@ function summary(runs, upstreamPerSecond, pid) {
   };
 }
 
-async function loadTest(label, baseUrl, invoice, sandboxUrl, pid) {
+/** `payment`: `{id, invoice}`: the status URL takes the id (the PHP proxy and the floor, the
+ * invoice), the sandbox counts calls by invoice. */
+async function loadTest(label, baseUrl, payment, sandboxUrl, pid) {
+  const { invoice } = payment;
+  const key = payment.id || invoice;
   const rows = [];
   for (const connections of [10, 100, 1000]) {
     const runs = [];
     const before = await upstreamCalls(sandboxUrl, invoice);
     const started = Date.now();
-    for (let i = 0; i < 3; i++) runs.push(await wrk(`${baseUrl}/api/payments/${invoice}`, connections, 6));
+    for (let i = 0; i < 3; i++) runs.push(await wrk(`${baseUrl}/api/payments/${key}`, connections, 6));
     const seconds = (Date.now() - started) / 1000;
     const after = await upstreamCalls(sandboxUrl, invoice);
     rows.push({ label, connections, ...summary(runs, (after - before) / seconds, pid) });
@@ -141,13 +145,14 @@ async function loadTest(label, baseUrl, invoice, sandboxUrl, pid) {
 
 /** 1000 connections at fixed rates: what a shop's peak looks like (1000 open checkouts poll
  * about 330 times a second), and far past it. */
-async function openLoop(baseUrl, invoice, sandboxUrl, pid) {
+async function openLoop(baseUrl, payment, sandboxUrl, pid) {
+  const { invoice } = payment;
   const rows = [];
   for (const rate of [1000, 5000, 10000]) {
     const runs = [];
     const before = await upstreamCalls(sandboxUrl, invoice);
     const started = Date.now();
-    for (let i = 0; i < 3; i++) runs.push(await oha(`${baseUrl}/api/payments/${invoice}`, 1000, rate, 5));
+    for (let i = 0; i < 3; i++) runs.push(await oha(`${baseUrl}/api/payments/${payment.id}`, 1000, rate, 5));
     const seconds = (Date.now() - started) / 1000;
     const after = await upstreamCalls(sandboxUrl, invoice);
     rows.push({ rate, ...summary(runs, (after - before) / seconds, pid) });
@@ -258,8 +263,8 @@ async function main() {
     const created = await json(`${proxy.url}/api/payments`, {
       method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount: 10000 }),
     });
-    const ours = await loadTest("paydigital-proxy", proxy.url, created.invoice, sandbox.url, proxy.child.pid);
-    ours.openLoop = await openLoop(proxy.url, created.invoice, sandbox.url, proxy.child.pid);
+    const ours = await loadTest("paydigital-proxy", proxy.url, created, sandbox.url, proxy.child.pid);
+    ours.openLoop = await openLoop(proxy.url, created, sandbox.url, proxy.child.pid);
     ours.rss = peakRssMb(proxy.child.pid);
 
     let php = null;
@@ -270,14 +275,14 @@ async function main() {
       const phpCreated = await json(`${proxy.url}/api/payments`, {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount: 10001 }),
       });
-      php = await loadTest("PHP cURL proxy", phpServer.url, phpCreated.invoice, sandbox.url, phpServer.child.pid);
+      php = await loadTest("PHP cURL proxy", phpServer.url, { invoice: phpCreated.invoice }, sandbox.url, phpServer.child.pid);
       await stop(phpServer);
     } catch (e) {
       console.error(`bench: PHP comparison skipped: ${e.message}`);
     }
 
     const floorServer = await start(FLOOR_BIN, ["127.0.0.1:0"], {}, /axum floor: (http:\/\/[0-9.:]+)/);
-    const floor = await loadTest("bare axum (floor)", floorServer.url, "PYG20261124000000001", null, floorServer.child.pid);
+    const floor = await loadTest("bare axum (floor)", floorServer.url, { invoice: "PYG20261124000000001" }, null, floorServer.child.pid);
     await stop(floorServer);
 
     const browser = await browserBenchmarks(proxy.url, sandbox.url);
@@ -304,6 +309,8 @@ function write({ ours, php, floor, browser }) {
     lines.push("What each crate adds (its share of the shipped wasm — rebuilt the same way with names kept — scaled to the brotli size; an estimate, from `twiggy`):", "");
     lines.push(CRATE_TABLE.trim(), "");
   }
+  // What each size change bought or cost: kept by hand beside the driver, carried into every run.
+  lines.push(fs.readFileSync(path.join(__dirname, "size-notes.md"), "utf8").trim(), "");
 
   const q = browser.qr;
   const rust = median(q.rust), js = median(q.js);
@@ -315,7 +322,7 @@ function write({ ours, php, floor, browser }) {
   lines.push(`| create response → QR painted (next frame) | ${fmt(median(browser.paint), 1)} ms | < 16 ms |`);
   lines.push(`| sandbox marks paid → widget shows paid (paid right after the QR appears, so a full 3 s poll interval; proxy refresh 2 s) | ${fmt(median(browser.detect), 0)} ms | |`, "");
 
-  lines.push("## Proxy: status reads (`GET /api/payments/{invoice}`, one pending invoice)", "");
+  lines.push("## Proxy: status reads (`GET /api/payments/{id}`, one pending payment)", "");
   const busiest = ours.rows.find((r) => r.connections === 1000);
   lines.push("Closed loop (`wrk`): every connection sends its next read as soon as the last one is "
     + "answered, so this is the most the machine serves, and latency is mostly queueing: with N "

@@ -37,7 +37,7 @@ for f in dist/paydigital-checkout.js dist/paydigital-checkout-*.js dist/paydigit
   fi
   [[ $f == *_bg.wasm ]] && wasm_br=$br
 done
-size_table+=$'\n'"| **everything a page downloads** | **$total_raw** | **$total_gz** | **$total_br** (target ≤ 70 KB: 71680) |"
+size_table+=$'\n'"| **everything a page downloads** | **$total_raw** | **$total_gz** | **$total_br** (goal ≤ 90 KB: 92160) |"
 
 # The shipped wasm has no names: redo wasm-bindgen and wasm-opt -Oz as Trunk does, keeping them.
 named="$TOOLS_DIR/bench/named"

@@ -225,20 +225,19 @@ impl Config {
             .filter(|n| *n > 0)
             .ok_or_else(|| invalid("CHECKOUT_CREATES_PER_MINUTE", "must be 1 or more"))?;
 
-        let merchant_key = match secret(
-            &get,
-            "CHECKOUT_MERCHANT_KEY",
-            "CHECKOUT_MERCHANT_KEY_FILE",
-        )? {
-            None => None,
-            Some(key) if key.chars().count() < MIN_MERCHANT_KEY => return Err(invalid(
-                "CHECKOUT_MERCHANT_KEY",
-                format!(
+        let merchant_key =
+            match secret(&get, "CHECKOUT_MERCHANT_KEY", "CHECKOUT_MERCHANT_KEY_FILE")? {
+                None => None,
+                Some(key) if key.chars().count() < MIN_MERCHANT_KEY => {
+                    return Err(invalid(
+                        "CHECKOUT_MERCHANT_KEY",
+                        format!(
                     "must be at least {MIN_MERCHANT_KEY} characters (try: openssl rand -hex 32)"
                 ),
-            )),
-            Some(key) => Some(MerchantKey(key)),
-        };
+                    ))
+                }
+                Some(key) => Some(MerchantKey(key)),
+            };
         let public_url = match get("CHECKOUT_PUBLIC_URL") {
             None => None,
             Some(url) => {

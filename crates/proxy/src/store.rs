@@ -145,11 +145,13 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
 }
 
-/// One schema version: SQL, then (for data SQL cannot make) a step in Rust, in one
-/// transaction.
+/// A migration's step in Rust, for data SQL cannot make (random ids).
+type RustStep = fn(&Connection) -> Result<(), StoreError>;
+
+/// One schema version: SQL, then (where needed) a step in Rust, in one transaction.
 struct Migration {
     sql: &'static str,
-    then: Option<fn(&Connection) -> Result<(), StoreError>>,
+    then: Option<RustStep>,
 }
 
 /// Schema versions, applied in order; `PRAGMA user_version` says how many have run.

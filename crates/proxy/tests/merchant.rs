@@ -525,12 +525,13 @@ async fn the_readme_snippets_create_payments() {
         ("node", "create-payment.mjs", "ORDER-1002"),
     ] {
         let (path, _) = snippet(name);
-        let run = || {
-            let output = std::process::Command::new(program)
+        let run = || async {
+            let output = tokio::process::Command::new(program)
                 .arg(&path)
                 .env("PROXY_URL", app.proxy.url())
                 .env("CHECKOUT_MERCHANT_KEY", MERCHANT_KEY)
                 .output()
+                .await
                 .unwrap_or_else(|e| panic!("{program}: {e}"));
             assert!(
                 output.status.success(),
@@ -540,9 +541,9 @@ async fn the_readme_snippets_create_payments() {
             let payment: Value = serde_json::from_slice(&output.stdout).expect("JSON out");
             payment
         };
-        // Run twice in separate tasks' time: the idempotency key makes it one payment.
-        let first = tokio::task::block_in_place(run);
-        let again = tokio::task::block_in_place(run);
+        // Run twice: the idempotency key makes it one payment.
+        let first = run().await;
+        let again = run().await;
         assert_eq!(first["reference"], reference, "{name}");
         assert_eq!(first["id"], again["id"], "{name}: retried, not doubled");
         let id = first["id"].as_str().expect("id");
