@@ -44,6 +44,10 @@ setup: check-versions
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent binaryen@$(BINARYEN_VERSION)
 	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/playwright-core/package.json").version' 2>/dev/null)" = "$(PLAYWRIGHT_CORE_VERSION)" ] \
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent playwright-core@$(PLAYWRIGHT_CORE_VERSION)
+	@# The demo shop's backend verifies webhooks with the official standardwebhooks package
+	@# (the tests use it too: a signature checked by an implementation other than ours).
+	@[ -f examples/shop/node_modules/standardwebhooks/package.json ] \
+	  || npm install --prefix examples/shop --no-audit --no-fund --no-package-lock --silent
 	@# Minifies the widget's JS in Trunk's post-build hook.
 	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/esbuild/package.json").version' 2>/dev/null)" = "$(ESBUILD_VERSION)" ] \
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent esbuild@$(ESBUILD_VERSION)
@@ -72,8 +76,9 @@ widget: setup
 size: widget
 	scripts/size-check.sh
 
-# The demo's merchant key: for the sandbox only, never for a live proxy.
+# The demo's merchant key and webhook secret: for the sandbox only, never for a live proxy.
 DEMO_MERCHANT_KEY := demo-merchant-key-sandbox-only-0123456789
+DEMO_WEBHOOK_SECRET := whsec_6lVivdF9r+kMuycmtZoFMVcgrruxW/mwu6KNlJJPFBY=
 
 demo: widget
 	cargo build --release -p paydigital-proxy
@@ -83,10 +88,13 @@ demo: widget
 	@echo "Shop server with a cart (examples/shop): http://127.0.0.1:8081/"
 	@echo
 	@# The shop's backend beside the proxy; both stop with Ctrl-C.
-	CHECKOUT_MERCHANT_KEY=$(DEMO_MERCHANT_KEY) PROXY_URL=http://127.0.0.1:8080 SHOP_LISTEN=127.0.0.1:8081 \
+	CHECKOUT_MERCHANT_KEY=$(DEMO_MERCHANT_KEY) CHECKOUT_WEBHOOK_SECRET=$(DEMO_WEBHOOK_SECRET) \
+	  PROXY_URL=http://127.0.0.1:8080 SHOP_LISTEN=127.0.0.1:8081 \
 	  node examples/shop/server.mjs & shop=$$!; trap 'kill $$shop 2>/dev/null' EXIT; \
 	CHECKOUT_MERCHANT_KEY=$(DEMO_MERCHANT_KEY) CHECKOUT_PUBLIC_URL=http://127.0.0.1:8080 \
 	  CHECKOUT_ALLOWED_ORIGINS=http://127.0.0.1:8081 \
+	  CHECKOUT_WEBHOOK_URL=http://127.0.0.1:8081/webhooks/paydigital \
+	  CHECKOUT_WEBHOOK_SECRET=$(DEMO_WEBHOOK_SECRET) \
 	  target/release/paydigital-proxy serve --sandbox --listen 127.0.0.1:8080
 
 ## Tests -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 
 let work, sandbox, proxy, browser, otherOrigin, shop, shopOrigin;
 const MERCHANT_KEY = "e2e-merchant-key-0123456789abcdef0123";
+const WEBHOOK_SECRET = "whsec_6lVivdF9r+kMuycmtZoFMVcgrruxW/mwu6KNlJJPFBY=";
 
 /** A port nobody listens on now (for the shop, whose origin the proxy must know first). */
 function freePort() {
@@ -40,7 +41,7 @@ function startShop(port) {
   return new Promise((resolve, reject) => {
     const child = spawn("node", [path.join(ROOT, "examples/shop/server.mjs")], {
       env: { ...process.env, PROXY_URL: proxy.url, CHECKOUT_MERCHANT_KEY: MERCHANT_KEY,
-             SHOP_LISTEN: `127.0.0.1:${port}` },
+             CHECKOUT_WEBHOOK_SECRET: WEBHOOK_SECRET, SHOP_LISTEN: `127.0.0.1:${port}` },
     });
     let out = "";
     const timer = setTimeout(() => reject(new Error(`the shop did not start: ${out}`)), 15000);
@@ -95,6 +96,8 @@ async function startProxy(listen) {
     CHECKOUT_CREATES_PER_MINUTE: "1000",
     CHECKOUT_ALLOWED_ORIGINS: `${otherOrigin.url},${shopOrigin}`,
     CHECKOUT_MERCHANT_KEY: MERCHANT_KEY,
+    CHECKOUT_WEBHOOK_URL: `${shopOrigin}/webhooks/paydigital`,
+    CHECKOUT_WEBHOOK_SECRET: WEBHOOK_SECRET,
   }, "PayDigital checkout: ");
 }
 
@@ -363,10 +366,34 @@ test("the shop's server sells a cart: the order page shows the payment and turns
   assert.equal(issued.amount, 50000);
   assert.equal(decodeQr(await shot(widget.locator(".pd-qr"), "qr-shop-order")), issued.qr_content);
   await fetch(`${sandbox.url}/sandbox/payments/${invoice}/pay`, { method: "POST" });
-  // The widget sees paid, the page reloads, and the shop's server confirms it itself.
+  // The widget sees paid; the order page shows what the shop's server heard by webhook.
+  await widget.locator(".pd-paid").waitFor({ timeout: 20000 });
   await page.locator("[data-order-status=paid]").waitFor({ timeout: 30000 });
   assert.deepEqual(errors, [], "no script errors");
   await page.context().close();
+});
+
+test("the customer closes the tab before paying: the order is paid by the webhook alone", async () => {
+  const page = await newPage();
+  await page.goto(`${shop.url}/`);
+  await page.getByRole("button", { name: "Bayar dengan QRIS" }).click();
+  await page.waitForURL(/\/orders\/ORDER-/);
+  const orderUrl = page.url();
+  const widget = page.locator("paydigital-checkout");
+  await widget.locator(".pd-qr svg").waitFor({ timeout: 20000 });
+  const invoice = await invoiceOf(widget);
+  await page.context().close(); // no browser watches this payment any more
+  await fetch(`${sandbox.url}/sandbox/payments/${invoice}/pay`, { method: "POST" });
+  // The proxy finds out by itself and tells the shop's server; later the customer looks.
+  const status = async () => (await (await fetch(`${orderUrl}.json`)).json()).status;
+  const deadline = Date.now() + 30000;
+  while ((await status()) !== "paid" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  assert.equal(await status(), "paid", "the shop's server heard it by webhook");
+  const later = await newPage();
+  await later.goto(orderUrl);
+  assert.equal(await later.locator("[data-order-status]").getAttribute("data-order-status"), "paid");
+  assert.equal(await later.locator("paydigital-checkout").count(), 0, "nothing left to pay");
+  await later.context().close();
 });
 
 test("the hosted page /pay/{id} runs the widget under its strict CSP, in the customer's language", async () => {

@@ -1,22 +1,31 @@
 // A shop's own backend, written the way a merchant would: plain node:http, no framework.
 // It owns its products, prices and orders; for payment it calls the proxy's merchant API
 // with its key and hands the customer the payment (the widget on its order page, or the
-// hosted checkout page). `make demo` runs it next to the proxy.
+// hosted checkout page). It marks an order paid when the proxy's signed webhook says so —
+// never on a browser's word — so an order is paid even if the customer closed the tab.
+// `make demo` runs it next to the proxy.
 //
-//   PROXY_URL=http://127.0.0.1:8080 CHECKOUT_MERCHANT_KEY=... node examples/shop/server.mjs
+//   npm install                  # standardwebhooks, to verify the proxy's signatures
+//   PROXY_URL=http://127.0.0.1:8080 CHECKOUT_MERCHANT_KEY=... CHECKOUT_WEBHOOK_SECRET=whsec_... \
+//     node server.mjs            # and point the proxy's CHECKOUT_WEBHOOK_URL at /webhooks/paydigital
 //
 // Orders live in memory here; a real shop keeps them in its database.
 
 import http from "node:http";
 import { randomBytes } from "node:crypto";
+import { Webhook } from "standardwebhooks";
 
 const PROXY_URL = (process.env.PROXY_URL || "http://127.0.0.1:8080").replace(/\/$/, "");
 const MERCHANT_KEY = process.env.CHECKOUT_MERCHANT_KEY;
+const WEBHOOK_SECRET = process.env.CHECKOUT_WEBHOOK_SECRET;
 const [HOST, PORT] = (process.env.SHOP_LISTEN || "127.0.0.1:8081").split(":");
-if (!MERCHANT_KEY) {
-  console.error("shop: set CHECKOUT_MERCHANT_KEY (the proxy's merchant key)");
+if (!MERCHANT_KEY || !WEBHOOK_SECRET) {
+  console.error("shop: set CHECKOUT_MERCHANT_KEY and CHECKOUT_WEBHOOK_SECRET (the proxy's)");
   process.exit(2);
 }
+const webhooks = new Webhook(WEBHOOK_SECRET);
+/** webhook-ids already handled: a retried delivery is answered, not applied twice. */
+const handled = new Set();
 
 // The shop decides its prices: the browser only says what and how many.
 const PRODUCTS = {
@@ -25,7 +34,7 @@ const PRODUCTS = {
   "croissant": { name: "Croissant Pandan", price: 18000 },
 };
 
-/** @type {Map<string, {id, lines, total, paymentId, checkoutUrl, status, paidAt}>} */
+/** @type {Map<string, {id, lines, total, paymentId, checkoutUrl, status, paidAt, late}>} */
 const orders = new Map();
 
 const rupiah = (n) => "Rp " + String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
@@ -44,17 +53,27 @@ async function merchantApi(method, path, body, idempotencyKey) {
   return answer;
 }
 
-/** The order's status as the shop's server confirmed it (never the browser's word). */
-async function confirm(order) {
-  if (order.status === "paid") return order;
-  const payment = await merchantApi("GET", `payments/${order.paymentId}`);
-  if (payment.status === "paid") {
+/**
+ * A webhook from the proxy: verified with the official standardwebhooks package (it checks
+ * the HMAC and that the timestamp is recent), applied once per webhook-id. Answered fast:
+ * the proxy retries anything that is not 2xx within 15 s.
+ */
+function onWebhook(body, headers) {
+  const event = webhooks.verify(body, headers); // throws on a bad signature
+  const id = headers["webhook-id"];
+  if (handled.has(id)) return;
+  handled.add(id);
+  const order = orders.get(event.data.reference);
+  if (!order || order.paymentId !== event.data.id) return; // not one of our orders
+  if (event.type === "payment.paid") {
     order.status = "paid";
-    order.paidAt = payment.paid_at;
-  } else if (payment.status === "expired") {
+    order.paidAt = event.data.paid_at;
+    // Paid after the code expired: the money is there; honour the order (or refund it).
+    order.late = event.data.late;
+  } else if (event.type === "payment.expired" && order.status !== "paid") {
     order.status = "expired";
   }
-  return order;
+  console.log(`shop: ${event.type} for ${order.id} (${id})`);
 }
 
 async function placeOrder(form) {
@@ -101,16 +120,30 @@ function cartPage() {
 <p><small>The shop's server prices the cart and creates the payment with its merchant key.</small></p>`);
 }
 
+const STATUS = { unpaid: "Menunggu pembayaran", paid: "Lunas", expired: "Kedaluwarsa" };
+
 function orderPage(order) {
   const rows = order.lines.map((l) =>
     `<tr><td>${l.quantity} × ${escape(l.name)}</td><td>${rupiah(l.quantity * l.price)}</td></tr>`).join("");
-  const status = { unpaid: "Menunggu pembayaran", paid: "Lunas", expired: "Kedaluwarsa" }[order.status];
+  const status = STATUS[order.status];
   const pay = order.status === "paid" ? "" : `
 <paydigital-checkout payment="${escape(order.paymentId)}" endpoint="${PROXY_URL}/api/payments"></paydigital-checkout>
 <p><small>Atau bayar di <a href="${escape(order.checkoutUrl || `${PROXY_URL}/pay/${order.paymentId}`)}">halaman pembayaran</a>.</small></p>
 <script>
-  // The widget says paid: reload, and the server confirms it with the proxy before showing it.
-  document.addEventListener("paydigital:paid", function () { setTimeout(function () { location.reload(); }, 1500); });
+  // The order's status is what this server knows (from the proxy's webhook), never the
+  // widget's word: ask it until the order is settled.
+  (function () {
+    var shown = document.querySelector("[data-order-status]");
+    function ask() {
+      fetch("/orders/${order.id}.json").then(function (r) { return r.json(); }).then(function (o) {
+        shown.dataset.orderStatus = o.status;
+        shown.className = "status " + o.status;
+        shown.textContent = o.label;
+        if (o.status !== "paid") setTimeout(ask, 2000);
+      }, function () { setTimeout(ask, 5000); });
+    }
+    setTimeout(ask, 2000);
+  })();
 </script>`;
   return page(`${order.id} · Kopi Senja`, `<h1>Pesanan ${escape(order.id)}</h1>
 <table>${rows}<tr><td class="total">Total</td><td class="total">${rupiah(order.total)}</td></tr></table>
@@ -123,13 +156,17 @@ function ordersPage() {
   return page("Pesanan · Kopi Senja", `<h1>Pesanan</h1><table><tr><th>Pesanan</th><th>Total</th><th>Status</th></tr>${rows}</table>`);
 }
 
-async function readForm(request) {
+async function readBody(request) {
   let body = "";
   for await (const chunk of request) {
     body += chunk;
-    if (body.length > 16384) throw new Error("form too large");
+    if (body.length > 1 << 20) throw new Error("body too large");
   }
-  return new URLSearchParams(body);
+  return body;
+}
+
+async function readForm(request) {
+  return new URLSearchParams(await readBody(request));
 }
 
 const server = http.createServer(async (request, response) => {
@@ -144,10 +181,25 @@ const server = http.createServer(async (request, response) => {
       const order = await placeOrder(await readForm(request));
       return send(303, "", { Location: `/orders/${order.id}` });
     }
+    if (request.method === "POST" && url.pathname === "/webhooks/paydigital") {
+      const body = await readBody(request);
+      try {
+        onWebhook(body, request.headers);
+      } catch (error) {
+        console.error("shop: webhook refused:", error.message);
+        return send(400, "bad signature", { "Content-Type": "text/plain" });
+      }
+      return send(204, "");
+    }
     if (request.method === "GET" && url.pathname === "/orders") return send(200, ordersPage());
-    const match = url.pathname.match(/^\/orders\/(ORDER-[0-9A-F]+)$/);
+    const match = url.pathname.match(/^\/orders\/(ORDER-[0-9A-F]+)(\.json)?$/);
     if (request.method === "GET" && match && orders.has(match[1])) {
-      return send(200, orderPage(await confirm(orders.get(match[1]))));
+      const order = orders.get(match[1]);
+      if (match[2]) {
+        return send(200, JSON.stringify({ status: order.status, label: STATUS[order.status] }),
+                    { "Content-Type": "application/json", "Cache-Control": "no-store" });
+      }
+      return send(200, orderPage(order));
     }
     send(404, page("Tidak ditemukan", "<h1>Tidak ditemukan</h1>"));
   } catch (error) {

@@ -248,7 +248,10 @@ mod tests {
     use crate::app::router;
     use crate::config::Config;
     use crate::payments::{AppState, KeyedLocks, SWEEP_ABOVE};
-    use crate::store::{ListFilter, PaymentRecord, PaymentStore, SqliteStore, StoreError};
+    use crate::store::{
+        Attempt, EventFilter, EventRecord, ListFilter, NewEvent, PaymentRecord, PaymentStore,
+        SqliteStore, StoreError,
+    };
     use crate::upstream::Upstream;
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
@@ -266,27 +269,63 @@ mod tests {
     }
 
     impl PaymentStore for CountingStore {
-        fn insert(&self, payment: &PaymentRecord) -> Result<(), StoreError> {
-            self.inner.insert(payment)
+        fn insert(
+            &self,
+            payment: &PaymentRecord,
+            created: &NewEvent,
+            next_check: Option<OffsetDateTime>,
+        ) -> Result<(), StoreError> {
+            self.inner.insert(payment, created, next_check)
         }
         fn get(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
             self.gets.fetch_add(1, Ordering::SeqCst);
             self.inner.get(id)
         }
-        fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError> {
-            self.inner.list(filter)
-        }
         fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError> {
             self.inner.find_by_idempotency_key(key)
         }
-        fn record_status(
+        fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError> {
+            self.inner.list(filter)
+        }
+        fn transition(
+            &self,
+            to: &PaymentRecord,
+            from: Status,
+            event: &NewEvent,
+            next_check: Option<OffsetDateTime>,
+        ) -> Result<bool, StoreError> {
+            self.inner.transition(to, from, event, next_check)
+        }
+        fn checked(
             &self,
             id: &str,
-            status: Status,
-            status_word: &str,
-            paid_at: Option<OffsetDateTime>,
+            status_word: Option<&str>,
+            next_check: Option<OffsetDateTime>,
         ) -> Result<(), StoreError> {
-            self.inner.record_status(id, status, status_word, paid_at)
+            self.inner.checked(id, status_word, next_check)
+        }
+        fn due_checks(
+            &self,
+            now: OffsetDateTime,
+            limit: usize,
+        ) -> Result<Vec<PaymentRecord>, StoreError> {
+            self.inner.due_checks(now, limit)
+        }
+        fn due_events(
+            &self,
+            now: OffsetDateTime,
+            limit: usize,
+        ) -> Result<Vec<EventRecord>, StoreError> {
+            self.inner.due_events(now, limit)
+        }
+        fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<(), StoreError> {
+            self.inner.record_attempt(event_id, attempt)
+        }
+        fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
+            self.inner.events(filter)
+        }
+        fn resend(&self, event_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+            self.inner.resend(event_id, now)
         }
         fn health(&self) -> Result<(), StoreError> {
             self.inner.health()
@@ -312,7 +351,7 @@ mod tests {
         });
         let mut record = crate::store::tests::sample("PYG-HOT", None);
         record.expires_at = OffsetDateTime::now_utc() + Duration::from_secs(900);
-        store.insert(&record).expect("insert");
+        crate::store::tests::put(store.as_ref(), &record).expect("insert");
         let upstream = Upstream::new(config.upstream.clone()).expect("upstream");
         let app = router(AppState::new(config, store.clone(), upstream));
         for _ in 0..20 {

@@ -53,6 +53,83 @@ impl fmt::Debug for MerchantKey {
     }
 }
 
+/// The webhook signing secret's bytes (from `whsec_` + base64). Prints as `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(Vec<u8>);
+
+impl WebhookSecret {
+    /// Reads `whsec_` + base64 of 24 to 64 bytes, the Standard Webhooks form.
+    pub fn parse(text: &str) -> Result<WebhookSecret, String> {
+        use base64::Engine;
+        let encoded = text.trim().strip_prefix("whsec_").ok_or(
+            "must start with whsec_ (make one with `paydigital-proxy webhooks new-secret`)",
+        )?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|_| "is not whsec_ followed by base64".to_owned())?;
+        if !(24..=64).contains(&bytes.len()) {
+            return Err(format!(
+                "must hold 24 to 64 random bytes, not {}",
+                bytes.len()
+            ));
+        }
+        Ok(WebhookSecret(bytes))
+    }
+
+    /// The key itself: for signing and nowhere else.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret(***)")
+    }
+}
+
+/// Where the shop's server is told of every change, and how hard we try.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: String,
+    pub secret: WebhookSecret,
+    /// The waits between attempts: the first retry after `retry_schedule[0]`, and so on;
+    /// when they run out the event is `failed`.
+    pub retry_schedule: Vec<Duration>,
+}
+
+/// The retry schedule of `shared/spec/merchant-api.md`.
+pub const DEFAULT_RETRY_SCHEDULE: &str = "5s,5m,30m,2h,5h,10h,14h,20h,24h";
+
+/// Reads `5s,5m,30m,2h` (also `ms`): the waits between webhook attempts.
+pub fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
+    let schedule = text
+        .split(',')
+        .map(|part| {
+            let part = part.trim();
+            let split = part
+                .find(|c: char| !c.is_ascii_digit())
+                .ok_or_else(|| format!("{part:?} has no unit (ms, s, m or h)"))?;
+            let (number, unit) = part.split_at(split);
+            let n: u64 = number
+                .parse()
+                .map_err(|_| format!("{part:?} is not a number and a unit"))?;
+            let seconds = |n: u64| Duration::from_secs(n);
+            match unit {
+                "ms" => Ok(Duration::from_millis(n)),
+                "s" => Ok(seconds(n)),
+                "m" => Ok(seconds(n * 60)),
+                "h" => Ok(seconds(n * 3600)),
+                other => Err(format!("{part:?}: unknown unit {other:?} (ms, s, m or h)")),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if schedule.is_empty() {
+        return Err("is empty".into());
+    }
+    Ok(schedule)
+}
+
 /// Where and how to reach PayDigital.
 #[derive(Debug, Clone)]
 pub struct UpstreamConfig {
@@ -123,6 +200,10 @@ pub struct Config {
     pub merchant_key: Option<MerchantKey>,
     /// The proxy's public base URL (`https://pay.toko.example`), for `checkout_url`.
     pub public_url: Option<String>,
+    /// `None`: no webhooks (events are still kept, for the events API).
+    pub webhook: Option<WebhookConfig>,
+    /// Ceiling on the confirmation worker's status checks per second.
+    pub upstream_max_rps: u32,
 }
 
 /// A configuration the proxy refuses to start with. Messages name the variable.
@@ -252,9 +333,42 @@ impl Config {
             }
         };
 
+        let webhook = match get("CHECKOUT_WEBHOOK_URL") {
+            None => None,
+            Some(url) => {
+                let url = url.trim().to_owned();
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(invalid("CHECKOUT_WEBHOOK_URL", "must be an http(s) URL"));
+                }
+                let secret = secret(&get, "CHECKOUT_WEBHOOK_SECRET", "CHECKOUT_WEBHOOK_SECRET_FILE")?
+                    .ok_or(ConfigError::Invalid {
+                        name: "CHECKOUT_WEBHOOK_SECRET",
+                        reason: "is required with CHECKOUT_WEBHOOK_URL (make one with `paydigital-proxy webhooks new-secret`)".into(),
+                    })?;
+                let secret = WebhookSecret::parse(&secret)
+                    .map_err(|reason| invalid("CHECKOUT_WEBHOOK_SECRET", reason))?;
+                let retry_schedule = parse_schedule(
+                    &get("CHECKOUT_WEBHOOK_RETRY_SCHEDULE")
+                        .unwrap_or_else(|| DEFAULT_RETRY_SCHEDULE.to_owned()),
+                )
+                .map_err(|reason| invalid("CHECKOUT_WEBHOOK_RETRY_SCHEDULE", reason))?;
+                Some(WebhookConfig {
+                    url,
+                    secret,
+                    retry_schedule,
+                })
+            }
+        };
+        let upstream_max_rps = u32::try_from(parse_u64("CHECKOUT_UPSTREAM_MAX_RPS", 5)?)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| invalid("CHECKOUT_UPSTREAM_MAX_RPS", "must be 1 or more"))?;
+
         Ok(Config {
             merchant_key,
             public_url,
+            webhook,
+            upstream_max_rps,
             listen,
             upstream: UpstreamConfig {
                 base_url,
@@ -408,6 +522,57 @@ mod tests {
             .expect("valid")
             .merchant_key
             .is_none());
+    }
+
+    #[test]
+    fn a_webhook_url_needs_a_well_formed_secret() {
+        let url = ("CHECKOUT_WEBHOOK_URL", "https://toko.example/webhooks");
+        let missing = Config::from_vars(vars(&[url]), true).expect_err("no secret");
+        assert!(matches!(
+            missing,
+            ConfigError::Invalid {
+                name: "CHECKOUT_WEBHOOK_SECRET",
+                ..
+            }
+        ));
+        for bad in ["not-whsec", "whsec_!!!", "whsec_c2hvcnQ="] {
+            let err = Config::from_vars(vars(&[url, ("CHECKOUT_WEBHOOK_SECRET", bad)]), true)
+                .expect_err(bad);
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Invalid {
+                        name: "CHECKOUT_WEBHOOK_SECRET",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+            assert!(
+                !err.to_string().contains(bad),
+                "the secret is not echoed: {err}"
+            );
+        }
+        let good = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let config = Config::from_vars(vars(&[url, ("CHECKOUT_WEBHOOK_SECRET", good)]), true)
+            .expect("valid");
+        let webhook = config.webhook.clone().expect("configured");
+        assert_eq!(webhook.secret.bytes().len(), 24);
+        assert_eq!(webhook.retry_schedule.len(), 9);
+        assert_eq!(webhook.retry_schedule[1], Duration::from_secs(300));
+        assert!(!format!("{config:?}").contains("MfKQ9r8"));
+        assert_eq!(
+            parse_schedule("200ms, 1s,2m,1h"),
+            Ok(vec![
+                Duration::from_millis(200),
+                Duration::from_secs(1),
+                Duration::from_secs(120),
+                Duration::from_secs(3600)
+            ])
+        );
+        assert!(parse_schedule("5x").is_err());
+        assert!(parse_schedule("5").is_err());
+        assert_eq!(config.upstream_max_rps, 5);
     }
 
     #[test]

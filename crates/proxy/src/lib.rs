@@ -6,9 +6,11 @@ pub mod app;
 pub mod books;
 pub mod browser_api;
 pub mod config;
+pub mod confirm;
 pub mod error;
 mod hot;
 pub mod ids;
+pub mod lifecycle;
 pub mod merchant_api;
 pub mod pages;
 pub mod payments;
@@ -16,6 +18,7 @@ pub mod sandbox;
 pub mod statics;
 pub mod store;
 pub mod upstream;
+pub mod webhooks;
 
 use axum::http::{header, HeaderValue, Request};
 use axum::Router;
@@ -108,6 +111,9 @@ pub struct Running {
     pub sandbox: Option<Arc<sandbox::Sandbox>>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), std::io::Error>>,
+    /// The confirmation worker and the webhook deliverer: stopped with the server. What
+    /// they had in flight is in the store and resumes at the next start.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -118,8 +124,15 @@ impl Running {
 
     /// Stops accepting, lets requests in flight finish.
     pub async fn stop(self) {
+        self.stop_background();
         let _ = self.shutdown.send(());
         let _ = self.task.await;
+    }
+
+    fn stop_background(&self) {
+        for task in &self.background {
+            task.abort();
+        }
     }
 
     /// Runs until `signal` (then shuts down gracefully) or until the server fails.
@@ -132,6 +145,7 @@ impl Running {
             () = signal => {}
         }
         tracing::info!("shutting down");
+        self.stop_background();
         let _ = self.shutdown.send(());
         joined(self.task.await)
     }
@@ -172,6 +186,7 @@ fn spawn_router(
         sandbox,
         shutdown,
         task,
+        background: Vec::new(),
     })
 }
 
@@ -195,12 +210,29 @@ pub async fn start(
     });
     let upstream = upstream::Upstream::new(config.upstream.clone())?;
     let static_dir = config.static_dir.clone();
+    let sender = config
+        .webhook
+        .clone()
+        .map(webhooks::Sender::new)
+        .transpose()?;
     let state = payments::AppState::new(config, Arc::new(store), upstream);
-    let mut router = app::router(state).merge(statics::router(&static_dir));
+    let mut router = app::router(state.clone()).merge(statics::router(&static_dir));
     if let Some(sandbox) = &sandbox {
         router = router.merge(sandbox::router(sandbox.clone()));
     }
-    spawn_router(listener, router, sandbox)
+    let mut running = spawn_router(listener, router, sandbox)?;
+    running
+        .background
+        .push(tokio::spawn(confirm::run(state.clone())));
+    if let Some(sender) = sender {
+        let wake = state.events_written.clone();
+        running.background.push(tokio::spawn(webhooks::deliver(
+            state,
+            Arc::new(sender),
+            wake,
+        )));
+    }
+    Ok(running)
 }
 
 /// Starts a sandbox PayDigital alone.

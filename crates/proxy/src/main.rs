@@ -47,6 +47,122 @@ enum Command {
         #[command(subcommand)]
         command: PaymentsCommand,
     },
+    /// The webhook outbox: list events, send one again, make a signing secret.
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhooksCommand {
+    /// List events, oldest first, with how their delivery went.
+    List {
+        /// Only events still waiting for delivery.
+        #[arg(long, conflicts_with = "failed")]
+        pending: bool,
+        /// Only events whose retries ran out.
+        #[arg(long)]
+        failed: bool,
+        #[arg(
+            long,
+            env = "CHECKOUT_DATABASE",
+            default_value = "paydigital-checkout.sqlite"
+        )]
+        database: std::path::PathBuf,
+    },
+    /// Queue an event for delivery now, with the same webhook-id (the running server sends it).
+    Resend {
+        /// The event id, evt_...
+        event_id: String,
+        #[arg(
+            long,
+            env = "CHECKOUT_DATABASE",
+            default_value = "paydigital-checkout.sqlite"
+        )]
+        database: std::path::PathBuf,
+    },
+    /// Print a new signing secret for CHECKOUT_WEBHOOK_SECRET.
+    NewSecret,
+}
+
+fn open_store(database: &std::path::Path) -> Result<paydigital_proxy::store::SqliteStore, String> {
+    if !database.exists() {
+        return Err(format!("no payment store at {}", database.display()));
+    }
+    paydigital_proxy::store::SqliteStore::open(database)
+        .map_err(|e| format!("cannot read {}: {e}", database.display()))
+}
+
+fn webhooks(command: WebhooksCommand) -> ExitCode {
+    use paydigital_proxy::store::{DeliveryState, EventFilter, PaymentStore};
+    let result = match command {
+        WebhooksCommand::NewSecret => Ok(paydigital_proxy::webhooks::new_secret()),
+        WebhooksCommand::Resend { event_id, database } => open_store(&database).and_then(|store| {
+            match store.resend(&event_id, time::OffsetDateTime::now_utc()) {
+                Ok(true) => Ok(format!(
+                    "{event_id} queued: the running proxy sends it within a second"
+                )),
+                Ok(false) => Err(format!("no event {event_id}")),
+                Err(e) => Err(e.to_string()),
+            }
+        }),
+        WebhooksCommand::List {
+            pending,
+            failed,
+            database,
+        } => open_store(&database).and_then(|store| {
+            let state = match (pending, failed) {
+                (true, _) => Some(DeliveryState::Pending),
+                (_, true) => Some(DeliveryState::Failed),
+                _ => None,
+            };
+            let zone = zone();
+            let mut out = format!(
+                "{:<26}  {:<16}  {:<26}  {:<9}  {:>8}  {:<25}  {}\n",
+                "EVENT", "TYPE", "PAYMENT", "STATE", "ATTEMPTS", "LAST ATTEMPT", "LAST STATUS"
+            );
+            let mut after_id = None;
+            loop {
+                let page = store
+                    .events(&EventFilter {
+                        after_id,
+                        state,
+                        limit: 500,
+                    })
+                    .map_err(|e| e.to_string())?;
+                for e in &page {
+                    out.push_str(&format!(
+                        "{:<26}  {:<16}  {:<26}  {:<9}  {:>8}  {:<25}  {}\n",
+                        e.id,
+                        e.event_type,
+                        e.payment_id,
+                        e.state.as_str(),
+                        e.attempts,
+                        e.last_attempt_at
+                            .map(|at| paydigital::wire::rfc3339(at, zone))
+                            .unwrap_or_default(),
+                        e.last_status.as_deref().unwrap_or("")
+                    ));
+                }
+                if page.len() < 500 {
+                    break;
+                }
+                after_id = page.last().map(|e| e.id.clone());
+            }
+            Ok(out.trim_end().to_owned())
+        }),
+    };
+    match result {
+        Ok(text) => {
+            say(&text);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -104,16 +220,11 @@ fn payments(command: PaymentsCommand) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !database.exists() {
-        eprintln!("error: no payment store at {}", database.display());
-        return ExitCode::from(1);
-    }
-    let rows = paydigital_proxy::store::SqliteStore::open(&database)
-        .and_then(|store| books::rows(&store, status, since, zone));
-    let printed = match rows {
-        Ok(rows) => books::render(&rows, format),
-        Err(e) => Err(format!("cannot read {}: {e}", database.display())),
-    };
+    let printed = open_store(&database).and_then(|store| {
+        books::rows(&store, status, since, zone)
+            .map_err(|e| format!("cannot read {}: {e}", database.display()))
+            .and_then(|rows| books::render(&rows, format))
+    });
     match printed {
         Ok(text) => {
             use std::io::Write;
@@ -200,6 +311,7 @@ fn main() -> ExitCode {
     }
     let cli = match cli.command {
         Command::Payments { command } => return payments(command),
+        Command::Webhooks { command } => return webhooks(command),
         command => Cli { command },
     };
     init_logging();
@@ -262,7 +374,9 @@ fn main() -> ExitCode {
                 }
                 result
             }
-            Command::Qris { .. } | Command::Payments { .. } => return ExitCode::SUCCESS,
+            Command::Qris { .. } | Command::Payments { .. } | Command::Webhooks { .. } => {
+                return ExitCode::SUCCESS
+            }
         };
         match started {
             Ok(running) => match running.run_until(shutdown).await {

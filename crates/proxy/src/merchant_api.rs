@@ -8,7 +8,7 @@ use crate::browser_api::{
 };
 use crate::error::AppError;
 use crate::payments::{AppState, Created, Idempotency, KeyScope, MerchantPayment, NewPayment};
-use crate::store::{ListFilter, Metadata, Source};
+use crate::store::{EventFilter, EventRecord, ListFilter, Metadata, Source};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap};
@@ -33,6 +33,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/merchant/payments", post(create).get(list))
         .route("/api/merchant/payments/{id}", get(read))
+        .route("/api/merchant/events", get(events))
         .route_layer(axum::middleware::from_fn_with_state(state, authorize))
 }
 
@@ -218,14 +219,7 @@ async fn list(
     State(state): State<Arc<AppState>>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Page<MerchantPayment>>, AppError> {
-    let limit = match query.limit.as_deref().map(str::trim) {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| AppError::field("limit", format!("limit is 1 to {MAX_LIMIT}")))?,
-    };
+    let limit = parse_limit(query.limit.as_deref())?;
     let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(text) => Some(
@@ -273,5 +267,106 @@ async fn list(
             .map(|r| state.merchant_view(r, now))
             .collect(),
         next_cursor,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EventsQuery {
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+/// An event as the events API shows it: what the webhook carried, and how its delivery went.
+#[derive(Debug, Serialize)]
+pub struct EventView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub created_at: String,
+    pub payment_id: String,
+    pub data: serde_json::Value,
+    pub delivery: Delivery,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Delivery {
+    pub state: crate::store::DeliveryState,
+    pub attempts: u32,
+    pub last_attempt_at: Option<String>,
+    pub last_status: Option<String>,
+}
+
+impl EventView {
+    pub fn new(event: &EventRecord, zone: time::UtcOffset) -> EventView {
+        // The body was written by us; a body that does not parse shows as null data.
+        let data = serde_json::from_str::<serde_json::Value>(&event.body)
+            .ok()
+            .and_then(|mut body| body.get_mut("data").map(serde_json::Value::take))
+            .unwrap_or(serde_json::Value::Null);
+        EventView {
+            id: event.id.clone(),
+            event_type: event.event_type.clone(),
+            created_at: paydigital::wire::rfc3339(event.created_at, zone),
+            payment_id: event.payment_id.clone(),
+            data,
+            delivery: Delivery {
+                state: event.state,
+                attempts: event.attempts,
+                last_attempt_at: event
+                    .last_attempt_at
+                    .map(|at| paydigital::wire::rfc3339(at, zone)),
+                last_status: event.last_status.clone(),
+            },
+        }
+    }
+}
+
+fn parse_limit(limit: Option<&str>) -> Result<usize, AppError> {
+    match limit.map(str::trim) {
+        None | Some("") => Ok(DEFAULT_LIMIT),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| AppError::field("limit", format!("limit is 1 to {MAX_LIMIT}"))),
+    }
+}
+
+/// `GET /api/merchant/events?after=&limit=`: every event oldest first, so a shop can catch
+/// up on anything its webhook endpoint missed.
+async fn events(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<EventsQuery>,
+) -> Result<Json<Page<EventView>>, AppError> {
+    let limit = parse_limit(query.limit.as_deref())?;
+    let after_id = match query.after.filter(|a| !a.is_empty()) {
+        Some(after) if !after.starts_with("evt_") => {
+            return Err(AppError::field(
+                "after",
+                "after is a next_cursor or an event id",
+            ))
+        }
+        after => after,
+    };
+    let mut events = state
+        .blocking(move |s| {
+            s.events(&EventFilter {
+                after_id,
+                state: None,
+                limit: limit + 1,
+            })
+        })
+        .await
+        .map_err(|e| match e {
+            AppError::InvalidField { message, .. } => AppError::field("after", message),
+            e => e,
+        })?;
+    let more = events.len() > limit;
+    events.truncate(limit);
+    let zone = state.config.upstream.zone;
+    Ok(Json(Page {
+        next_cursor: more.then(|| events.last().map(|e| e.id.clone())).flatten(),
+        data: events.iter().map(|e| EventView::new(e, zone)).collect(),
     }))
 }

@@ -5,7 +5,10 @@
 use crate::config::Config;
 use crate::error::AppError;
 use crate::hot::{HotRecords, HOT_CAPACITY};
-use crate::store::{ListFilter, Metadata, PaymentRecord, PaymentStore, Source, StoreError};
+use crate::lifecycle::{self, CheckSchedule, EventType};
+use crate::store::{
+    ListFilter, Metadata, NewEvent, PaymentRecord, PaymentStore, Source, StoreError,
+};
 use crate::upstream::{Upstream, UpstreamFailure};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use paydigital::api::Payment;
@@ -18,6 +21,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use time::OffsetDateTime;
+use tokio::sync::Notify;
 
 /// How many per-key locks may pile up before idle ones are swept.
 pub(crate) const SWEEP_ABOVE: usize = 1024;
@@ -144,6 +148,10 @@ pub struct AppState {
     /// What status reads answer from, without a store read each.
     hot: HotRecords,
     pub(crate) create_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// When the confirmation worker asks PayDigital about each payment.
+    schedule: CheckSchedule,
+    /// Wakes the webhook deliverer when an event is written.
+    pub(crate) events_written: Arc<Notify>,
 }
 
 impl AppState {
@@ -152,6 +160,8 @@ impl AppState {
         Arc::new(AppState {
             create_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             hot: HotRecords::new(HOT_CAPACITY, config.status_refresh),
+            schedule: CheckSchedule::with_grace(config.late_payment_grace),
+            events_written: Arc::new(Notify::new()),
             config,
             store,
             upstream,
@@ -214,51 +224,50 @@ impl AppState {
     }
 
     /// Reads a payment upstream unless someone did within `status_refresh`. However many
-    /// browsers ask at once, they wait on one lock and share one upstream call; when it
-    /// returns, the store and [`HotRecords`] hold its answer for all of them.
-    async fn refresh(&self, record: &PaymentRecord) {
+    /// readers (browsers, the shop's server, the confirmation worker) ask at once, they wait
+    /// on one lock and share one upstream call; when it returns, the store and
+    /// [`HotRecords`] hold its answer for all of them. `false`: nobody needed to ask.
+    async fn refresh(&self, record: &PaymentRecord) -> bool {
         let (id, invoice) = (record.id.as_str(), record.invoice.as_str());
         let gate = self.refreshing.get(id);
         let mut last_read = gate.lock().await;
         if last_read.is_some_and(|at| at.elapsed() < self.config.status_refresh) {
-            return;
+            return false;
         }
         let started = Instant::now();
-        match self.upstream.status(invoice).await {
-            Ok(reply) if reply.invoice == invoice => {
-                let paid_at = match reply.status {
-                    Status::Paid => Some(reply.paid_at.unwrap_or_else(OffsetDateTime::now_utc)),
-                    _ => None,
-                };
-                let (key, word, status) = (id.to_owned(), reply.status_word.clone(), reply.status);
-                // Written, then read back: the store decides (paid stays paid).
-                match self
-                    .blocking(move |s| {
-                        s.record_status(&key, status, &word, paid_at)?;
-                        s.get(&key)
-                    })
-                    .await
-                {
-                    Ok(stored) => {
-                        if let Some(record) = stored {
-                            self.hot.written(record);
-                        }
-                        tracing::info!(
-                            invoice,
-                            status = status.as_str(),
-                            word = %reply.status_word,
-                            latency_ms = started.elapsed().as_millis() as u64,
-                            "status read"
-                        )
-                    }
-                    Err(e) => tracing::error!(invoice, error = %e, "could not record status"),
-                }
-            }
+        let answer = match self.upstream.status(invoice).await {
+            Ok(reply) if reply.invoice == invoice => Some(reply),
             Ok(reply) => {
-                tracing::warn!(invoice, other = %reply.invoice, "upstream answered for another invoice")
+                tracing::warn!(invoice, other = %reply.invoice, "upstream answered for another invoice");
+                None
             }
-            // The last known status stands; the browser asks again.
-            Err(failure) => tracing::warn!(invoice, %failure, "status read failed"),
+            // The last known status stands; the next reader or check asks again.
+            Err(failure) => {
+                tracing::warn!(invoice, %failure, "status read failed");
+                None
+            }
+        };
+        let result = match answer {
+            Some(reply) => {
+                let word = reply.status_word.clone();
+                let applied = self
+                    .apply_upstream(id, reply.status, &word, reply.paid_at)
+                    .await;
+                if applied.is_ok() {
+                    tracing::info!(
+                        invoice,
+                        status = reply.status.as_str(),
+                        word = %word,
+                        latency_ms = started.elapsed().as_millis() as u64,
+                        "status read"
+                    );
+                }
+                applied
+            }
+            None => self.schedule_next(record).await,
+        };
+        if let Err(e) = result {
+            tracing::error!(invoice, error = %e, "could not record status");
         }
         let now = Instant::now();
         *last_read = Some(now);
@@ -268,6 +277,115 @@ impl AppState {
         let window = self.config.status_refresh;
         self.refreshing
             .sweep(|last| last.is_some_and(|at| at.elapsed() < window));
+        true
+    }
+
+    /// What PayDigital said, applied through the payment's state machine: a change is written
+    /// with its event in one transaction (and wakes the webhook deliverer); either way the
+    /// next check is scheduled.
+    async fn apply_upstream(
+        &self,
+        id: &str,
+        upstream: Status,
+        word: &str,
+        paid_at: Option<OffsetDateTime>,
+    ) -> Result<(), AppError> {
+        // A change is written only onto the state it was decided on; if another reader
+        // changed the payment meanwhile, decide again on what is there now.
+        for _ in 0..3 {
+            let lookup = id.to_owned();
+            let current = self
+                .blocking(move |s| s.get(&lookup))
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let now = OffsetDateTime::now_utc();
+            let Some(change) = lifecycle::on_upstream(&current, upstream, paid_at, now) else {
+                let next = self.schedule.next_check(&current, now);
+                let (key, word_owned) = (id.to_owned(), word.to_owned());
+                self.blocking(move |s| s.checked(&key, Some(&word_owned), next))
+                    .await?;
+                let mut seen = current;
+                seen.status_word = Some(word.to_owned());
+                self.hot.written(seen);
+                return Ok(());
+            };
+            let mut after = current.clone();
+            after.status = change.status();
+            after.status_word = Some(word.to_owned());
+            if let lifecycle::Change::Paid { at, late } = change {
+                after.paid_at = Some(at);
+                after.late = late;
+            }
+            let event = self.event(change.event_type(), &after, now)?;
+            let next = self.schedule.next_check(&after, now);
+            let (to, from) = (after.clone(), current.status);
+            if self
+                .blocking(move |s| s.transition(&to, from, &event, next))
+                .await?
+            {
+                tracing::info!(
+                    id,
+                    invoice = %after.invoice,
+                    from = from.as_str(),
+                    to = after.status.as_str(),
+                    late = after.late,
+                    "payment changed"
+                );
+                self.hot.written(after);
+                self.events_written.notify_one();
+                return Ok(());
+            }
+        }
+        Err(AppError::Internal(format!(
+            "{id}: changed under us three times in a row"
+        )))
+    }
+
+    /// Nothing learnt (PayDigital did not answer sensibly): ask again on schedule.
+    async fn schedule_next(&self, record: &PaymentRecord) -> Result<(), AppError> {
+        let next = self.schedule.next_check(record, OffsetDateTime::now_utc());
+        let id = record.id.clone();
+        self.blocking(move |s| s.checked(&id, None, next)).await
+    }
+
+    /// The confirmation worker's check of one payment: asks PayDigital through the same gate
+    /// as browser reads, or, if a reader just did, only schedules the next check.
+    pub async fn check(&self, id: &str) {
+        let record = match self.record(id).await {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::error!(id, error = %e, "cannot check a payment");
+                return;
+            }
+        };
+        if !self.refresh(&record).await {
+            if let Err(e) = self.schedule_next(&record).await {
+                tracing::error!(id, error = %e, "cannot schedule a check");
+            }
+        }
+    }
+
+    /// The event telling of `record`'s change: the webhook body, fixed now.
+    fn event(
+        &self,
+        kind: EventType,
+        record: &PaymentRecord,
+        now: OffsetDateTime,
+    ) -> Result<NewEvent, AppError> {
+        let zone = self.config.upstream.zone;
+        let body = serde_json::to_string(&serde_json::json!({
+            "type": kind.as_str(),
+            "timestamp": rfc3339(now, zone),
+            "data": self.merchant_view(record, now),
+        }))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(NewEvent {
+            id: crate::webhooks::new_event_id(),
+            payment_id: record.id.clone(),
+            event_type: kind.as_str(),
+            created_at: now,
+            body,
+        })
     }
 
     /// Creates a payment, or finds the one an earlier request with the same idempotency key
@@ -367,9 +485,14 @@ impl AppState {
             idempotency_key,
             request_fingerprint,
         };
+        let now = record.created_at;
+        let created = self.event(EventType::Created, &record, now)?;
+        let next_check = self.schedule.next_check(&record, now);
         let stored = record.clone();
-        self.blocking(move |s| s.insert(&stored)).await?;
+        self.blocking(move |s| s.insert(&stored, &created, next_check))
+            .await?;
         self.hot.written(record.clone());
+        self.events_written.notify_one();
         tracing::info!(
             id = %record.id,
             invoice = %record.invoice,

@@ -103,24 +103,144 @@ pub struct ListFilter {
     pub now: Option<OffsetDateTime>,
 }
 
+/// Where a webhook event stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Waiting for its (next) attempt.
+    Pending,
+    /// A 2xx came back.
+    Delivered,
+    /// The retry schedule ran out.
+    Failed,
+    /// The receiver answered 410 Gone.
+    Abandoned,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Abandoned => "abandoned",
+        }
+    }
+
+    fn from_db(word: &str) -> Result<DeliveryState, StoreError> {
+        match word {
+            "pending" => Ok(DeliveryState::Pending),
+            "delivered" => Ok(DeliveryState::Delivered),
+            "failed" => Ok(DeliveryState::Failed),
+            "abandoned" => Ok(DeliveryState::Abandoned),
+            other => Err(StoreError::Corrupt(format!(
+                "unknown delivery state {other:?}"
+            ))),
+        }
+    }
+}
+
+/// An event to write with the change it tells of.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// `evt_...`: the `webhook-id`, the same on every attempt.
+    pub id: String,
+    pub payment_id: String,
+    pub event_type: &'static str,
+    pub created_at: OffsetDateTime,
+    /// The webhook body, fixed at the change: `{"type","timestamp","data"}`.
+    pub body: String,
+}
+
+/// An event in the outbox, with its delivery so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    pub id: String,
+    pub payment_id: String,
+    pub event_type: String,
+    pub created_at: OffsetDateTime,
+    pub body: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub next_attempt_at: OffsetDateTime,
+    pub last_attempt_at: Option<OffsetDateTime>,
+    /// `HTTP 503`, `timeout`, `connection refused`...
+    pub last_status: Option<String>,
+}
+
+/// One delivery attempt and what it leaves the event in.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub at: OffsetDateTime,
+    pub outcome: String,
+    pub then: AfterAttempt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Delivered,
+    Abandoned,
+    Failed,
+    RetryAt(OffsetDateTime),
+}
+
+/// Which events a list asks for, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only events after this one (an event id).
+    pub after_id: Option<String>,
+    pub state: Option<DeliveryState>,
+    pub limit: usize,
+}
+
 /// What the proxy needs from storage. Calls block: call them from `spawn_blocking`.
 pub trait PaymentStore: Send + Sync + 'static {
-    /// Stores a new payment. An id, invoice or idempotency key seen before is an error.
-    fn insert(&self, payment: &PaymentRecord) -> Result<(), StoreError>;
+    /// Stores a new payment with its `payment.created` event and its first check, in one
+    /// transaction. An id, invoice or idempotency key seen before is an error.
+    fn insert(
+        &self,
+        payment: &PaymentRecord,
+        created: &NewEvent,
+        next_check: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError>;
     /// A payment by its public id.
     fn get(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError>;
     fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError>;
     /// Payments newest first, as the filter says.
     fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError>;
-    /// Records what upstream said of a payment. Paid is final: a later word cannot undo it;
-    /// paid after a recorded expiry is `late`.
-    fn record_status(
+    /// Writes `to` (the payment after a change) if the payment is still in `from`, with the
+    /// change's event and the next check, in one transaction: a `kill -9` at any moment loses
+    /// neither. `false` when it had moved on meanwhile (nothing written).
+    fn transition(
+        &self,
+        to: &PaymentRecord,
+        from: Status,
+        event: &NewEvent,
+        next_check: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError>;
+    /// PayDigital was asked and nothing changed: its word, and when to ask next.
+    fn checked(
         &self,
         id: &str,
-        status: Status,
-        status_word: &str,
-        paid_at: Option<OffsetDateTime>,
+        status_word: Option<&str>,
+        next_check: Option<OffsetDateTime>,
     ) -> Result<(), StoreError>;
+    /// Payments whose next check is due, pending ones first.
+    fn due_checks(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<PaymentRecord>, StoreError>;
+    /// Events due for an attempt: for each payment only its oldest undelivered event, so a
+    /// payment's events go out in order.
+    fn due_events(&self, now: OffsetDateTime, limit: usize)
+        -> Result<Vec<EventRecord>, StoreError>;
+    /// Records an attempt and what it leaves the event in.
+    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<(), StoreError>;
+    /// Events oldest first, as the filter says.
+    fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError>;
+    /// Queues an event for delivery again, now (same id). `false`: no such event.
+    fn resend(&self, event_id: &str, now: OffsetDateTime) -> Result<bool, StoreError>;
     /// Fails when the store cannot be read.
     fn health(&self) -> Result<(), StoreError>;
 }
@@ -195,6 +315,37 @@ UPDATE payments SET idempotency_key = 'browser:' || idempotency_key
 "#,
         then: Some(assign_ids),
     },
+    // Confirmation without a browser (when to ask PayDigital next, in unix ms), and the
+    // webhook outbox: every state change writes its event in the same transaction.
+    Migration {
+        sql: r#"
+ALTER TABLE payments ADD COLUMN next_check_at INTEGER;
+UPDATE payments SET next_check_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000
+    WHERE status <> 'paid';
+CREATE INDEX payments_next_check ON payments(next_check_at) WHERE next_check_at IS NOT NULL;
+CREATE TABLE events (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    payment_id      TEXT NOT NULL,
+    type            TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    body            TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_attempt_at INTEGER,
+    last_status     TEXT
+);
+CREATE INDEX events_undelivered ON events(payment_id, seq) WHERE state = 'pending';
+CREATE TABLE attempts (
+    event_id TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    outcome  TEXT NOT NULL
+);
+CREATE INDEX attempts_event ON attempts(event_id);
+"#,
+        then: None,
+    },
 ];
 
 /// Gives every payment made before ids existed one, from the OS's random source.
@@ -213,6 +364,15 @@ fn assign_ids(conn: &Connection) -> Result<(), StoreError> {
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+fn to_ms(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_ms(ms: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
 
 fn to_unix(at: OffsetDateTime) -> i64 {
     at.unix_timestamp()
@@ -287,6 +447,56 @@ fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<PaymentRecord, Sto
     Ok(record)
 }
 
+macro_rules! event_columns {
+    () => {
+        "SELECT id, payment_id, type, created_at, body, state, attempts, next_attempt_at, \
+         last_attempt_at, last_status FROM events"
+    };
+}
+
+fn decode_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<EventRecord, StoreError>> {
+    let event = (|| {
+        Ok(EventRecord {
+            id: row.get(0)?,
+            payment_id: row.get(1)?,
+            event_type: row.get(2)?,
+            created_at: from_ms(row.get(3)?)?,
+            body: row.get(4)?,
+            state: DeliveryState::from_db(&row.get::<_, String>(5)?)?,
+            attempts: row.get(6)?,
+            next_attempt_at: from_ms(row.get(7)?)?,
+            last_attempt_at: row.get::<_, Option<i64>>(8)?.map(from_ms).transpose()?,
+            last_status: row.get(9)?,
+        })
+    })();
+    Ok(event)
+}
+
+fn insert_event(conn: &Connection, event: &NewEvent) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO events (id, payment_id, type, created_at, body, state, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?4)",
+    )?
+    .execute(params![
+        event.id,
+        event.payment_id,
+        event.event_type,
+        to_ms(event.created_at),
+        event.body
+    ])?;
+    Ok(())
+}
+
+fn collect<T>(
+    rows: impl Iterator<Item = rusqlite::Result<Result<T, StoreError>>>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(row??);
+    }
+    Ok(out)
+}
+
 impl SqliteStore {
     /// Opens (or creates) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
@@ -338,6 +548,18 @@ impl SqliteStore {
         f(&conn)
     }
 
+    /// `f` in one transaction: all of it is written, or none.
+    fn in_transaction<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
     /// Reads one payment by a unique column. The statements are prepared once per
     /// connection and cached: this is on every status read's path.
     fn select(
@@ -355,15 +577,20 @@ impl SqliteStore {
 }
 
 impl PaymentStore for SqliteStore {
-    fn insert(&self, p: &PaymentRecord) -> Result<(), StoreError> {
-        self.with(|conn| {
+    fn insert(
+        &self,
+        p: &PaymentRecord,
+        created: &NewEvent,
+        next_check: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        self.in_transaction(|conn| {
             conn.execute(
                 "INSERT INTO payments (id, invoice, status, status_word, amount, unique_code,
                     total_amount, qr_content, payment_url, expires_at, paid_at, created_at,
                     description, customer_name, reference, item, source, metadata, late,
-                    idempotency_key, request_fingerprint)
+                    idempotency_key, request_fingerprint, next_check_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21)",
+                    ?17, ?18, ?19, ?20, ?21, ?22)",
                 params![
                     p.id,
                     p.invoice,
@@ -386,9 +613,10 @@ impl PaymentStore for SqliteStore {
                     p.late,
                     p.idempotency_key,
                     p.request_fingerprint,
+                    next_check.map(to_ms),
                 ],
             )?;
-            Ok(())
+            insert_event(conn, created)
         })
     }
 
@@ -452,23 +680,154 @@ impl PaymentStore for SqliteStore {
         })
     }
 
-    fn record_status(
+    fn transition(
+        &self,
+        to: &PaymentRecord,
+        from: Status,
+        event: &NewEvent,
+        next_check: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
+        self.in_transaction(|conn| {
+            // `status = from`: the change applies to the state it was decided on, or not at
+            // all (another request or instance got there first).
+            let changed = conn.execute(
+                "UPDATE payments SET status = ?3, status_word = ?4, paid_at = ?5, late = ?6,
+                    next_check_at = ?7
+                 WHERE id = ?1 AND status = ?2",
+                params![
+                    to.id,
+                    from.as_str(),
+                    to.status.as_str(),
+                    to.status_word,
+                    to.paid_at.map(to_unix),
+                    to.late,
+                    next_check.map(to_ms),
+                ],
+            )?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            insert_event(conn, event)?;
+            Ok(true)
+        })
+    }
+
+    fn checked(
         &self,
         id: &str,
-        status: Status,
-        status_word: &str,
-        paid_at: Option<OffsetDateTime>,
+        status_word: Option<&str>,
+        next_check: Option<OffsetDateTime>,
     ) -> Result<(), StoreError> {
         self.with(|conn| {
-            // `status <> 'paid'`: paid is final, whatever a later read says. The right-hand
-            // sides see the row as it was: paid over a recorded expiry is late.
+            conn.prepare_cached(
+                "UPDATE payments SET status_word = COALESCE(?2, status_word), next_check_at = ?3
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, status_word, next_check.map(to_ms)])?;
+            Ok(())
+        })
+    }
+
+    fn due_checks(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.with(|conn| {
+            let mut statement = conn.prepare_cached(concat!(
+                select_columns!(),
+                " WHERE next_check_at IS NOT NULL AND next_check_at <= ?1
+                  ORDER BY status <> 'pending', next_check_at LIMIT ?2"
+            ))?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = statement.query_map(params![to_ms(now), limit], decode)?;
+            collect(rows)
+        })
+    }
+
+    fn due_events(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        self.with(|conn| {
+            let mut statement = conn.prepare_cached(concat!(
+                event_columns!(),
+                " AS e WHERE state = 'pending' AND next_attempt_at <= ?1
+                  AND NOT EXISTS (SELECT 1 FROM events AS earlier
+                      WHERE earlier.payment_id = e.payment_id AND earlier.state = 'pending'
+                        AND earlier.seq < e.seq)
+                  ORDER BY next_attempt_at LIMIT ?2"
+            ))?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = statement.query_map(params![to_ms(now), limit], decode_event)?;
+            collect(rows)
+        })
+    }
+
+    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<(), StoreError> {
+        let (state, next) = match attempt.then {
+            AfterAttempt::Delivered => (DeliveryState::Delivered, None),
+            AfterAttempt::Abandoned => (DeliveryState::Abandoned, None),
+            AfterAttempt::Failed => (DeliveryState::Failed, None),
+            AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(to_ms(at))),
+        };
+        self.in_transaction(|conn| {
             conn.execute(
-                "UPDATE payments SET status = ?2, status_word = ?3, paid_at = COALESCE(?4, paid_at),
-                    late = (?2 = 'paid' AND status = 'expired')
-                 WHERE id = ?1 AND status <> 'paid'",
-                params![id, status.as_str(), status_word, paid_at.map(to_unix)],
+                "INSERT INTO attempts (event_id, at, outcome) VALUES (?1, ?2, ?3)",
+                params![event_id, to_ms(attempt.at), attempt.outcome],
+            )?;
+            conn.execute(
+                "UPDATE events SET state = ?2, attempts = attempts + 1,
+                    next_attempt_at = COALESCE(?3, next_attempt_at), last_attempt_at = ?4,
+                    last_status = ?5
+                 WHERE id = ?1",
+                params![
+                    event_id,
+                    state.as_str(),
+                    next,
+                    to_ms(attempt.at),
+                    attempt.outcome
+                ],
             )?;
             Ok(())
+        })
+    }
+
+    fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
+        self.with(|conn| {
+            let after: Option<i64> = match &filter.after_id {
+                None => None,
+                Some(id) => Some(
+                    conn.query_row("SELECT seq FROM events WHERE id = ?1", [id], |row| {
+                        row.get(0)
+                    })
+                    .optional()?
+                    .ok_or_else(|| StoreError::UnknownCursor(id.clone()))?,
+                ),
+            };
+            let mut statement = conn.prepare_cached(concat!(
+                event_columns!(),
+                " WHERE (?1 IS NULL OR seq > ?1) AND (?2 IS NULL OR state = ?2)
+                  ORDER BY seq LIMIT ?3"
+            ))?;
+            let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+            let rows = statement.query_map(
+                params![after, filter.state.map(DeliveryState::as_str), limit],
+                decode_event,
+            )?;
+            collect(rows)
+        })
+    }
+
+    fn resend(&self, event_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        self.with(|conn| {
+            let changed = conn.execute(
+                "UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = ?2
+                 WHERE id = ?1",
+                params![event_id, to_ms(now)],
+            )?;
+            Ok(changed > 0)
         })
     }
 
@@ -518,65 +877,171 @@ pub(crate) mod tests {
         }
     }
 
+    /// An event for `payment` as the service writes one.
+    pub(crate) fn event(payment: &PaymentRecord, kind: &'static str, n: u32) -> NewEvent {
+        NewEvent {
+            id: format!("evt_{}_{n}", payment.invoice),
+            payment_id: payment.id.clone(),
+            event_type: kind,
+            created_at: datetime!(2026-11-24 08:04:05 UTC) + time::Duration::seconds(n.into()),
+            body: format!("{{\"type\":\"{kind}\"}}"),
+        }
+    }
+
+    /// Stores `payment` with its `payment.created` event, checked again at once.
+    pub(crate) fn put(store: &dyn PaymentStore, payment: &PaymentRecord) -> Result<(), StoreError> {
+        store.insert(
+            payment,
+            &event(payment, "payment.created", 0),
+            Some(payment.created_at),
+        )
+    }
+
     #[test]
-    fn round_trips_and_paid_is_final() {
+    fn round_trips_and_changes_apply_only_to_the_state_they_were_decided_on() {
         let store = SqliteStore::in_memory().expect("store");
         let payment = sample("PYG1", Some("key-1"));
-        store.insert(&payment).expect("insert");
+        put(&store, &payment).expect("insert");
         assert_eq!(
             store.get(&id_of("PYG1")).expect("get"),
             Some(payment.clone())
         );
         assert_eq!(
             store.find_by_idempotency_key("key-1").expect("find"),
-            Some(payment)
+            Some(payment.clone())
         );
         assert_eq!(store.get(&id_of("PYG2")).expect("get"), None);
         assert_eq!(store.get("PYG1").expect("an invoice is not an id"), None);
 
         let paid_at = datetime!(2026-11-24 08:10:00 UTC);
-        let id = id_of("PYG1");
-        store
-            .record_status(&id, Status::Paid, "PAID", Some(paid_at))
-            .expect("paid");
-        store
-            .record_status(&id, Status::Expired, "expired", None)
-            .expect("ignored");
-        let stored = store.get(&id).expect("get").expect("present");
-        assert_eq!(stored.status, Status::Paid);
-        assert_eq!(stored.paid_at, Some(paid_at));
-        assert_eq!(stored.status_word.as_deref(), Some("PAID"));
-        assert!(!stored.late, "paid while pending is on time");
+        let mut paid = payment.clone();
+        paid.status = Status::Paid;
+        paid.paid_at = Some(paid_at);
+        paid.status_word = Some("PAID".into());
+        let paid_event = event(&payment, "payment.paid", 1);
+        assert!(store
+            .transition(&paid, Status::Pending, &paid_event, None)
+            .expect("paid"));
+        // A second change decided on the old state (a racing reader) writes nothing.
+        let mut expired = payment.clone();
+        expired.status = Status::Expired;
+        let expired_event = event(&payment, "payment.expired", 2);
+        assert!(!store
+            .transition(&expired, Status::Pending, &expired_event, None)
+            .expect("refused"));
+        let stored = store.get(&payment.id).expect("get").expect("present");
+        assert_eq!(stored, paid);
+        let events = store
+            .events(&EventFilter {
+                limit: 10,
+                ..EventFilter::default()
+            })
+            .expect("events");
+        let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+        assert_eq!(kinds, ["payment.created", "payment.paid"]);
+        assert!(store
+            .due_checks(OffsetDateTime::now_utc(), 10)
+            .expect("due")
+            .is_empty());
     }
 
     #[test]
-    fn paid_after_a_recorded_expiry_is_late() {
+    fn a_payments_events_go_out_one_at_a_time_in_order() {
         let store = SqliteStore::in_memory().expect("store");
-        store.insert(&sample("PYG1", None)).expect("insert");
-        let id = id_of("PYG1");
+        let (one, two) = (sample("PYG1", None), sample("PYG2", None));
+        put(&store, &one).expect("one");
+        put(&store, &two).expect("two");
+        let mut expired = one.clone();
+        expired.status = Status::Expired;
         store
-            .record_status(&id, Status::Expired, "expired", None)
+            .transition(
+                &expired,
+                Status::Pending,
+                &event(&one, "payment.expired", 1),
+                None,
+            )
             .expect("expired");
+        let now = OffsetDateTime::now_utc();
+        let due = |store: &SqliteStore| -> Vec<String> {
+            store
+                .due_events(now, 10)
+                .expect("due")
+                .into_iter()
+                .map(|e| e.id)
+                .collect()
+        };
+        // Only each payment's oldest undelivered event.
+        assert_eq!(due(&store), ["evt_PYG1_0", "evt_PYG2_0"]);
+        let retry = now + time::Duration::minutes(5);
         store
-            .record_status(&id, Status::Paid, "paid", Some(OffsetDateTime::now_utc()))
-            .expect("paid");
-        let stored = store.get(&id).expect("get").expect("present");
-        assert_eq!((stored.status, stored.late), (Status::Paid, true));
+            .record_attempt(
+                "evt_PYG1_0",
+                &Attempt {
+                    at: now,
+                    outcome: "HTTP 503".into(),
+                    then: AfterAttempt::RetryAt(retry),
+                },
+            )
+            .expect("attempt");
+        assert_eq!(
+            due(&store),
+            ["evt_PYG2_0"],
+            "PYG1's next waits for its first"
+        );
+        store
+            .record_attempt(
+                "evt_PYG1_0",
+                &Attempt {
+                    at: now,
+                    outcome: "HTTP 200".into(),
+                    then: AfterAttempt::Delivered,
+                },
+            )
+            .expect("attempt");
+        // Then PYG1's next, by when it is due (its change came a second after PYG2's create).
+        assert_eq!(due(&store), ["evt_PYG2_0", "evt_PYG1_1"]);
+        let first = store
+            .events(&EventFilter {
+                limit: 1,
+                ..EventFilter::default()
+            })
+            .expect("events");
+        let first = first.first().expect("one");
+        assert_eq!((first.state, first.attempts), (DeliveryState::Delivered, 2));
+        assert_eq!(first.last_status.as_deref(), Some("HTTP 200"));
+        let after = store
+            .events(&EventFilter {
+                after_id: Some("evt_PYG1_0".into()),
+                state: Some(DeliveryState::Pending),
+                limit: 10,
+            })
+            .expect("events");
+        assert_eq!(after.len(), 2);
+        assert!(store.resend("evt_PYG1_0", now).expect("resend"));
+        assert!(!store.resend("evt_nope", now).expect("resend"));
     }
 
     #[test]
     fn duplicate_id_invoice_or_key_is_refused() {
         let store = SqliteStore::in_memory().expect("store");
-        store.insert(&sample("PYG1", Some("k"))).expect("first");
+        put(&store, &sample("PYG1", Some("k"))).expect("first");
         let mut same_invoice = sample("PYG1", None);
         same_invoice.id = id_of("OTHER");
-        assert!(store.insert(&same_invoice).is_err());
+        assert!(put(&store, &same_invoice).is_err());
         let mut same_key = sample("PYG2", Some("k"));
         same_key.id = id_of("PYG2");
-        assert!(store.insert(&same_key).is_err());
+        assert!(put(&store, &same_key).is_err());
         let mut same_id = sample("PYG3", None);
         same_id.id = id_of("PYG1");
-        assert!(store.insert(&same_id).is_err());
+        assert!(put(&store, &same_id).is_err());
+        // The payment and its event are one write: a refused payment left no event.
+        let events = store
+            .events(&EventFilter {
+                limit: 10,
+                ..EventFilter::default()
+            })
+            .expect("events");
+        assert_eq!(events.len(), 1);
     }
 
     #[test]
@@ -585,7 +1050,7 @@ pub(crate) mod tests {
         for i in 0..5 {
             let mut p = sample(&format!("PYG{i}"), None);
             p.reference = Some(if i % 2 == 0 { "EVEN" } else { "ODD" }.to_owned());
-            store.insert(&p).expect("insert");
+            put(&store, &p).expect("insert");
         }
         let page = |before: Option<String>| {
             store
@@ -601,7 +1066,7 @@ pub(crate) mod tests {
         };
         assert_eq!(page(None), ["PYG4", "PYG3"]);
         // A payment arrives between two pages: the next page goes on where the last ended.
-        store.insert(&sample("PYG5", None)).expect("insert");
+        put(&store, &sample("PYG5", None)).expect("insert");
         assert_eq!(page(Some(id_of("PYG3"))), ["PYG2", "PYG1"]);
         assert_eq!(page(Some(id_of("PYG1"))), ["PYG0"]);
         assert!(matches!(
@@ -632,7 +1097,7 @@ pub(crate) mod tests {
         let mut paid = sample("PAID", None);
         paid.status = Status::Paid;
         for p in [&open, &lapsed, &paid] {
-            store.insert(p).expect("insert");
+            put(&store, p).expect("insert");
         }
         let with = |status| {
             store
@@ -664,10 +1129,11 @@ pub(crate) mod tests {
     fn survives_reopening_and_refuses_a_newer_schema() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("checkout.sqlite");
-        SqliteStore::open(&path)
-            .expect("open")
-            .insert(&sample("PYG1", None))
-            .expect("insert");
+        put(
+            &SqliteStore::open(&path).expect("open"),
+            &sample("PYG1", None),
+        )
+        .expect("insert");
         let reopened = SqliteStore::open(&path).expect("reopen");
         assert_eq!(
             reopened

@@ -1,0 +1,328 @@
+//! Telling the shop's server (Standard Webhooks): events come from the outbox the store
+//! writes with every state change; this module signs them and delivers them, retrying on a
+//! schedule, each payment's events in order, each delivery in its own task so that one slow
+//! receiver never holds back another payment's events.
+
+use crate::config::{WebhookConfig, WebhookSecret};
+use crate::payments::AppState;
+use crate::store::{AfterAttempt, Attempt, EventRecord};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use sha2::Sha256;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::{Notify, Semaphore};
+
+/// A receiver has this long to answer 2xx.
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+/// Deliveries in flight at once (to distinct payments).
+const IN_FLIGHT: usize = 16;
+/// A `Retry-After` longer than this is read as this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// How often the outbox is looked at when nothing woke the deliverer.
+const POLL: Duration = Duration::from_millis(500);
+
+/// `v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>`.
+pub fn sign(secret: &WebhookSecret, id: &str, timestamp: i64, body: &str) -> String {
+    // HMAC takes keys of any length: this cannot fail.
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+/// A new signing secret: `whsec_` + base64 of 32 bytes from the OS's random source.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill(&mut bytes);
+    format!("whsec_{}", STANDARD.encode(bytes))
+}
+
+/// A new event id (`evt_` + 128 random bits), the `webhook-id` of every attempt.
+pub fn new_event_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill(&mut bytes);
+    format!(
+        "evt_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx.
+    Delivered(u16),
+    /// 410 Gone: the receiver wants no more of this event.
+    Gone,
+    /// Anything else: retried, not before `retry_after` if the receiver said so.
+    Failed {
+        outcome: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+impl Outcome {
+    fn describe(&self) -> String {
+        match self {
+            Outcome::Delivered(status) => format!("HTTP {status}"),
+            Outcome::Gone => "HTTP 410".to_owned(),
+            Outcome::Failed { outcome, .. } => outcome.clone(),
+        }
+    }
+}
+
+/// What follows an attempt: the `attempts`-th (counting this one) came to `outcome`.
+pub fn after_attempt(
+    outcome: &Outcome,
+    attempts: u32,
+    schedule: &[Duration],
+    now: OffsetDateTime,
+    jitter: f64,
+) -> AfterAttempt {
+    match outcome {
+        Outcome::Delivered(_) => AfterAttempt::Delivered,
+        Outcome::Gone => AfterAttempt::Abandoned,
+        Outcome::Failed { retry_after, .. } => {
+            let Some(wait) = usize::try_from(attempts)
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| schedule.get(i))
+            else {
+                return AfterAttempt::Failed;
+            };
+            // ±10 %, so that a receiver back from an outage is not hit by everything at once.
+            let jittered = wait.mul_f64((1.0 + jitter.clamp(-0.1, 0.1)).max(0.0));
+            let wait = match retry_after {
+                Some(asked) => jittered.max((*asked).min(MAX_RETRY_AFTER)),
+                None => jittered,
+            };
+            AfterAttempt::RetryAt(now + wait)
+        }
+    }
+}
+
+/// `Retry-After` in seconds or as an HTTP date.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    at.duration_since(std::time::SystemTime::now()).ok()
+}
+
+/// Sends one event.
+pub struct Sender {
+    http: reqwest::Client,
+    config: WebhookConfig,
+}
+
+impl Sender {
+    pub fn new(config: WebhookConfig) -> Result<Sender, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(DELIVERY_TIMEOUT)
+            .connect_timeout(Duration::from_secs(10))
+            // A redirect is not a delivery: the shop must fix its URL.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "paydigital-checkout-webhooks/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build()?;
+        Ok(Sender { http, config })
+    }
+
+    pub fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+
+    /// One attempt, signed with this attempt's own time.
+    pub async fn attempt(&self, event: &EventRecord, now: OffsetDateTime) -> Outcome {
+        let timestamp = now.unix_timestamp();
+        let signature = sign(&self.config.secret, &event.id, timestamp, &event.body);
+        let sent = self
+            .http
+            .post(&self.config.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("webhook-id", &event.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(event.body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => {
+                Outcome::Delivered(response.status().as_u16())
+            }
+            Ok(response) if response.status() == reqwest::StatusCode::GONE => Outcome::Gone,
+            Ok(response) => Outcome::Failed {
+                outcome: format!("HTTP {}", response.status().as_u16()),
+                retry_after: retry_after(response.headers()),
+            },
+            Err(e) if e.is_timeout() => Outcome::Failed {
+                outcome: "timeout".to_owned(),
+                retry_after: None,
+            },
+            Err(e) => Outcome::Failed {
+                // Without the URL: it may carry a token of the shop's.
+                outcome: e.without_url().to_string(),
+                retry_after: None,
+            },
+        }
+    }
+}
+
+/// Delivers the outbox until the task is stopped. Woken by `wake` when an event is written.
+pub async fn deliver(state: Arc<AppState>, sender: Arc<Sender>, wake: Arc<Notify>) {
+    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    loop {
+        let now = OffsetDateTime::now_utc();
+        let due = state
+            .blocking(move |s| s.due_events(now, IN_FLIGHT * 2))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot read the webhook outbox");
+                Vec::new()
+            });
+        for event in due {
+            let fresh = in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(event.id.clone());
+            if !fresh {
+                continue;
+            }
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let (state, sender, in_flight) = (state.clone(), sender.clone(), in_flight.clone());
+            tokio::spawn(async move {
+                deliver_one(&state, &sender, &event).await;
+                in_flight
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&event.id);
+                drop(slot);
+            });
+        }
+        let _ = tokio::time::timeout(POLL, wake.notified()).await;
+    }
+}
+
+async fn deliver_one(state: &AppState, sender: &Sender, event: &EventRecord) {
+    let at = OffsetDateTime::now_utc();
+    let outcome = sender.attempt(event, at).await;
+    let jitter = rand::thread_rng().gen_range(-0.1..=0.1);
+    let then = after_attempt(
+        &outcome,
+        event.attempts + 1,
+        &sender.config().retry_schedule,
+        OffsetDateTime::now_utc(),
+        jitter,
+    );
+    let attempt = Attempt {
+        at,
+        outcome: outcome.describe(),
+        then,
+    };
+    tracing::info!(
+        event = %event.id,
+        payment = %event.payment_id,
+        kind = %event.event_type,
+        outcome = %attempt.outcome,
+        attempt = event.attempts + 1,
+        "webhook attempt"
+    );
+    let id = event.id.clone();
+    if let Err(e) = state
+        .blocking(move |s| s.record_attempt(&id, &attempt))
+        .await
+    {
+        // It stays pending: sent again later (receivers dedupe on webhook-id).
+        tracing::error!(event = %event.id, error = %e, "cannot record a webhook attempt");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn signs_as_the_standard_webhooks_example() {
+        // The example of standard-webhooks' spec and libraries.
+        let secret =
+            WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("secret");
+        let body = r#"{"test": 2432232314}"#;
+        assert_eq!(
+            sign(&secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+    }
+
+    #[test]
+    fn new_secrets_and_ids_are_well_formed_and_distinct() {
+        let secret = new_secret();
+        assert_eq!(
+            WebhookSecret::parse(&secret).map(|s| s.bytes().len()),
+            Ok(32)
+        );
+        assert_ne!(new_secret(), secret);
+        let id = new_event_id();
+        assert!(id.starts_with("evt_") && id.len() == 26, "{id}");
+        assert_ne!(new_event_id(), id);
+    }
+
+    #[test]
+    fn retries_follow_the_schedule_with_jitter_and_retry_after_then_fail() {
+        let now = datetime!(2026-11-24 08:00:00 UTC);
+        let schedule = [Duration::from_secs(5), Duration::from_secs(300)];
+        let failed = Outcome::Failed {
+            outcome: "HTTP 503".into(),
+            retry_after: None,
+        };
+        assert_eq!(
+            after_attempt(&failed, 1, &schedule, now, 0.0),
+            AfterAttempt::RetryAt(now + Duration::from_secs(5))
+        );
+        assert_eq!(
+            after_attempt(&failed, 2, &schedule, now, 0.1),
+            AfterAttempt::RetryAt(now + Duration::from_secs(330))
+        );
+        assert_eq!(
+            after_attempt(&failed, 2, &schedule, now, -0.5),
+            AfterAttempt::RetryAt(now + Duration::from_secs(270)),
+            "jitter is at most 10 %"
+        );
+        assert_eq!(
+            after_attempt(&failed, 3, &schedule, now, 0.0),
+            AfterAttempt::Failed
+        );
+        let slow_down = Outcome::Failed {
+            outcome: "HTTP 429".into(),
+            retry_after: Some(Duration::from_secs(60)),
+        };
+        assert_eq!(
+            after_attempt(&slow_down, 1, &schedule, now, 0.0),
+            AfterAttempt::RetryAt(now + Duration::from_secs(60))
+        );
+        assert_eq!(
+            after_attempt(&Outcome::Gone, 1, &schedule, now, 0.0),
+            AfterAttempt::Abandoned
+        );
+        assert_eq!(
+            after_attempt(&Outcome::Delivered(204), 1, &schedule, now, 0.0),
+            AfterAttempt::Delivered
+        );
+    }
+}
