@@ -362,6 +362,7 @@ function write({ ours, php, floor, browser }) {
       + `with ${fmt(at(ours, 100).upstreamPer2s, 1)} upstream calls per 2 s against ${fmt(at(php, 100).upstreamPer2s, 0)}.`, "");
   }
   lines.push("Targets from issue 7: ≥ 20 k reads/s, p99 ≤ 5 ms, RSS ≤ 30 MB, 1 upstream call per invoice per 2 s.", "");
+  if (process.env.WEBHOOK_SECTION) lines.push("", process.env.WEBHOOK_SECTION.trim(), "");
   fs.writeFileSync(path.join(ROOT, "BENCHMARKS.md"), lines.join("\n"));
   console.log(lines.join("\n"));
 }

@@ -48,6 +48,9 @@ wasm-opt -Oz -g --enable-reference-types --enable-bulk-memory --enable-nontrappi
   "$named/paydigital_checkout_bg.wasm" -o "$named/opt.wasm"
 crate_table=$(twiggy top -n 1000000 -f csv "$named/opt.wasm" | python3 bench/size_by_crate.py "$wasm_br")
 
+# Confirmation and webhooks: one process with its own sandbox and receiver (issue 13).
+webhook_section=$(cargo run --quiet --release -p paydigital-proxy --example webhook_bench)
+
 ulimit -n 65536 2>/dev/null || true
-SIZE_TABLE=$size_table CRATE_TABLE=$crate_table QRCODE_JS_BUNDLE=$bundle \
+WEBHOOK_SECTION=$webhook_section SIZE_TABLE=$size_table CRATE_TABLE=$crate_table QRCODE_JS_BUNDLE=$bundle \
   NODE_PATH="$NPM_DIR/node_modules" node bench/bench.cjs

@@ -43,7 +43,10 @@ pub async fn run(state: Arc<AppState>) {
             if !fresh {
                 continue;
             }
-            limiter.until_ready().await;
+            // A reader asked PayDigital about it moments ago: nothing to learn, no call spent.
+            if !state.asked_recently(&record.id) {
+                limiter.until_ready().await;
+            }
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 return;
             };

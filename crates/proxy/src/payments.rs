@@ -348,6 +348,11 @@ impl AppState {
         self.blocking(move |s| s.checked(&id, None, next)).await
     }
 
+    /// Whether PayDigital was asked about payment `id` within the refresh window.
+    pub fn asked_recently(&self, id: &str) -> bool {
+        self.hot.read_upstream_recently(id)
+    }
+
     /// The confirmation worker's check of one payment: asks PayDigital through the same gate
     /// as browser reads, or, if a reader just did, only schedules the next check.
     pub async fn check(&self, id: &str) {

@@ -621,3 +621,65 @@ fn the_command_line_lists_resends_and_makes_secrets() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no event evt_nope"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_node_receiver_verifies_and_records_a_paid_order() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/shop/webhook-receiver.mjs"
+    );
+    let mut node = tokio::process::Command::new("node")
+        .arg(script)
+        .env("PORT", port.to_string())
+        .env("CHECKOUT_WEBHOOK_SECRET", SECRET)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let url = format!("http://127.0.0.1:{port}/webhooks/paydigital");
+    let app = app_for(&url, &[]).await;
+    let payment = app
+        .merchant_create(json!({ "amount": 52_000, "reference": "ORDER-NODE" }))
+        .await;
+    app.pay(payment["invoice"].as_str().expect("invoice"));
+    let total = payment["total_amount"].as_u64().expect("total");
+    let mut stdout = node.stdout.take().expect("stdout");
+    let mut printed = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), async {
+        use tokio::io::AsyncReadExt;
+        let mut buffer = [0u8; 256];
+        while !printed.contains('\n') {
+            let n = stdout.read(&mut buffer).await.expect("read");
+            if n == 0 {
+                break;
+            }
+            printed.push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the receiver printed nothing: {printed:?}");
+    assert_eq!(
+        printed.trim(),
+        format!("paid ORDER-NODE {total} late=false")
+    );
+    let events = app.merchant_get("events").await;
+    assert!(events["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .all(|e| e["delivery"]["state"] == "delivered"));
+    let _ = node.kill().await;
+}
