@@ -172,14 +172,7 @@ fn image(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=86400, immutable"),
     );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    headers.insert(
-        header::HeaderName::from_static("cross-origin-resource-policy"),
-        HeaderValue::from_static("cross-origin"),
-    );
+    crate::statics::usable_from_any_origin(headers);
     // An SVG opened on its own is a document: it may run nothing.
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -18,20 +18,24 @@ fn is_content_hashed(path: &str) -> bool {
         .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Any origin may load the widget (CORS and CORP); hashed files are cached for a year, the rest revalidated.
-async fn widget_headers(req: Request, next: Next) -> Response {
-    let hashed = is_content_hashed(req.uri().path());
-    let mut response = next.run(req).await;
-    let headers = response.headers_mut();
+/// Lets any page use a response: CORS for scripts that fetch it, and CORP so that shops whose
+/// pages are cross-origin isolated (COEP: require-corp) can load it too.
+pub(crate) fn usable_from_any_origin(headers: &mut axum::http::HeaderMap) {
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
-    // Lets shops whose pages are cross-origin isolated (COEP: require-corp) load it too.
     headers.insert(
         header::HeaderName::from_static("cross-origin-resource-policy"),
         HeaderValue::from_static("cross-origin"),
     );
+}
+
+/// Any origin may load the widget; hashed files are cached for a year, the rest revalidated.
+async fn widget_headers(req: Request, next: Next) -> Response {
+    let hashed = is_content_hashed(req.uri().path());
+    let mut response = next.run(req).await;
+    usable_from_any_origin(response.headers_mut());
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         let cache = if hashed {
             "public, max-age=31536000, immutable"

@@ -1,9 +1,10 @@
 //! The `paydigital-proxy` binary itself: the `qris` command's output and exit codes, and a
 //! real process that is killed with SIGKILL (nothing lost) or stopped with SIGTERM (clean).
 
+mod helpers;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_paydigital-proxy");
@@ -77,27 +78,7 @@ fn a_live_config_without_a_key_refuses_to_start_and_says_which_variable() {
 
 /// Starts `serve --sandbox` on a free port over `database`; returns the child and its URL.
 fn serve(database: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--sandbox", "--listen", "127.0.0.1:0"])
-        .env("CHECKOUT_DATABASE", database)
-        .env("CHECKOUT_STATUS_REFRESH_MS", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("prints its URL");
-    let url = line
-        .trim()
-        .strip_prefix("PayDigital checkout: ")
-        .and_then(|u| u.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, url)
+    helpers::serve_binary(database, &[("CHECKOUT_STATUS_REFRESH_MS", "0")])
 }
 
 fn signal(child: &Child, name: &str) {

@@ -237,7 +237,15 @@ async fn paid_with_no_browser_open_the_shop_is_told_by_a_signed_webhook() {
     );
     assert!(!paid.body.contains(MERCHANT_KEY) && !paid.body.contains(helpers::SECRET_KEY));
 
-    let events = app.merchant_get("events").await;
+    // The receiver has it; the proxy records the answer a moment later.
+    let mut events = app.merchant_get("events").await;
+    for _ in 0..50 {
+        if events["data"][1]["delivery"]["state"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        events = app.merchant_get("events").await;
+    }
     let kinds: Vec<&str> = events["data"]
         .as_array()
         .expect("data")
@@ -438,30 +446,14 @@ async fn an_unknown_event_cursor_is_a_400() {
 
 /// `paydigital-proxy serve --sandbox` as its own process, webhooks to `url`.
 fn serve(database: &std::path::Path, url: &str) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_paydigital-proxy"))
-        .args(["serve", "--sandbox", "--listen", "127.0.0.1:0"])
-        .env("CHECKOUT_DATABASE", database)
-        .env("CHECKOUT_MERCHANT_KEY", MERCHANT_KEY)
-        .env("CHECKOUT_WEBHOOK_URL", url)
-        .env("CHECKOUT_WEBHOOK_SECRET", SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("prints its URL");
-    let base = line
-        .trim()
-        .strip_prefix("PayDigital checkout: ")
-        .and_then(|u| u.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, base)
+    helpers::serve_binary(
+        database,
+        &[
+            ("CHECKOUT_MERCHANT_KEY", MERCHANT_KEY),
+            ("CHECKOUT_WEBHOOK_URL", url),
+            ("CHECKOUT_WEBHOOK_SECRET", SECRET),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -675,11 +667,21 @@ async fn the_readme_node_receiver_verifies_and_records_a_paid_order() {
         printed.trim(),
         format!("paid ORDER-NODE {total} late=false")
     );
-    let events = app.merchant_get("events").await;
-    assert!(events["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .all(|e| e["delivery"]["state"] == "delivered"));
+    // The receiver prints before it answers: give the proxy a moment to record the answer.
+    let mut states = Vec::new();
+    for _ in 0..50 {
+        let events = app.merchant_get("events").await;
+        states = events["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|e| e["delivery"]["state"].clone())
+            .collect();
+        if states.iter().all(|s| s == "delivered") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(states, [json!("delivered"), json!("delivered")]);
     let _ = node.kill().await;
 }

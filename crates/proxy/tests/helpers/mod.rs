@@ -260,3 +260,33 @@ pub async fn error_code(response: reqwest::Response) -> String {
         .expect("error.code")
         .to_owned()
 }
+
+/// `paydigital-proxy serve --sandbox` as its own process (for `kill -9`), on a free port over
+/// `database`, with `env` added; returns the child and its base URL.
+pub fn serve_binary(
+    database: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_paydigital-proxy"))
+        .args(["serve", "--sandbox", "--listen", "127.0.0.1:0"])
+        .env("CHECKOUT_DATABASE", database)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("prints its URL");
+    let url = line
+        .trim()
+        .strip_prefix("PayDigital checkout: ")
+        .and_then(|u| u.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, url)
+}
