@@ -414,7 +414,7 @@ test("the hosted page /pay/{id} runs the widget under its strict CSP, in the cus
   assert.equal(await page.locator("html").getAttribute("lang"), "en");
   assert.equal(await widget.locator(".pd-label").textContent(), "Pay exactly this amount");
   assert.equal(decodeQr(await shot(widget.locator(".pd-qr"), "qr-hosted")), payment.qr_content);
-  await shot(page.locator("main"), "6-hosted-page");
+  await shot(page.locator("main"), "7-hosted-page");
   await fetch(`${sandbox.url}/sandbox/payments/${payment.invoice}/expire`, { method: "POST" });
   await widget.locator(".pd-expired").waitFor({ timeout: 20000 });
   assert.equal(await widget.locator(".pd-expired button").count(), 0, "no new code on a shop's order");
