@@ -64,26 +64,30 @@ enum WebhooksCommand {
         /// Only events whose retries ran out.
         #[arg(long)]
         failed: bool,
-        #[arg(
-            long,
-            env = "CHECKOUT_DATABASE",
-            default_value = "paydigital-checkout.sqlite"
-        )]
-        database: std::path::PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
     },
     /// Queue an event for delivery now, with the same webhook-id (the running server sends it).
     Resend {
         /// The event id, evt_...
         event_id: String,
-        #[arg(
-            long,
-            env = "CHECKOUT_DATABASE",
-            default_value = "paydigital-checkout.sqlite"
-        )]
-        database: std::path::PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
     },
     /// Print a new signing secret for CHECKOUT_WEBHOOK_SECRET.
     NewSecret,
+}
+
+/// Which store a command reads (it may run beside the server: SQLite in WAL mode allows it).
+#[derive(clap::Args)]
+struct StoreArg {
+    /// The store (default: CHECKOUT_DATABASE, else paydigital-checkout.sqlite).
+    #[arg(
+        long,
+        env = "CHECKOUT_DATABASE",
+        default_value = "paydigital-checkout.sqlite"
+    )]
+    database: std::path::PathBuf,
 }
 
 fn open_store(database: &std::path::Path) -> Result<paydigital_proxy::store::SqliteStore, String> {
@@ -98,20 +102,22 @@ fn webhooks(command: WebhooksCommand) -> ExitCode {
     use paydigital_proxy::store::{DeliveryState, EventFilter, PaymentStore};
     let result = match command {
         WebhooksCommand::NewSecret => Ok(paydigital_proxy::webhooks::new_secret()),
-        WebhooksCommand::Resend { event_id, database } => open_store(&database).and_then(|store| {
-            match store.resend(&event_id, time::OffsetDateTime::now_utc()) {
-                Ok(true) => Ok(format!(
-                    "{event_id} queued: the running proxy sends it within a second"
-                )),
-                Ok(false) => Err(format!("no event {event_id}")),
-                Err(e) => Err(e.to_string()),
-            }
-        }),
+        WebhooksCommand::Resend { event_id, store } => {
+            open_store(&store.database).and_then(|store| {
+                match store.resend(&event_id, time::OffsetDateTime::now_utc()) {
+                    Ok(true) => Ok(format!(
+                        "{event_id} queued: the running proxy sends it within a second"
+                    )),
+                    Ok(false) => Err(format!("no event {event_id}")),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+        }
         WebhooksCommand::List {
             pending,
             failed,
-            database,
-        } => open_store(&database).and_then(|store| {
+            store,
+        } => open_store(&store.database).and_then(|store| {
             let state = match (pending, failed) {
                 (true, _) => Some(DeliveryState::Pending),
                 (_, true) => Some(DeliveryState::Failed),
@@ -177,13 +183,8 @@ enum PaymentsCommand {
         since: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
         format: books::Format,
-        /// The store (default: CHECKOUT_DATABASE, else paydigital-checkout.sqlite).
-        #[arg(
-            long,
-            env = "CHECKOUT_DATABASE",
-            default_value = "paydigital-checkout.sqlite"
-        )]
-        database: std::path::PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
     },
 }
 
@@ -206,8 +207,9 @@ fn payments(command: PaymentsCommand) -> ExitCode {
         status,
         since,
         format,
-        database,
+        store,
     } = command;
+    let database = store.database;
     let zone = zone();
     let since = match since
         .as_deref()
