@@ -4,11 +4,10 @@
 //! [`crate::lifecycle::CheckSchedule`]; every check goes through the same per-payment gate as
 //! browser reads, and all checks together stay under `CHECKOUT_UPSTREAM_MAX_RPS`.
 
-use crate::payments::AppState;
+use crate::payments::{AppState, InFlight};
 use governor::{Quota, RateLimiter};
-use std::collections::HashSet;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
@@ -23,7 +22,7 @@ pub async fn run(state: Arc<AppState>) {
     let per_second = NonZeroU32::new(state.config.upstream_max_rps).unwrap_or(NonZeroU32::MIN);
     // No burst above the rate: the cap holds over any one-second window.
     let limiter = RateLimiter::direct(Quota::per_second(per_second).allow_burst(NonZeroU32::MIN));
-    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let in_flight = InFlight::default();
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     loop {
         let now = OffsetDateTime::now_utc();
@@ -36,13 +35,9 @@ pub async fn run(state: Arc<AppState>) {
             });
         let mut started = 0;
         for record in due {
-            let fresh = in_flight
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(record.id.clone());
-            if !fresh {
+            let Some(claim) = in_flight.claim(&record.id) else {
                 continue;
-            }
+            };
             // A reader asked PayDigital about it moments ago: nothing to learn, no call spent.
             if !state.asked_recently(&record.id) {
                 limiter.until_ready().await;
@@ -51,14 +46,10 @@ pub async fn run(state: Arc<AppState>) {
                 return;
             };
             started += 1;
-            let (state, in_flight) = (state.clone(), in_flight.clone());
+            let state = state.clone();
             tokio::spawn(async move {
                 state.check(&record.id).await;
-                in_flight
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&record.id);
-                drop(slot);
+                drop((claim, slot));
             });
         }
         if started == 0 {

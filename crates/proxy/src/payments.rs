@@ -74,6 +74,38 @@ impl<T: Default> KeyedLocks<T> {
     }
 }
 
+/// Ids of work in flight in one background task (a payment being checked, an event being
+/// sent), so that the next look at the store does not start it twice. A claim is released
+/// when its guard drops, also if the task that held it panicked.
+#[derive(Clone, Default)]
+pub(crate) struct InFlight(Arc<Mutex<std::collections::HashSet<String>>>);
+
+pub(crate) struct Claim {
+    set: InFlight,
+    id: String,
+}
+
+impl InFlight {
+    fn ids(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        // Only ids live here: a poisoned set is still valid.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Claims `id`; `None` while someone holds it.
+    pub(crate) fn claim(&self, id: &str) -> Option<Claim> {
+        self.ids().insert(id.to_owned()).then(|| Claim {
+            set: self.clone(),
+            id: id.to_owned(),
+        })
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.set.ids().remove(&self.id);
+    }
+}
+
 /// A create, validated by the front door it came through.
 pub struct NewPayment {
     pub amount: u64,
@@ -569,5 +601,20 @@ pub fn public_view(p: &PaymentRecord, now: OffsetDateTime, zone: time::UtcOffset
         expires_in: u64::try_from((p.expires_at - now).whole_seconds()).unwrap_or(0),
         server_time: rfc3339(now, zone),
         paid_at: p.paid_at.map(|at| rfc3339(at, zone)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InFlight;
+
+    #[test]
+    fn work_is_claimed_once_until_its_guard_drops() {
+        let in_flight = InFlight::default();
+        let claim = in_flight.claim("pay_1").expect("free");
+        assert!(in_flight.claim("pay_1").is_none(), "held");
+        assert!(in_flight.claim("pay_2").is_some(), "another id is free");
+        drop(claim);
+        assert!(in_flight.claim("pay_1").is_some(), "released");
     }
 }

@@ -4,15 +4,14 @@
 //! receiver never holds back another payment's events.
 
 use crate::config::{WebhookConfig, WebhookSecret};
-use crate::payments::AppState;
+use crate::payments::{AppState, InFlight};
 use crate::store::{AfterAttempt, Attempt, EventRecord};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::Sha256;
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{Notify, Semaphore};
@@ -183,7 +182,7 @@ impl Sender {
 
 /// Delivers the outbox until the task is stopped. Woken by `wake` when an event is written.
 pub async fn deliver(state: Arc<AppState>, sender: Arc<Sender>, wake: Arc<Notify>) {
-    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let in_flight = InFlight::default();
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     loop {
         let now = OffsetDateTime::now_utc();
@@ -195,24 +194,16 @@ pub async fn deliver(state: Arc<AppState>, sender: Arc<Sender>, wake: Arc<Notify
                 Vec::new()
             });
         for event in due {
-            let fresh = in_flight
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(event.id.clone());
-            if !fresh {
+            let Some(claim) = in_flight.claim(&event.id) else {
                 continue;
-            }
+            };
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 return;
             };
-            let (state, sender, in_flight) = (state.clone(), sender.clone(), in_flight.clone());
+            let (state, sender) = (state.clone(), sender.clone());
             tokio::spawn(async move {
                 deliver_one(&state, &sender, &event).await;
-                in_flight
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&event.id);
-                drop(slot);
+                drop((claim, slot));
             });
         }
         let _ = tokio::time::timeout(POLL, wake.notified()).await;
