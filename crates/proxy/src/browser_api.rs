@@ -222,12 +222,10 @@ async fn create_payment(
             retry_after_secs: wait.as_secs() + 1,
         });
     }
-    let key = idempotency_key(&headers)?;
-    // Field order is fixed by the struct, so this is a canonical form of the request.
-    let fingerprint =
-        serde_json::to_string(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+    let idempotency = idempotency_key(&headers)?
+        .map(|key| Idempotency::new(KeyScope::Browser, &key, &body))
+        .transpose()?;
     let new = validate(&state.config, body)?;
-    let idempotency = key.map(|key| Idempotency::new(KeyScope::Browser, &key, fingerprint));
     let Created { record, replayed } = state.create(new, idempotency).await?;
     Ok(created(
         state.public_view(&record, OffsetDateTime::now_utc()),

@@ -149,11 +149,10 @@ async fn create(
 ) -> Result<Response, AppError> {
     let key = idempotency_key(&headers)?;
     let request = parse_body(&body)?;
-    // Field order is fixed by the struct (and metadata is sorted): a canonical form.
-    let fingerprint =
-        serde_json::to_string(&request).map_err(|e| AppError::Internal(e.to_string()))?;
+    let idempotency = key
+        .map(|key| Idempotency::new(KeyScope::Merchant, &key, &request))
+        .transpose()?;
     let new = validate(&state, request)?;
-    let idempotency = key.map(|key| Idempotency::new(KeyScope::Merchant, &key, fingerprint));
     let Created { record, replayed } = state.create(new, idempotency).await?;
     Ok(created(
         state.merchant_view(&record, OffsetDateTime::now_utc()),

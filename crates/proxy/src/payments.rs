@@ -133,15 +133,23 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
-    pub fn new(scope: KeyScope, key: &str, fingerprint: String) -> Idempotency {
+    /// `key` as sent by `scope`, with the request it came with. Request types serialize their
+    /// fields in a fixed order (maps sorted), so the JSON is a canonical form of the request.
+    pub fn new(
+        scope: KeyScope,
+        key: &str,
+        request: &impl Serialize,
+    ) -> Result<Idempotency, AppError> {
         let scope = match scope {
             KeyScope::Browser => "browser",
             KeyScope::Merchant => "merchant",
         };
-        Idempotency {
+        let fingerprint =
+            serde_json::to_string(request).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Idempotency {
             scoped_key: format!("{scope}:{key}"),
             fingerprint,
-        }
+        })
     }
 }
 
