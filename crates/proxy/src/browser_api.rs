@@ -247,8 +247,8 @@ mod tests {
     use crate::config::Config;
     use crate::payments::{AppState, KeyedLocks, SWEEP_ABOVE};
     use crate::store::{
-        Attempt, EventFilter, EventRecord, ListFilter, NewEvent, PaymentRecord, PaymentStore,
-        SqliteStore, StoreError,
+        Attempt, EventFilter, EventRecord, KeyClaim, ListFilter, NewEvent, PaymentRecord,
+        PaymentStore, RefreshClaim, SqliteStore, StoreError,
     };
     use crate::upstream::Upstream;
     use axum::body::Body;
@@ -302,19 +302,42 @@ mod tests {
         ) -> Result<(), StoreError> {
             self.inner.checked(id, status_word, next_check)
         }
-        fn due_checks(
+        fn claim_refresh(
+            &self,
+            id: &str,
+            now: OffsetDateTime,
+            window: Duration,
+        ) -> Result<RefreshClaim, StoreError> {
+            self.inner.claim_refresh(id, now, window)
+        }
+        fn claim_due_checks(
             &self,
             now: OffsetDateTime,
+            lease: Duration,
             limit: usize,
         ) -> Result<Vec<PaymentRecord>, StoreError> {
-            self.inner.due_checks(now, limit)
+            self.inner.claim_due_checks(now, lease, limit)
         }
-        fn due_events(
+        fn claim_due_events(
             &self,
             now: OffsetDateTime,
+            lease: Duration,
             limit: usize,
         ) -> Result<Vec<EventRecord>, StoreError> {
-            self.inner.due_events(now, limit)
+            self.inner.claim_due_events(now, lease, limit)
+        }
+        fn claim_idempotency_key(
+            &self,
+            key: &str,
+            fingerprint: &str,
+            now: OffsetDateTime,
+            stale: Duration,
+        ) -> Result<KeyClaim, StoreError> {
+            self.inner
+                .claim_idempotency_key(key, fingerprint, now, stale)
+        }
+        fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError> {
+            self.inner.release_idempotency_key(key)
         }
         fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<(), StoreError> {
             self.inner.record_attempt(event_id, attempt)
@@ -347,9 +370,9 @@ mod tests {
             inner: SqliteStore::in_memory().expect("store"),
             gets: AtomicUsize::new(0),
         });
-        let mut record = crate::store::tests::sample("PYG-HOT", None);
+        let mut record = crate::store::suite::sample("PYG-HOT", None);
         record.expires_at = OffsetDateTime::now_utc() + Duration::from_secs(900);
-        crate::store::tests::put(store.as_ref(), &record).expect("insert");
+        crate::store::suite::put(store.as_ref(), &record).expect("insert");
         let upstream = Upstream::new(config.upstream.clone()).expect("upstream");
         let app = router(AppState::new(config, store.clone(), upstream));
         for _ in 0..20 {

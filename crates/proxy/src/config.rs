@@ -96,6 +96,10 @@ pub struct WebhookConfig {
     /// The waits between attempts: the first retry after `retry_schedule[0]`, and so on;
     /// when they run out the event is `failed`.
     pub retry_schedule: Vec<Duration>,
+    /// `CHECKOUT_WEBHOOK_LEASE_SECS`: how long a delivery is its sender's alone; a proxy
+    /// killed mid-delivery leaves the event to another after this. Longer than a delivery can
+    /// take (its 15 s timeout), so that one event is never sent twice at once.
+    pub lease: Duration,
 }
 
 /// The retry schedule of `shared/spec/merchant-api.md`.
@@ -182,7 +186,10 @@ pub struct Config {
     pub listen: SocketAddr,
     pub upstream: UpstreamConfig,
     pub allowed_origins: AllowedOrigins,
-    pub database: PathBuf,
+    /// `CHECKOUT_DATABASE`: a SQLite file, or the PostgreSQL database several proxies share.
+    pub database: crate::store::Database,
+    /// `CHECKOUT_DATABASE_POOL`: PostgreSQL connections this instance may hold (all of them).
+    pub database_pool: usize,
     pub catalog: Option<Catalog>,
     pub static_dir: PathBuf,
     pub min_amount: u64,
@@ -352,10 +359,18 @@ impl Config {
                         .unwrap_or_else(|| DEFAULT_RETRY_SCHEDULE.to_owned()),
                 )
                 .map_err(|reason| invalid("CHECKOUT_WEBHOOK_RETRY_SCHEDULE", reason))?;
+                let lease = parse_u64("CHECKOUT_WEBHOOK_LEASE_SECS", 60)?;
+                if lease < 20 {
+                    return Err(invalid(
+                        "CHECKOUT_WEBHOOK_LEASE_SECS",
+                        "must be 20 or more: a delivery may take 15 s",
+                    ));
+                }
                 Some(WebhookConfig {
                     url,
                     secret,
                     retry_schedule,
+                    lease: Duration::from_secs(lease),
                 })
             }
         };
@@ -363,6 +378,15 @@ impl Config {
             .ok()
             .filter(|n| *n > 0)
             .ok_or_else(|| invalid("CHECKOUT_UPSTREAM_MAX_RPS", "must be 1 or more"))?;
+
+        let database = crate::store::Database::parse(
+            &get("CHECKOUT_DATABASE").unwrap_or_else(|| "paydigital-checkout.sqlite".to_owned()),
+        )
+        .map_err(|e| invalid("CHECKOUT_DATABASE", e))?;
+        let database_pool = usize::try_from(parse_u64("CHECKOUT_DATABASE_POOL", 10)?)
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| invalid("CHECKOUT_DATABASE_POOL", "must be from 1 to 1000"))?;
 
         Ok(Config {
             merchant_key,
@@ -378,9 +402,8 @@ impl Config {
                 zone,
             },
             allowed_origins,
-            database: get("CHECKOUT_DATABASE")
-                .unwrap_or_else(|| "paydigital-checkout.sqlite".to_owned())
-                .into(),
+            database,
+            database_pool,
             catalog,
             static_dir: get("CHECKOUT_STATIC_DIR")
                 .unwrap_or_else(|| "dist".to_owned())
@@ -472,7 +495,11 @@ mod tests {
         assert_eq!((config.min_amount, config.max_amount), (1000, 10_000_000));
         assert_eq!(config.allowed_origins, AllowedOrigins::List(vec![]));
         assert_eq!(config.static_dir, PathBuf::from("dist"));
-        assert_eq!(config.database, PathBuf::from("paydigital-checkout.sqlite"));
+        assert!(matches!(
+            &config.database,
+            crate::store::Database::Sqlite(path) if path == &PathBuf::from("paydigital-checkout.sqlite")
+        ));
+        assert_eq!(config.database_pool, 10);
     }
 
     #[test]

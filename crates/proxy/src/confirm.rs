@@ -4,7 +4,7 @@
 //! [`crate::lifecycle::CheckSchedule`]; every check goes through the same per-payment gate as
 //! browser reads, and all checks together stay under `CHECKOUT_UPSTREAM_MAX_RPS`.
 
-use crate::payments::{AppState, InFlight};
+use crate::payments::AppState;
 use governor::{Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -14,6 +14,9 @@ use tokio::sync::Semaphore;
 
 /// Checks waiting for PayDigital at once (a slow upstream must not stall the others).
 const IN_FLIGHT: usize = 8;
+/// A claimed check is this proxy's for this long; one whose proxy died is taken over after.
+/// Longer than a check can take (the upstream timeout, the rate limiter's queue).
+const LEASE: Duration = Duration::from_secs(60);
 /// How often the store is asked for due checks when there were none.
 const IDLE: Duration = Duration::from_millis(250);
 
@@ -22,22 +25,24 @@ pub async fn run(state: Arc<AppState>) {
     let per_second = NonZeroU32::new(state.config.upstream_max_rps).unwrap_or(NonZeroU32::MIN);
     // No burst above the rate: the cap holds over any one-second window.
     let limiter = RateLimiter::direct(Quota::per_second(per_second).allow_burst(NonZeroU32::MIN));
-    let in_flight = InFlight::default();
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     loop {
+        // Claimed in the store (other proxies skip them), no more than there are free slots.
+        let free = slots.available_permits();
         let now = OffsetDateTime::now_utc();
-        let due = state
-            .blocking(move |s| s.due_checks(now, 64))
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "cannot read due checks");
-                Vec::new()
-            });
+        let due = if free == 0 {
+            Vec::new()
+        } else {
+            state
+                .blocking(move |s| s.claim_due_checks(now, LEASE, free))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "cannot read due checks");
+                    Vec::new()
+                })
+        };
         let mut started = 0;
         for record in due {
-            let Some(claim) = in_flight.claim(&record.id) else {
-                continue;
-            };
             // A reader asked PayDigital about it moments ago: nothing to learn, no call spent.
             if !state.asked_recently(&record.id) {
                 limiter.until_ready().await;
@@ -49,7 +54,7 @@ pub async fn run(state: Arc<AppState>) {
             let state = state.clone();
             tokio::spawn(async move {
                 state.check(&record.id).await;
-                drop((claim, slot));
+                drop(slot);
             });
         }
         if started == 0 {

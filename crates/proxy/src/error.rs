@@ -36,6 +36,13 @@ pub enum AppError {
     Upstream(String),
     #[error("the payment provider did not answer in time; please try again")]
     UpstreamTimeout,
+    /// Another request with this `Idempotency-Key` is still creating its payment (on this
+    /// proxy or another) and did not finish in time: retry with the same key.
+    #[error("a request with this Idempotency-Key is still being processed; retry in a moment")]
+    IdempotencyInProgress,
+    /// The database cannot be reached. The detail is for the log only.
+    #[error("the payment store is not available; please try again")]
+    StoreUnavailable(String),
     /// A bug or a broken store. The detail is for the log only.
     #[error("internal error")]
     Internal(String),
@@ -53,7 +60,8 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::IdempotencyConflict => StatusCode::CONFLICT,
+            AppError::IdempotencyConflict | AppError::IdempotencyInProgress => StatusCode::CONFLICT,
+            AppError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -71,6 +79,8 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::IdempotencyConflict => "idempotency_conflict",
+            AppError::IdempotencyInProgress => "idempotency_in_progress",
+            AppError::StoreUnavailable(_) => "store_unavailable",
             AppError::Upstream(_) => "upstream_error",
             AppError::UpstreamTimeout => "upstream_timeout",
             AppError::Internal(_) => "internal_error",
@@ -112,6 +122,7 @@ impl IntoResponse for AppError {
             AppError::Upstream(detail) => tracing::warn!(%detail, "upstream failure"),
             AppError::UpstreamTimeout => tracing::warn!("upstream timeout"),
             AppError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            AppError::StoreUnavailable(detail) => tracing::error!(%detail, "store unavailable"),
             _ => {}
         }
         let body = ErrorBody {
@@ -126,6 +137,11 @@ impl IntoResponse for AppError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let AppError::StoreUnavailable(_) | AppError::IdempotencyInProgress = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if let AppError::RateLimited { retry_after_secs } = self {
             if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {

@@ -8,6 +8,7 @@
 //! reads PayDigital itself.
 
 use crate::store::PaymentRecord;
+use paydigital::Status;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -93,6 +94,27 @@ impl HotRecords {
         record
     }
 
+    /// A record read from the store after another proxy asked PayDigital: replaces what is
+    /// here, unless it would move the payment back (paid is final; an expired payment can only
+    /// become paid), should this proxy have written a newer state meanwhile.
+    pub fn seen(&self, record: PaymentRecord) {
+        let rank = |status: Status| match status {
+            Status::Pending => 0,
+            Status::Expired => 1,
+            Status::Paid => 2,
+        };
+        let mut entries = self.entries();
+        match entries.get_mut(&record.id) {
+            Some(entry) if rank(record.status) >= rank(entry.record.status) => {
+                entry.record = Arc::new(record);
+            }
+            Some(_) => {}
+            None => {
+                self.insert_new(&mut entries, record);
+            }
+        }
+    }
+
     /// PayDigital was asked (whatever it answered): the next asks within the window are
     /// answered from here.
     pub fn mark_read_upstream(&self, id: &str, at: Instant) {
@@ -123,8 +145,7 @@ impl HotRecords {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::{id_of, sample};
-    use paydigital::Status;
+    use crate::store::suite::{id_of, sample};
 
     #[test]
     fn a_store_read_never_replaces_a_newer_write() {
@@ -141,6 +162,33 @@ mod tests {
             Some(Status::Paid)
         );
         assert!(hot.read_upstream_recently(&id_of("INV-1")));
+    }
+
+    #[test]
+    fn another_proxys_answer_replaces_ours_but_never_moves_a_payment_back() {
+        let hot = HotRecords::new(8, Duration::from_secs(2));
+        hot.offer(sample("INV-1", None));
+        let mut paid = sample("INV-1", None);
+        paid.status = Status::Paid;
+        hot.seen(paid);
+        assert_eq!(
+            hot.get(&id_of("INV-1")).map(|r| r.status),
+            Some(Status::Paid)
+        );
+        // A store read that began before the payment was paid comes back late.
+        hot.seen(sample("INV-1", None));
+        assert_eq!(
+            hot.get(&id_of("INV-1")).map(|r| r.status),
+            Some(Status::Paid)
+        );
+        let mut expired = sample("INV-2", None);
+        hot.offer(expired.clone());
+        expired.status = Status::Expired;
+        hot.seen(expired);
+        assert_eq!(
+            hot.get(&id_of("INV-2")).map(|r| r.status),
+            Some(Status::Expired)
+        );
     }
 
     #[test]

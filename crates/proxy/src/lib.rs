@@ -1,5 +1,6 @@
 //! The merchant proxy for the PayDigital checkout widget: it keeps the key, sets prices,
-//! talks to PayDigital, keeps every payment in SQLite and serves the widget. It also holds a
+//! talks to PayDigital, keeps every payment (SQLite, or PostgreSQL shared by several proxies)
+//! and serves the widget. It also holds a
 //! sandbox PayDigital so the demo and the tests need no account and no internet.
 
 pub mod app;
@@ -196,10 +197,14 @@ pub async fn start(
     mut config: Config,
     sandbox: Option<sandbox::SandboxConfig>,
 ) -> Result<Running, StartError> {
-    let store = store::SqliteStore::open(&config.database).map_err(|source| StartError::Store {
-        path: config.database.display().to_string(),
-        source,
-    })?;
+    let store = config
+        .database
+        .open_to_serve(config.database_pool)
+        .await
+        .map_err(|source| StartError::Store {
+            path: config.database.to_string(),
+            source,
+        })?;
     let listener = bind(config.listen).await?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     let sandbox = sandbox.map(|sandbox_config| {
@@ -215,7 +220,7 @@ pub async fn start(
         .clone()
         .map(webhooks::Sender::new)
         .transpose()?;
-    let state = payments::AppState::new(config, Arc::new(store), upstream);
+    let state = payments::AppState::new(config, store, upstream);
     let mut router = app::router(state.clone()).merge(statics::router(&static_dir));
     if let Some(sandbox) = &sandbox {
         router = router.merge(sandbox::router(sandbox.clone()));

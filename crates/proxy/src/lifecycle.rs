@@ -141,7 +141,7 @@ impl CheckSchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::sample;
+    use crate::store::suite::sample;
     use time::macros::datetime;
 
     const BEFORE: OffsetDateTime = datetime!(2026-11-24 08:10:00 UTC); // sample expires 08:19:05

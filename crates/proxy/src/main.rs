@@ -52,6 +52,16 @@ enum Command {
         #[command(subcommand)]
         command: WebhooksCommand,
     },
+    /// Copy a SQLite store (payments, events, delivery state) into PostgreSQL, for running
+    /// several proxies. Stop the old proxy first; running it again copies nothing twice.
+    Migrate {
+        /// The PostgreSQL database: postgres://user:password@host:5432/db
+        #[arg(long)]
+        to: String,
+        /// The SQLite file (default: CHECKOUT_DATABASE, else paydigital-checkout.sqlite).
+        #[arg(long)]
+        from: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -78,28 +88,122 @@ enum WebhooksCommand {
     NewSecret,
 }
 
-/// Which store a command reads (it may run beside the server: SQLite in WAL mode allows it).
+/// Which store a command reads (it may run beside the servers: SQLite in WAL mode allows it,
+/// PostgreSQL anyway).
 #[derive(clap::Args)]
 struct StoreArg {
-    /// The store (default: CHECKOUT_DATABASE, else paydigital-checkout.sqlite).
+    /// The store: a SQLite file or a postgres:// URL (default: CHECKOUT_DATABASE, else
+    /// paydigital-checkout.sqlite).
     #[arg(
         long,
         env = "CHECKOUT_DATABASE",
-        default_value = "paydigital-checkout.sqlite"
+        default_value = "paydigital-checkout.sqlite",
+        hide_env_values = true
     )]
-    database: std::path::PathBuf,
+    database: String,
 }
 
-fn open_store(database: &std::path::Path) -> Result<paydigital_proxy::store::SqliteStore, String> {
-    if !database.exists() {
-        return Err(format!("no payment store at {}", database.display()));
+/// An open store and the runtime its PostgreSQL queries run on.
+struct CliStore {
+    store: std::sync::Arc<dyn paydigital_proxy::store::PaymentStore>,
+    shown: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl std::ops::Deref for CliStore {
+    type Target = dyn paydigital_proxy::store::PaymentStore;
+    fn deref(&self) -> &Self::Target {
+        self.store.as_ref()
     }
-    paydigital_proxy::store::SqliteStore::open(database)
-        .map_err(|e| format!("cannot read {}: {e}", database.display()))
+}
+
+fn open_store(database: &str) -> Result<CliStore, String> {
+    use paydigital_proxy::store::Database;
+    let database = Database::parse(database).map_err(|e| e.to_string())?;
+    if let Database::Sqlite(path) = &database {
+        if !path.exists() {
+            return Err(format!("no payment store at {}", path.display()));
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let store = runtime
+        .block_on(database.open(2))
+        .map_err(|e| format!("cannot read {database}: {e}"))?;
+    Ok(CliStore {
+        store,
+        shown: database.to_string(),
+        _runtime: runtime,
+    })
+}
+
+/// `migrate --to`: the SQLite store into PostgreSQL, skipping what is already there.
+fn migrate(to: &str, from: Option<std::path::PathBuf>) -> ExitCode {
+    use paydigital_proxy::store::{Database, PgStore, SqliteStore};
+    let result = (|| {
+        let from = match from {
+            Some(path) => path,
+            None => match Database::parse(
+                &std::env::var("CHECKOUT_DATABASE")
+                    .unwrap_or_else(|_| "paydigital-checkout.sqlite".to_owned()),
+            )
+            .map_err(|e| e.to_string())?
+            {
+                Database::Sqlite(path) => path,
+                Database::Postgres(_) => {
+                    return Err(
+                        "CHECKOUT_DATABASE names PostgreSQL: name the SQLite file with --from"
+                            .to_owned(),
+                    )
+                }
+            },
+        };
+        let Database::Postgres(url) = Database::parse(to).map_err(|e| e.to_string())? else {
+            return Err("--to must be a PostgreSQL URL (postgres://user:password@host/db)".into());
+        };
+        if !from.exists() {
+            return Err(format!("no payment store at {}", from.display()));
+        }
+        let dump = SqliteStore::open(&from)
+            .and_then(|store| store.dump())
+            .map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        let imported = runtime
+            .block_on(async {
+                let store = PgStore::connect(&url, 2).await?;
+                store.import(&dump).await
+            })
+            .map_err(|e| format!("cannot write {url}: {e}"))?;
+        Ok(format!(
+            "{} -> {url}: {} of {} payments, {} of {} events, {} attempts copied (the rest were there already)",
+            from.display(),
+            imported.payments,
+            dump.payments.len(),
+            imported.events,
+            dump.events.len(),
+            imported.attempts,
+        ))
+    })();
+    match result {
+        Ok(line) => {
+            say(&line);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn webhooks(command: WebhooksCommand) -> ExitCode {
-    use paydigital_proxy::store::{DeliveryState, EventFilter, PaymentStore};
+    use paydigital_proxy::store::{DeliveryState, EventFilter};
     let result = match command {
         WebhooksCommand::NewSecret => Ok(paydigital_proxy::webhooks::new_secret()),
         WebhooksCommand::Resend { event_id, store } => {
@@ -223,8 +327,8 @@ fn payments(command: PaymentsCommand) -> ExitCode {
         }
     };
     let printed = open_store(&database).and_then(|store| {
-        books::rows(&store, status, since, zone)
-            .map_err(|e| format!("cannot read {}: {e}", database.display()))
+        books::rows(&*store, status, since, zone)
+            .map_err(|e| format!("cannot read {}: {e}", store.shown))
             .and_then(|rows| books::render(&rows, format))
     });
     match printed {
@@ -314,11 +418,12 @@ fn main() -> ExitCode {
     let cli = match cli.command {
         Command::Payments { command } => return payments(command),
         Command::Webhooks { command } => return webhooks(command),
+        Command::Migrate { to, from } => return migrate(&to, from),
         command => Cli { command },
     };
     init_logging();
-    // Store calls run on the blocking pool; a few threads serve SQLite well, hundreds
-    // (tokio's default ceiling) only cost memory under load.
+    // Store calls run on the blocking pool; a few threads serve SQLite (and a PostgreSQL pool
+    // of 10) well, hundreds (tokio's default ceiling) only cost memory under load.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(16)
@@ -376,9 +481,10 @@ fn main() -> ExitCode {
                 }
                 result
             }
-            Command::Qris { .. } | Command::Payments { .. } | Command::Webhooks { .. } => {
-                return ExitCode::SUCCESS
-            }
+            Command::Qris { .. }
+            | Command::Payments { .. }
+            | Command::Webhooks { .. }
+            | Command::Migrate { .. } => return ExitCode::SUCCESS,
         };
         match started {
             Ok(running) => match running.run_until(shutdown).await {

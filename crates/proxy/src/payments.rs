@@ -7,7 +7,8 @@ use crate::error::AppError;
 use crate::hot::{HotRecords, HOT_CAPACITY};
 use crate::lifecycle::{self, CheckSchedule, EventType};
 use crate::store::{
-    ListFilter, Metadata, NewEvent, PaymentRecord, PaymentStore, Source, StoreError,
+    KeyClaim, ListFilter, Metadata, NewEvent, PaymentRecord, PaymentStore, RefreshClaim, Source,
+    StoreError,
 };
 use crate::upstream::{Upstream, UpstreamFailure};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -22,6 +23,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
+
+/// A key claim this old was left by a proxy that died mid-create: another may take it. Longer
+/// than any create can take (the request timeout).
+const KEY_CLAIM_STALE: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long a request waits for another proxy's create with the same key before answering
+/// `idempotency_in_progress` (inside the request timeout).
+const KEY_CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+/// How often the store is asked meanwhile.
+const KEY_CLAIM_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// How many per-key locks may pile up before idle ones are swept.
 pub(crate) const SWEEP_ABOVE: usize = 1024;
@@ -71,38 +81,6 @@ impl<T: Default> KeyedLocks<T> {
         {
             locks.remove(key);
         }
-    }
-}
-
-/// Ids of work in flight in one background task (a payment being checked, an event being
-/// sent), so that the next look at the store does not start it twice. A claim is released
-/// when its guard drops, also if the task that held it panicked.
-#[derive(Clone, Default)]
-pub(crate) struct InFlight(Arc<Mutex<std::collections::HashSet<String>>>);
-
-pub(crate) struct Claim {
-    set: InFlight,
-    id: String,
-}
-
-impl InFlight {
-    fn ids(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
-        // Only ids live here: a poisoned set is still valid.
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Claims `id`; `None` while someone holds it.
-    pub(crate) fn claim(&self, id: &str) -> Option<Claim> {
-        self.ids().insert(id.to_owned()).then(|| Claim {
-            set: self.clone(),
-            id: id.to_owned(),
-        })
-    }
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        self.set.ids().remove(&self.id);
     }
 }
 
@@ -223,6 +201,11 @@ impl AppState {
                     field: "cursor".into(),
                     message: format!("no payment {id} to continue after"),
                 },
+                StoreError::Unavailable(detail) => AppError::StoreUnavailable(detail),
+                // The connection broke under the query (a database restart, a network cut).
+                StoreError::Postgres(e) if e.as_db_error().is_none() => {
+                    AppError::StoreUnavailable(e.to_string())
+                }
                 e => AppError::Internal(e.to_string()),
             })
     }
@@ -266,13 +249,50 @@ impl AppState {
     /// Reads a payment upstream unless someone did within `status_refresh`. However many
     /// readers (browsers, the shop's server, the confirmation worker) ask at once, they wait
     /// on one lock and share one upstream call; when it returns, the store and
-    /// [`HotRecords`] hold its answer for all of them. `false`: nobody needed to ask.
+    /// [`HotRecords`] hold its answer for all of them. Across proxies the store's refresh
+    /// claim is the gate: a proxy that finds the read claimed by another takes that proxy's
+    /// answer from the store instead. `false`: this proxy did not ask.
     async fn refresh(&self, record: &PaymentRecord) -> bool {
         let (id, invoice) = (record.id.as_str(), record.invoice.as_str());
+        let window = self.config.status_refresh;
         let gate = self.refreshing.get(id);
         let mut last_read = gate.lock().await;
-        if last_read.is_some_and(|at| at.elapsed() < self.config.status_refresh) {
+        if last_read.is_some_and(|at| at.elapsed() < window) {
             return false;
+        }
+        let now = OffsetDateTime::now_utc();
+        let key = id.to_owned();
+        let claim = self
+            .blocking(move |s| s.claim_refresh(&key, now, window))
+            .await;
+        match claim {
+            Ok(RefreshClaim::Mine) => {}
+            Ok(RefreshClaim::Taken { at }) => {
+                // Another proxy asked at `at`: its answer is what the store holds now (or
+                // within its upstream call). Ask again only when its window is over.
+                let key = id.to_owned();
+                match self.blocking(move |s| s.get(&key)).await {
+                    Ok(Some(fresh)) => self.hot.seen(fresh),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(id, error = %e, "cannot read another proxy's answer"),
+                }
+                let age = u64::try_from((now - at).whole_milliseconds()).unwrap_or(0);
+                let claimed = Instant::now()
+                    .checked_sub(std::time::Duration::from_millis(age))
+                    .unwrap_or_else(Instant::now);
+                *last_read = Some(claimed);
+                self.hot.mark_read_upstream(id, claimed);
+                return false;
+            }
+            Ok(RefreshClaim::NoSuchPayment) => return false,
+            Err(e) => {
+                // The database is away: answer from memory, and try again next window.
+                tracing::warn!(id, error = %e, "cannot claim a status read");
+                let now = Instant::now();
+                *last_read = Some(now);
+                self.hot.mark_read_upstream(id, now);
+                return false;
+            }
         }
         let started = Instant::now();
         let answer = match self.upstream.status(invoice).await {
@@ -434,8 +454,8 @@ impl AppState {
     }
 
     /// Creates a payment, or finds the one an earlier request with the same idempotency key
-    /// made. Racing requests with one key queue on its lock: the first creates upstream, the
-    /// rest find its payment.
+    /// made. Racing requests with one key queue on its lock in this proxy; across proxies the
+    /// store's key claim decides who creates upstream, and the others wait for its payment.
     pub async fn create(
         &self,
         new: NewPayment,
@@ -452,30 +472,98 @@ impl AppState {
         let lock = self.creating.get(&key);
         let result = async {
             let _guard = lock.lock().await;
-            let lookup = key.clone();
-            if let Some(existing) = self
-                .blocking(move |s| s.find_by_idempotency_key(&lookup))
-                .await?
-            {
-                if existing.request_fingerprint.as_deref() != Some(idempotency.fingerprint.as_str())
-                {
-                    return Err(AppError::IdempotencyConflict);
-                }
-                return Ok(Created {
-                    record: existing,
-                    replayed: true,
-                });
-            }
-            let record = self.create_upstream(new, Some(idempotency)).await?;
-            Ok(Created {
-                record,
-                replayed: false,
-            })
+            self.create_once(new, idempotency).await
         }
         .await;
         drop(lock);
         self.creating.forget(&key);
         result
+    }
+
+    /// The payment made with `idempotency`'s key, found or created here once the key is
+    /// claimed; waits (polling the store) while another proxy holds the claim.
+    async fn create_once(
+        &self,
+        new: NewPayment,
+        idempotency: Idempotency,
+    ) -> Result<Created, AppError> {
+        let waiting_since = Instant::now();
+        loop {
+            if let Some(existing) = self.made_with(&idempotency).await? {
+                return Ok(existing);
+            }
+            let (key, fingerprint) = (
+                idempotency.scoped_key.clone(),
+                idempotency.fingerprint.clone(),
+            );
+            let now = OffsetDateTime::now_utc();
+            let claim = self
+                .blocking(move |s| {
+                    s.claim_idempotency_key(&key, &fingerprint, now, KEY_CLAIM_STALE)
+                })
+                .await?;
+            match claim {
+                KeyClaim::Mine => {
+                    // The holder before us may have stored its payment between our look and
+                    // our claim.
+                    if let Some(existing) = self.made_with(&idempotency).await? {
+                        self.release_key(&idempotency.scoped_key).await;
+                        return Ok(existing);
+                    }
+                    let key = idempotency.scoped_key.clone();
+                    return match self.create_upstream(new, Some(idempotency)).await {
+                        Ok(record) => Ok(Created {
+                            record,
+                            replayed: false,
+                        }),
+                        Err(e) => {
+                            self.release_key(&key).await;
+                            Err(e)
+                        }
+                    };
+                }
+                KeyClaim::Held { fingerprint } if fingerprint != idempotency.fingerprint => {
+                    return Err(AppError::IdempotencyConflict);
+                }
+                KeyClaim::Held { .. } => {
+                    if waiting_since.elapsed() > KEY_CLAIM_WAIT {
+                        return Err(AppError::IdempotencyInProgress);
+                    }
+                    tokio::time::sleep(KEY_CLAIM_POLL).await;
+                }
+            }
+        }
+    }
+
+    /// The payment an earlier request with this key made: a replay, or a conflict if that
+    /// request was another.
+    async fn made_with(&self, idempotency: &Idempotency) -> Result<Option<Created>, AppError> {
+        let lookup = idempotency.scoped_key.clone();
+        let Some(existing) = self
+            .blocking(move |s| s.find_by_idempotency_key(&lookup))
+            .await?
+        else {
+            return Ok(None);
+        };
+        if existing.request_fingerprint.as_deref() != Some(idempotency.fingerprint.as_str()) {
+            return Err(AppError::IdempotencyConflict);
+        }
+        Ok(Some(Created {
+            record: existing,
+            replayed: true,
+        }))
+    }
+
+    /// Gives a key claim back, so that a retry may create; if this fails, the claim lapses
+    /// after [`KEY_CLAIM_STALE`].
+    async fn release_key(&self, key: &str) {
+        let key = key.to_owned();
+        if let Err(e) = self
+            .blocking(move |s| s.release_idempotency_key(&key))
+            .await
+        {
+            tracing::warn!(error = %e, "cannot release an idempotency key claim");
+        }
     }
 
     async fn create_upstream(
@@ -609,20 +697,5 @@ pub fn public_view(p: &PaymentRecord, now: OffsetDateTime, zone: time::UtcOffset
         expires_in: u64::try_from((p.expires_at - now).whole_seconds()).unwrap_or(0),
         server_time: rfc3339(now, zone),
         paid_at: p.paid_at.map(|at| rfc3339(at, zone)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::InFlight;
-
-    #[test]
-    fn work_is_claimed_once_until_its_guard_drops() {
-        let in_flight = InFlight::default();
-        let claim = in_flight.claim("pay_1").expect("free");
-        assert!(in_flight.claim("pay_1").is_none(), "held");
-        assert!(in_flight.claim("pay_2").is_some(), "another id is free");
-        drop(claim);
-        assert!(in_flight.claim("pay_1").is_some(), "released");
     }
 }

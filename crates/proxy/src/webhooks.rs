@@ -4,7 +4,7 @@
 //! receiver never holds back another payment's events.
 
 use crate::config::{WebhookConfig, WebhookSecret};
-use crate::payments::{AppState, InFlight};
+use crate::payments::AppState;
 use crate::store::{AfterAttempt, Attempt, EventRecord};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -182,28 +182,32 @@ impl Sender {
 
 /// Delivers the outbox until the task is stopped. Woken by `wake` when an event is written.
 pub async fn deliver(state: Arc<AppState>, sender: Arc<Sender>, wake: Arc<Notify>) {
-    let in_flight = InFlight::default();
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let lease = sender.config().lease;
     loop {
+        // Leased in the store (no other proxy sends them meanwhile), no more than there are
+        // free slots, so that each starts well inside its lease.
+        let free = slots.available_permits();
         let now = OffsetDateTime::now_utc();
-        let due = state
-            .blocking(move |s| s.due_events(now, IN_FLIGHT * 2))
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "cannot read the webhook outbox");
-                Vec::new()
-            });
+        let due = if free == 0 {
+            Vec::new()
+        } else {
+            state
+                .blocking(move |s| s.claim_due_events(now, lease, free))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "cannot read the webhook outbox");
+                    Vec::new()
+                })
+        };
         for event in due {
-            let Some(claim) = in_flight.claim(&event.id) else {
-                continue;
-            };
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 return;
             };
             let (state, sender) = (state.clone(), sender.clone());
             tokio::spawn(async move {
                 deliver_one(&state, &sender, &event).await;
-                drop((claim, slot));
+                drop(slot);
             });
         }
         let _ = tokio::time::timeout(POLL, wake.notified()).await;

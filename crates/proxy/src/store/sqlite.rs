@@ -1,249 +1,16 @@
-//! Where payments are kept. Every state change is written (and fsynced) before it is
-//! answered, so a `kill -9` loses nothing. The trait is small so that a Postgres store can
-//! follow when a merchant outgrows one machine.
+//! SQLite in WAL mode: the embedded default, one file beside one proxy.
 
+use super::{
+    minus, pending_first, plus, status_from_db, AfterAttempt, Attempt, DeliveryState, Dump,
+    EventFilter, EventRecord, KeyClaim, ListFilter, Metadata, NewEvent, PaymentRecord,
+    PaymentStore, RefreshClaim, Source, StoreError, StoredAttempt, StoredPayment,
+};
 use paydigital::Status;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::Duration;
 use time::OffsetDateTime;
-
-/// Who asked for a payment, and so who chose its amount.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
-    /// The shop's server, with the merchant key: it priced the order.
-    Merchant,
-    /// A browser, for an open amount: the browser chose it.
-    Browser,
-    /// A browser, for a catalog item the proxy priced.
-    Catalog,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Merchant => "merchant",
-            Source::Browser => "browser",
-            Source::Catalog => "catalog",
-        }
-    }
-
-    fn from_db(word: &str) -> Result<Source, StoreError> {
-        match word {
-            "merchant" => Ok(Source::Merchant),
-            "browser" => Ok(Source::Browser),
-            "catalog" => Ok(Source::Catalog),
-            other => Err(StoreError::Corrupt(format!("unknown source {other:?}"))),
-        }
-    }
-}
-
-/// The merchant's own key/value notes on a payment (`metadata` in the merchant API).
-pub type Metadata = BTreeMap<String, String>;
-
-/// A payment this proxy created.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentRecord {
-    /// The public id (`pay_...`): the only name a payment has in a URL.
-    pub id: String,
-    /// PayDigital's invoice number: what the proxy asks upstream about.
-    pub invoice: String,
-    pub status: Status,
-    /// The last word upstream used (`unpaid`, `PAID`, ...), for operators.
-    pub status_word: Option<String>,
-    pub amount: u64,
-    pub unique_code: u64,
-    pub total_amount: u64,
-    pub qr_content: String,
-    pub payment_url: Option<String>,
-    pub expires_at: OffsetDateTime,
-    pub paid_at: Option<OffsetDateTime>,
-    pub created_at: OffsetDateTime,
-    pub description: String,
-    pub customer_name: String,
-    pub reference: Option<String>,
-    pub item: Option<String>,
-    pub source: Source,
-    pub metadata: Metadata,
-    /// Paid after the proxy had recorded it expired.
-    pub late: bool,
-    /// Scoped by who sent it (`browser:...`, `merchant:...`): a browser cannot claim the
-    /// key a shop's server will use.
-    pub idempotency_key: Option<String>,
-    /// The canonical request the idempotency key was first used with.
-    pub request_fingerprint: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-    #[error("the store's lock was poisoned by a panic")]
-    Poisoned,
-    #[error("the database has schema version {found}, newer than this binary's {known}: run the newer paydigital-proxy")]
-    TooNew { found: usize, known: usize },
-    #[error("no payment {0} to continue the list after")]
-    UnknownCursor(String),
-}
-
-/// Which payments a list asks for, newest first.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub reference: Option<String>,
-    pub status: Option<Status>,
-    pub created_after: Option<OffsetDateTime>,
-    /// Only payments created before this one (the previous page's last id).
-    pub before_id: Option<String>,
-    pub limit: usize,
-    /// The clock deciding whether a pending payment is past its expiry.
-    pub now: Option<OffsetDateTime>,
-}
-
-/// Where a webhook event stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliveryState {
-    /// Waiting for its (next) attempt.
-    Pending,
-    /// A 2xx came back.
-    Delivered,
-    /// The retry schedule ran out.
-    Failed,
-    /// The receiver answered 410 Gone.
-    Abandoned,
-}
-
-impl DeliveryState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Delivered => "delivered",
-            DeliveryState::Failed => "failed",
-            DeliveryState::Abandoned => "abandoned",
-        }
-    }
-
-    fn from_db(word: &str) -> Result<DeliveryState, StoreError> {
-        match word {
-            "pending" => Ok(DeliveryState::Pending),
-            "delivered" => Ok(DeliveryState::Delivered),
-            "failed" => Ok(DeliveryState::Failed),
-            "abandoned" => Ok(DeliveryState::Abandoned),
-            other => Err(StoreError::Corrupt(format!(
-                "unknown delivery state {other:?}"
-            ))),
-        }
-    }
-}
-
-/// An event to write with the change it tells of.
-#[derive(Debug, Clone)]
-pub struct NewEvent {
-    /// `evt_...`: the `webhook-id`, the same on every attempt.
-    pub id: String,
-    pub payment_id: String,
-    pub event_type: &'static str,
-    pub created_at: OffsetDateTime,
-    /// The webhook body, fixed at the change: `{"type","timestamp","data"}`.
-    pub body: String,
-}
-
-/// An event in the outbox, with its delivery so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventRecord {
-    pub id: String,
-    pub payment_id: String,
-    pub event_type: String,
-    pub created_at: OffsetDateTime,
-    pub body: String,
-    pub state: DeliveryState,
-    pub attempts: u32,
-    pub next_attempt_at: OffsetDateTime,
-    pub last_attempt_at: Option<OffsetDateTime>,
-    /// `HTTP 503`, `timeout`, `connection refused`...
-    pub last_status: Option<String>,
-}
-
-/// One delivery attempt and what it leaves the event in.
-#[derive(Debug, Clone)]
-pub struct Attempt {
-    pub at: OffsetDateTime,
-    pub outcome: String,
-    pub then: AfterAttempt,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AfterAttempt {
-    Delivered,
-    Abandoned,
-    Failed,
-    RetryAt(OffsetDateTime),
-}
-
-/// Which events a list asks for, oldest first.
-#[derive(Debug, Clone, Default)]
-pub struct EventFilter {
-    /// Only events after this one (an event id).
-    pub after_id: Option<String>,
-    pub state: Option<DeliveryState>,
-    pub limit: usize,
-}
-
-/// What the proxy needs from storage. Calls block: call them from `spawn_blocking`.
-pub trait PaymentStore: Send + Sync + 'static {
-    /// Stores a new payment with its `payment.created` event and its first check, in one
-    /// transaction. An id, invoice or idempotency key seen before is an error.
-    fn insert(
-        &self,
-        payment: &PaymentRecord,
-        created: &NewEvent,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError>;
-    /// A payment by its public id.
-    fn get(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError>;
-    fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError>;
-    /// Payments newest first, as the filter says.
-    fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError>;
-    /// Writes `to` (the payment after a change) if the payment is still in `from`, with the
-    /// change's event and the next check, in one transaction: a `kill -9` at any moment loses
-    /// neither. `false` when it had moved on meanwhile (nothing written).
-    fn transition(
-        &self,
-        to: &PaymentRecord,
-        from: Status,
-        event: &NewEvent,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<bool, StoreError>;
-    /// PayDigital was asked and nothing changed: its word, and when to ask next.
-    fn checked(
-        &self,
-        id: &str,
-        status_word: Option<&str>,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError>;
-    /// Payments whose next check is due, pending ones first.
-    fn due_checks(
-        &self,
-        now: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<PaymentRecord>, StoreError>;
-    /// Events due for an attempt: for each payment only its oldest undelivered event, so a
-    /// payment's events go out in order.
-    fn due_events(&self, now: OffsetDateTime, limit: usize)
-        -> Result<Vec<EventRecord>, StoreError>;
-    /// Records an attempt and what it leaves the event in.
-    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<(), StoreError>;
-    /// Events oldest first, as the filter says.
-    fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError>;
-    /// Queues an event for delivery again, now (same id). `false`: no such event.
-    fn resend(&self, event_id: &str, now: OffsetDateTime) -> Result<bool, StoreError>;
-    /// Fails when the store cannot be read.
-    fn health(&self) -> Result<(), StoreError>;
-}
 
 /// The unique columns a payment is looked up by.
 #[derive(Clone, Copy)]
@@ -252,11 +19,17 @@ enum Lookup {
     IdempotencyKey,
 }
 
+macro_rules! payment_columns {
+    () => {
+        "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
+         payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
+         item, source, metadata, late, idempotency_key, request_fingerprint"
+    };
+}
+
 macro_rules! select_columns {
     () => {
-        "SELECT id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
-         payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
-         item, source, metadata, late, idempotency_key, request_fingerprint FROM payments"
+        concat!("SELECT ", payment_columns!(), " FROM payments")
     };
 }
 
@@ -346,6 +119,21 @@ CREATE INDEX attempts_event ON attempts(event_id);
 "#,
         then: None,
     },
+    // Several proxies on one store (PostgreSQL, and SQLite files that two processes open):
+    // work is claimed in the store. When an upstream status read was last claimed, a
+    // delivery's lease, and the claims on idempotency keys whose payment is being created.
+    Migration {
+        sql: r#"
+ALTER TABLE payments ADD COLUMN refresh_claimed_at INTEGER;
+ALTER TABLE events ADD COLUMN leased_until INTEGER;
+CREATE TABLE idempotency_claims (
+    key         TEXT PRIMARY KEY NOT NULL,
+    fingerprint TEXT NOT NULL,
+    claimed_at  INTEGER NOT NULL
+);
+"#,
+        then: None,
+    },
 ];
 
 /// Gives every payment made before ids existed one, from the OS's random source.
@@ -380,15 +168,6 @@ fn to_unix(at: OffsetDateTime) -> i64 {
 
 fn from_unix(secs: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp(secs).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn status_from_db(word: &str) -> Result<Status, StoreError> {
-    match word {
-        "pending" => Ok(Status::Pending),
-        "paid" => Ok(Status::Paid),
-        "expired" => Ok(Status::Expired),
-        other => Err(StoreError::Corrupt(format!("unknown status {other:?}"))),
-    }
 }
 
 fn to_i64(n: u64) -> Result<i64, StoreError> {
@@ -447,10 +226,16 @@ fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<PaymentRecord, Sto
     Ok(record)
 }
 
+macro_rules! event_fields {
+    () => {
+        "id, payment_id, type, created_at, body, state, attempts, next_attempt_at, \
+         last_attempt_at, last_status"
+    };
+}
+
 macro_rules! event_columns {
     () => {
-        "SELECT id, payment_id, type, created_at, body, state, attempts, next_attempt_at, \
-         last_attempt_at, last_status FROM events"
+        concat!("SELECT ", event_fields!(), " FROM events")
     };
 }
 
@@ -501,6 +286,60 @@ impl SqliteStore {
     /// Opens (or creates) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         SqliteStore::init(Connection::open(path)?)
+    }
+
+    /// Everything in the store, oldest first, for `migrate --to`.
+    pub fn dump(&self) -> Result<Dump, StoreError> {
+        self.with(|conn| {
+            let mut payments = conn.prepare(concat!(
+                "SELECT ",
+                payment_columns!(),
+                ", next_check_at FROM payments ORDER BY rowid"
+            ))?;
+            let payments = payments.query_map([], |row| {
+                let next: Option<i64> = row.get(21)?;
+                Ok(decode(row)?.and_then(|record| {
+                    Ok(StoredPayment {
+                        record,
+                        next_check_at: next.map(from_ms).transpose()?,
+                    })
+                }))
+            })?;
+            let payments = collect(payments)?;
+            let mut events = conn.prepare(concat!(event_columns!(), " ORDER BY seq"))?;
+            let events = collect(events.query_map([], decode_event)?)?;
+            let mut attempts =
+                conn.prepare("SELECT event_id, at, outcome FROM attempts ORDER BY rowid")?;
+            let attempts = attempts.query_map([], |row| {
+                let (event_id, at, outcome): (String, i64, String) =
+                    (row.get(0)?, row.get(1)?, row.get(2)?);
+                Ok(from_ms(at).map(|at| StoredAttempt {
+                    event_id,
+                    at,
+                    outcome,
+                }))
+            })?;
+            let attempts = collect(attempts)?;
+            Ok(Dump {
+                payments,
+                events,
+                attempts,
+            })
+        })
+    }
+
+    /// Ends every delivery lease. A SQLite file belongs to one proxy, so at that proxy's
+    /// start any lease is one its previous run held when it died: its events go out now
+    /// rather than when the lease would have lapsed. (Never called by the CLI, which may run
+    /// beside the server.)
+    pub fn end_leases_of_a_previous_run(&self) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE events SET leased_until = NULL WHERE leased_until IS NOT NULL",
+                [],
+            )?;
+            Ok(())
+        })
     }
 
     /// A private in-memory database, for tests.
@@ -616,6 +455,10 @@ impl PaymentStore for SqliteStore {
                     next_check.map(to_ms),
                 ],
             )?;
+            if let Some(key) = &p.idempotency_key {
+                conn.prepare_cached("DELETE FROM idempotency_claims WHERE key = ?1")?
+                    .execute([key])?;
+            }
             insert_event(conn, created)
         })
     }
@@ -728,40 +571,81 @@ impl PaymentStore for SqliteStore {
         })
     }
 
-    fn due_checks(
+    fn claim_refresh(
         &self,
+        id: &str,
         now: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<PaymentRecord>, StoreError> {
-        self.with(|conn| {
-            let mut statement = conn.prepare_cached(concat!(
-                select_columns!(),
-                " WHERE next_check_at IS NOT NULL AND next_check_at <= ?1
-                  ORDER BY status <> 'pending', next_check_at LIMIT ?2"
-            ))?;
-            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let rows = statement.query_map(params![to_ms(now), limit], decode)?;
-            collect(rows)
+        window: Duration,
+    ) -> Result<RefreshClaim, StoreError> {
+        self.in_transaction(|conn| {
+            let claimed = conn
+                .prepare_cached(
+                    "UPDATE payments SET refresh_claimed_at = ?2
+                     WHERE id = ?1 AND (refresh_claimed_at IS NULL OR refresh_claimed_at <= ?3)",
+                )?
+                .execute(params![id, to_ms(now), to_ms(minus(now, window))])?;
+            if claimed == 1 {
+                return Ok(RefreshClaim::Mine);
+            }
+            let at: Option<Option<i64>> = conn
+                .prepare_cached("SELECT refresh_claimed_at FROM payments WHERE id = ?1")?
+                .query_row([id], |row| row.get(0))
+                .optional()?;
+            match at {
+                None => Ok(RefreshClaim::NoSuchPayment),
+                Some(at) => Ok(RefreshClaim::Taken {
+                    at: at.map(from_ms).transpose()?.unwrap_or(now),
+                }),
+            }
         })
     }
 
-    fn due_events(
+    fn claim_due_checks(
         &self,
         now: OffsetDateTime,
+        lease: Duration,
         limit: usize,
-    ) -> Result<Vec<EventRecord>, StoreError> {
-        self.with(|conn| {
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.in_transaction(|conn| {
             let mut statement = conn.prepare_cached(concat!(
-                event_columns!(),
-                " AS e WHERE state = 'pending' AND next_attempt_at <= ?1
-                  AND NOT EXISTS (SELECT 1 FROM events AS earlier
-                      WHERE earlier.payment_id = e.payment_id AND earlier.state = 'pending'
-                        AND earlier.seq < e.seq)
-                  ORDER BY next_attempt_at LIMIT ?2"
+                "UPDATE payments SET next_check_at = ?2 WHERE id IN (
+                    SELECT id FROM payments WHERE next_check_at IS NOT NULL AND next_check_at <= ?1
+                    ORDER BY status <> 'pending', next_check_at LIMIT ?3) RETURNING ",
+                payment_columns!()
             ))?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let rows = statement.query_map(params![to_ms(now), limit], decode_event)?;
-            collect(rows)
+            let rows =
+                statement.query_map(params![to_ms(now), to_ms(plus(now, lease)), limit], decode)?;
+            collect(rows).map(pending_first)
+        })
+    }
+
+    fn claim_due_events(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        self.in_transaction(|conn| {
+            let mut statement = conn.prepare_cached(concat!(
+                "UPDATE events SET leased_until = ?2 WHERE seq IN (
+                    SELECT seq FROM events AS e
+                    WHERE state = 'pending' AND next_attempt_at <= ?1
+                      AND (leased_until IS NULL OR leased_until <= ?1)
+                      AND NOT EXISTS (SELECT 1 FROM events AS earlier
+                          WHERE earlier.payment_id = e.payment_id AND earlier.state = 'pending'
+                            AND earlier.seq < e.seq)
+                    ORDER BY next_attempt_at LIMIT ?3) RETURNING ",
+                event_fields!()
+            ))?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = statement.query_map(
+                params![to_ms(now), to_ms(plus(now, lease)), limit],
+                decode_event,
+            )?;
+            let mut due = collect(rows)?;
+            due.sort_by_key(|e| (e.next_attempt_at, e.created_at));
+            Ok(due)
         })
     }
 
@@ -780,7 +664,7 @@ impl PaymentStore for SqliteStore {
             conn.execute(
                 "UPDATE events SET state = ?2, attempts = attempts + 1,
                     next_attempt_at = COALESCE(?3, next_attempt_at), last_attempt_at = ?4,
-                    last_status = ?5
+                    last_status = ?5, leased_until = NULL
                  WHERE id = ?1",
                 params![
                     event_id,
@@ -831,6 +715,46 @@ impl PaymentStore for SqliteStore {
         })
     }
 
+    fn claim_idempotency_key(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        stale: Duration,
+    ) -> Result<KeyClaim, StoreError> {
+        self.in_transaction(|conn| {
+            let claimed = conn
+                .prepare_cached(
+                    "INSERT INTO idempotency_claims (key, fingerprint, claimed_at)
+                     VALUES (?1, ?2, ?3)
+                     ON CONFLICT (key) DO UPDATE
+                        SET fingerprint = excluded.fingerprint, claimed_at = excluded.claimed_at
+                        WHERE idempotency_claims.claimed_at <= ?4",
+                )?
+                .execute(params![
+                    key,
+                    fingerprint,
+                    to_ms(now),
+                    to_ms(minus(now, stale))
+                ])?;
+            if claimed == 1 {
+                return Ok(KeyClaim::Mine);
+            }
+            let fingerprint: String = conn
+                .prepare_cached("SELECT fingerprint FROM idempotency_claims WHERE key = ?1")?
+                .query_row([key], |row| row.get(0))?;
+            Ok(KeyClaim::Held { fingerprint })
+        })
+    }
+
+    fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.prepare_cached("DELETE FROM idempotency_claims WHERE key = ?1")?
+                .execute([key])?;
+            Ok(())
+        })
+    }
+
     fn health(&self) -> Result<(), StoreError> {
         self.with(|conn| {
             conn.query_row("SELECT count(*) FROM payments", [], |row| {
@@ -842,302 +766,29 @@ impl PaymentStore for SqliteStore {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use time::macros::datetime;
+    use crate::store::suite;
 
-    /// The id `sample(invoice, ..)` gets.
-    pub(crate) fn id_of(invoice: &str) -> String {
-        format!("pay_{invoice:0>22}")
+    fn fresh() -> SqliteStore {
+        SqliteStore::in_memory().expect("in-memory store")
     }
 
-    pub(crate) fn sample(invoice: &str, key: Option<&str>) -> PaymentRecord {
-        PaymentRecord {
-            id: id_of(invoice),
-            invoice: invoice.into(),
-            status: Status::Pending,
-            status_word: None,
-            amount: 10_000,
-            unique_code: 387,
-            total_amount: 10_387,
-            qr_content: "000201...".into(),
-            payment_url: Some("https://example.test/pay".into()),
-            expires_at: datetime!(2026-11-24 08:19:05 UTC),
-            paid_at: None,
-            created_at: datetime!(2026-11-24 08:04:05 UTC),
-            description: "Kopi".into(),
-            customer_name: "Budi".into(),
-            reference: Some("ORDER-1".into()),
-            item: None,
-            source: Source::Merchant,
-            metadata: Metadata::from([("cart".to_owned(), "c_81".to_owned())]),
-            late: false,
-            idempotency_key: key.map(str::to_owned),
-            request_fingerprint: key.map(|_| "{\"amount\":10000}".to_owned()),
-        }
-    }
-
-    /// An event for `payment` as the service writes one.
-    pub(crate) fn event(payment: &PaymentRecord, kind: &'static str, n: u32) -> NewEvent {
-        NewEvent {
-            id: format!("evt_{}_{n}", payment.invoice),
-            payment_id: payment.id.clone(),
-            event_type: kind,
-            created_at: datetime!(2026-11-24 08:04:05 UTC) + time::Duration::seconds(n.into()),
-            body: format!("{{\"type\":\"{kind}\"}}"),
-        }
-    }
-
-    /// Stores `payment` with its `payment.created` event, checked again at once.
-    pub(crate) fn put(store: &dyn PaymentStore, payment: &PaymentRecord) -> Result<(), StoreError> {
-        store.insert(
-            payment,
-            &event(payment, "payment.created", 0),
-            Some(payment.created_at),
-        )
-    }
-
-    #[test]
-    fn round_trips_and_changes_apply_only_to_the_state_they_were_decided_on() {
-        let store = SqliteStore::in_memory().expect("store");
-        let payment = sample("PYG1", Some("key-1"));
-        put(&store, &payment).expect("insert");
-        assert_eq!(
-            store.get(&id_of("PYG1")).expect("get"),
-            Some(payment.clone())
-        );
-        assert_eq!(
-            store.find_by_idempotency_key("key-1").expect("find"),
-            Some(payment.clone())
-        );
-        assert_eq!(store.get(&id_of("PYG2")).expect("get"), None);
-        assert_eq!(store.get("PYG1").expect("an invoice is not an id"), None);
-
-        let paid_at = datetime!(2026-11-24 08:10:00 UTC);
-        let mut paid = payment.clone();
-        paid.status = Status::Paid;
-        paid.paid_at = Some(paid_at);
-        paid.status_word = Some("PAID".into());
-        let paid_event = event(&payment, "payment.paid", 1);
-        assert!(store
-            .transition(&paid, Status::Pending, &paid_event, None)
-            .expect("paid"));
-        // A second change decided on the old state (a racing reader) writes nothing.
-        let mut expired = payment.clone();
-        expired.status = Status::Expired;
-        let expired_event = event(&payment, "payment.expired", 2);
-        assert!(!store
-            .transition(&expired, Status::Pending, &expired_event, None)
-            .expect("refused"));
-        let stored = store.get(&payment.id).expect("get").expect("present");
-        assert_eq!(stored, paid);
-        let events = store
-            .events(&EventFilter {
-                limit: 10,
-                ..EventFilter::default()
-            })
-            .expect("events");
-        let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
-        assert_eq!(kinds, ["payment.created", "payment.paid"]);
-        assert!(store
-            .due_checks(OffsetDateTime::now_utc(), 10)
-            .expect("due")
-            .is_empty());
-    }
-
-    #[test]
-    fn a_payments_events_go_out_one_at_a_time_in_order() {
-        let store = SqliteStore::in_memory().expect("store");
-        let (one, two) = (sample("PYG1", None), sample("PYG2", None));
-        put(&store, &one).expect("one");
-        put(&store, &two).expect("two");
-        let mut expired = one.clone();
-        expired.status = Status::Expired;
-        store
-            .transition(
-                &expired,
-                Status::Pending,
-                &event(&one, "payment.expired", 1),
-                None,
-            )
-            .expect("expired");
-        let now = OffsetDateTime::now_utc();
-        let due = |store: &SqliteStore| -> Vec<String> {
-            store
-                .due_events(now, 10)
-                .expect("due")
-                .into_iter()
-                .map(|e| e.id)
-                .collect()
-        };
-        // Only each payment's oldest undelivered event.
-        assert_eq!(due(&store), ["evt_PYG1_0", "evt_PYG2_0"]);
-        let retry = now + time::Duration::minutes(5);
-        store
-            .record_attempt(
-                "evt_PYG1_0",
-                &Attempt {
-                    at: now,
-                    outcome: "HTTP 503".into(),
-                    then: AfterAttempt::RetryAt(retry),
-                },
-            )
-            .expect("attempt");
-        assert_eq!(
-            due(&store),
-            ["evt_PYG2_0"],
-            "PYG1's next waits for its first"
-        );
-        store
-            .record_attempt(
-                "evt_PYG1_0",
-                &Attempt {
-                    at: now,
-                    outcome: "HTTP 200".into(),
-                    then: AfterAttempt::Delivered,
-                },
-            )
-            .expect("attempt");
-        // Then PYG1's next, by when it is due (its change came a second after PYG2's create).
-        assert_eq!(due(&store), ["evt_PYG2_0", "evt_PYG1_1"]);
-        let first = store
-            .events(&EventFilter {
-                limit: 1,
-                ..EventFilter::default()
-            })
-            .expect("events");
-        let first = first.first().expect("one");
-        assert_eq!((first.state, first.attempts), (DeliveryState::Delivered, 2));
-        assert_eq!(first.last_status.as_deref(), Some("HTTP 200"));
-        let after = store
-            .events(&EventFilter {
-                after_id: Some("evt_PYG1_0".into()),
-                state: Some(DeliveryState::Pending),
-                limit: 10,
-            })
-            .expect("events");
-        assert_eq!(after.len(), 2);
-        assert!(store.resend("evt_PYG1_0", now).expect("resend"));
-        assert!(!store.resend("evt_nope", now).expect("resend"));
-    }
-
-    #[test]
-    fn duplicate_id_invoice_or_key_is_refused() {
-        let store = SqliteStore::in_memory().expect("store");
-        put(&store, &sample("PYG1", Some("k"))).expect("first");
-        let mut same_invoice = sample("PYG1", None);
-        same_invoice.id = id_of("OTHER");
-        assert!(put(&store, &same_invoice).is_err());
-        let mut same_key = sample("PYG2", Some("k"));
-        same_key.id = id_of("PYG2");
-        assert!(put(&store, &same_key).is_err());
-        let mut same_id = sample("PYG3", None);
-        same_id.id = id_of("PYG1");
-        assert!(put(&store, &same_id).is_err());
-        // The payment and its event are one write: a refused payment left no event.
-        let events = store
-            .events(&EventFilter {
-                limit: 10,
-                ..EventFilter::default()
-            })
-            .expect("events");
-        assert_eq!(events.len(), 1);
-    }
-
-    #[test]
-    fn lists_newest_first_and_pages_do_not_shift_when_payments_arrive() {
-        let store = SqliteStore::in_memory().expect("store");
-        for i in 0..5 {
-            let mut p = sample(&format!("PYG{i}"), None);
-            p.reference = Some(if i % 2 == 0 { "EVEN" } else { "ODD" }.to_owned());
-            put(&store, &p).expect("insert");
-        }
-        let page = |before: Option<String>| {
-            store
-                .list(&ListFilter {
-                    before_id: before,
-                    limit: 2,
-                    ..ListFilter::default()
-                })
-                .expect("list")
-                .into_iter()
-                .map(|p| p.invoice)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(page(None), ["PYG4", "PYG3"]);
-        // A payment arrives between two pages: the next page goes on where the last ended.
-        put(&store, &sample("PYG5", None)).expect("insert");
-        assert_eq!(page(Some(id_of("PYG3"))), ["PYG2", "PYG1"]);
-        assert_eq!(page(Some(id_of("PYG1"))), ["PYG0"]);
-        assert!(matches!(
-            store.list(&ListFilter {
-                before_id: Some(id_of("NOPE")),
-                limit: 2,
-                ..ListFilter::default()
-            }),
-            Err(StoreError::UnknownCursor(_))
-        ));
-        let even = store
-            .list(&ListFilter {
-                reference: Some("EVEN".into()),
-                limit: 10,
-                ..ListFilter::default()
-            })
-            .expect("list");
-        assert_eq!(even.len(), 3);
-    }
-
-    #[test]
-    fn status_filters_see_the_clock_like_the_views() {
-        let store = SqliteStore::in_memory().expect("store");
-        let now = datetime!(2026-11-24 09:00:00 UTC);
-        let mut open = sample("OPEN", None);
-        open.expires_at = now + time::Duration::minutes(5);
-        let lapsed = sample("LAPSED", None); // expires 08:19, still 'pending' in the store
-        let mut paid = sample("PAID", None);
-        paid.status = Status::Paid;
-        for p in [&open, &lapsed, &paid] {
-            put(&store, p).expect("insert");
-        }
-        let with = |status| {
-            store
-                .list(&ListFilter {
-                    status: Some(status),
-                    now: Some(now),
-                    limit: 10,
-                    ..ListFilter::default()
-                })
-                .expect("list")
-                .into_iter()
-                .map(|p| p.invoice)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(with(Status::Pending), ["OPEN"]);
-        assert_eq!(with(Status::Expired), ["LAPSED"]);
-        assert_eq!(with(Status::Paid), ["PAID"]);
-        let after = store
-            .list(&ListFilter {
-                created_after: Some(datetime!(2026-11-24 08:04:05 UTC)),
-                limit: 10,
-                ..ListFilter::default()
-            })
-            .expect("list");
-        assert!(after.is_empty(), "created_after is exclusive");
-    }
+    suite::store_suite!(fresh());
 
     #[test]
     fn survives_reopening_and_refuses_a_newer_schema() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("checkout.sqlite");
-        put(
+        suite::put(
             &SqliteStore::open(&path).expect("open"),
-            &sample("PYG1", None),
+            &suite::sample("PYG1", None),
         )
         .expect("insert");
         let reopened = SqliteStore::open(&path).expect("reopen");
         assert_eq!(
             reopened
-                .get(&id_of("PYG1"))
+                .get(&suite::id_of("PYG1"))
                 .expect("get")
                 .map(|p| p.total_amount),
             Some(10_387)

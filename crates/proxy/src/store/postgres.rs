@@ -1,0 +1,1027 @@
+//! PostgreSQL: one database several proxies share (`shared/spec/scale-out.md`).
+//!
+//! tokio-postgres with a deadpool pool (why, and what it costs: `docs/scale-out.md`). The
+//! trait is blocking, like rusqlite: each call runs its query on the runtime from the blocking
+//! pool thread it was called on (`Handle::block_on`), with the statement prepared once per
+//! connection. Claims use row locks: `UPDATE ... WHERE` re-checks a row another transaction
+//! just changed, and `FOR UPDATE SKIP LOCKED` lets two proxies claim due work side by side
+//! without waiting for, or taking, each other's rows.
+
+use super::{
+    minus, pending_first, plus, status_from_db, AfterAttempt, Attempt, DeliveryState, Dump,
+    EventFilter, EventRecord, Imported, KeyClaim, ListFilter, Metadata, NewEvent, PaymentRecord,
+    PaymentStore, RefreshClaim, Source, StoreError,
+};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use paydigital::Status;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::runtime::Handle;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+/// How long a call waits for a connection (or to make one) before the database counts as
+/// unreachable: `/healthz` answers 503 within this.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Held by the instance that migrates; the others wait on it (any number, chosen once).
+const MIGRATION_LOCK: i64 = 0x7061_7964_6967_6974; // "paydigit"
+
+/// A PostgreSQL connection string, parsed. It shows (Display, Debug) without its password.
+#[derive(Clone)]
+pub struct PostgresUrl {
+    // Boxed: a Config is large, and `Database` moves one around by value.
+    config: Box<tokio_postgres::Config>,
+}
+
+impl PostgresUrl {
+    /// A `postgres://` URL or a `host=... dbname=...` string.
+    pub fn parse(text: &str) -> Result<PostgresUrl, StoreError> {
+        // tokio-postgres's parse errors name the option, never its value.
+        let config = text
+            .parse::<tokio_postgres::Config>()
+            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+        if config.get_hosts().is_empty() {
+            return Err(StoreError::InvalidUrl("it names no host".into()));
+        }
+        Ok(PostgresUrl {
+            config: Box::new(config),
+        })
+    }
+
+    /// The same server and user, another database (the tests make one per test).
+    pub fn with_dbname(&self, dbname: &str) -> PostgresUrl {
+        let mut config = self.config.clone();
+        config.dbname(dbname);
+        PostgresUrl { config }
+    }
+}
+
+impl std::fmt::Display for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hosts: Vec<String> = self
+            .config
+            .get_hosts()
+            .iter()
+            .map(|host| match host {
+                tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+            })
+            .collect();
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        write!(
+            f,
+            "postgres://{}@{}:{port}/{}",
+            self.config.get_user().unwrap_or(""),
+            hosts.join(","),
+            self.config.get_dbname().unwrap_or("")
+        )
+    }
+}
+
+impl std::fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PostgresUrl({self})")
+    }
+}
+
+/// Schema versions, applied in order; `checkout_schema.version` says how many have run.
+/// Times are `timestamptz` (whole seconds for a payment's own times, milliseconds for the
+/// outbox's, as in the SQLite store), so that operators can read them with `psql`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE payments (
+    seq                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id                  TEXT NOT NULL UNIQUE,
+    invoice             TEXT NOT NULL UNIQUE,
+    status              TEXT NOT NULL,
+    status_word         TEXT,
+    amount              BIGINT NOT NULL,
+    unique_code         BIGINT NOT NULL,
+    total_amount        BIGINT NOT NULL,
+    qr_content          TEXT NOT NULL,
+    payment_url         TEXT,
+    expires_at          TIMESTAMPTZ NOT NULL,
+    paid_at             TIMESTAMPTZ,
+    created_at          TIMESTAMPTZ NOT NULL,
+    description         TEXT NOT NULL,
+    customer_name       TEXT NOT NULL,
+    reference           TEXT,
+    item                TEXT,
+    source              TEXT NOT NULL,
+    metadata            JSONB,
+    late                BOOLEAN NOT NULL DEFAULT false,
+    idempotency_key     TEXT UNIQUE,
+    request_fingerprint TEXT,
+    next_check_at       TIMESTAMPTZ,
+    refresh_claimed_at  TIMESTAMPTZ
+);
+CREATE INDEX payments_reference ON payments(reference);
+CREATE INDEX payments_next_check ON payments(next_check_at) WHERE next_check_at IS NOT NULL;
+CREATE TABLE events (
+    seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    payment_id      TEXT NOT NULL REFERENCES payments(id),
+    type            TEXT NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL,
+    body            TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMPTZ NOT NULL,
+    last_attempt_at TIMESTAMPTZ,
+    last_status     TEXT,
+    leased_until    TIMESTAMPTZ
+);
+CREATE INDEX events_undelivered ON events(payment_id, seq) WHERE state = 'pending';
+CREATE TABLE attempts (
+    event_id TEXT NOT NULL REFERENCES events(id),
+    at       TIMESTAMPTZ NOT NULL,
+    outcome  TEXT NOT NULL
+);
+CREATE INDEX attempts_event ON attempts(event_id);
+CREATE TABLE idempotency_claims (
+    key         TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    claimed_at  TIMESTAMPTZ NOT NULL
+);
+"#];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+macro_rules! payment_columns {
+    () => {
+        "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
+         payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
+         item, source, metadata, late, idempotency_key, request_fingerprint"
+    };
+}
+
+macro_rules! event_columns {
+    () => {
+        "id, payment_id, type, created_at, body, state, attempts, next_attempt_at, \
+         last_attempt_at, last_status"
+    };
+}
+
+/// A payment's own times, in whole seconds like the SQLite store.
+fn secs(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(0).unwrap_or(at)
+}
+
+/// The outbox's times, in milliseconds like the SQLite store.
+fn millis(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(at)
+}
+
+fn to_i64(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} does not fit the store")))
+}
+
+fn to_u64(n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative amount {n}")))
+}
+
+fn limit_of(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn metadata_to_db(metadata: &Metadata) -> Result<Option<serde_json::Value>, StoreError> {
+    if metadata.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_value(metadata)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode(row: &Row) -> Result<PaymentRecord, StoreError> {
+    let metadata: Option<serde_json::Value> = row.try_get(17)?;
+    Ok(PaymentRecord {
+        id: row.try_get(0)?,
+        invoice: row.try_get(1)?,
+        status: status_from_db(row.try_get(2)?)?,
+        status_word: row.try_get(3)?,
+        amount: to_u64(row.try_get(4)?)?,
+        unique_code: to_u64(row.try_get(5)?)?,
+        total_amount: to_u64(row.try_get(6)?)?,
+        qr_content: row.try_get(7)?,
+        payment_url: row.try_get(8)?,
+        expires_at: row.try_get(9)?,
+        paid_at: row.try_get(10)?,
+        created_at: row.try_get(11)?,
+        description: row.try_get(12)?,
+        customer_name: row.try_get(13)?,
+        reference: row.try_get(14)?,
+        item: row.try_get(15)?,
+        source: Source::from_db(row.try_get(16)?)?,
+        metadata: metadata.map_or(Ok(Metadata::new()), |value| {
+            serde_json::from_value(value).map_err(|e| StoreError::Corrupt(format!("metadata: {e}")))
+        })?,
+        late: row.try_get(18)?,
+        idempotency_key: row.try_get(19)?,
+        request_fingerprint: row.try_get(20)?,
+    })
+}
+
+fn decode_event(row: &Row) -> Result<EventRecord, StoreError> {
+    let attempts: i32 = row.try_get(6)?;
+    Ok(EventRecord {
+        id: row.try_get(0)?,
+        payment_id: row.try_get(1)?,
+        event_type: row.try_get(2)?,
+        created_at: row.try_get(3)?,
+        body: row.try_get(4)?,
+        state: DeliveryState::from_db(row.try_get(5)?)?,
+        attempts: u32::try_from(attempts)
+            .map_err(|_| StoreError::Corrupt(format!("{attempts} attempts")))?,
+        next_attempt_at: row.try_get(7)?,
+        last_attempt_at: row.try_get(8)?,
+        last_status: row.try_get(9)?,
+    })
+}
+
+fn decode_all<T>(
+    rows: &[Row],
+    decode: fn(&Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(decode).collect()
+}
+
+/// A pool of connections to one PostgreSQL database, migrated to this binary's schema.
+pub struct PgStore {
+    pool: Pool,
+    runtime: Handle,
+}
+
+impl PgStore {
+    /// Connects (at most `pool_size` connections, the migration's included) and brings the
+    /// schema up to date; concurrent starts are safe (one migrates, the others wait). Runs on
+    /// the current Tokio runtime, which later blocking calls use too.
+    pub async fn connect(url: &PostgresUrl, pool_size: usize) -> Result<PgStore, StoreError> {
+        let mut config = (*url.config).clone();
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        config.application_name("paydigital-proxy");
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                // A connection the server closed (a restart) is replaced, not handed out.
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let store = PgStore {
+            pool,
+            runtime: Handle::current(),
+        };
+        let mut client = store.client().await?;
+        migrate(&mut client).await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Runs `work` to its end from the blocking thread the trait is called on.
+    fn run<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.runtime.block_on(work)
+    }
+
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await?;
+        Ok(client.query(&statement, params).await?)
+    }
+
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await?;
+        Ok(client.execute(&statement, params).await?)
+    }
+
+    async fn select_one(
+        &self,
+        column: &str,
+        value: &str,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        let sql = match column {
+            "id" => concat!(
+                "SELECT ",
+                payment_columns!(),
+                " FROM payments WHERE id = $1"
+            ),
+            _ => concat!(
+                "SELECT ",
+                payment_columns!(),
+                " FROM payments WHERE idempotency_key = $1"
+            ),
+        };
+        let rows = self.query(sql, &[&value]).await?;
+        rows.first().map(decode).transpose()
+    }
+
+    /// Copies what `migrate --to` read from a SQLite store. Rows already here (a second run)
+    /// are left as they are; attempts are copied with their event only.
+    pub async fn import(&self, dump: &Dump) -> Result<Imported, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let mut imported = Imported::default();
+        for stored in &dump.payments {
+            let p = &stored.record;
+            let inserted = tx
+                .execute(
+                    concat!(
+                        "INSERT INTO payments (",
+                        payment_columns!(),
+                        ", next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                        $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+                        ON CONFLICT DO NOTHING"
+                    ),
+                    &[
+                        &p.id,
+                        &p.invoice,
+                        &p.status.as_str(),
+                        &p.status_word,
+                        &to_i64(p.amount)?,
+                        &to_i64(p.unique_code)?,
+                        &to_i64(p.total_amount)?,
+                        &p.qr_content,
+                        &p.payment_url,
+                        &secs(p.expires_at),
+                        &p.paid_at.map(secs),
+                        &secs(p.created_at),
+                        &p.description,
+                        &p.customer_name,
+                        &p.reference,
+                        &p.item,
+                        &p.source.as_str(),
+                        &metadata_to_db(&p.metadata)?,
+                        &p.late,
+                        &p.idempotency_key,
+                        &p.request_fingerprint,
+                        &stored.next_check_at.map(millis),
+                    ],
+                )
+                .await?;
+            imported.payments += inserted;
+        }
+        let mut new_events = std::collections::HashSet::new();
+        for e in &dump.events {
+            let attempts = i32::try_from(e.attempts).unwrap_or(i32::MAX);
+            let inserted = tx
+                .execute(
+                    "INSERT INTO events (id, payment_id, type, created_at, body, state, attempts,
+                        next_attempt_at, last_attempt_at, last_status)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                    &[
+                        &e.id,
+                        &e.payment_id,
+                        &e.event_type,
+                        &millis(e.created_at),
+                        &e.body,
+                        &e.state.as_str(),
+                        &attempts,
+                        &millis(e.next_attempt_at),
+                        &e.last_attempt_at.map(millis),
+                        &e.last_status,
+                    ],
+                )
+                .await?;
+            if inserted == 1 {
+                new_events.insert(e.id.as_str());
+            }
+            imported.events += inserted;
+        }
+        for a in dump
+            .attempts
+            .iter()
+            .filter(|a| new_events.contains(a.event_id.as_str()))
+        {
+            tx.execute(
+                "INSERT INTO attempts (event_id, at, outcome) VALUES ($1, $2, $3)",
+                &[&a.event_id, &millis(a.at), &a.outcome],
+            )
+            .await?;
+            imported.attempts += 1;
+        }
+        tx.commit().await?;
+        Ok(imported)
+    }
+}
+
+/// Brings the schema up to date under an advisory lock: of several instances starting at
+/// once, one migrates while the others wait, then find nothing left to do.
+async fn migrate(client: &mut Object) -> Result<(), StoreError> {
+    client
+        .query("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let result = apply_migrations(client).await;
+    // Released with the session anyway, should this fail (the connection went away).
+    let _ = client
+        .query("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await;
+    result
+}
+
+async fn apply_migrations(client: &mut Object) -> Result<(), StoreError> {
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS checkout_schema (version INTEGER NOT NULL)")
+        .await?;
+    let row = client
+        .query_opt("SELECT version FROM checkout_schema", &[])
+        .await?;
+    let applied = match row {
+        Some(row) => usize::try_from(row.try_get::<_, i32>(0)?)
+            .map_err(|_| StoreError::Corrupt("negative schema version".into()))?,
+        None => {
+            client
+                .execute("INSERT INTO checkout_schema (version) VALUES (0)", &[])
+                .await?;
+            0
+        }
+    };
+    if applied > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found: applied,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = client.transaction().await?;
+        tx.batch_execute(sql).await?;
+        let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
+        tx.execute("UPDATE checkout_schema SET version = $1", &[&version])
+            .await?;
+        tx.commit().await?;
+        tracing::info!(version, "PostgreSQL schema migrated");
+    }
+    Ok(())
+}
+
+impl PaymentStore for PgStore {
+    fn insert(
+        &self,
+        p: &PaymentRecord,
+        created: &NewEvent,
+        next_check: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let statement = tx
+                .prepare_cached(concat!(
+                    "INSERT INTO payments (",
+                    payment_columns!(),
+                    ", next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                    $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+                ))
+                .await?;
+            tx.execute(
+                &statement,
+                &[
+                    &p.id,
+                    &p.invoice,
+                    &p.status.as_str(),
+                    &p.status_word,
+                    &to_i64(p.amount)?,
+                    &to_i64(p.unique_code)?,
+                    &to_i64(p.total_amount)?,
+                    &p.qr_content,
+                    &p.payment_url,
+                    &secs(p.expires_at),
+                    &p.paid_at.map(secs),
+                    &secs(p.created_at),
+                    &p.description,
+                    &p.customer_name,
+                    &p.reference,
+                    &p.item,
+                    &p.source.as_str(),
+                    &metadata_to_db(&p.metadata)?,
+                    &p.late,
+                    &p.idempotency_key,
+                    &p.request_fingerprint,
+                    &next_check.map(millis),
+                ],
+            )
+            .await?;
+            if let Some(key) = &p.idempotency_key {
+                let statement = tx
+                    .prepare_cached("DELETE FROM idempotency_claims WHERE key = $1")
+                    .await?;
+                tx.execute(&statement, &[key]).await?;
+            }
+            insert_event(&tx, created).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn get(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        self.run(self.select_one("id", id))
+    }
+
+    fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        self.run(self.select_one("idempotency_key", key))
+    }
+
+    fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError> {
+        let now = filter.now.unwrap_or_else(OffsetDateTime::now_utc);
+        // A pending payment past its expiry is expired for whoever lists it, as in the views.
+        let status = filter.status.map(|status| match status {
+            Status::Pending => "status = 'pending' AND expires_at > $5",
+            Status::Paid => "status = 'paid'",
+            Status::Expired => "(status = 'expired' OR (status = 'pending' AND expires_at <= $5))",
+        });
+        let mut sql = String::from(concat!("SELECT ", payment_columns!(), " FROM payments"));
+        sql.push_str(" WHERE ($1::text IS NULL OR reference = $1)");
+        sql.push_str(" AND ($2::timestamptz IS NULL OR created_at > $2)");
+        // Newest first by insertion order: a page boundary stays put while payments arrive.
+        sql.push_str(" AND ($3::bigint IS NULL OR seq < $3)");
+        if let Some(status) = status {
+            sql.push_str(" AND ");
+            sql.push_str(status);
+        }
+        sql.push_str(" ORDER BY seq DESC LIMIT $4");
+        self.run(async {
+            let before: Option<i64> = match &filter.before_id {
+                None => None,
+                Some(id) => Some(
+                    self.query("SELECT seq FROM payments WHERE id = $1", &[id])
+                        .await?
+                        .first()
+                        .ok_or_else(|| StoreError::UnknownCursor(id.clone()))?
+                        .try_get(0)?,
+                ),
+            };
+            let after = filter.created_after;
+            let limit = limit_of(filter.limit);
+            let mut params: Vec<&(dyn ToSql + Sync)> =
+                vec![&filter.reference, &after, &before, &limit];
+            if status.is_some_and(|s| s.contains("$5")) {
+                params.push(&now);
+            }
+            let rows = self.query(&sql, &params).await?;
+            decode_all(&rows, decode)
+        })
+    }
+
+    fn transition(
+        &self,
+        to: &PaymentRecord,
+        from: Status,
+        event: &NewEvent,
+        next_check: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            // `status = from`: the change applies to the state it was decided on, or not at
+            // all (another request or instance got there first).
+            let statement = tx
+                .prepare_cached(
+                    "UPDATE payments SET status = $3, status_word = $4, paid_at = $5, late = $6,
+                        next_check_at = $7
+                     WHERE id = $1 AND status = $2",
+                )
+                .await?;
+            let changed = tx
+                .execute(
+                    &statement,
+                    &[
+                        &to.id,
+                        &from.as_str(),
+                        &to.status.as_str(),
+                        &to.status_word,
+                        &to.paid_at.map(secs),
+                        &to.late,
+                        &next_check.map(millis),
+                    ],
+                )
+                .await?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            insert_event(&tx, event).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    fn checked(
+        &self,
+        id: &str,
+        status_word: Option<&str>,
+        next_check: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        self.run(async {
+            self.execute(
+                "UPDATE payments SET status_word = COALESCE($2, status_word), next_check_at = $3
+                 WHERE id = $1",
+                &[&id, &status_word, &next_check.map(millis)],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn claim_refresh(
+        &self,
+        id: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<RefreshClaim, StoreError> {
+        self.run(async {
+            // One statement: claimed, or when the live claim was made (no row: no payment).
+            let rows = self
+                .query(
+                    "WITH claimed AS (
+                        UPDATE payments SET refresh_claimed_at = $2
+                        WHERE id = $1 AND (refresh_claimed_at IS NULL OR refresh_claimed_at <= $3)
+                        RETURNING id)
+                     SELECT EXISTS (SELECT 1 FROM claimed), refresh_claimed_at
+                     FROM payments WHERE id = $1",
+                    &[&id, &millis(now), &millis(minus(now, window))],
+                )
+                .await?;
+            let Some(row) = rows.first() else {
+                return Ok(RefreshClaim::NoSuchPayment);
+            };
+            if row.try_get::<_, bool>(0)? {
+                return Ok(RefreshClaim::Mine);
+            }
+            // The SELECT sees the snapshot the statement began with: a claim made by another
+            // proxy a moment later may be missing, and `at` older than it is. This proxy
+            // then only asks the store again sooner.
+            let at: Option<OffsetDateTime> = row.try_get(1)?;
+            Ok(RefreshClaim::Taken {
+                at: at.unwrap_or(now),
+            })
+        })
+    }
+
+    fn claim_due_checks(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.run(async {
+            let rows = self
+                .query(
+                    concat!(
+                        "UPDATE payments SET next_check_at = $2 WHERE seq IN (
+                            SELECT seq FROM payments
+                            WHERE next_check_at IS NOT NULL AND next_check_at <= $1
+                            ORDER BY status <> 'pending', next_check_at LIMIT $3
+                            FOR UPDATE SKIP LOCKED)
+                         AND next_check_at <= $1
+                         RETURNING ",
+                        payment_columns!()
+                    ),
+                    &[&millis(now), &millis(plus(now, lease)), &limit_of(limit)],
+                )
+                .await?;
+            decode_all(&rows, decode).map(pending_first)
+        })
+    }
+
+    fn claim_due_events(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        self.run(async {
+            let rows = self
+                .query(
+                    concat!(
+                        "UPDATE events SET leased_until = $2 WHERE seq IN (
+                            SELECT seq FROM events AS e
+                            WHERE state = 'pending' AND next_attempt_at <= $1
+                              AND (leased_until IS NULL OR leased_until <= $1)
+                              AND NOT EXISTS (SELECT 1 FROM events AS earlier
+                                  WHERE earlier.payment_id = e.payment_id
+                                    AND earlier.state = 'pending' AND earlier.seq < e.seq)
+                            ORDER BY next_attempt_at LIMIT $3
+                            FOR UPDATE SKIP LOCKED)
+                         AND state = 'pending' AND (leased_until IS NULL OR leased_until <= $1)
+                         RETURNING ",
+                        event_columns!()
+                    ),
+                    &[&millis(now), &millis(plus(now, lease)), &limit_of(limit)],
+                )
+                .await?;
+            let mut due = decode_all(&rows, decode_event)?;
+            due.sort_by_key(|e| (e.next_attempt_at, e.created_at));
+            Ok(due)
+        })
+    }
+
+    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<(), StoreError> {
+        let (state, next) = match attempt.then {
+            AfterAttempt::Delivered => (DeliveryState::Delivered, None),
+            AfterAttempt::Abandoned => (DeliveryState::Abandoned, None),
+            AfterAttempt::Failed => (DeliveryState::Failed, None),
+            AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(millis(at))),
+        };
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let at = millis(attempt.at);
+            tx.execute(
+                "INSERT INTO attempts (event_id, at, outcome) VALUES ($1, $2, $3)",
+                &[&event_id, &at, &attempt.outcome],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE events SET state = $2, attempts = attempts + 1,
+                    next_attempt_at = COALESCE($3, next_attempt_at), last_attempt_at = $4,
+                    last_status = $5, leased_until = NULL
+                 WHERE id = $1",
+                &[&event_id, &state.as_str(), &next, &at, &attempt.outcome],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
+        self.run(async {
+            let after: Option<i64> = match &filter.after_id {
+                None => None,
+                Some(id) => Some(
+                    self.query("SELECT seq FROM events WHERE id = $1", &[id])
+                        .await?
+                        .first()
+                        .ok_or_else(|| StoreError::UnknownCursor(id.clone()))?
+                        .try_get(0)?,
+                ),
+            };
+            let rows = self
+                .query(
+                    concat!(
+                        "SELECT ",
+                        event_columns!(),
+                        " FROM events WHERE ($1::bigint IS NULL OR seq > $1)
+                          AND ($2::text IS NULL OR state = $2) ORDER BY seq LIMIT $3"
+                    ),
+                    &[
+                        &after,
+                        &filter.state.map(DeliveryState::as_str),
+                        &limit_of(filter.limit),
+                    ],
+                )
+                .await?;
+            decode_all(&rows, decode_event)
+        })
+    }
+
+    fn resend(&self, event_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        self.run(async {
+            let changed = self
+                .execute(
+                    "UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = $2
+                     WHERE id = $1",
+                    &[&event_id, &millis(now)],
+                )
+                .await?;
+            Ok(changed > 0)
+        })
+    }
+
+    fn claim_idempotency_key(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        stale: Duration,
+    ) -> Result<KeyClaim, StoreError> {
+        self.run(async {
+            // The holder may give its claim back between our insert and our read: then ask
+            // again.
+            for _ in 0..3 {
+                let claimed = self
+                    .query(
+                        "INSERT INTO idempotency_claims (key, fingerprint, claimed_at)
+                         VALUES ($1, $2, $3)
+                         ON CONFLICT (key) DO UPDATE
+                            SET fingerprint = excluded.fingerprint,
+                                claimed_at = excluded.claimed_at
+                            WHERE idempotency_claims.claimed_at <= $4
+                         RETURNING key",
+                        &[&key, &fingerprint, &millis(now), &millis(minus(now, stale))],
+                    )
+                    .await?;
+                if !claimed.is_empty() {
+                    return Ok(KeyClaim::Mine);
+                }
+                let held = self
+                    .query(
+                        "SELECT fingerprint FROM idempotency_claims WHERE key = $1",
+                        &[&key],
+                    )
+                    .await?;
+                if let Some(row) = held.first() {
+                    return Ok(KeyClaim::Held {
+                        fingerprint: row.try_get(0)?,
+                    });
+                }
+            }
+            Err(StoreError::Unavailable(format!(
+                "the claim on an idempotency key kept changing hands ({key})"
+            )))
+        })
+    }
+
+    fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError> {
+        self.run(async {
+            self.execute("DELETE FROM idempotency_claims WHERE key = $1", &[&key])
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn health(&self) -> Result<(), StoreError> {
+        self.run(async {
+            self.query("SELECT 1", &[]).await?;
+            Ok(())
+        })
+    }
+}
+
+async fn insert_event(
+    tx: &deadpool_postgres::Transaction<'_>,
+    event: &NewEvent,
+) -> Result<(), StoreError> {
+    let statement = tx
+        .prepare_cached(
+            "INSERT INTO events (id, payment_id, type, created_at, body, state, next_attempt_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', $4)",
+        )
+        .await?;
+    tx.execute(
+        &statement,
+        &[
+            &event.id,
+            &event.payment_id,
+            &event.event_type,
+            &millis(event.created_at),
+            &event.body,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+    use std::sync::OnceLock;
+
+    /// One runtime for every PostgreSQL test in this binary (stores run their queries on it).
+    fn runtime() -> &'static tokio::runtime::Runtime {
+        static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+        RUNTIME.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime")
+        })
+    }
+
+    /// The cluster `make test` starts. Without it these tests fail, never skip: the
+    /// PostgreSQL store is part of what `make test` proves.
+    pub(crate) fn server() -> PostgresUrl {
+        let url = std::env::var("PAYDIGITAL_TEST_POSTGRES").unwrap_or_else(|_| {
+            panic!(
+                "PAYDIGITAL_TEST_POSTGRES is not set: run `make test` (it starts a throwaway \
+                 PostgreSQL 15), or `eval \"$(scripts/postgres.sh start)\"` first"
+            )
+        });
+        PostgresUrl::parse(&url).expect("PAYDIGITAL_TEST_POSTGRES is a PostgreSQL URL")
+    }
+
+    /// A new, empty database on the test cluster.
+    fn empty_database() -> PostgresUrl {
+        let server = server();
+        let name = format!(
+            "store_{}",
+            crate::ids::new_payment_id()
+                .to_lowercase()
+                .replace('-', "_")
+        );
+        runtime().block_on(async {
+            let (client, connection) = server
+                .config
+                .connect(NoTls)
+                .await
+                .expect("the test cluster answers");
+            tokio::spawn(connection);
+            // template0: nobody is ever connected to it, so parallel tests may copy it at once.
+            client
+                .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+                .await
+                .expect("create database");
+        });
+        server.with_dbname(&name)
+    }
+
+    /// A store on a new database.
+    fn fresh() -> PgStore {
+        runtime()
+            .block_on(PgStore::connect(&empty_database(), 4))
+            .expect("connect and migrate")
+    }
+
+    suite::store_suite!(fresh());
+
+    #[test]
+    fn concurrent_starts_migrate_once_and_a_newer_schema_is_refused() {
+        let url = empty_database();
+        // Three instances starting at once on an empty database.
+        let starts: Vec<_> = (0..3)
+            .map(|_| {
+                let url = url.clone();
+                runtime().spawn(async move { PgStore::connect(&url, 2).await })
+            })
+            .collect();
+        let stores: Vec<PgStore> = starts
+            .into_iter()
+            .map(|start| {
+                runtime()
+                    .block_on(start)
+                    .expect("joined")
+                    .expect("starts beside the others")
+            })
+            .collect();
+        let store = stores.first().expect("three");
+        store.health().expect("healthy");
+        let version = runtime().block_on(async {
+            let client = store.client().await.expect("client");
+            let rows = client
+                .query("SELECT version FROM checkout_schema", &[])
+                .await
+                .expect("version");
+            assert_eq!(rows.len(), 1, "one version row");
+            let version: i32 = rows.first().map(|r| r.get(0)).unwrap_or_default();
+            client
+                .execute("UPDATE checkout_schema SET version = $1", &[&(version + 1)])
+                .await
+                .expect("bump");
+            version
+        });
+        assert_eq!(usize::try_from(version).ok(), Some(SCHEMA_VERSION));
+        let refused = runtime().block_on(PgStore::connect(&url, 2));
+        assert!(
+            matches!(refused, Err(StoreError::TooNew { found, known }) if found == known + 1),
+            "a newer schema is refused"
+        );
+    }
+
+    #[test]
+    fn the_password_is_never_shown() {
+        let url =
+            PostgresUrl::parse("postgres://shop:s3cr3t-pw@db.internal:6432/checkout").expect("url");
+        assert_eq!(url.to_string(), "postgres://shop@db.internal:6432/checkout");
+        assert!(!format!("{url:?}").contains("s3cr3t"));
+        let words = PostgresUrl::parse("host=/run/pg dbname=checkout user=shop password=s3cr3t-pw")
+            .expect("key=value");
+        assert!(!words.to_string().contains("s3cr3t"));
+        let unreachable = runtime().block_on(PgStore::connect(
+            &PostgresUrl::parse("postgres://shop:s3cr3t-pw@127.0.0.1:1/checkout").expect("url"),
+            1,
+        ));
+        let message = unreachable.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("unreachable"), "{message}");
+        assert!(!message.contains("s3cr3t"), "{message}");
+        assert!(
+            PostgresUrl::parse("postgres://shop:s3cr3t-pw@/checkout?port=nope")
+                .err()
+                .map(|e| !e.to_string().contains("s3cr3t"))
+                .unwrap_or(false)
+        );
+    }
+}

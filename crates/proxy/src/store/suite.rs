@@ -1,0 +1,390 @@
+//! The one test suite every store passes (`store_suite!` runs it on a fresh store of each
+//! kind): the SQLite file and a real PostgreSQL database behave the same.
+
+use super::*;
+use std::time::Duration;
+use time::macros::datetime;
+
+/// The lease the suite's claims take.
+pub(crate) const LEASE: Duration = Duration::from_secs(60);
+
+/// The id `sample(invoice, ..)` gets.
+pub(crate) fn id_of(invoice: &str) -> String {
+    format!("pay_{invoice:0>22}")
+}
+
+pub(crate) fn sample(invoice: &str, key: Option<&str>) -> PaymentRecord {
+    PaymentRecord {
+        id: id_of(invoice),
+        invoice: invoice.into(),
+        status: Status::Pending,
+        status_word: None,
+        amount: 10_000,
+        unique_code: 387,
+        total_amount: 10_387,
+        qr_content: "000201...".into(),
+        payment_url: Some("https://example.test/pay".into()),
+        expires_at: datetime!(2026-11-24 08:19:05 UTC),
+        paid_at: None,
+        created_at: datetime!(2026-11-24 08:04:05 UTC),
+        description: "Kopi".into(),
+        customer_name: "Budi".into(),
+        reference: Some("ORDER-1".into()),
+        item: None,
+        source: Source::Merchant,
+        metadata: Metadata::from([("cart".to_owned(), "c_81".to_owned())]),
+        late: false,
+        idempotency_key: key.map(str::to_owned),
+        request_fingerprint: key.map(|_| "{\"amount\":10000}".to_owned()),
+    }
+}
+
+/// An event for `payment` as the service writes one.
+pub(crate) fn event(payment: &PaymentRecord, kind: &'static str, n: u32) -> NewEvent {
+    NewEvent {
+        id: format!("evt_{}_{n}", payment.invoice),
+        payment_id: payment.id.clone(),
+        event_type: kind,
+        created_at: datetime!(2026-11-24 08:04:05 UTC) + time::Duration::seconds(n.into()),
+        body: format!("{{\"type\":\"{kind}\"}}"),
+    }
+}
+
+/// Stores `payment` with its `payment.created` event, checked again at once.
+pub(crate) fn put(store: &dyn PaymentStore, payment: &PaymentRecord) -> Result<(), StoreError> {
+    store.insert(
+        payment,
+        &event(payment, "payment.created", 0),
+        Some(payment.created_at),
+    )
+}
+
+pub(crate) fn round_trips_and_changes_apply_only_to_the_state_they_were_decided_on(
+    store: &dyn PaymentStore,
+) {
+    let payment = sample("PYG1", Some("key-1"));
+    put(store, &payment).expect("insert");
+    assert_eq!(
+        store.get(&id_of("PYG1")).expect("get"),
+        Some(payment.clone())
+    );
+    assert_eq!(
+        store.find_by_idempotency_key("key-1").expect("find"),
+        Some(payment.clone())
+    );
+    assert_eq!(store.get(&id_of("PYG2")).expect("get"), None);
+    assert_eq!(store.get("PYG1").expect("an invoice is not an id"), None);
+
+    let paid_at = datetime!(2026-11-24 08:10:00 UTC);
+    let mut paid = payment.clone();
+    paid.status = Status::Paid;
+    paid.paid_at = Some(paid_at);
+    paid.status_word = Some("PAID".into());
+    let paid_event = event(&payment, "payment.paid", 1);
+    assert!(store
+        .transition(&paid, Status::Pending, &paid_event, None)
+        .expect("paid"));
+    // A second change decided on the old state (a racing reader) writes nothing.
+    let mut expired = payment.clone();
+    expired.status = Status::Expired;
+    let expired_event = event(&payment, "payment.expired", 2);
+    assert!(!store
+        .transition(&expired, Status::Pending, &expired_event, None)
+        .expect("refused"));
+    let stored = store.get(&payment.id).expect("get").expect("present");
+    assert_eq!(stored, paid);
+    let events = store
+        .events(&EventFilter {
+            limit: 10,
+            ..EventFilter::default()
+        })
+        .expect("events");
+    let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(kinds, ["payment.created", "payment.paid"]);
+    assert!(store
+        .claim_due_checks(OffsetDateTime::now_utc(), LEASE, 10)
+        .expect("due")
+        .is_empty());
+}
+
+pub(crate) fn a_payments_events_go_out_one_at_a_time_in_order(store: &dyn PaymentStore) {
+    let (one, two) = (sample("PYG1", None), sample("PYG2", None));
+    put(store, &one).expect("one");
+    put(store, &two).expect("two");
+    let mut expired = one.clone();
+    expired.status = Status::Expired;
+    store
+        .transition(
+            &expired,
+            Status::Pending,
+            &event(&one, "payment.expired", 1),
+            None,
+        )
+        .expect("expired");
+    let now = OffsetDateTime::now_utc();
+    let claim = |at: OffsetDateTime| -> Vec<String> {
+        store
+            .claim_due_events(at, LEASE, 10)
+            .expect("claim")
+            .into_iter()
+            .map(|e| e.id)
+            .collect()
+    };
+    // Only each payment's oldest undelivered event.
+    assert_eq!(claim(now), ["evt_PYG1_0", "evt_PYG2_0"]);
+    assert!(claim(now).is_empty(), "leased events are nobody else's");
+    let attempt = |outcome: &str, then| Attempt {
+        at: now,
+        outcome: outcome.into(),
+        then,
+    };
+    let retry = now + time::Duration::minutes(5);
+    store
+        .record_attempt(
+            "evt_PYG1_0",
+            &attempt("HTTP 503", AfterAttempt::RetryAt(retry)),
+        )
+        .expect("attempt");
+    assert!(
+        claim(now).is_empty(),
+        "PYG1's next waits for its first; PYG2's is still leased"
+    );
+    // PYG2's sender died mid-delivery: once its lease lapses another proxy takes it over.
+    let later = now + LEASE + time::Duration::seconds(1);
+    assert_eq!(claim(later), ["evt_PYG2_0"]);
+    store
+        .record_attempt("evt_PYG1_0", &attempt("HTTP 200", AfterAttempt::Delivered))
+        .expect("attempt");
+    // Then PYG1's next.
+    assert_eq!(claim(later), ["evt_PYG1_1"]);
+    let first = store
+        .events(&EventFilter {
+            limit: 1,
+            ..EventFilter::default()
+        })
+        .expect("events");
+    let first = first.first().expect("one");
+    assert_eq!((first.state, first.attempts), (DeliveryState::Delivered, 2));
+    assert_eq!(first.last_status.as_deref(), Some("HTTP 200"));
+    let after = store
+        .events(&EventFilter {
+            after_id: Some("evt_PYG1_0".into()),
+            state: Some(DeliveryState::Pending),
+            limit: 10,
+        })
+        .expect("events");
+    assert_eq!(after.len(), 2);
+    assert!(store.resend("evt_PYG1_0", now).expect("resend"));
+    assert!(!store.resend("evt_nope", now).expect("resend"));
+}
+
+pub(crate) fn an_upstream_read_is_claimed_once_per_window(store: &dyn PaymentStore) {
+    let payment = sample("PYG1", None);
+    put(store, &payment).expect("insert");
+    let now = datetime!(2026-11-24 08:05:00 UTC);
+    let window = Duration::from_secs(2);
+    let claim = |at| store.claim_refresh(&payment.id, at, window).expect("claim");
+    assert_eq!(claim(now), RefreshClaim::Mine);
+    assert_eq!(
+        claim(now + time::Duration::seconds(1)),
+        RefreshClaim::Taken { at: now }
+    );
+    assert_eq!(claim(now + time::Duration::seconds(2)), RefreshClaim::Mine);
+    assert_eq!(
+        store
+            .claim_refresh(&id_of("NOPE"), now, window)
+            .expect("claim"),
+        RefreshClaim::NoSuchPayment
+    );
+}
+
+pub(crate) fn due_checks_are_claimed_once_until_their_lease_lapses(store: &dyn PaymentStore) {
+    let mut lapsed = sample("LAPSED", None);
+    lapsed.status = Status::Expired;
+    let open = sample("OPEN", None);
+    put(store, &lapsed).expect("lapsed");
+    put(store, &open).expect("open");
+    let now = datetime!(2026-11-24 09:00:00 UTC);
+    let claim = |at: OffsetDateTime| -> Vec<String> {
+        store
+            .claim_due_checks(at, LEASE, 10)
+            .expect("claim")
+            .into_iter()
+            .map(|p| p.invoice)
+            .collect()
+    };
+    assert_eq!(claim(now), ["OPEN", "LAPSED"], "pending payments first");
+    assert!(claim(now).is_empty(), "claimed checks are nobody else's");
+    let five = time::Duration::seconds(5);
+    store
+        .checked(&open.id, Some("unpaid"), Some(now + five))
+        .expect("checked");
+    assert_eq!(claim(now + five), ["OPEN"]);
+    // LAPSED's checker died: its lease lapses and another proxy takes the check.
+    assert_eq!(claim(now + LEASE + time::Duration::seconds(1)), ["LAPSED"]);
+    store.checked(&open.id, None, None).expect("no more checks");
+    assert!(claim(now + time::Duration::days(1))
+        .iter()
+        .all(|invoice| invoice != "OPEN"));
+}
+
+pub(crate) fn an_idempotency_key_is_claimed_by_one_request(store: &dyn PaymentStore) {
+    let now = datetime!(2026-11-24 09:00:00 UTC);
+    let stale = Duration::from_secs(60);
+    let claim = |fingerprint: &str, at| {
+        store
+            .claim_idempotency_key("merchant:k", fingerprint, at, stale)
+            .expect("claim")
+    };
+    assert_eq!(claim("one", now), KeyClaim::Mine);
+    assert_eq!(
+        claim("two", now + time::Duration::seconds(1)),
+        KeyClaim::Held {
+            fingerprint: "one".into()
+        }
+    );
+    // A claim left by a proxy that died mid-create is taken over once stale.
+    assert_eq!(
+        claim("two", now + time::Duration::seconds(61)),
+        KeyClaim::Mine
+    );
+    store
+        .release_idempotency_key("merchant:k")
+        .expect("release");
+    assert_eq!(
+        claim("three", now + time::Duration::seconds(62)),
+        KeyClaim::Mine
+    );
+    // Storing the payment ends the claim: from then on the key lives on the payment.
+    put(store, &sample("PYG1", Some("merchant:k"))).expect("insert");
+    assert_eq!(
+        claim("four", now + time::Duration::seconds(63)),
+        KeyClaim::Mine
+    );
+}
+
+pub(crate) fn duplicate_id_invoice_or_key_is_refused(store: &dyn PaymentStore) {
+    put(store, &sample("PYG1", Some("k"))).expect("first");
+    let mut same_invoice = sample("PYG1", None);
+    same_invoice.id = id_of("OTHER");
+    assert!(put(store, &same_invoice).is_err());
+    let mut same_key = sample("PYG2", Some("k"));
+    same_key.id = id_of("PYG2");
+    assert!(put(store, &same_key).is_err());
+    let mut same_id = sample("PYG3", None);
+    same_id.id = id_of("PYG1");
+    assert!(put(store, &same_id).is_err());
+    // The payment and its event are one write: a refused payment left no event.
+    let events = store
+        .events(&EventFilter {
+            limit: 10,
+            ..EventFilter::default()
+        })
+        .expect("events");
+    assert_eq!(events.len(), 1);
+}
+
+pub(crate) fn lists_newest_first_and_pages_do_not_shift_when_payments_arrive(
+    store: &dyn PaymentStore,
+) {
+    for i in 0..5 {
+        let mut p = sample(&format!("PYG{i}"), None);
+        p.reference = Some(if i % 2 == 0 { "EVEN" } else { "ODD" }.to_owned());
+        put(store, &p).expect("insert");
+    }
+    let page = |before: Option<String>| {
+        store
+            .list(&ListFilter {
+                before_id: before,
+                limit: 2,
+                ..ListFilter::default()
+            })
+            .expect("list")
+            .into_iter()
+            .map(|p| p.invoice)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(page(None), ["PYG4", "PYG3"]);
+    // A payment arrives between two pages: the next page goes on where the last ended.
+    put(store, &sample("PYG5", None)).expect("insert");
+    assert_eq!(page(Some(id_of("PYG3"))), ["PYG2", "PYG1"]);
+    assert_eq!(page(Some(id_of("PYG1"))), ["PYG0"]);
+    assert!(matches!(
+        store.list(&ListFilter {
+            before_id: Some(id_of("NOPE")),
+            limit: 2,
+            ..ListFilter::default()
+        }),
+        Err(StoreError::UnknownCursor(_))
+    ));
+    let even = store
+        .list(&ListFilter {
+            reference: Some("EVEN".into()),
+            limit: 10,
+            ..ListFilter::default()
+        })
+        .expect("list");
+    assert_eq!(even.len(), 3);
+}
+
+pub(crate) fn status_filters_see_the_clock_like_the_views(store: &dyn PaymentStore) {
+    let now = datetime!(2026-11-24 09:00:00 UTC);
+    let mut open = sample("OPEN", None);
+    open.expires_at = now + time::Duration::minutes(5);
+    let lapsed = sample("LAPSED", None); // expires 08:19, still 'pending' in the store
+    let mut paid = sample("PAID", None);
+    paid.status = Status::Paid;
+    for p in [&open, &lapsed, &paid] {
+        put(store, p).expect("insert");
+    }
+    let with = |status| {
+        store
+            .list(&ListFilter {
+                status: Some(status),
+                now: Some(now),
+                limit: 10,
+                ..ListFilter::default()
+            })
+            .expect("list")
+            .into_iter()
+            .map(|p| p.invoice)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(with(Status::Pending), ["OPEN"]);
+    assert_eq!(with(Status::Expired), ["LAPSED"]);
+    assert_eq!(with(Status::Paid), ["PAID"]);
+    let after = store
+        .list(&ListFilter {
+            created_after: Some(datetime!(2026-11-24 08:04:05 UTC)),
+            limit: 10,
+            ..ListFilter::default()
+        })
+        .expect("list");
+    assert!(after.is_empty(), "created_after is exclusive");
+}
+
+/// One `#[test]` per suite function, each on a fresh store from `$fresh`.
+macro_rules! store_suite {
+    ($fresh:expr) => {
+        $crate::store::suite::store_suite!(@tests $fresh;
+            round_trips_and_changes_apply_only_to_the_state_they_were_decided_on,
+            a_payments_events_go_out_one_at_a_time_in_order,
+            an_upstream_read_is_claimed_once_per_window,
+            due_checks_are_claimed_once_until_their_lease_lapses,
+            an_idempotency_key_is_claimed_by_one_request,
+            duplicate_id_invoice_or_key_is_refused,
+            lists_newest_first_and_pages_do_not_shift_when_payments_arrive,
+            status_filters_see_the_clock_like_the_views,
+        );
+    };
+    (@tests $fresh:expr; $($name:ident,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let store = $fresh;
+                $crate::store::suite::$name(&store);
+            }
+        )*
+    };
+}
+pub(crate) use store_suite;
