@@ -22,7 +22,7 @@ export TOOLS_DIR NPM_DIR QRCODE_JS_VERSION ESBUILD_VERSION TWIGGY_VERSION OHA_VE
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli zbar-tools
 
-.PHONY: help demo test setup setup-browsers check-versions widget size fmt lint test-native test-browsers test-e2e bench clean
+.PHONY: help demo test setup setup-browsers setup-postgres check-versions widget size fmt lint test-native test-browsers test-e2e bench clean
 
 help:
 	@echo "make demo   - set up, build the widget and serve the demo shop with the sandbox on http://127.0.0.1:8080"
@@ -68,6 +68,13 @@ setup-browsers:
 	@geckodriver --version 2>/dev/null | grep -q "^geckodriver $(GECKODRIVER_VERSION)" \
 	  || cargo install --locked --root $(TOOLS_DIR) geckodriver@$(GECKODRIVER_VERSION)
 
+# The tests' PostgreSQL 15: Debian's server package (scripts/postgres.sh runs a throwaway
+# cluster from it).
+setup-postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing: postgresql"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }
+
 ## Build and run -----------------------------------------------------------------------
 
 widget: setup
@@ -106,8 +113,15 @@ lint: setup
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p paydigital-checkout -p paydigital --all-targets -- -D warnings
 
-test-native:
-	cargo test --workspace
+# Every native test, with a throwaway PostgreSQL 15 cluster (started here, removed at the
+# end, also on failure): the store suite runs on both stores, the API tests run once on
+# SQLite and once more on PostgreSQL, and the scale-out test runs three proxies on it.
+test-native: setup-postgres
+	@env=$$(scripts/postgres.sh start) \
+	  || { echo "make test: cannot start PostgreSQL (above); the PostgreSQL tests cannot run" >&2; exit 1; }; \
+	eval "$$env"; trap 'scripts/postgres.sh stop "$$PAYDIGITAL_PG_DIR"' EXIT; \
+	cargo test --workspace; \
+	PAYDIGITAL_TEST_BACKEND=postgres cargo test -p paydigital-proxy --test api --test merchant --test webhooks
 
 test-browsers: setup setup-browsers widget
 	scripts/browser-tests.sh

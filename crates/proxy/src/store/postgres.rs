@@ -444,9 +444,17 @@ async fn migrate(client: &mut Object) -> Result<(), StoreError> {
 }
 
 async fn apply_migrations(client: &mut Object) -> Result<(), StoreError> {
-    client
-        .batch_execute("CREATE TABLE IF NOT EXISTS checkout_schema (version INTEGER NOT NULL)")
-        .await?;
+    // Asked first rather than `CREATE TABLE IF NOT EXISTS`, whose notice would be logged at
+    // every start.
+    let exists: bool = client
+        .query_one("SELECT to_regclass('checkout_schema') IS NOT NULL", &[])
+        .await?
+        .try_get(0)?;
+    if !exists {
+        client
+            .batch_execute("CREATE TABLE checkout_schema (version INTEGER NOT NULL)")
+            .await?;
+    }
     let row = client
         .query_opt("SELECT version FROM checkout_schema", &[])
         .await?;

@@ -92,10 +92,7 @@ impl TestApp {
             ("PAYDIGITAL_STORE_ID", STORE_ID.to_owned()),
             ("PAYDIGITAL_BASE_URL", sandbox.url()),
             ("CHECKOUT_LISTEN", "127.0.0.1:0".to_owned()),
-            (
-                "CHECKOUT_DATABASE",
-                dir.path().join("checkout.sqlite").display().to_string(),
-            ),
+            ("CHECKOUT_DATABASE", test_database(dir.path()).await),
             (
                 "CHECKOUT_STATIC_DIR",
                 dir.path().join("dist").display().to_string(),
@@ -243,6 +240,49 @@ impl TestApp {
             .pay(invoice)
             .expect("sandbox knows the invoice");
     }
+}
+
+/// The store a test runs on: a SQLite file in `dir`, or, with
+/// `PAYDIGITAL_TEST_BACKEND=postgres` (`make test` runs the API tests both ways), a new
+/// database on the cluster `PAYDIGITAL_TEST_POSTGRES` names.
+pub async fn test_database(dir: &std::path::Path) -> String {
+    match std::env::var("PAYDIGITAL_TEST_BACKEND").as_deref() {
+        Ok("postgres") => fresh_postgres_database().await,
+        Ok("sqlite") | Err(_) => dir.join("checkout.sqlite").display().to_string(),
+        Ok(other) => panic!("PAYDIGITAL_TEST_BACKEND={other}: use sqlite or postgres"),
+    }
+}
+
+/// The test cluster's URL (`make test` starts it). Without it the test fails, never skips.
+pub fn postgres_server() -> String {
+    std::env::var("PAYDIGITAL_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "PAYDIGITAL_TEST_POSTGRES is not set: run `make test` (it starts a throwaway \
+             PostgreSQL 15), or `eval \"$(scripts/postgres.sh start)\"` first"
+        )
+    })
+}
+
+/// A new, empty database on the test cluster; its URL.
+pub async fn fresh_postgres_database() -> String {
+    use rand::Rng;
+    let server = postgres_server();
+    let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+        .await
+        .expect("the test cluster answers");
+    let connection = tokio::spawn(connection);
+    let name = format!("api_{:016x}", rand::thread_rng().gen::<u64>());
+    // template0: nobody is ever connected to it, so parallel tests may copy it at once.
+    client
+        .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+        .await
+        .expect("create database");
+    drop(client);
+    let _ = connection.await;
+    let (base, _) = server
+        .rsplit_once('/')
+        .expect("PAYDIGITAL_TEST_POSTGRES ends with /DBNAME");
+    format!("{base}/{name}")
 }
 
 async fn start_proxy(env: &HashMap<String, String>) -> Running {
