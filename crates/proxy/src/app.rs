@@ -25,6 +25,25 @@ pub fn router(state: Arc<AppState>) -> Router {
     api.merge(crate::pages::router()).with_state(state)
 }
 
+/// `value` as a JSON response, written once into a buffer the size of a payment, with room
+/// for the headers the layers add: axum's `Json` starts at 128 bytes and an empty header map,
+/// and grew both (reallocating) on every status read.
+pub(crate) fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    let mut body = Vec::with_capacity(1024);
+    if let Err(e) = serde_json::to_writer(&mut body, value) {
+        return AppError::Internal(e.to_string()).into_response();
+    }
+    let mut headers = axum::http::HeaderMap::with_capacity(16);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let mut response = Response::new(axum::body::Body::from(body));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match state.blocking(|s| s.health()).await {
         Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),

@@ -6,14 +6,14 @@ use crate::config::{AllowedOrigins, Config};
 use crate::error::AppError;
 use crate::payments::{AppState, Created, Idempotency, KeyScope, NewPayment};
 use crate::store::{Metadata, Source};
-use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use governor::clock::{Clock, DefaultClock};
-use paydigital::api::{CreatePayment, Payment};
+use paydigital::api::CreatePayment;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,12 +33,10 @@ pub struct AppJson<T>(pub T);
 
 /// The browser routes, with origin checks and CORS.
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
-    // Shared, not cloned: the middleware below runs (and is cloned) for every request.
     let origins = Arc::new(state.config.allowed_origins.clone());
-    let cors_origins = origins.clone();
     let cors = tower_http::cors::CorsLayer::new()
         .allow_origin(tower_http::cors::AllowOrigin::predicate(
-            move |origin, _| origin.to_str().is_ok_and(|o| cors_origins.allows(o)),
+            move |origin, _| origin.to_str().is_ok_and(|o| origins.allows(o)),
         ))
         .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
         .allow_headers([
@@ -50,41 +48,43 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/payments", post(create_payment))
         .route("/api/payments/{id}", get(payment_status))
-        .layer(axum::middleware::from_fn(
-            move |req: Request, next: Next| {
-                let origins = origins.clone();
-                async move { check_origin(&origins, req, next).await }
-            },
-        ))
         .layer(cors)
 }
 
-/// Browsers name their page's origin; a page the merchant did not allow gets 403. Requests
-/// without `Origin` (curl, the merchant's own server) pass.
-async fn check_origin(origins: &AllowedOrigins, req: Request, next: Next) -> Response {
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok());
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok());
-    let allowed = match origin {
-        None => true,
-        Some(origin) => {
-            let same_origin = match (origin.split_once("://"), host) {
-                (Some((_, origin_host)), Some(host)) => origin_host.eq_ignore_ascii_case(host),
-                _ => false,
-            };
-            same_origin || origins.allows(origin)
+/// The page's origin is one the merchant allowed: browsers name it, and a page the merchant
+/// did not allow gets 403. Requests without `Origin` (curl, the merchant's own server) and
+/// same-origin ones pass. An extractor, not a middleware: it reads the headers where they
+/// are, with no boxed future or cloned routes per request (this is on every status read).
+pub struct AllowedOrigin;
+
+impl FromRequestParts<Arc<AppState>> for AllowedOrigin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<AllowedOrigin, AppError> {
+        if origin_allowed(&state.config.allowed_origins, &parts.headers) {
+            Ok(AllowedOrigin)
+        } else {
+            Err(AppError::OriginNotAllowed)
         }
-    };
-    if allowed {
-        next.run(req).await
-    } else {
-        AppError::OriginNotAllowed.into_response()
     }
+}
+
+fn origin_allowed(origins: &AllowedOrigins, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let same_origin = match (origin.split_once("://"), host) {
+        (Some((_, origin_host)), Some(host)) => origin_host.eq_ignore_ascii_case(host),
+        _ => false,
+    };
+    same_origin || origins.allows(origin)
 }
 
 fn client_ip(config: &Config, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
@@ -210,6 +210,7 @@ pub(crate) fn created<T: serde::Serialize>(view: T, replayed: bool) -> Response 
 }
 
 async fn create_payment(
+    _: AllowedOrigin,
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -234,11 +235,13 @@ async fn create_payment(
 }
 
 async fn payment_status(
+    _: AllowedOrigin,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-) -> Result<Json<Payment>, AppError> {
+) -> Result<Response, AppError> {
     let record = state.current(&id).await?;
-    Ok(Json(state.public_view(&record, OffsetDateTime::now_utc())))
+    let view = state.public_view(&record, OffsetDateTime::now_utc());
+    Ok(crate::app::json_response(StatusCode::OK, &view))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 use crate::store::PaymentRecord;
 use paydigital::Status;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 /// How many invoices are kept before idle ones are dropped.
@@ -23,7 +23,10 @@ struct Entry {
 }
 
 pub struct HotRecords {
-    entries: Mutex<HashMap<String, Entry>>,
+    /// Read-mostly: every status read takes the read lock once; only writes (an upstream
+    /// answer, a new payment) take the write lock. A `Mutex` here made the runtime's worker
+    /// threads queue on each other (futex waits) under load.
+    entries: RwLock<HashMap<String, Entry>>,
     capacity: usize,
     /// Entries read upstream within this window are the ones kept when the map is full.
     window: Duration,
@@ -32,27 +35,39 @@ pub struct HotRecords {
 impl HotRecords {
     pub fn new(capacity: usize, window: Duration) -> HotRecords {
         HotRecords {
-            entries: Mutex::new(HashMap::new()),
+            entries: RwLock::new(HashMap::new()),
             capacity: capacity.max(1),
             window,
         }
     }
 
-    fn entries(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
-        // Nothing here can be left half-updated by a panic: a poisoned map is still valid.
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    // Nothing here can be left half-updated by a panic: a poisoned map is still valid.
+    fn entries(&self) -> RwLockWriteGuard<'_, HashMap<String, Entry>> {
+        self.entries.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn reading(&self) -> RwLockReadGuard<'_, HashMap<String, Entry>> {
+        self.entries.read().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<PaymentRecord>> {
-        self.entries().get(id).map(|e| e.record.clone())
+        self.reading().get(id).map(|e| e.record.clone())
+    }
+
+    /// A status read's one look: the record, and whether PayDigital was asked about it
+    /// within the window.
+    pub fn fresh(&self, id: &str) -> Option<(Arc<PaymentRecord>, bool)> {
+        self.reading().get(id).map(|e| {
+            let recent = e
+                .read_upstream_at
+                .is_some_and(|at| at.elapsed() < self.window);
+            (e.record.clone(), recent)
+        })
     }
 
     /// Whether PayDigital was asked about payment `id` within the window.
     pub fn read_upstream_recently(&self, id: &str) -> bool {
-        self.entries()
-            .get(id)
-            .and_then(|e| e.read_upstream_at)
-            .is_some_and(|at| at.elapsed() < self.window)
+        self.fresh(id).is_some_and(|(_, recent)| recent)
     }
 
     /// A record just read from the store. Kept only if none is here: a newer one written

@@ -67,43 +67,70 @@ struct Sequential(Arc<AtomicU64>);
 
 impl MakeRequestId for Sequential {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        // A number: `HeaderValue::from(u64)` writes its digits straight into the header,
+        // where a formatted string cost a second allocation on every request.
         let id = self.0.fetch_add(1, Ordering::Relaxed) + 1;
-        HeaderValue::from_str(&format!("req-{id}"))
-            .ok()
-            .map(RequestId::new)
+        Some(RequestId::new(HeaderValue::from(id)))
     }
 }
 
+/// The span a request's log lines are recorded in. Status reads — the hot path, thousands a
+/// second, logging nothing of their own but upstream reads, which name their invoice — get
+/// none: a span per read cost a fifth of the read's CPU time (BENCHMARKS.md).
+fn request_span<B>(req: &Request<B>) -> tracing::Span {
+    let path = req.uri().path();
+    if req.method() == axum::http::Method::GET && path.starts_with("/api/payments/") {
+        return tracing::Span::none();
+    }
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", id, method = %req.method(), path)
+}
+
 /// Request ids, structured request logs (path only: query strings stay out), security
-/// headers, body limit, timeout.
-fn with_hygiene(router: Router) -> Router {
+/// headers, body limit, timeout — one stack around the whole router, served as it is.
+///
+/// Built with `ServiceBuilder` outside the router rather than with `Router::layer`: each
+/// `Router::layer` boxes every route once more, and axum clones a route's boxes for every
+/// request, so ten layers were ten allocations and clones per status read (BENCHMARKS.md).
+fn with_hygiene(
+    router: Router,
+) -> impl tower::Service<
+    Request<axum::body::Body>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Send + 'static,
+> + Clone
+       + Send
+       + Sync
+       + 'static {
     let x_request_id = header::HeaderName::from_static("x-request-id");
-    router
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+    tower::ServiceBuilder::new()
+        // What axum::serve takes: the layers' body types, boxed once.
+        .map_response(axum::response::IntoResponse::into_response)
+        .layer(SetRequestIdLayer::new(
+            x_request_id.clone(),
+            Sequential::default(),
+        ))
+        .layer(PropagateRequestIdLayer::new(x_request_id))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
         ))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                let id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", id, method = %req.method(), path = req.uri().path())
-            }),
-        )
-        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-        .layer(SetRequestIdLayer::new(x_request_id, Sequential::default()))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .service(router)
 }
 
 /// A server running in this process (tests, `serve`).
@@ -174,7 +201,10 @@ fn spawn_router(
 ) -> Result<Running, StartError> {
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let service = with_hygiene(router).into_make_service_with_connect_info::<SocketAddr>();
+    let service =
+        axum::ServiceExt::<Request<axum::body::Body>>::into_make_service_with_connect_info::<
+            SocketAddr,
+        >(with_hygiene(router));
     let task = tokio::spawn(async move {
         axum::serve(listener, service)
             .with_graceful_shutdown(async move {

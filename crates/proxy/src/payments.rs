@@ -230,12 +230,19 @@ impl AppState {
     /// A payment as fresh as the refresh window allows: PayDigital is asked (once for all
     /// concurrent readers) when nobody asked within the window and the answer could change.
     pub async fn current(&self, id: &str) -> Result<Arc<PaymentRecord>, AppError> {
+        let worth_asking = |record: &PaymentRecord| {
+            record.status != Status::Paid
+                && OffsetDateTime::now_utc() < record.expires_at + self.config.late_payment_grace
+        };
+        // The common case, thousands of times a second: answered from memory with one look
+        // under a read lock, nothing awaited.
+        if let Some((record, recent)) = self.hot.fresh(id) {
+            if recent || !worth_asking(&record) {
+                return Ok(record);
+            }
+        }
         let record = self.record(id).await?;
-        let now = OffsetDateTime::now_utc();
-        let worth_asking = record.status != Status::Paid
-            && now < record.expires_at + self.config.late_payment_grace;
-        // The common case, thousands of times a second: answered from memory, no lock awaited.
-        if !worth_asking || self.hot.read_upstream_recently(id) {
+        if !worth_asking(&record) || self.hot.read_upstream_recently(id) {
             return Ok(record);
         }
         self.refresh(&record).await;

@@ -134,50 +134,55 @@ fn start_proxies(
             (name, child, log)
         })
         .collect();
-    children
+    // Each child is a `Proxy` (killed when dropped) before anything here can panic.
+    let mut proxies: Vec<Proxy> = children
         .into_iter()
-        .map(|(name, mut child, log)| {
-            let file = Arc::new(Mutex::new(std::fs::File::create(&log).expect("log file")));
-            let (url_tx, url_rx) = std::sync::mpsc::channel();
-            let stdout = child.stdout.take().expect("stdout");
-            let stderr = child.stderr.take().expect("stderr");
-            let copy = |reader: Box<dyn std::io::Read + Send>,
-                        url: Option<std::sync::mpsc::Sender<String>>| {
-                let file = file.clone();
-                std::thread::spawn(move || {
-                    for line in std::io::BufReader::new(reader).lines() {
-                        let Ok(line) = line else { break };
-                        if let Some(u) = line
-                            .strip_prefix("PayDigital checkout: ")
-                            .and_then(|u| u.strip_suffix('/'))
-                        {
-                            if let Some(tx) = &url {
-                                let _ = tx.send(u.to_owned());
-                            }
-                        }
-                        use std::io::Write;
-                        let _ = writeln!(file.lock().expect("log"), "{line}");
-                    }
-                })
-            };
-            copy(Box::new(stdout), Some(url_tx));
-            copy(Box::new(stderr), None);
-            let url = url_rx
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "{name} did not start; log: {}",
-                        std::fs::read_to_string(&log).unwrap_or_default()
-                    )
-                });
-            Proxy {
-                name,
-                child,
-                url,
-                log,
-            }
+        .map(|(name, child, log)| Proxy {
+            name,
+            child,
+            url: String::new(),
+            log,
         })
-        .collect()
+        .collect();
+    for proxy in &mut proxies {
+        let file = Arc::new(Mutex::new(
+            std::fs::File::create(&proxy.log).expect("log file"),
+        ));
+        let (url_tx, url_rx) = std::sync::mpsc::channel();
+        let stdout = proxy.child.stdout.take().expect("stdout");
+        let stderr = proxy.child.stderr.take().expect("stderr");
+        let copy = |reader: Box<dyn std::io::Read + Send>,
+                    url: Option<std::sync::mpsc::Sender<String>>| {
+            let file = file.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(reader).lines() {
+                    let Ok(line) = line else { break };
+                    if let Some(u) = line
+                        .strip_prefix("PayDigital checkout: ")
+                        .and_then(|u| u.strip_suffix('/'))
+                    {
+                        if let Some(tx) = &url {
+                            let _ = tx.send(u.to_owned());
+                        }
+                    }
+                    use std::io::Write;
+                    let _ = writeln!(file.lock().expect("log"), "{line}");
+                }
+            })
+        };
+        copy(Box::new(stdout), Some(url_tx));
+        copy(Box::new(stderr), None);
+        proxy.url = url_rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} did not start; log: {}",
+                    proxy.name,
+                    std::fs::read_to_string(&proxy.log).unwrap_or_default()
+                )
+            });
+    }
+    proxies
 }
 
 /// One delivery attempt as the receiver saw it.
