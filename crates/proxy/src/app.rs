@@ -13,16 +13,18 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The API routes and pages (the widget's files are served by [`crate::statics`]).
 pub fn router(state: Arc<AppState>) -> Router {
+    // Each API router adds `no_store` in its own (single) layer call: a `layer` over the
+    // merged routers would box every route once more, cloned on every request.
     let api = crate::browser_api::router(state.clone())
         .merge(crate::merchant_api::router(state.clone()))
-        .route("/healthz", get(healthz))
-        // Payments change from one read to the next and carry amounts and codes: no browser,
-        // CDN or shop proxy may keep a copy.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ));
+        .route("/healthz", get(healthz).layer(no_store()));
     api.merge(crate::pages::router()).with_state(state)
+}
+
+/// Payments change from one read to the next and carry amounts and codes: no browser, CDN
+/// or shop proxy may keep a copy of an API answer.
+pub(crate) fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }
 
 /// `value` as a JSON response, written once into a buffer the size of a payment, with room

@@ -48,7 +48,11 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/payments", post(create_payment))
         .route("/api/payments/{id}", get(payment_status))
-        .layer(cors)
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(crate::app::no_store())
+                .layer(cors),
+        )
 }
 
 /// The page's origin is one the merchant allowed: browsers name it, and a page the merchant

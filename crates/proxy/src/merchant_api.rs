@@ -34,7 +34,11 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/api/merchant/payments", post(create).get(list))
         .route("/api/merchant/payments/{id}", get(read))
         .route("/api/merchant/events", get(events))
-        .route_layer(axum::middleware::from_fn_with_state(state, authorize))
+        .route_layer(
+            tower::ServiceBuilder::new()
+                .layer(crate::app::no_store())
+                .layer(axum::middleware::from_fn_with_state(state, authorize)),
+        )
 }
 
 /// Refuses pages (any `Origin`), then anyone without the key. No key configured: nobody has it.

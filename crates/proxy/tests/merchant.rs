@@ -71,6 +71,7 @@ async fn only_the_key_holders_server_gets_in() {
             .await;
         assert_eq!(response.status(), 401, "{key:?}");
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        assert_eq!(response.headers()["cache-control"], "no-store");
         assert_eq!(error_code(response).await, "unauthorized");
     }
     // A web page (it names its Origin) never uses the key, even the right one.
