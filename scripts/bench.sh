@@ -51,6 +51,12 @@ crate_table=$(twiggy top -n 1000000 -f csv "$named/opt.wasm" | python3 bench/siz
 # Confirmation and webhooks: one process with its own sandbox and receiver (issue 13).
 webhook_section=$(cargo run --quiet --release -p paydigital-proxy --example webhook_bench)
 
+# Three proxies on one PostgreSQL (issue 14): a throwaway cluster, as in make test.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+  || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql; }
+eval "$(scripts/postgres.sh start)"
+trap 'scripts/postgres.sh stop "$PAYDIGITAL_PG_DIR"' EXIT
+
 ulimit -n 65536 2>/dev/null || true
 WEBHOOK_SECTION=$webhook_section SIZE_TABLE=$size_table CRATE_TABLE=$crate_table QRCODE_JS_BUNDLE=$bundle \
   NODE_PATH="$NPM_DIR/node_modules" node bench/bench.cjs

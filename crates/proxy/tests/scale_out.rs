@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 
 const REFRESH: Duration = Duration::from_millis(1000);
 const LEASE_SECS: u64 = 20;
+/// Connections each instance may hold.
+const POOL: i64 = 3;
 const WEBHOOK_SECRET: &str = "whsec_6lVivdF9r+kMuycmtZoFMVcgrruxW/mwu6KNlJJPFBY=";
 
 /// A PostgreSQL cluster of this test's own; removed when dropped.
@@ -126,6 +128,7 @@ fn start_proxies(
                 .env("CHECKOUT_WEBHOOK_SECRET", WEBHOOK_SECRET)
                 .env("CHECKOUT_WEBHOOK_RETRY_SCHEDULE", "1s,1s,1s,1s,1s")
                 .env("CHECKOUT_WEBHOOK_LEASE_SECS", LEASE_SECS.to_string())
+                .env("CHECKOUT_DATABASE_POOL", POOL.to_string())
                 .env("RUST_LOG", "info")
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -404,6 +407,28 @@ async fn three_proxies_on_one_postgres_behave_as_one() {
             reads
         })
     });
+    // Meanwhile: no instance holds more connections than CHECKOUT_DATABASE_POOL.
+    let (watcher, connection) = tokio_postgres::connect(&cluster.url, tokio_postgres::NoTls)
+        .await
+        .expect("watch the cluster");
+    tokio::spawn(connection);
+    let mut most = 0;
+    while started.elapsed() < Duration::from_secs(4) {
+        let row = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'paydigital-proxy'",
+                &[],
+            )
+            .await
+            .expect("count");
+        most = most.max(row.get::<_, i64>(0));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(watcher);
+    assert!(
+        (1..=3 * POOL).contains(&most),
+        "{most} connections for three instances of pool {POOL}"
+    );
     let reads: u32 = futures::future::join_all(readers)
         .await
         .into_iter()
