@@ -46,7 +46,10 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(600));
     Router::new()
-        .route("/api/payments", post(create_payment))
+        .route(
+            "/api/payments",
+            post(create_payment).layer(crate::request_timeout()),
+        )
         .route("/api/payments/{id}", get(payment_status))
         .layer(
             tower::ServiceBuilder::new()

@@ -37,6 +37,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route_layer(
             tower::ServiceBuilder::new()
                 .layer(crate::app::no_store())
+                .layer(crate::request_timeout())
                 .layer(axum::middleware::from_fn_with_state(state, authorize)),
         )
 }

@@ -449,7 +449,10 @@ async fn health_reports_the_store() {
         .expect("answer");
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(response.headers()["referrer-policy"], "strict-origin-when-cross-origin");
+    assert_eq!(
+        response.headers()["referrer-policy"],
+        "strict-origin-when-cross-origin"
+    );
     assert_eq!(response.headers()["cache-control"], "no-store");
     let id = response.headers()["x-request-id"].to_str().expect("ascii");
     assert!(id.parse::<u64>().is_ok(), "a request number: {id}");

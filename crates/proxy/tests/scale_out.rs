@@ -391,22 +391,24 @@ async fn three_proxies_on_one_postgres_behave_as_one() {
     );
     let calls_before = upstream.status_calls(&invoice);
     let started = Instant::now();
-    let readers = (0..12).map(|n| {
-        let (http, url, id) = (http.clone(), proxies[n % 3].url.clone(), id.clone());
-        tokio::spawn(async move {
-            let mut reads = 0u32;
-            while started.elapsed() < Duration::from_secs(4) {
-                let ok = http
-                    .get(format!("{url}/api/payments/{id}"))
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == 200);
-                assert!(ok, "a read failed");
-                reads += 1;
-            }
-            reads
+    let readers: Vec<_> = (0..12)
+        .map(|n| {
+            let (http, url, id) = (http.clone(), proxies[n % 3].url.clone(), id.clone());
+            tokio::spawn(async move {
+                let mut reads = 0u32;
+                while started.elapsed() < Duration::from_secs(4) {
+                    let ok = http
+                        .get(format!("{url}/api/payments/{id}"))
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status() == 200);
+                    assert!(ok, "a read failed");
+                    reads += 1;
+                }
+                reads
+            })
         })
-    });
+        .collect();
     // Meanwhile: no instance holds more connections than CHECKOUT_DATABASE_POOL.
     let (watcher, connection) = tokio_postgres::connect(&cluster.url, tokio_postgres::NoTls)
         .await

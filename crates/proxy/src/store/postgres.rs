@@ -23,6 +23,8 @@ use tokio_postgres::{NoTls, Row};
 /// How long a call waits for a connection (or to make one) before the database counts as
 /// unreachable: `/healthz` answers 503 within this.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest a query may run (migrations included: they are small).
+const STATEMENT_TIMEOUT: &str = "-c statement_timeout=10000";
 /// Held by the instance that migrates; the others wait on it (any number, chosen once).
 const MIGRATION_LOCK: i64 = 0x7061_7964_6967_6974; // "paydigit"
 
@@ -263,6 +265,12 @@ impl PgStore {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         config.application_name("paydigital-proxy");
+        // A query the server never answers (a hung host, a cut without a reset) ends instead
+        // of holding a blocking thread: the server cancels it, and dead peers are noticed.
+        if config.get_options().is_none() {
+            config.options(STATEMENT_TIMEOUT);
+        }
+        config.keepalives_idle(Duration::from_secs(30));
         let manager = Manager::from_config(
             config,
             NoTls,
