@@ -207,6 +207,18 @@ pub enum AfterAttempt {
     RetryAt(OffsetDateTime),
 }
 
+impl AfterAttempt {
+    /// The event's delivery state after the attempt, and its next attempt if any.
+    pub(crate) fn leaves(self) -> (DeliveryState, Option<OffsetDateTime>) {
+        match self {
+            AfterAttempt::Delivered => (DeliveryState::Delivered, None),
+            AfterAttempt::Abandoned => (DeliveryState::Abandoned, None),
+            AfterAttempt::Failed => (DeliveryState::Failed, None),
+            AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
+        }
+    }
+}
+
 /// Which events a list asks for, oldest first.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
@@ -428,6 +440,32 @@ pub(crate) fn minus(at: OffsetDateTime, d: Duration) -> OffsetDateTime {
 pub(crate) fn plus(at: OffsetDateTime, d: Duration) -> OffsetDateTime {
     at.checked_add(time::Duration::try_from(d).unwrap_or(time::Duration::MAX))
         .unwrap_or(at)
+}
+
+/// The unique columns a payment is looked up by.
+#[derive(Clone, Copy)]
+pub(crate) enum Lookup {
+    Id,
+    IdempotencyKey,
+}
+
+pub(crate) fn to_i64(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} does not fit the store")))
+}
+
+pub(crate) fn to_u64(n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative amount {n}")))
+}
+
+/// A row limit as SQL takes it.
+pub(crate) fn limit_of(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Claimed events as the deliverer wants them: the longest-waiting first.
+pub(crate) fn oldest_due_first(mut due: Vec<EventRecord>) -> Vec<EventRecord> {
+    due.sort_by_key(|e| (e.next_attempt_at, e.created_at));
+    due
 }
 
 /// Claimed checks as the worker wants them: pending payments first, then by due time.

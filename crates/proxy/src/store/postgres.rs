@@ -8,9 +8,9 @@
 //! without waiting for, or taking, each other's rows.
 
 use super::{
-    minus, pending_first, plus, status_from_db, AfterAttempt, Attempt, DeliveryState, Dump,
-    EventFilter, EventRecord, Imported, KeyClaim, ListFilter, Metadata, NewEvent, PaymentRecord,
-    PaymentStore, RefreshClaim, Source, StoreError,
+    limit_of, minus, oldest_due_first, pending_first, plus, status_from_db, to_i64, to_u64,
+    Attempt, DeliveryState, Dump, EventFilter, EventRecord, Imported, KeyClaim, ListFilter, Lookup,
+    Metadata, NewEvent, PaymentRecord, PaymentStore, RefreshClaim, Source, StoreError,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use paydigital::Status;
@@ -175,18 +175,6 @@ fn millis(at: OffsetDateTime) -> OffsetDateTime {
         .unwrap_or(at)
 }
 
-fn to_i64(n: u64) -> Result<i64, StoreError> {
-    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} does not fit the store")))
-}
-
-fn to_u64(n: i64) -> Result<u64, StoreError> {
-    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative amount {n}")))
-}
-
-fn limit_of(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 fn metadata_to_db(metadata: &Metadata) -> Result<Option<serde_json::Value>, StoreError> {
     if metadata.is_empty() {
         return Ok(None);
@@ -329,16 +317,16 @@ impl PgStore {
 
     async fn select_one(
         &self,
-        column: &str,
+        by: Lookup,
         value: &str,
     ) -> Result<Option<PaymentRecord>, StoreError> {
-        let sql = match column {
-            "id" => concat!(
+        let sql = match by {
+            Lookup::Id => concat!(
                 "SELECT ",
                 payment_columns!(),
                 " FROM payments WHERE id = $1"
             ),
-            _ => concat!(
+            Lookup::IdempotencyKey => concat!(
                 "SELECT ",
                 payment_columns!(),
                 " FROM payments WHERE idempotency_key = $1"
@@ -356,41 +344,8 @@ impl PgStore {
         let mut imported = Imported::default();
         for stored in &dump.payments {
             let p = &stored.record;
-            let inserted = tx
-                .execute(
-                    concat!(
-                        "INSERT INTO payments (",
-                        payment_columns!(),
-                        ", next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                        $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-                        ON CONFLICT DO NOTHING"
-                    ),
-                    &[
-                        &p.id,
-                        &p.invoice,
-                        &p.status.as_str(),
-                        &p.status_word,
-                        &to_i64(p.amount)?,
-                        &to_i64(p.unique_code)?,
-                        &to_i64(p.total_amount)?,
-                        &p.qr_content,
-                        &p.payment_url,
-                        &secs(p.expires_at),
-                        &p.paid_at.map(secs),
-                        &secs(p.created_at),
-                        &p.description,
-                        &p.customer_name,
-                        &p.reference,
-                        &p.item,
-                        &p.source.as_str(),
-                        &metadata_to_db(&p.metadata)?,
-                        &p.late,
-                        &p.idempotency_key,
-                        &p.request_fingerprint,
-                        &stored.next_check_at.map(millis),
-                    ],
-                )
-                .await?;
+            let inserted =
+                insert_payment(&tx, p, stored.next_check_at, INSERT_PAYMENT_UNLESS_THERE).await?;
             imported.payments += inserted;
         }
         let mut new_events = std::collections::HashSet::new();
@@ -504,42 +459,7 @@ impl PaymentStore for PgStore {
         self.run(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
-            let statement = tx
-                .prepare_cached(concat!(
-                    "INSERT INTO payments (",
-                    payment_columns!(),
-                    ", next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                    $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
-                ))
-                .await?;
-            tx.execute(
-                &statement,
-                &[
-                    &p.id,
-                    &p.invoice,
-                    &p.status.as_str(),
-                    &p.status_word,
-                    &to_i64(p.amount)?,
-                    &to_i64(p.unique_code)?,
-                    &to_i64(p.total_amount)?,
-                    &p.qr_content,
-                    &p.payment_url,
-                    &secs(p.expires_at),
-                    &p.paid_at.map(secs),
-                    &secs(p.created_at),
-                    &p.description,
-                    &p.customer_name,
-                    &p.reference,
-                    &p.item,
-                    &p.source.as_str(),
-                    &metadata_to_db(&p.metadata)?,
-                    &p.late,
-                    &p.idempotency_key,
-                    &p.request_fingerprint,
-                    &next_check.map(millis),
-                ],
-            )
-            .await?;
+            insert_payment(&tx, p, next_check, INSERT_PAYMENT).await?;
             if let Some(key) = &p.idempotency_key {
                 let statement = tx
                     .prepare_cached("DELETE FROM idempotency_claims WHERE key = $1")
@@ -553,11 +473,11 @@ impl PaymentStore for PgStore {
     }
 
     fn get(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        self.run(self.select_one("id", id))
+        self.run(self.select_one(Lookup::Id, id))
     }
 
     fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        self.run(self.select_one("idempotency_key", key))
+        self.run(self.select_one(Lookup::IdempotencyKey, key))
     }
 
     fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError> {
@@ -747,19 +667,13 @@ impl PaymentStore for PgStore {
                     &[&millis(now), &millis(plus(now, lease)), &limit_of(limit)],
                 )
                 .await?;
-            let mut due = decode_all(&rows, decode_event)?;
-            due.sort_by_key(|e| (e.next_attempt_at, e.created_at));
-            Ok(due)
+            decode_all(&rows, decode_event).map(oldest_due_first)
         })
     }
 
     fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<(), StoreError> {
-        let (state, next) = match attempt.then {
-            AfterAttempt::Delivered => (DeliveryState::Delivered, None),
-            AfterAttempt::Abandoned => (DeliveryState::Abandoned, None),
-            AfterAttempt::Failed => (DeliveryState::Failed, None),
-            AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(millis(at))),
-        };
+        let (state, next) = attempt.then.leaves();
+        let next = next.map(millis);
         self.run(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
@@ -884,6 +798,61 @@ impl PaymentStore for PgStore {
             Ok(())
         })
     }
+}
+
+macro_rules! insert_payment {
+    () => {
+        concat!(
+            "INSERT INTO payments (",
+            payment_columns!(),
+            ", next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+            $15, $16, $17, $18, $19, $20, $21, $22)"
+        )
+    };
+}
+
+/// A new payment; an id, invoice or key seen before is an error.
+const INSERT_PAYMENT: &str = insert_payment!();
+/// A payment copied by `migrate --to`: left as it is if it is there already.
+const INSERT_PAYMENT_UNLESS_THERE: &str = concat!(insert_payment!(), " ON CONFLICT DO NOTHING");
+
+/// Writes `p` with `sql` (one of the two above); the number of rows written.
+async fn insert_payment(
+    tx: &deadpool_postgres::Transaction<'_>,
+    p: &PaymentRecord,
+    next_check: Option<OffsetDateTime>,
+    sql: &str,
+) -> Result<u64, StoreError> {
+    let statement = tx.prepare_cached(sql).await?;
+    Ok(tx
+        .execute(
+            &statement,
+            &[
+                &p.id,
+                &p.invoice,
+                &p.status.as_str(),
+                &p.status_word,
+                &to_i64(p.amount)?,
+                &to_i64(p.unique_code)?,
+                &to_i64(p.total_amount)?,
+                &p.qr_content,
+                &p.payment_url,
+                &secs(p.expires_at),
+                &p.paid_at.map(secs),
+                &secs(p.created_at),
+                &p.description,
+                &p.customer_name,
+                &p.reference,
+                &p.item,
+                &p.source.as_str(),
+                &metadata_to_db(&p.metadata)?,
+                &p.late,
+                &p.idempotency_key,
+                &p.request_fingerprint,
+                &next_check.map(millis),
+            ],
+        )
+        .await?)
 }
 
 async fn insert_event(

@@ -1,9 +1,10 @@
 //! SQLite in WAL mode: the embedded default, one file beside one proxy.
 
 use super::{
-    minus, pending_first, plus, status_from_db, AfterAttempt, Attempt, DeliveryState, Dump,
-    EventFilter, EventRecord, KeyClaim, ListFilter, Metadata, NewEvent, PaymentRecord,
-    PaymentStore, RefreshClaim, Source, StoreError, StoredAttempt, StoredPayment,
+    limit_of, minus, oldest_due_first, pending_first, plus, status_from_db, to_i64, to_u64,
+    Attempt, DeliveryState, Dump, EventFilter, EventRecord, KeyClaim, ListFilter, Lookup, Metadata,
+    NewEvent, PaymentRecord, PaymentStore, RefreshClaim, Source, StoreError, StoredAttempt,
+    StoredPayment,
 };
 use paydigital::Status;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -11,13 +12,6 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 use time::OffsetDateTime;
-
-/// The unique columns a payment is looked up by.
-#[derive(Clone, Copy)]
-enum Lookup {
-    Id,
-    IdempotencyKey,
-}
 
 macro_rules! payment_columns {
     () => {
@@ -168,14 +162,6 @@ fn to_unix(at: OffsetDateTime) -> i64 {
 
 fn from_unix(secs: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp(secs).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn to_i64(n: u64) -> Result<i64, StoreError> {
-    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} does not fit the store")))
-}
-
-fn to_u64(n: i64) -> Result<u64, StoreError> {
-    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative amount {n}")))
 }
 
 fn metadata_to_db(metadata: &Metadata) -> Result<Option<String>, StoreError> {
@@ -503,7 +489,7 @@ impl PaymentStore for SqliteStore {
                 ),
             };
             let mut statement = conn.prepare_cached(&sql)?;
-            let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+            let limit = limit_of(filter.limit);
             let mut named: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
                 (":reference", &filter.reference),
                 (":before", &before),
@@ -613,7 +599,7 @@ impl PaymentStore for SqliteStore {
                     ORDER BY status <> 'pending', next_check_at LIMIT ?3) RETURNING ",
                 payment_columns!()
             ))?;
-            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let limit = limit_of(limit);
             let rows =
                 statement.query_map(params![to_ms(now), to_ms(plus(now, lease)), limit], decode)?;
             collect(rows).map(pending_first)
@@ -638,24 +624,18 @@ impl PaymentStore for SqliteStore {
                     ORDER BY next_attempt_at LIMIT ?3) RETURNING ",
                 event_fields!()
             ))?;
-            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let limit = limit_of(limit);
             let rows = statement.query_map(
                 params![to_ms(now), to_ms(plus(now, lease)), limit],
                 decode_event,
             )?;
-            let mut due = collect(rows)?;
-            due.sort_by_key(|e| (e.next_attempt_at, e.created_at));
-            Ok(due)
+            collect(rows).map(oldest_due_first)
         })
     }
 
     fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<(), StoreError> {
-        let (state, next) = match attempt.then {
-            AfterAttempt::Delivered => (DeliveryState::Delivered, None),
-            AfterAttempt::Abandoned => (DeliveryState::Abandoned, None),
-            AfterAttempt::Failed => (DeliveryState::Failed, None),
-            AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(to_ms(at))),
-        };
+        let (state, next) = attempt.then.leaves();
+        let next = next.map(to_ms);
         self.in_transaction(|conn| {
             conn.execute(
                 "INSERT INTO attempts (event_id, at, outcome) VALUES (?1, ?2, ?3)",
@@ -695,7 +675,7 @@ impl PaymentStore for SqliteStore {
                 " WHERE (?1 IS NULL OR seq > ?1) AND (?2 IS NULL OR state = ?2)
                   ORDER BY seq LIMIT ?3"
             ))?;
-            let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+            let limit = limit_of(filter.limit);
             let rows = statement.query_map(
                 params![after, filter.state.map(DeliveryState::as_str), limit],
                 decode_event,
