@@ -27,20 +27,12 @@ pub async fn run(state: Arc<AppState>) {
     let limiter = RateLimiter::direct(Quota::per_second(per_second).allow_burst(NonZeroU32::MIN));
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     loop {
-        // Claimed in the store (other proxies skip them), no more than there are free slots.
-        let free = slots.available_permits();
         let now = OffsetDateTime::now_utc();
-        let due = if free == 0 {
-            Vec::new()
-        } else {
-            state
-                .blocking(move |s| s.claim_due_checks(now, LEASE, free))
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "cannot read due checks");
-                    Vec::new()
-                })
-        };
+        let due = state
+            .claim_for_free_slots(&slots, "due checks", move |s, free| {
+                s.claim_due_checks(now, LEASE, free)
+            })
+            .await;
         let mut started = 0;
         for record in due {
             // A reader asked PayDigital about it moments ago: nothing to learn, no call spent.

@@ -210,6 +210,27 @@ impl AppState {
             })
     }
 
+    /// Due work claimed in the store for this proxy (other proxies skip it meanwhile), no
+    /// more than `slots` has free so that each piece starts at once, well inside its lease.
+    /// Nothing when every slot is busy or the store cannot be read (logged as `what`).
+    pub(crate) async fn claim_for_free_slots<T: Send + 'static>(
+        &self,
+        slots: &tokio::sync::Semaphore,
+        what: &'static str,
+        claim: impl FnOnce(&dyn PaymentStore, usize) -> Result<Vec<T>, StoreError> + Send + 'static,
+    ) -> Vec<T> {
+        let free = slots.available_permits();
+        if free == 0 {
+            return Vec::new();
+        }
+        self.blocking(move |s| claim(s, free))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot read {what}");
+                Vec::new()
+            })
+    }
+
     /// A payment's latest known record: from memory, else from the store. Anything that is
     /// not a payment id (an invoice number, say) is not found, without a store read.
     pub async fn record(&self, id: &str) -> Result<Arc<PaymentRecord>, AppError> {

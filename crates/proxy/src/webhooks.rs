@@ -185,21 +185,12 @@ pub async fn deliver(state: Arc<AppState>, sender: Arc<Sender>, wake: Arc<Notify
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     let lease = sender.config().lease;
     loop {
-        // Leased in the store (no other proxy sends them meanwhile), no more than there are
-        // free slots, so that each starts well inside its lease.
-        let free = slots.available_permits();
         let now = OffsetDateTime::now_utc();
-        let due = if free == 0 {
-            Vec::new()
-        } else {
-            state
-                .blocking(move |s| s.claim_due_events(now, lease, free))
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "cannot read the webhook outbox");
-                    Vec::new()
-                })
-        };
+        let due = state
+            .claim_for_free_slots(&slots, "the webhook outbox", move |s, free| {
+                s.claim_due_events(now, lease, free)
+            })
+            .await;
         for event in due {
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 return;
