@@ -257,13 +257,11 @@ impl AppState {
         };
         // The common case, thousands of times a second: answered from memory with one look
         // under a read lock, nothing awaited.
-        if let Some((record, recent)) = self.hot.fresh(id) {
-            if recent || !worth_asking(&record) {
-                return Ok(record);
-            }
-        }
-        let record = self.record(id).await?;
-        if !worth_asking(&record) || self.hot.read_upstream_recently(id) {
+        let (record, recent) = match self.hot.fresh(id) {
+            Some(seen) => seen,
+            None => (self.record(id).await?, false),
+        };
+        if recent || !worth_asking(&record) {
             return Ok(record);
         }
         self.refresh(&record).await;
@@ -281,7 +279,7 @@ impl AppState {
     /// claim is the gate: a proxy that finds the read claimed by another takes that proxy's
     /// answer from the store instead. `false`: this proxy did not ask.
     async fn refresh(&self, record: &PaymentRecord) -> bool {
-        let (id, invoice) = (record.id.as_str(), record.invoice.as_str());
+        let id = record.id.as_str();
         let window = self.config.status_refresh;
         let gate = self.refreshing.get(id);
         let mut last_read = gate.lock().await;
@@ -293,8 +291,12 @@ impl AppState {
         let claim = self
             .blocking(move |s| s.claim_refresh(&key, now, window))
             .await;
-        match claim {
-            Ok(RefreshClaim::Mine) => {}
+        // When the group's last read was made: ours now, or the other proxy's claim.
+        let (asked, read_at) = match claim {
+            Ok(RefreshClaim::Mine) => {
+                self.ask_upstream(record).await;
+                (true, Instant::now())
+            }
             Ok(RefreshClaim::Taken { at }) => {
                 // Another proxy asked at `at`: its answer is what the store holds now (or
                 // within its upstream call). Ask again only when its window is over.
@@ -308,20 +310,27 @@ impl AppState {
                 let claimed = Instant::now()
                     .checked_sub(std::time::Duration::from_millis(age))
                     .unwrap_or_else(Instant::now);
-                *last_read = Some(claimed);
-                self.hot.mark_read_upstream(id, claimed);
-                return false;
+                (false, claimed)
             }
             Ok(RefreshClaim::NoSuchPayment) => return false,
+            // The database is away: answer from memory, and try again next window.
             Err(e) => {
-                // The database is away: answer from memory, and try again next window.
                 tracing::warn!(id, error = %e, "cannot claim a status read");
-                let now = Instant::now();
-                *last_read = Some(now);
-                self.hot.mark_read_upstream(id, now);
-                return false;
+                (false, Instant::now())
             }
-        }
+        };
+        *last_read = Some(read_at);
+        self.hot.mark_read_upstream(id, read_at);
+        drop(last_read);
+        // Gates whose last read is older than the window carry no information any more.
+        self.refreshing
+            .sweep(|last| last.is_some_and(|at| at.elapsed() < window));
+        asked
+    }
+
+    /// Asks PayDigital about `record` and records the answer (or, with none, the next check).
+    async fn ask_upstream(&self, record: &PaymentRecord) {
+        let (id, invoice) = (record.id.as_str(), record.invoice.as_str());
         let started = Instant::now();
         let answer = match self.upstream.status(invoice).await {
             Ok(reply) if reply.invoice == invoice => Some(reply),
@@ -357,15 +366,6 @@ impl AppState {
         if let Err(e) = result {
             tracing::error!(invoice, error = %e, "could not record status");
         }
-        let now = Instant::now();
-        *last_read = Some(now);
-        self.hot.mark_read_upstream(id, now);
-        drop(last_read);
-        // Gates whose last read is older than the window carry no information any more.
-        let window = self.config.status_refresh;
-        self.refreshing
-            .sweep(|last| last.is_some_and(|at| at.elapsed() < window));
-        true
     }
 
     /// What PayDigital said, applied through the payment's state machine: a change is written
