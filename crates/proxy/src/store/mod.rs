@@ -400,14 +400,12 @@ impl Database {
     /// its previous run left leased is delivered at once. Shared PostgreSQL leases lapse on
     /// their own (another proxy may be delivering).
     pub async fn open_to_serve(&self, pool: usize) -> Result<Arc<dyn PaymentStore>, StoreError> {
-        Ok(match self {
-            Database::Sqlite(path) => {
-                let store = SqliteStore::open(path)?;
-                store.end_leases_of_a_previous_run()?;
-                Arc::new(store)
-            }
-            Database::Postgres(url) => Arc::new(PgStore::connect(url, pool).await?),
-        })
+        let Database::Sqlite(path) = self else {
+            return self.open(pool).await;
+        };
+        let store = SqliteStore::open(path)?;
+        store.end_leases_of_a_previous_run()?;
+        Ok(Arc::new(store))
     }
 }
 
