@@ -362,7 +362,7 @@ impl Drop for CheckoutHandle {
     }
 }
 
-/// Mounts a checkout into `host` (its shadow root) with options as in `shared/spec/embed.md`
+/// Mounts a checkout into `host` (its shadow root) with options as in `docs/embed.md`
 /// (`amount`, `item` or `payment`, `endpoint`, `description`, `customerName`, `reference`, `lang`,
 /// `pollInterval`, `successUrl`). Set-up mistakes show an error in the widget and fire
 /// `paydigital:error`; they do not throw.

@@ -1,4 +1,4 @@
-//! The merchant proxy's JSON, as browsers see it (`shared/spec/proxy-api.md`). The widget
+//! The merchant proxy's JSON, as browsers see it (`docs/proxy-api.md`). The widget
 //! deserializes these; the proxy serializes them: one definition keeps them in step.
 
 use crate::Status;

@@ -44,7 +44,7 @@ pub enum UpstreamError {
 /// The form fields of `POST /api/create_payment.php`. The key travels in the
 /// `Authorization` header, not here, so that this value can be logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CreateRequest {
+pub struct CreateForm {
     pub store_id: String,
     /// Rupiah, at least 1000.
     pub amount: u64,
@@ -52,7 +52,7 @@ pub struct CreateRequest {
     pub customer_name: String,
 }
 
-impl CreateRequest {
+impl CreateForm {
     /// The `application/x-www-form-urlencoded` fields, in PayDigital's names.
     pub fn form_fields(&self) -> [(&'static str, String); 4] {
         [
@@ -66,7 +66,7 @@ impl CreateRequest {
 
 /// A successful create.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Created {
+pub struct CreateReply {
     pub invoice: String,
     pub amount: u64,
     pub unique_code: u64,
@@ -94,7 +94,7 @@ pub struct StatusReply {
 
 /// Reads a create reply. `zone` is the offset PayDigital's zoneless times are in
 /// (normally [`JAKARTA`]).
-pub fn parse_create(body: &str, zone: UtcOffset) -> Result<Created, UpstreamError> {
+pub fn parse_create(body: &str, zone: UtcOffset) -> Result<CreateReply, UpstreamError> {
     let data = success_data(body)?;
     let shape = |reason| UpstreamError::BadShape {
         reason,
@@ -103,7 +103,7 @@ pub fn parse_create(body: &str, zone: UtcOffset) -> Result<Created, UpstreamErro
     let expired_at = text(&data, "expired_at")
         .ok_or_else(|| shape("no expired_at"))
         .and_then(|t| parse_time(&t, zone).ok_or_else(|| shape("expired_at is not a time")))?;
-    Ok(Created {
+    Ok(CreateReply {
         invoice: text(&data, "invoice").ok_or_else(|| shape("no invoice"))?,
         amount: number(&data, "amount").ok_or_else(|| shape("no amount"))?,
         unique_code: number(&data, "unique_code").unwrap_or(0),
@@ -426,7 +426,7 @@ mod tests {
 
     #[test]
     fn form_fields_use_paydigitals_names() {
-        let request = CreateRequest {
+        let request = CreateForm {
             store_id: "S1".into(),
             amount: 10000,
             description: "Kopi".into(),

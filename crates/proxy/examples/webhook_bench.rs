@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use paydigital_proxy::config::Config;
-use paydigital_proxy::sandbox::{Faults, SandboxConfig};
+use paydigital_proxy::upstream::sandbox::{Faults, SandboxConfig};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,8 @@
-//! Configuration from the environment (`shared/spec/proxy-api.md`, "Configuration").
+//! Configuration from the environment (`docs/proxy-api.md`, "Configuration"), read one
+//! section at a time; every message names the variable that is wrong.
 
-use std::collections::BTreeMap;
+use crate::domain::new_payment::{Catalog, Pricing};
+use crate::store::Database;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -102,7 +104,7 @@ pub struct WebhookConfig {
     pub lease: Duration,
 }
 
-/// The retry schedule of `shared/spec/merchant-api.md`.
+/// The retry schedule of `docs/merchant-api.md`.
 pub const DEFAULT_RETRY_SCHEDULE: &str = "5s,5m,30m,2h,5h,10h,14h,20h,24h";
 
 /// Reads `5s,5m,30m,2h` (also `ms`): the waits between webhook attempts.
@@ -164,22 +166,6 @@ impl AllowedOrigins {
     }
 }
 
-/// One thing a shop sells, priced by the server.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CatalogItem {
-    pub name: String,
-    /// Rupiah.
-    pub price: u64,
-}
-
-/// `CHECKOUT_CATALOG`: `[items.kopi-susu]` tables with `name` and `price`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Catalog {
-    pub items: BTreeMap<String, CatalogItem>,
-}
-
 /// Everything `paydigital-proxy serve` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -187,13 +173,12 @@ pub struct Config {
     pub upstream: UpstreamConfig,
     pub allowed_origins: AllowedOrigins,
     /// `CHECKOUT_DATABASE`: a SQLite file, or the PostgreSQL database several proxies share.
-    pub database: crate::store::Database,
+    pub database: Database,
     /// `CHECKOUT_DATABASE_POOL`: PostgreSQL connections this instance may hold (all of them).
     pub database_pool: usize,
-    pub catalog: Option<Catalog>,
     pub static_dir: PathBuf,
-    pub min_amount: u64,
-    pub max_amount: u64,
+    /// The amount range, and the catalog if the proxy sets prices.
+    pub pricing: Pricing,
     /// Creates allowed per client IP per minute.
     pub creates_per_minute: u32,
     /// Read the client IP from `X-Forwarded-For` (only behind a reverse proxy you run).
@@ -211,6 +196,9 @@ pub struct Config {
     pub webhook: Option<WebhookConfig>,
     /// Ceiling on the confirmation worker's status checks per second.
     pub upstream_max_rps: u32,
+    /// `CHECKOUT_CHECK_LEASE_SECS`: how long a claimed confirmation check is this proxy's
+    /// alone. Longer than a check can take (the upstream timeout, the rate limiter's queue).
+    pub check_lease: Duration,
 }
 
 /// A configuration the proxy refuses to start with. Messages name the variable.
@@ -225,6 +213,10 @@ pub enum ConfigError {
 /// Key and store the in-process sandbox accepts.
 pub const SANDBOX_API_KEY: &str = "sandbox-secret-key";
 pub const SANDBOX_STORE_ID: &str = "SANDBOX-STORE";
+/// The store when `CHECKOUT_DATABASE` names none.
+pub const DEFAULT_DATABASE: &str = "paydigital-checkout.sqlite";
+/// The shortest lease accepted: a delivery may take 15 s, a check two upstream timeouts.
+const MIN_LEASE_SECS: u64 = 20;
 
 fn invalid(name: &'static str, reason: impl fmt::Display) -> ConfigError {
     ConfigError::Invalid {
@@ -233,62 +225,172 @@ fn invalid(name: &'static str, reason: impl fmt::Display) -> ConfigError {
     }
 }
 
-impl Config {
-    /// Reads the configuration through `var` (the process environment in production, a map
-    /// in tests). With `sandbox`, key and store default to the sandbox's.
-    pub fn from_vars(
-        var: impl Fn(&str) -> Option<String>,
-        sandbox: bool,
-    ) -> Result<Config, ConfigError> {
-        let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
-        let parse_u64 = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            get(name).map_or(Ok(default), |v| {
-                v.trim().parse().map_err(|e| invalid(name, e))
-            })
-        };
+/// The environment as the sections read it: unset and blank are the same.
+struct Vars<F>(F);
 
-        let api_key = match secret(&get, "PAYDIGITAL_API_KEY", "PAYDIGITAL_API_KEY_FILE")? {
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn u64(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
+        self.get(name).map_or(Ok(default), |v| {
+            v.trim().parse().map_err(|e| invalid(name, e))
+        })
+    }
+
+    /// A whole number of at least 1 that fits a `u32`.
+    fn positive_u32(&self, name: &'static str, default: u64) -> Result<u32, ConfigError> {
+        u32::try_from(self.u64(name, default)?)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| invalid(name, "must be 1 or more"))
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
+    }
+
+    /// A lease in seconds: at least [`MIN_LEASE_SECS`].
+    fn lease(&self, name: &'static str) -> Result<Duration, ConfigError> {
+        let secs = self.u64(name, 60)?;
+        if secs < MIN_LEASE_SECS {
+            return Err(invalid(
+                name,
+                format!("must be {MIN_LEASE_SECS} or more: a delivery may take 15 s"),
+            ));
+        }
+        Ok(Duration::from_secs(secs))
+    }
+
+    /// A secret from `NAME` or from the file `NAME_FILE` names, trimmed. The file's path,
+    /// never its content, may appear in an error.
+    fn secret(
+        &self,
+        name: &'static str,
+        file_var: &'static str,
+    ) -> Result<Option<String>, ConfigError> {
+        if let Some(value) = self.get(name) {
+            return Ok(Some(value.trim().to_owned()));
+        }
+        match self.get(file_var) {
+            None => Ok(None),
+            Some(path) => std::fs::read_to_string(path.trim())
+                .map(|text| Some(text.trim().to_owned()))
+                .map_err(|e| invalid(file_var, format!("{}: {e}", path.trim()))),
+        }
+    }
+
+    /// An `http(s)://` URL, without a trailing `/`.
+    fn url(&self, name: &'static str, example: &str) -> Result<Option<String>, ConfigError> {
+        let Some(url) = self.get(name) else {
+            return Ok(None);
+        };
+        let url = url.trim().trim_end_matches('/').to_owned();
+        if !is_http_url(&url) {
+            return Err(invalid(
+                name,
+                format!("must be an http(s) URL like {example}"),
+            ));
+        }
+        Ok(Some(url))
+    }
+}
+
+fn is_http_url(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
+}
+
+/// `PAYDIGITAL_UTC_OFFSET_HOURS`: the zone of PayDigital's zoneless times, whole hours from
+/// UTC (Jakarta, +7, when unset).
+pub fn parse_zone(hours: Option<&str>) -> Result<UtcOffset, ConfigError> {
+    const NAME: &str = "PAYDIGITAL_UTC_OFFSET_HOURS";
+    let hours = match hours.map(str::trim).filter(|h| !h.is_empty()) {
+        None => 7,
+        Some(text) => text.parse::<i8>().map_err(|e| invalid(NAME, e))?,
+    };
+    UtcOffset::from_hms(hours, 0, 0).map_err(|e| invalid(NAME, e))
+}
+
+/// `CHECKOUT_DATABASE`, or the default file.
+pub fn parse_database(text: Option<&str>) -> Result<Database, ConfigError> {
+    Database::parse(text.unwrap_or(DEFAULT_DATABASE)).map_err(|e| invalid("CHECKOUT_DATABASE", e))
+}
+
+impl UpstreamConfig {
+    fn from_vars(
+        vars: &Vars<impl Fn(&str) -> Option<String>>,
+        sandbox: bool,
+    ) -> Result<UpstreamConfig, ConfigError> {
+        let api_key = match vars.secret("PAYDIGITAL_API_KEY", "PAYDIGITAL_API_KEY_FILE")? {
             Some(key) => ApiKey::new(key),
             None if sandbox => ApiKey::new(SANDBOX_API_KEY),
             None => return Err(ConfigError::Missing("PAYDIGITAL_API_KEY")),
         };
-        let store_id = match get("PAYDIGITAL_STORE_ID") {
+        let store_id = match vars.get("PAYDIGITAL_STORE_ID") {
             Some(id) => id,
             None if sandbox => SANDBOX_STORE_ID.to_owned(),
             None => return Err(ConfigError::Missing("PAYDIGITAL_STORE_ID")),
         };
-        let base_url = get("PAYDIGITAL_BASE_URL")
+        let base_url = vars
+            .get("PAYDIGITAL_BASE_URL")
             .unwrap_or_else(|| "https://paydigital.biz.id".to_owned())
             .trim_end_matches('/')
             .to_owned();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        if !is_http_url(&base_url) {
             return Err(invalid("PAYDIGITAL_BASE_URL", "must start with https://"));
         }
-        let zone_hours = get("PAYDIGITAL_UTC_OFFSET_HOURS").map_or(Ok(7), |v| {
-            v.trim()
-                .parse::<i8>()
-                .map_err(|e| invalid("PAYDIGITAL_UTC_OFFSET_HOURS", e))
-        })?;
-        let zone = UtcOffset::from_hms(zone_hours, 0, 0)
-            .map_err(|e| invalid("PAYDIGITAL_UTC_OFFSET_HOURS", e))?;
+        Ok(UpstreamConfig {
+            base_url,
+            api_key,
+            store_id,
+            timeout: Duration::from_secs(vars.u64("PAYDIGITAL_TIMEOUT_SECS", 10)?.max(1)),
+            zone: parse_zone(vars.get("PAYDIGITAL_UTC_OFFSET_HOURS").as_deref())?,
+        })
+    }
+}
 
-        let listen = get("CHECKOUT_LISTEN")
-            .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-            .parse()
-            .map_err(|e| invalid("CHECKOUT_LISTEN", e))?;
-
-        let allowed_origins = match get("CHECKOUT_ALLOWED_ORIGINS") {
-            Some(v) if v.trim() == "*" => AllowedOrigins::Any,
-            Some(v) => AllowedOrigins::List(
-                v.split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_owned())
-                    .filter(|o| !o.is_empty())
-                    .collect(),
-            ),
-            None => AllowedOrigins::List(Vec::new()),
+impl WebhookConfig {
+    /// `None` without `CHECKOUT_WEBHOOK_URL`.
+    fn from_vars(
+        vars: &Vars<impl Fn(&str) -> Option<String>>,
+    ) -> Result<Option<WebhookConfig>, ConfigError> {
+        let Some(url) = vars
+            .get("CHECKOUT_WEBHOOK_URL")
+            .map(|u| u.trim().to_owned())
+        else {
+            return Ok(None);
         };
+        if !is_http_url(&url) {
+            return Err(invalid("CHECKOUT_WEBHOOK_URL", "must be an http(s) URL"));
+        }
+        let secret = vars
+            .secret("CHECKOUT_WEBHOOK_SECRET", "CHECKOUT_WEBHOOK_SECRET_FILE")?
+            .ok_or(ConfigError::Invalid {
+                name: "CHECKOUT_WEBHOOK_SECRET",
+                reason: "is required with CHECKOUT_WEBHOOK_URL (make one with `paydigital-proxy webhooks new-secret`)".into(),
+            })?;
+        let secret = WebhookSecret::parse(&secret)
+            .map_err(|reason| invalid("CHECKOUT_WEBHOOK_SECRET", reason))?;
+        let retry_schedule = parse_schedule(
+            &vars
+                .get("CHECKOUT_WEBHOOK_RETRY_SCHEDULE")
+                .unwrap_or_else(|| DEFAULT_RETRY_SCHEDULE.to_owned()),
+        )
+        .map_err(|reason| invalid("CHECKOUT_WEBHOOK_RETRY_SCHEDULE", reason))?;
+        Ok(Some(WebhookConfig {
+            url,
+            secret,
+            retry_schedule,
+            lease: vars.lease("CHECKOUT_WEBHOOK_LEASE_SECS")?,
+        }))
+    }
+}
 
-        let catalog = match get("CHECKOUT_CATALOG") {
+impl Pricing {
+    fn from_vars(vars: &Vars<impl Fn(&str) -> Option<String>>) -> Result<Pricing, ConfigError> {
+        let catalog = match vars.get("CHECKOUT_CATALOG") {
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| invalid("CHECKOUT_CATALOG", format!("{path}: {e}")))?;
@@ -296,9 +398,8 @@ impl Config {
             }
             None => None,
         };
-
-        let min_amount = parse_u64("CHECKOUT_MIN_AMOUNT", UPSTREAM_MIN_AMOUNT)?;
-        let max_amount = parse_u64("CHECKOUT_MAX_AMOUNT", 10_000_000)?;
+        let min_amount = vars.u64("CHECKOUT_MIN_AMOUNT", UPSTREAM_MIN_AMOUNT)?;
+        let max_amount = vars.u64("CHECKOUT_MAX_AMOUNT", 10_000_000)?;
         if min_amount < UPSTREAM_MIN_AMOUNT {
             return Err(invalid(
                 "CHECKOUT_MIN_AMOUNT",
@@ -308,13 +409,40 @@ impl Config {
         if max_amount < min_amount {
             return Err(invalid("CHECKOUT_MAX_AMOUNT", "below CHECKOUT_MIN_AMOUNT"));
         }
-        let creates_per_minute = u32::try_from(parse_u64("CHECKOUT_CREATES_PER_MINUTE", 20)?)
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| invalid("CHECKOUT_CREATES_PER_MINUTE", "must be 1 or more"))?;
+        Ok(Pricing {
+            min_amount,
+            max_amount,
+            catalog,
+        })
+    }
+}
 
+impl Config {
+    /// Reads the configuration through `var` (the process environment in production, a map
+    /// in tests), section by section. With `sandbox`, key and store default to the sandbox's.
+    pub fn from_vars(
+        var: impl Fn(&str) -> Option<String>,
+        sandbox: bool,
+    ) -> Result<Config, ConfigError> {
+        let vars = Vars(var);
+        let upstream = UpstreamConfig::from_vars(&vars, sandbox)?;
+        let listen = vars
+            .get("CHECKOUT_LISTEN")
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+            .parse()
+            .map_err(|e| invalid("CHECKOUT_LISTEN", e))?;
+        let allowed_origins = match vars.get("CHECKOUT_ALLOWED_ORIGINS") {
+            Some(v) if v.trim() == "*" => AllowedOrigins::Any,
+            Some(v) => AllowedOrigins::List(
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+            ),
+            None => AllowedOrigins::List(Vec::new()),
+        };
         let merchant_key =
-            match secret(&get, "CHECKOUT_MERCHANT_KEY", "CHECKOUT_MERCHANT_KEY_FILE")? {
+            match vars.secret("CHECKOUT_MERCHANT_KEY", "CHECKOUT_MERCHANT_KEY_FILE")? {
                 None => None,
                 Some(key) if key.chars().count() < MIN_MERCHANT_KEY => {
                     return Err(invalid(
@@ -326,122 +454,38 @@ impl Config {
                 }
                 Some(key) => Some(MerchantKey(key)),
             };
-        let public_url = match get("CHECKOUT_PUBLIC_URL") {
-            None => None,
-            Some(url) => {
-                let url = url.trim().trim_end_matches('/').to_owned();
-                if !(url.starts_with("https://") || url.starts_with("http://")) {
-                    return Err(invalid(
-                        "CHECKOUT_PUBLIC_URL",
-                        "must be an http(s) URL like https://pay.toko.example",
-                    ));
-                }
-                Some(url)
-            }
-        };
-
-        let webhook = match get("CHECKOUT_WEBHOOK_URL") {
-            None => None,
-            Some(url) => {
-                let url = url.trim().to_owned();
-                if !(url.starts_with("https://") || url.starts_with("http://")) {
-                    return Err(invalid("CHECKOUT_WEBHOOK_URL", "must be an http(s) URL"));
-                }
-                let secret = secret(&get, "CHECKOUT_WEBHOOK_SECRET", "CHECKOUT_WEBHOOK_SECRET_FILE")?
-                    .ok_or(ConfigError::Invalid {
-                        name: "CHECKOUT_WEBHOOK_SECRET",
-                        reason: "is required with CHECKOUT_WEBHOOK_URL (make one with `paydigital-proxy webhooks new-secret`)".into(),
-                    })?;
-                let secret = WebhookSecret::parse(&secret)
-                    .map_err(|reason| invalid("CHECKOUT_WEBHOOK_SECRET", reason))?;
-                let retry_schedule = parse_schedule(
-                    &get("CHECKOUT_WEBHOOK_RETRY_SCHEDULE")
-                        .unwrap_or_else(|| DEFAULT_RETRY_SCHEDULE.to_owned()),
-                )
-                .map_err(|reason| invalid("CHECKOUT_WEBHOOK_RETRY_SCHEDULE", reason))?;
-                let lease = parse_u64("CHECKOUT_WEBHOOK_LEASE_SECS", 60)?;
-                if lease < 20 {
-                    return Err(invalid(
-                        "CHECKOUT_WEBHOOK_LEASE_SECS",
-                        "must be 20 or more: a delivery may take 15 s",
-                    ));
-                }
-                Some(WebhookConfig {
-                    url,
-                    secret,
-                    retry_schedule,
-                    lease: Duration::from_secs(lease),
-                })
-            }
-        };
-        let upstream_max_rps = u32::try_from(parse_u64("CHECKOUT_UPSTREAM_MAX_RPS", 5)?)
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| invalid("CHECKOUT_UPSTREAM_MAX_RPS", "must be 1 or more"))?;
-
-        let database = crate::store::Database::parse(
-            &get("CHECKOUT_DATABASE").unwrap_or_else(|| "paydigital-checkout.sqlite".to_owned()),
-        )
-        .map_err(|e| invalid("CHECKOUT_DATABASE", e))?;
-        let database_pool = usize::try_from(parse_u64("CHECKOUT_DATABASE_POOL", 10)?)
+        let database_pool = usize::try_from(vars.u64("CHECKOUT_DATABASE_POOL", 10)?)
             .ok()
             .filter(|n| (1..=1000).contains(n))
             .ok_or_else(|| invalid("CHECKOUT_DATABASE_POOL", "must be from 1 to 1000"))?;
-
         Ok(Config {
-            merchant_key,
-            public_url,
-            webhook,
-            upstream_max_rps,
             listen,
-            upstream: UpstreamConfig {
-                base_url,
-                api_key,
-                store_id,
-                timeout: Duration::from_secs(parse_u64("PAYDIGITAL_TIMEOUT_SECS", 10)?.max(1)),
-                zone,
-            },
+            upstream,
             allowed_origins,
-            database,
+            database: parse_database(vars.get("CHECKOUT_DATABASE").as_deref())?,
             database_pool,
-            catalog,
-            static_dir: get("CHECKOUT_STATIC_DIR")
+            static_dir: vars
+                .get("CHECKOUT_STATIC_DIR")
                 .unwrap_or_else(|| "dist".to_owned())
                 .into(),
-            min_amount,
-            max_amount,
-            creates_per_minute,
-            trust_forwarded_for: get("CHECKOUT_TRUST_FORWARDED_FOR")
-                .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
-            late_payment_grace: Duration::from_secs(parse_u64(
-                "CHECKOUT_LATE_PAYMENT_GRACE_SECS",
-                24 * 3600,
-            )?),
-            status_refresh: Duration::from_millis(parse_u64("CHECKOUT_STATUS_REFRESH_MS", 2000)?),
+            pricing: Pricing::from_vars(&vars)?,
+            creates_per_minute: vars.positive_u32("CHECKOUT_CREATES_PER_MINUTE", 20)?,
+            trust_forwarded_for: vars.flag("CHECKOUT_TRUST_FORWARDED_FOR"),
+            late_payment_grace: Duration::from_secs(
+                vars.u64("CHECKOUT_LATE_PAYMENT_GRACE_SECS", 24 * 3600)?,
+            ),
+            status_refresh: Duration::from_millis(vars.u64("CHECKOUT_STATUS_REFRESH_MS", 2000)?),
+            merchant_key,
+            public_url: vars.url("CHECKOUT_PUBLIC_URL", "https://pay.toko.example")?,
+            webhook: WebhookConfig::from_vars(&vars)?,
+            upstream_max_rps: vars.positive_u32("CHECKOUT_UPSTREAM_MAX_RPS", 5)?,
+            check_lease: vars.lease("CHECKOUT_CHECK_LEASE_SECS")?,
         })
     }
 
     /// Reads the process environment.
     pub fn from_env(sandbox: bool) -> Result<Config, ConfigError> {
         Config::from_vars(|name| std::env::var(name).ok(), sandbox)
-    }
-}
-
-/// A secret from `NAME` or from the file `NAME_FILE` names, trimmed. The file's path, never
-/// its content, may appear in an error.
-fn secret(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    file_var: &'static str,
-) -> Result<Option<String>, ConfigError> {
-    if let Some(value) = get(name) {
-        return Ok(Some(value.trim().to_owned()));
-    }
-    match get(file_var) {
-        None => Ok(None),
-        Some(path) => std::fs::read_to_string(path.trim())
-            .map(|text| Some(text.trim().to_owned()))
-            .map_err(|e| invalid(file_var, format!("{}: {e}", path.trim()))),
     }
 }
 
@@ -492,12 +536,15 @@ mod tests {
         assert_eq!(config.upstream.base_url, "https://paydigital.biz.id");
         assert_eq!(config.upstream.timeout, Duration::from_secs(10));
         assert_eq!(config.upstream.zone, UtcOffset::from_hms(7, 0, 0).unwrap());
-        assert_eq!((config.min_amount, config.max_amount), (1000, 10_000_000));
+        assert_eq!(
+            (config.pricing.min_amount, config.pricing.max_amount),
+            (1000, 10_000_000)
+        );
         assert_eq!(config.allowed_origins, AllowedOrigins::List(vec![]));
         assert_eq!(config.static_dir, PathBuf::from("dist"));
         assert!(matches!(
             &config.database,
-            crate::store::Database::Sqlite(path) if path == &PathBuf::from("paydigital-checkout.sqlite")
+            Database::Sqlite(path) if path == &PathBuf::from("paydigital-checkout.sqlite")
         ));
         assert_eq!(config.database_pool, 10);
     }

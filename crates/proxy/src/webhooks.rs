@@ -1,29 +1,22 @@
-//! Telling the shop's server (Standard Webhooks): events come from the outbox the store
-//! writes with every state change; this module signs them and delivers them, retrying on a
-//! schedule, each payment's events in order, each delivery in its own task so that one slow
-//! receiver never holds back another payment's events.
+//! Telling the shop's server (Standard Webhooks): signing secrets and signatures, one
+//! attempt to send an event ([`Sender`]), and what follows an attempt (the retry schedule,
+//! `Retry-After`, 410). Events come from the outbox the store writes with every state change;
+//! `crate::workers::deliver` claims them and calls this.
 
 use crate::config::{WebhookConfig, WebhookSecret};
-use crate::payments::AppState;
-use crate::store::{AfterAttempt, Attempt, EventRecord};
+use crate::store::{AfterAttempt, EventRecord};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::Sha256;
-use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::sync::{Notify, Semaphore};
 
 /// A receiver has this long to answer 2xx.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
-/// Deliveries in flight at once (to distinct payments).
-const IN_FLIGHT: usize = 16;
 /// A `Retry-After` longer than this is read as this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
-/// How often the outbox is looked at when nothing woke the deliverer.
-const POLL: Duration = Duration::from_millis(500);
 
 /// `v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>`.
 pub fn sign(secret: &WebhookSecret, id: &str, timestamp: i64, body: &str) -> String {
@@ -41,16 +34,6 @@ pub fn new_secret() -> String {
     format!("whsec_{}", STANDARD.encode(bytes))
 }
 
-/// A new event id (`evt_` + 128 random bits), the `webhook-id` of every attempt.
-pub fn new_event_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill(&mut bytes);
-    format!(
-        "evt_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
-}
-
 /// What one attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -66,7 +49,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn describe(&self) -> String {
+    /// How the events API and the command line show it: `HTTP 503`, `timeout`...
+    pub fn describe(&self) -> String {
         match self {
             Outcome::Delivered(status) => format!("HTTP {status}"),
             Outcome::Gone => "HTTP 410".to_owned(),
@@ -180,65 +164,6 @@ impl Sender {
     }
 }
 
-/// Delivers the outbox until the task is stopped. Woken by `wake` when an event is written.
-pub async fn deliver(state: Arc<AppState>, sender: Arc<Sender>, wake: Arc<Notify>) {
-    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-    let lease = sender.config().lease;
-    loop {
-        let now = OffsetDateTime::now_utc();
-        let due = state
-            .claim_for_free_slots(&slots, "the webhook outbox", move |s, free| {
-                s.claim_due_events(now, lease, free)
-            })
-            .await;
-        for event in due {
-            let Ok(slot) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let (state, sender) = (state.clone(), sender.clone());
-            tokio::spawn(async move {
-                deliver_one(&state, &sender, &event).await;
-                drop(slot);
-            });
-        }
-        let _ = tokio::time::timeout(POLL, wake.notified()).await;
-    }
-}
-
-async fn deliver_one(state: &AppState, sender: &Sender, event: &EventRecord) {
-    let at = OffsetDateTime::now_utc();
-    let outcome = sender.attempt(event, at).await;
-    let jitter = rand::thread_rng().gen_range(-0.1..=0.1);
-    let then = after_attempt(
-        &outcome,
-        event.attempts + 1,
-        &sender.config().retry_schedule,
-        OffsetDateTime::now_utc(),
-        jitter,
-    );
-    let attempt = Attempt {
-        at,
-        outcome: outcome.describe(),
-        then,
-    };
-    tracing::info!(
-        event = %event.id,
-        payment = %event.payment_id,
-        kind = %event.event_type,
-        outcome = %attempt.outcome,
-        attempt = event.attempts + 1,
-        "webhook attempt"
-    );
-    let id = event.id.clone();
-    if let Err(e) = state
-        .blocking(move |s| s.record_attempt(&id, &attempt))
-        .await
-    {
-        // It stays pending: sent again later (receivers dedupe on webhook-id).
-        tracing::error!(event = %event.id, error = %e, "cannot record a webhook attempt");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,16 +182,13 @@ mod tests {
     }
 
     #[test]
-    fn new_secrets_and_ids_are_well_formed_and_distinct() {
+    fn new_secrets_are_well_formed_and_distinct() {
         let secret = new_secret();
         assert_eq!(
             WebhookSecret::parse(&secret).map(|s| s.bytes().len()),
             Ok(32)
         );
         assert_ne!(new_secret(), secret);
-        let id = new_event_id();
-        assert!(id.starts_with("evt_") && id.len() == 26, "{id}");
-        assert_ne!(new_event_id(), id);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! PostgreSQL: one database several proxies share (`shared/spec/scale-out.md`).
+//! PostgreSQL: one database several proxies share (`docs/scale-out.md`).
 //!
 //! tokio-postgres with a deadpool pool (why, and what it costs: `docs/scale-out.md`). The
 //! trait is blocking, like rusqlite: each call runs its query on the runtime from the blocking
@@ -8,10 +8,11 @@
 //! without waiting for, or taking, each other's rows.
 
 use super::{
-    limit_of, minus, oldest_due_first, pending_first, plus, status_from_db, to_i64, to_u64,
-    Attempt, DeliveryState, Dump, EventFilter, EventRecord, Imported, KeyClaim, ListFilter, Lookup,
-    Metadata, NewEvent, PaymentRecord, PaymentStore, RefreshClaim, Source, StoreError,
+    limit_of, minus, oldest_due_first, pending_first, plus, source_from_db, status_from_db, to_i64,
+    to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord, Imported, KeyClaim, ListFilter,
+    Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError,
 };
+use crate::domain::payment::{Metadata, PaymentRecord};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use paydigital::Status;
 use std::time::Duration;
@@ -203,7 +204,7 @@ fn decode(row: &Row) -> Result<PaymentRecord, StoreError> {
         customer_name: row.try_get(13)?,
         reference: row.try_get(14)?,
         item: row.try_get(15)?,
-        source: Source::from_db(row.try_get(16)?)?,
+        source: source_from_db(row.try_get(16)?)?,
         metadata: metadata.map_or(Ok(Metadata::new()), |value| {
             serde_json::from_value(value).map_err(|e| StoreError::Corrupt(format!("metadata: {e}")))
         })?,
@@ -914,7 +915,7 @@ mod tests {
         let server = server();
         let name = format!(
             "store_{}",
-            crate::ids::new_payment_id()
+            crate::domain::ids::new_payment_id()
                 .to_lowercase()
                 .replace('-', "_")
         );

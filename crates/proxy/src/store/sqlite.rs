@@ -1,11 +1,11 @@
 //! SQLite in WAL mode: the embedded default, one file beside one proxy.
 
 use super::{
-    limit_of, minus, oldest_due_first, pending_first, plus, status_from_db, to_i64, to_u64,
-    Attempt, DeliveryState, Dump, EventFilter, EventRecord, KeyClaim, ListFilter, Lookup, Metadata,
-    NewEvent, PaymentRecord, PaymentStore, RefreshClaim, Source, StoreError, StoredAttempt,
-    StoredPayment,
+    limit_of, minus, oldest_due_first, pending_first, plus, source_from_db, status_from_db, to_i64,
+    to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord, KeyClaim, ListFilter, Lookup,
+    NewEvent, PaymentStore, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
 };
+use crate::domain::payment::{Metadata, PaymentRecord};
 use paydigital::Status;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -138,7 +138,7 @@ fn assign_ids(conn: &Connection) -> Result<(), StoreError> {
         .collect::<Result<_, _>>()?;
     let mut update = conn.prepare("UPDATE payments SET id = ?1 WHERE invoice = ?2")?;
     for invoice in invoices {
-        update.execute(params![crate::ids::new_payment_id(), invoice])?;
+        update.execute(params![crate::domain::ids::new_payment_id(), invoice])?;
     }
     conn.execute_batch("CREATE UNIQUE INDEX payments_id ON payments(id);")?;
     Ok(())
@@ -202,7 +202,7 @@ fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<PaymentRecord, Sto
             customer_name: row.get(13)?,
             reference: row.get(14)?,
             item: row.get(15)?,
-            source: Source::from_db(&row.get::<_, String>(16)?)?,
+            source: source_from_db(&row.get::<_, String>(16)?)?,
             metadata: metadata_from_db(row.get(17)?)?,
             late: row.get(18)?,
             idempotency_key: row.get(19)?,

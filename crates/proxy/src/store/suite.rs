@@ -2,6 +2,7 @@
 //! kind): the SQLite file and a real PostgreSQL database behave the same.
 
 use super::*;
+use crate::domain::payment::{Metadata, PaymentRecord, Source};
 use std::time::Duration;
 use time::macros::datetime;
 

@@ -1,0 +1,51 @@
+//! `migrate --to postgres://…`: a SQLite store copied into PostgreSQL, skipping what is
+//! already there (so a second run copies nothing).
+
+use super::{say, CliError};
+use paydigital_proxy::config;
+use paydigital_proxy::store::{Database, PgStore, SqliteStore};
+use std::path::PathBuf;
+
+pub fn migrate(to: &str, from: Option<PathBuf>) -> Result<(), CliError> {
+    let failed = CliError::Failed;
+    let from = match from {
+        Some(path) => path,
+        None => match config::parse_database(std::env::var("CHECKOUT_DATABASE").ok().as_deref())
+            .map_err(|e| failed(e.to_string()))?
+        {
+            Database::Sqlite(path) => path,
+            Database::Postgres(_) => {
+                return Err(failed(
+                    "CHECKOUT_DATABASE names PostgreSQL: name the SQLite file with --from".into(),
+                ))
+            }
+        },
+    };
+    let Database::Postgres(url) = Database::parse(to).map_err(|e| failed(e.to_string()))? else {
+        return Err(failed(
+            "--to must be a PostgreSQL URL (postgres://user:password@host/db)".into(),
+        ));
+    };
+    if !from.exists() {
+        return Err(failed(format!("no payment store at {}", from.display())));
+    }
+    let dump = SqliteStore::open(&from)
+        .and_then(|store| store.dump())
+        .map_err(|e| failed(format!("cannot read {}: {e}", from.display())))?;
+    let imported = super::runtime(1)?
+        .block_on(async {
+            let store = PgStore::connect(&url, 2).await?;
+            store.import(&dump).await
+        })
+        .map_err(|e| failed(format!("cannot write {url}: {e}")))?;
+    say(&format!(
+        "{} -> {url}: {} of {} payments, {} of {} events, {} attempts copied (the rest were there already)",
+        from.display(),
+        imported.payments,
+        dump.payments.len(),
+        imported.events,
+        dump.events.len(),
+        imported.attempts,
+    ));
+    Ok(())
+}

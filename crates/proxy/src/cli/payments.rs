@@ -1,0 +1,180 @@
+//! `payments list`: the store read directly, for the shop's books, as a table, CSV or JSON.
+//! SQLite in WAL mode lets it read while the server runs.
+
+use super::{CliError, StoreArg};
+use paydigital::wire::rfc3339;
+use paydigital::Status;
+use paydigital_proxy::domain::payment::{parse_moment, parse_status, status_at, PaymentRecord};
+use paydigital_proxy::store::{ListFilter, PaymentStore, StoreError};
+use serde::Serialize;
+use time::{OffsetDateTime, UtcOffset};
+
+#[derive(clap::Subcommand)]
+pub enum PaymentsCommand {
+    /// List payments, newest first.
+    List {
+        /// Only payments with this status: pending, paid or expired.
+        #[arg(long, value_parser = status_arg)]
+        status: Option<Status>,
+        /// Only payments created after this date (2026-11-01, Jakarta time) or time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+}
+
+fn status_arg(text: &str) -> Result<Status, String> {
+    parse_status(text).ok_or_else(|| format!("{text:?} is not pending, paid or expired"))
+}
+
+pub fn run(command: PaymentsCommand) -> Result<(), CliError> {
+    let PaymentsCommand::List {
+        status,
+        since,
+        format,
+        store,
+    } = command;
+    let zone = super::zone()?;
+    let since = match since.as_deref() {
+        None => None,
+        Some(text) => Some(parse_moment(text, zone).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--since {text:?} is not a date (2026-11-01) or an RFC 3339 time"
+            ))
+        })?),
+    };
+    let store = store.open()?;
+    let rows = rows(&*store, status, since, zone)
+        .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", store.shown)))?;
+    let text = render(&rows, format).map_err(CliError::Failed)?;
+    use std::io::Write;
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| CliError::Failed(format!("cannot write the list: {e}")))
+}
+
+/// How the list is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal.
+    Table,
+    /// For a spreadsheet or the accounting software.
+    Csv,
+    /// One JSON array, for scripts.
+    Json,
+}
+
+/// One payment, as the books see it.
+#[derive(Debug, Serialize)]
+struct BookRow {
+    pub created_at: String,
+    pub id: String,
+    pub invoice: String,
+    pub status: Status,
+    pub source: &'static str,
+    pub amount: u64,
+    pub unique_code: u64,
+    pub total_amount: u64,
+    pub reference: String,
+    pub description: String,
+    pub customer_name: String,
+    pub paid_at: String,
+    pub late: bool,
+}
+
+impl BookRow {
+    fn new(p: &PaymentRecord, now: OffsetDateTime, zone: UtcOffset) -> BookRow {
+        BookRow {
+            created_at: rfc3339(p.created_at, zone),
+            id: p.id.clone(),
+            invoice: p.invoice.clone(),
+            status: status_at(p, now),
+            source: p.source.as_str(),
+            amount: p.amount,
+            unique_code: p.unique_code,
+            total_amount: p.total_amount,
+            reference: p.reference.clone().unwrap_or_default(),
+            description: p.description.clone(),
+            customer_name: p.customer_name.clone(),
+            paid_at: p.paid_at.map(|at| rfc3339(at, zone)).unwrap_or_default(),
+            late: p.late,
+        }
+    }
+}
+
+/// Every payment that matches, newest first (read page by page, so a large store is fine).
+fn rows(
+    store: &dyn PaymentStore,
+    status: Option<Status>,
+    since: Option<OffsetDateTime>,
+    zone: UtcOffset,
+) -> Result<Vec<BookRow>, StoreError> {
+    const PAGE: usize = 500;
+    let now = OffsetDateTime::now_utc();
+    let mut rows = Vec::new();
+    let mut before_id = None;
+    loop {
+        let page = store.list(&ListFilter {
+            status,
+            created_after: since,
+            before_id,
+            limit: PAGE,
+            now: Some(now),
+            ..ListFilter::default()
+        })?;
+        rows.extend(page.iter().map(|p| BookRow::new(p, now, zone)));
+        if page.len() < PAGE {
+            return Ok(rows);
+        }
+        before_id = page.last().map(|p| p.id.clone());
+    }
+}
+
+/// The rows in `format`, ready to print.
+fn render(rows: &[BookRow], format: Format) -> Result<String, String> {
+    match format {
+        Format::Json => serde_json::to_string_pretty(rows).map_err(|e| e.to_string()),
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            for row in rows {
+                writer.serialize(row).map_err(|e| e.to_string())?;
+            }
+            let bytes = writer.into_inner().map_err(|e| e.to_string())?;
+            String::from_utf8(bytes).map_err(|e| e.to_string())
+        }
+        Format::Table => {
+            let mut out = format!(
+                "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {}\n",
+                "CREATED", "ID", "INVOICE", "STATUS", "TOTAL", "REFERENCE", "PAID AT"
+            );
+            for r in rows {
+                let status = if r.late { "paid*" } else { r.status.as_str() };
+                out.push_str(&format!(
+                    "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {}\n",
+                    r.created_at,
+                    r.id,
+                    r.invoice,
+                    status,
+                    paydigital::rupiah(r.total_amount),
+                    r.reference,
+                    r.paid_at
+                ));
+            }
+            let paid: u64 = rows
+                .iter()
+                .filter(|r| r.status == Status::Paid)
+                .map(|r| r.total_amount)
+                .sum();
+            out.push_str(&format!(
+                "{} payments; received {} (* paid after expiry)\n",
+                rows.len(),
+                paydigital::rupiah(paid)
+            ));
+            Ok(out)
+        }
+    }
+}

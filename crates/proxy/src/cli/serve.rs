@@ -1,0 +1,101 @@
+//! `serve` (the proxy, with `--sandbox` an in-process sandbox PayDigital too) and `sandbox`
+//! (the sandbox alone): logging, the runtime, the banner tests and people read, signals.
+
+use super::{say, CliError};
+use paydigital_proxy::config::Config;
+use paydigital_proxy::upstream::sandbox::{Faults, SandboxConfig};
+use paydigital_proxy::{Running, StartError};
+use std::future::Future;
+use std::net::SocketAddr;
+
+pub fn serve(sandbox: bool, listen: Option<SocketAddr>) -> Result<(), CliError> {
+    let mut config = Config::from_env(sandbox)?;
+    if let Some(listen) = listen {
+        config.listen = listen;
+    }
+    let static_dir = config.static_dir.clone();
+    run_server(async move {
+        let running = paydigital_proxy::start(config, sandbox.then(SandboxConfig::default)).await?;
+        let url = running.url();
+        tracing::info!(%url, static_dir = %static_dir.display(), sandbox, "listening");
+        say(&format!("PayDigital checkout: {url}/"));
+        if sandbox {
+            say(&format!("Sandbox (pay or expire payments): {url}/sandbox"));
+        }
+        Ok(running)
+    })
+}
+
+pub fn sandbox(listen: SocketAddr, faults: Option<&str>) -> Result<(), CliError> {
+    let faults = faults
+        .map(serde_json::from_str::<Faults>)
+        .transpose()
+        .map_err(|e| CliError::Usage(format!("--faults: {e}")))?
+        .unwrap_or_default();
+    run_server(async move {
+        let running =
+            paydigital_proxy::start_sandbox(listen, SandboxConfig::default(), faults).await?;
+        say(&format!("Sandbox PayDigital: {}/sandbox", running.url()));
+        Ok(running)
+    })
+}
+
+/// Starts a server with `start` and runs it until SIGTERM or Ctrl-C.
+fn run_server(start: impl Future<Output = Result<Running, StartError>>) -> Result<(), CliError> {
+    init_logging();
+    // Store calls run on the blocking pool; a few threads serve SQLite (and a PostgreSQL pool
+    // of 10) well, hundreds (tokio's default ceiling) only cost memory under load.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(16)
+        .build()
+        .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
+    runtime
+        .block_on(async move {
+            let shutdown = shutdown_signal();
+            start.await?.run_until(shutdown).await
+        })
+        .map_err(|e| CliError::Failed(e.to_string()))
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+/// SIGTERM or Ctrl-C. The handlers are registered when this is called, not when it is first
+/// awaited, so a signal that arrives right after start-up is not lost.
+fn shutdown_signal() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let (term, int) = signals;
+            tokio::select! {
+                () = wait(term) => {},
+                () = wait(int) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,9 @@
+//! What a payment is, with no I/O: its record and public ids, the one state machine of its
+//! life, what a new payment may be, and how each reader sees it. Everything above calls
+//! this; it calls nothing of the proxy's.
+
+pub mod ids;
+pub mod lifecycle;
+pub mod new_payment;
+pub mod payment;
+pub mod views;

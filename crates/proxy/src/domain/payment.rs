@@ -1,0 +1,109 @@
+//! A payment as the proxy keeps it, and what its status is at a given moment.
+
+use paydigital::Status;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// Who asked for a payment, and so who chose its amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The shop's server, with the merchant key: it priced the order.
+    Merchant,
+    /// A browser, for an open amount: the browser chose it.
+    Browser,
+    /// A browser, for a catalog item the proxy priced.
+    Catalog,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Merchant => "merchant",
+            Source::Browser => "browser",
+            Source::Catalog => "catalog",
+        }
+    }
+
+    /// The word [`Source::as_str`] writes.
+    pub fn parse(word: &str) -> Option<Source> {
+        match word {
+            "merchant" => Some(Source::Merchant),
+            "browser" => Some(Source::Browser),
+            "catalog" => Some(Source::Catalog),
+            _ => None,
+        }
+    }
+}
+
+/// The merchant's own key/value notes on a payment (`metadata` in the merchant API).
+pub type Metadata = BTreeMap<String, String>;
+
+/// A payment this proxy created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    /// The public id (`pay_...`): the only name a payment has in a URL.
+    pub id: String,
+    /// PayDigital's invoice number: what the proxy asks upstream about.
+    pub invoice: String,
+    pub status: Status,
+    /// The last word upstream used (`unpaid`, `PAID`, ...), for operators.
+    pub status_word: Option<String>,
+    pub amount: u64,
+    pub unique_code: u64,
+    pub total_amount: u64,
+    pub qr_content: String,
+    pub payment_url: Option<String>,
+    pub expires_at: OffsetDateTime,
+    pub paid_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub description: String,
+    pub customer_name: String,
+    pub reference: Option<String>,
+    pub item: Option<String>,
+    pub source: Source,
+    pub metadata: Metadata,
+    /// Paid after the proxy had recorded it expired.
+    pub late: bool,
+    /// Scoped by who sent it (`browser:...`, `merchant:...`): a browser cannot claim the
+    /// key a shop's server will use.
+    pub idempotency_key: Option<String>,
+    /// The canonical request the idempotency key was first used with.
+    pub request_fingerprint: Option<String>,
+}
+
+/// A payment's status at `now`: a pending one past its expiry is expired to everyone.
+pub fn status_at(p: &PaymentRecord, now: OffsetDateTime) -> Status {
+    match p.status {
+        Status::Pending if now >= p.expires_at => Status::Expired,
+        status => status,
+    }
+}
+
+/// A status as the merchant API and the command line take it: `pending`, `paid`, `expired`.
+pub fn parse_status(text: &str) -> Option<Status> {
+    match text.trim() {
+        "pending" => Some(Status::Pending),
+        "paid" => Some(Status::Paid),
+        "expired" => Some(Status::Expired),
+        _ => None,
+    }
+}
+
+/// A moment as list filters take it (`created_after`, `--since`): an RFC 3339 time, a date
+/// (`2026-11-01`, midnight in PayDigital's zone) or unix seconds.
+pub fn parse_moment(text: &str, zone: time::UtcOffset) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    if let Ok(at) = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
+        return Some(at);
+    }
+    if let Ok(date) = time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    ) {
+        return Some(date.midnight().assume_offset(zone));
+    }
+    text.parse::<i64>()
+        .ok()
+        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+}

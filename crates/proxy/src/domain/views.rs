@@ -1,0 +1,77 @@
+//! A payment as each reader may see it: a browser (the public view of `docs/proxy-api.md`)
+//! or the shop's server (the merchant view of `docs/merchant-api.md`, also every webhook's
+//! `data`). Times are written in PayDigital's zone.
+
+use super::payment::{status_at, Metadata, PaymentRecord, Source};
+use paydigital::api::Payment;
+use paydigital::wire::rfc3339;
+use serde::Serialize;
+use time::{OffsetDateTime, UtcOffset};
+
+/// The merchant's view of a payment: the public view and what only the shop's server may see.
+#[derive(Debug, Serialize)]
+pub struct MerchantPayment {
+    #[serde(flatten)]
+    pub public: Payment,
+    pub reference: Option<String>,
+    pub metadata: Metadata,
+    pub description: String,
+    pub customer_name: String,
+    pub source: Source,
+    pub item: Option<String>,
+    pub late: bool,
+    pub created_at: String,
+    pub checkout_url: Option<String>,
+}
+
+/// How views are written: the zone of their times, and where the hosted page lives.
+#[derive(Debug, Clone)]
+pub struct Views {
+    pub zone: UtcOffset,
+    /// The proxy's public base URL (`https://pay.toko.example`), for `checkout_url`.
+    pub public_url: Option<String>,
+}
+
+impl Views {
+    /// The public view: what a browser may know of a payment at `now`.
+    pub fn public(&self, p: &PaymentRecord, now: OffsetDateTime) -> Payment {
+        let zone = self.zone;
+        Payment {
+            id: p.id.clone(),
+            invoice: p.invoice.clone(),
+            status: status_at(p, now),
+            amount: p.amount,
+            unique_code: p.unique_code,
+            total_amount: p.total_amount,
+            qr_content: p.qr_content.clone(),
+            payment_url: p.payment_url.clone(),
+            expires_at: rfc3339(p.expires_at, zone),
+            expires_in: u64::try_from((p.expires_at - now).whole_seconds()).unwrap_or(0),
+            server_time: rfc3339(now, zone),
+            paid_at: p.paid_at.map(|at| rfc3339(at, zone)),
+        }
+    }
+
+    /// The payment as the shop's server sees it at `now`.
+    pub fn merchant(&self, p: &PaymentRecord, now: OffsetDateTime) -> MerchantPayment {
+        MerchantPayment {
+            public: self.public(p, now),
+            reference: p.reference.clone(),
+            metadata: p.metadata.clone(),
+            description: p.description.clone(),
+            customer_name: p.customer_name.clone(),
+            source: p.source,
+            item: p.item.clone(),
+            late: p.late,
+            created_at: rfc3339(p.created_at, self.zone),
+            checkout_url: self.checkout_url(&p.id),
+        }
+    }
+
+    /// Where the customer pays a payment without a page of the shop's: the hosted page.
+    pub fn checkout_url(&self, id: &str) -> Option<String> {
+        self.public_url
+            .as_ref()
+            .map(|base| format!("{base}/pay/{id}"))
+    }
+}

@@ -1,0 +1,184 @@
+//! The one error type handlers return. Each variant is one `code` of the contract; what is
+//! internal (store failures, upstream's own words) is logged here and never sent. The
+//! service's and the domain's errors become answers here, and nowhere else.
+
+use crate::domain::new_payment::Invalid;
+use crate::payments::ServiceError;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use paydigital::api::{ErrorBody, ErrorDetail};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed: bad JSON, wrong types, text too long.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// One field of the request is wrong; the answer names it (`"field": "amount"`).
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
+    /// The merchant API without the right key.
+    #[error("a valid merchant key is required: Authorization: Bearer <CHECKOUT_MERCHANT_KEY>")]
+    Unauthorized,
+    #[error("amount must be a whole number of rupiah from {min} to {max}")]
+    AmountOutOfRange { min: u64, max: u64 },
+    #[error("unknown item {0:?}")]
+    UnknownItem(String),
+    #[error("this origin may not use this checkout")]
+    OriginNotAllowed,
+    #[error("no such payment")]
+    NotFound,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("too many payments created from this address; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("this Idempotency-Key was already used with a different request")]
+    IdempotencyConflict,
+    /// Upstream said no or spoke nonsense. The detail is for the log only.
+    #[error("the payment provider could not create this payment; please try again")]
+    Upstream(String),
+    #[error("the payment provider did not answer in time; please try again")]
+    UpstreamTimeout,
+    /// Another request with this `Idempotency-Key` is still creating its payment (on this
+    /// proxy or another) and did not finish in time: retry with the same key.
+    #[error("a request with this Idempotency-Key is still being processed; retry in a moment")]
+    IdempotencyInProgress,
+    /// The database cannot be reached. The detail is for the log only.
+    #[error("the payment store is not available; please try again")]
+    StoreUnavailable(String),
+    /// A bug or a broken store. The detail is for the log only.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidRequest(_)
+            | ApiError::InvalidField { .. }
+            | ApiError::AmountOutOfRange { .. }
+            | ApiError::UnknownItem(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::OriginNotAllowed => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::IdempotencyConflict | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
+            ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            ApiError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidRequest(_) | ApiError::InvalidField { .. } => "invalid_request",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::AmountOutOfRange { .. } => "amount_out_of_range",
+            ApiError::UnknownItem(_) => "unknown_item",
+            ApiError::OriginNotAllowed => "origin_not_allowed",
+            ApiError::NotFound => "not_found",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::IdempotencyConflict => "idempotency_conflict",
+            ApiError::IdempotencyInProgress => "idempotency_in_progress",
+            ApiError::StoreUnavailable(_) => "store_unavailable",
+            ApiError::Upstream(_) => "upstream_error",
+            ApiError::UpstreamTimeout => "upstream_timeout",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl ApiError {
+    /// `field` is wrong, as `message` says.
+    pub fn field(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::InvalidField {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    fn field_name(&self) -> Option<String> {
+        match self {
+            ApiError::InvalidField { field, .. } => Some(field.clone()),
+            ApiError::AmountOutOfRange { .. } => Some("amount".to_owned()),
+            _ => None,
+        }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        match invalid {
+            Invalid::Request(message) => ApiError::InvalidRequest(message),
+            Invalid::Field { field, message } => ApiError::InvalidField { field, message },
+            Invalid::AmountOutOfRange { min, max } => ApiError::AmountOutOfRange { min, max },
+            Invalid::UnknownItem(item) => ApiError::UnknownItem(item),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound => ApiError::NotFound,
+            ServiceError::UnknownCursor(id) => {
+                ApiError::field("cursor", format!("no payment {id} to continue after"))
+            }
+            ServiceError::IdempotencyConflict => ApiError::IdempotencyConflict,
+            ServiceError::IdempotencyInProgress => ApiError::IdempotencyInProgress,
+            ServiceError::Upstream(detail) => ApiError::Upstream(detail),
+            ServiceError::UpstreamTimeout => ApiError::UpstreamTimeout,
+            ServiceError::StoreUnavailable(detail) => ApiError::StoreUnavailable(detail),
+            ServiceError::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::InvalidRequest(rejection.body_text())
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Upstream(detail) => tracing::warn!(%detail, "upstream failure"),
+            ApiError::UpstreamTimeout => tracing::warn!("upstream timeout"),
+            ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            ApiError::StoreUnavailable(detail) => tracing::error!(%detail, "store unavailable"),
+            _ => {}
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+                field: self.field_name(),
+            },
+        };
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let ApiError::Unauthorized = self {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::StoreUnavailable(_) | ApiError::IdempotencyInProgress = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}

@@ -1,0 +1,115 @@
+//! What every front door's handlers share: JSON in and out, `no-store`, the request timer,
+//! `Idempotency-Key`, page sizes, and the headers that let any page use a response.
+
+use super::error::ApiError;
+use axum::extract::FromRequest;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use std::time::Duration;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// A create or a merchant call may take this long (upstream's timeout plus a retry fits
+/// inside). Status reads have no request timer: each of their waits has its own bound
+/// (upstream's timeout, the store's connection and statement timeouts), and a timer per
+/// read cost the hot path about a sixth of its CPU (BENCHMARKS.md).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 128;
+/// Page sizes for lists.
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 100;
+
+/// The request timeout, for the routes that call PayDigital or wait on a create.
+pub fn request_timeout() -> TimeoutLayer {
+    TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT)
+}
+
+/// Payments change from one read to the next and carry amounts and codes: no browser, CDN
+/// or shop proxy may keep a copy of an API answer.
+pub fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+}
+
+/// JSON in, with the contract's error shape for every rejection (axum's error-handling example).
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct AppJson<T>(pub T);
+
+/// `value` as a JSON response, written once into a buffer the size of a payment, with room
+/// for the headers the layers add: axum's `Json` starts at 128 bytes and an empty header map,
+/// and grew both (reallocating) on every status read.
+pub fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    let mut body = Vec::with_capacity(1024);
+    if let Err(e) = serde_json::to_writer(&mut body, value) {
+        return ApiError::Internal(e.to_string()).into_response();
+    }
+    let mut headers = HeaderMap::with_capacity(16);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let mut response = Response::new(axum::body::Body::from(body));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// 201 with the payment; `Idempotent-Replayed: true` when an earlier request made it.
+pub fn created<T: serde::Serialize>(view: T, replayed: bool) -> Response {
+    let mut response = (StatusCode::CREATED, Json(view)).into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// The `Idempotency-Key` header, if sent: 1 to 128 visible ASCII characters.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= MAX_IDEMPOTENCY_KEY
+                && k.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .ok_or_else(|| {
+            ApiError::InvalidRequest(format!(
+                "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+            ))
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+/// A list's `limit`: [`DEFAULT_LIMIT`] when absent, 1 to [`MAX_LIMIT`].
+pub fn parse_limit(limit: Option<&str>) -> Result<usize, ApiError> {
+    match limit.map(str::trim) {
+        None | Some("") => Ok(DEFAULT_LIMIT),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::field("limit", format!("limit is 1 to {MAX_LIMIT}"))),
+    }
+}
+
+/// Lets any page use a response: CORS for scripts that fetch it, and CORP so that shops whose
+/// pages are cross-origin isolated (COEP: require-corp) can load it too.
+pub fn usable_from_any_origin(headers: &mut HeaderMap) {
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("cross-origin"),
+    );
+}

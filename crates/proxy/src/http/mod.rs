@@ -1,0 +1,124 @@
+//! Every route of the proxy and the layers around them. Each front door has its module:
+//! `browser.rs` (the widget's API), `merchant.rs` (the shop's server), `hosted.rs` (the
+//! hosted page and QR images), `widget_files.rs` (the widget itself and the demo shop);
+//! `kit.rs` is what their handlers share and `error.rs` the one error they answer with.
+//! Handlers parse, authorise and answer; what a payment does is the service's
+//! (`crate::payments`).
+
+pub mod browser;
+pub mod error;
+pub mod hosted;
+pub mod kit;
+pub mod merchant;
+pub mod widget_files;
+
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// Body limit for every request.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The API routes, the pages, and the widget's files from `static_dir`.
+pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
+    // Each API router adds `no_store` in its own (single) layer call: a `layer` over the
+    // merged routers would box every route once more, cloned on every request.
+    let api = browser::router(state.clone())
+        .merge(merchant::router(state.clone()))
+        .route("/healthz", get(healthz).layer(kit::no_store()));
+    api.merge(hosted::router())
+        .with_state(state)
+        .merge(widget_files::router(static_dir))
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match state.payments.health().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "error": { "code": "unavailable", "message": "the payment store is not available" } })),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Clone, Default)]
+struct Sequential(Arc<AtomicU64>);
+
+impl MakeRequestId for Sequential {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        // A number: `HeaderValue::from(u64)` writes its digits straight into the header,
+        // where a formatted string cost a second allocation on every request.
+        let id = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        Some(RequestId::new(HeaderValue::from(id)))
+    }
+}
+
+/// The span a request's log lines are recorded in. Status reads — the hot path, thousands a
+/// second, logging nothing of their own but upstream reads, which name their invoice — get
+/// none: a span per read cost a fifth of the read's CPU time (BENCHMARKS.md).
+fn request_span<B>(req: &Request<B>) -> tracing::Span {
+    let path = req.uri().path();
+    if req.method() == axum::http::Method::GET && path.starts_with("/api/payments/") {
+        return tracing::Span::none();
+    }
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", id, method = %req.method(), path)
+}
+
+/// Request ids, structured request logs (path only: query strings stay out), security
+/// headers, body limit — one stack around the whole router, served as it is.
+///
+/// Built with `ServiceBuilder` outside the router rather than with `Router::layer`: each
+/// `Router::layer` boxes every route once more, and axum clones a route's boxes for every
+/// request, so ten layers were ten allocations and clones per status read (BENCHMARKS.md).
+pub fn with_hygiene(
+    router: Router,
+) -> impl tower::Service<
+    Request<axum::body::Body>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Send + 'static,
+> + Clone
+       + Send
+       + Sync
+       + 'static {
+    let x_request_id = header::HeaderName::from_static("x-request-id");
+    tower::ServiceBuilder::new()
+        // What axum::serve takes: the layers' body types, boxed once.
+        .map_response(axum::response::IntoResponse::into_response)
+        .layer(SetRequestIdLayer::new(
+            x_request_id.clone(),
+            Sequential::default(),
+        ))
+        .layer(PropagateRequestIdLayer::new(x_request_id))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .service(router)
+}

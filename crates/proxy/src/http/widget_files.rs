@@ -1,0 +1,84 @@
+//! The built widget's files under `/checkout/` and the demo storefront at `/`.
+
+use super::kit::usable_from_any_origin;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::path::{Path, PathBuf};
+use tower_http::services::ServeDir;
+
+/// Trunk names built files `name-<16 hex digits>.ext` (wasm: `name-<hash>_bg.wasm`).
+fn is_content_hashed(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let stem = file.split('.').next().unwrap_or(file);
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Any origin may load the widget; hashed files are cached for a year, the rest revalidated.
+async fn widget_headers(req: Request, next: Next) -> Response {
+    let hashed = is_content_hashed(req.uri().path());
+    let mut response = next.run(req).await;
+    usable_from_any_origin(response.headers_mut());
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        let cache = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    }
+    response
+}
+
+pub fn router(static_dir: &Path) -> Router {
+    let files = ServeDir::new(static_dir)
+        .precompressed_br()
+        .precompressed_gzip();
+    let index: PathBuf = static_dir.join("index.html");
+    Router::new()
+        .nest_service("/checkout", files)
+        .layer(axum::middleware::from_fn(widget_headers))
+        .route(
+            "/",
+            get(move || {
+                let index = index.clone();
+                async move { storefront(&index).await }
+            }),
+        )
+}
+
+async fn storefront(index: &Path) -> Response {
+    match tokio::fs::read_to_string(index).await {
+        Ok(page) => Html(page).into_response(),
+        Err(_) => (
+            StatusCode::NOT_FOUND,
+            Html("<!DOCTYPE html><title>PayDigital Checkout</title><h1>The widget is not built yet</h1><p>Run <code>make demo</code>, or set <code>CHECKOUT_STATIC_DIR</code> to Trunk's output.</p><p><a href=\"/sandbox\">Sandbox</a></p>"),
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_content_hashed;
+
+    #[test]
+    fn recognises_trunks_hashed_names() {
+        assert!(is_content_hashed(
+            "/checkout/paydigital-checkout-0123456789abcdef_bg.wasm"
+        ));
+        assert!(is_content_hashed(
+            "/checkout/paydigital-checkout-0123456789abcdef.js"
+        ));
+        assert!(is_content_hashed("/style-0123456789abcdef.css"));
+        assert!(!is_content_hashed("/checkout/paydigital-checkout.js"));
+        assert!(!is_content_hashed("/checkout/index.html"));
+    }
+}

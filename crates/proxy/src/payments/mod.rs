@@ -1,0 +1,351 @@
+//! The payment service every front door (browser API, merchant API, hosted page) and every
+//! worker shares: create a payment upstream and keep it (`create.rs`, with
+//! `idempotency.rs`), read it by id, refresh it from PayDigital through one gate per payment
+//! (`refresh.rs`), list payments and events. It answers in [`ServiceError`], never in HTTP.
+//!
+//! Every store call goes through [`Payments::with_store`] (on the blocking pool); the latest
+//! record of watched payments is kept in memory (`cache.rs`) after the store, never before.
+
+mod cache;
+mod create;
+mod error;
+mod idempotency;
+mod locks;
+mod refresh;
+
+pub use error::ServiceError;
+pub use idempotency::{Idempotency, KeyScope};
+
+use crate::config::Config;
+use crate::domain::ids;
+use crate::domain::lifecycle::{CheckSchedule, EventType};
+use crate::domain::payment::PaymentRecord;
+use crate::domain::views::Views;
+use crate::store::{
+    Attempt, EventFilter, EventRecord, ListFilter, NewEvent, PaymentStore, StoreError,
+};
+use crate::upstream::Upstream;
+use cache::{PaymentCache, CACHE_CAPACITY};
+use locks::KeyedLocks;
+use paydigital::wire::rfc3339;
+use paydigital::Status;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+
+/// A payment a create answers with; `replayed` when an earlier request with the same
+/// idempotency key made it.
+pub struct Created {
+    pub record: PaymentRecord,
+    pub replayed: bool,
+}
+
+/// One page of a list, and the cursor to the next (`null` at the end).
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// `rows` were read with one more than `limit`: whether there is a next page, without a
+    /// second query. The cursor is the last row shown.
+    fn of(mut rows: Vec<T>, limit: usize, id: impl Fn(&T) -> &str) -> Page<T> {
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_cursor = more
+            .then(|| rows.last().map(|row| id(row).to_owned()))
+            .flatten();
+        Page {
+            data: rows,
+            next_cursor,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            data: self.data.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
+pub struct Payments {
+    store: Arc<dyn PaymentStore>,
+    upstream: Upstream,
+    views: Views,
+    /// At most one upstream status read per payment per this long.
+    status_refresh: Duration,
+    /// How long after expiry a payment may still turn paid (and is asked about).
+    late_payment_grace: Duration,
+    /// When the confirmation worker asks PayDigital about each payment.
+    schedule: CheckSchedule,
+    creating: KeyedLocks<()>,
+    /// When each payment was last read upstream. The cache keeps a copy for the lock-free
+    /// fast path, but may drop it when full: this one, behind the lock, bounds upstream calls.
+    refreshing: KeyedLocks<Option<Instant>>,
+    /// What status reads answer from, without a store read each.
+    cache: PaymentCache,
+    /// Wakes the webhook deliverer when an event is written.
+    events_written: Arc<Notify>,
+}
+
+impl Payments {
+    pub fn new(config: &Config, store: Arc<dyn PaymentStore>, upstream: Upstream) -> Payments {
+        Payments {
+            views: Views {
+                zone: config.upstream.zone,
+                public_url: config.public_url.clone(),
+            },
+            status_refresh: config.status_refresh,
+            late_payment_grace: config.late_payment_grace,
+            schedule: CheckSchedule::with_grace(config.late_payment_grace),
+            cache: PaymentCache::new(CACHE_CAPACITY, config.status_refresh),
+            events_written: Arc::new(Notify::new()),
+            store,
+            upstream,
+            creating: KeyedLocks::new(),
+            refreshing: KeyedLocks::new(),
+        }
+    }
+
+    /// How payments are shown (zone, hosted page URL).
+    pub fn views(&self) -> &Views {
+        &self.views
+    }
+
+    /// Notified whenever an event is written: the webhook deliverer waits on it.
+    pub fn events_written(&self) -> Arc<Notify> {
+        self.events_written.clone()
+    }
+
+    /// Runs `f` on the store from the blocking pool (store calls block).
+    pub(crate) async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn PaymentStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let store = self.store.clone();
+        Ok(tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))??)
+    }
+
+    /// A payment's latest known record: from memory, else from the store. Anything that is
+    /// not a payment id (an invoice number, say) is not found, without a store read.
+    pub async fn record(&self, id: &str) -> Result<Arc<PaymentRecord>, ServiceError> {
+        if !ids::looks_like_payment_id(id) {
+            return Err(ServiceError::NotFound);
+        }
+        if let Some(record) = self.cache.get(id) {
+            return Ok(record);
+        }
+        let lookup = id.to_owned();
+        let record = self
+            .with_store(move |s| s.get(&lookup))
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Ok(self.cache.read_from_store(record))
+    }
+
+    /// A payment as fresh as the refresh window allows: PayDigital is asked (once for all
+    /// concurrent readers) when nobody asked within the window and the answer could change.
+    pub async fn current(&self, id: &str) -> Result<Arc<PaymentRecord>, ServiceError> {
+        let worth_asking = |record: &PaymentRecord| {
+            record.status != Status::Paid
+                && OffsetDateTime::now_utc() < record.expires_at + self.late_payment_grace
+        };
+        // The common case, thousands of times a second: answered from memory with one look
+        // under a read lock, nothing awaited.
+        let (record, recent) = match self.cache.lookup(id) {
+            Some(seen) => seen,
+            None => (self.record(id).await?, false),
+        };
+        if recent || !worth_asking(&record) {
+            return Ok(record);
+        }
+        self.refresh(&record).await;
+        let record = self.record(id).await?;
+        if record.status == Status::Paid {
+            self.refreshing.forget(id);
+        }
+        Ok(record)
+    }
+
+    /// Whether PayDigital was asked about payment `id` within the refresh window.
+    pub fn asked_recently(&self, id: &str) -> bool {
+        self.cache.read_upstream_recently(id)
+    }
+
+    /// The confirmation worker's check of one payment: asks PayDigital through the same gate
+    /// as browser reads, or, if a reader just did, only schedules the next check.
+    pub async fn check(&self, id: &str) {
+        let record = match self.record(id).await {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::error!(id, error = %e, "cannot check a payment");
+                return;
+            }
+        };
+        if !self.refresh(&record).await {
+            if let Err(e) = self.schedule_next(&record).await {
+                tracing::error!(id, error = %e, "cannot schedule a check");
+            }
+        }
+    }
+
+    /// Payments newest first, one page of `filter.limit`.
+    pub async fn list(&self, filter: ListFilter) -> Result<Page<PaymentRecord>, ServiceError> {
+        let limit = filter.limit;
+        let rows = self
+            .with_store(move |s| {
+                s.list(&ListFilter {
+                    limit: limit.saturating_add(1),
+                    ..filter
+                })
+            })
+            .await?;
+        Ok(Page::of(rows, limit, |p| &p.id))
+    }
+
+    /// Events oldest first, one page of `filter.limit`.
+    pub async fn events(&self, filter: EventFilter) -> Result<Page<EventRecord>, ServiceError> {
+        let limit = filter.limit;
+        let rows = self
+            .with_store(move |s| {
+                s.events(&EventFilter {
+                    limit: limit.saturating_add(1),
+                    ..filter
+                })
+            })
+            .await?;
+        Ok(Page::of(rows, limit, |e| &e.id))
+    }
+
+    /// Payments whose confirmation check is due, claimed for `lease` (pending ones first).
+    pub async fn claim_due_checks(
+        &self,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<PaymentRecord>, ServiceError> {
+        let now = OffsetDateTime::now_utc();
+        self.with_store(move |s| s.claim_due_checks(now, lease, limit))
+            .await
+    }
+
+    /// Events due for a delivery attempt, claimed for `lease`.
+    pub async fn claim_due_events(
+        &self,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, ServiceError> {
+        let now = OffsetDateTime::now_utc();
+        self.with_store(move |s| s.claim_due_events(now, lease, limit))
+            .await
+    }
+
+    /// What a delivery attempt came to.
+    pub async fn record_attempt(
+        &self,
+        event_id: &str,
+        attempt: Attempt,
+    ) -> Result<(), ServiceError> {
+        let id = event_id.to_owned();
+        self.with_store(move |s| s.record_attempt(&id, &attempt))
+            .await
+    }
+
+    /// Fails when the store cannot be read.
+    pub async fn health(&self) -> Result<(), ServiceError> {
+        self.with_store(|s| s.health()).await
+    }
+
+    /// The event telling of `record`'s change: the webhook body, fixed now.
+    fn event(
+        &self,
+        kind: EventType,
+        record: &PaymentRecord,
+        now: OffsetDateTime,
+    ) -> Result<NewEvent, ServiceError> {
+        let body = serde_json::to_string(&serde_json::json!({
+            "type": kind.as_str(),
+            "timestamp": rfc3339(now, self.views.zone),
+            "data": self.views.merchant(record, now),
+        }))
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok(NewEvent {
+            id: ids::new_event_id(),
+            payment_id: record.id.clone(),
+            event_type: kind.as_str(),
+            created_at: now,
+            body,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Page, Payments};
+    use crate::config::Config;
+    use crate::store::suite::{put, sample};
+    use crate::store::SqliteStore;
+    use crate::upstream::Upstream;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use time::OffsetDateTime;
+
+    #[tokio::test]
+    async fn polling_a_watched_payment_reads_the_store_once_per_refresh() {
+        // Upstream is a closed port: every refresh fails and the stored status stands.
+        let config = Config::from_vars(
+            |name| match name {
+                "PAYDIGITAL_BASE_URL" => Some("http://127.0.0.1:9".into()),
+                "PAYDIGITAL_TIMEOUT_SECS" => Some("1".into()),
+                "CHECKOUT_STATUS_REFRESH_MS" => Some("60000".into()),
+                _ => None,
+            },
+            true,
+        )
+        .expect("config");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("checkout.sqlite");
+        let store = Arc::new(SqliteStore::open(&path).expect("store"));
+        let mut record = sample("PYG-HOT", None);
+        record.expires_at = OffsetDateTime::now_utc() + Duration::from_secs(900);
+        put(store.as_ref(), &record).expect("insert");
+        let upstream = Upstream::new(config.upstream.clone()).expect("upstream");
+        let payments = Payments::new(&config, store, upstream);
+        // The first read loads it, asks upstream (in vain) and schedules the next check.
+        let first = payments.current(&record.id).await.expect("first read");
+        assert_eq!(first.invoice, "PYG-HOT");
+        // From now on the store cannot answer a read of any payment.
+        rusqlite::Connection::open(&path)
+            .and_then(|db| db.execute_batch("ALTER TABLE payments RENAME TO payments_gone"))
+            .expect("hide the payments table");
+        for _ in 0..19 {
+            let read = payments
+                .current(&record.id)
+                .await
+                .expect("answered from memory");
+            assert_eq!(*read, *first);
+        }
+        // Not vacuous: a payment the cache does not hold is a store read, and that fails now.
+        assert!(payments
+            .current(&crate::store::suite::id_of("PYG-COLD"))
+            .await
+            .is_err());
+    }
+
+    #[test]
+    fn a_page_read_with_one_more_row_knows_whether_another_follows() {
+        let rows = vec!["a", "b", "c"];
+        let page = Page::of(rows.clone(), 2, |r| r);
+        assert_eq!(
+            (page.data, page.next_cursor),
+            (vec!["a", "b"], Some("b".into()))
+        );
+        let last = Page::of(rows, 3, |r| r);
+        assert_eq!((last.data.len(), last.next_cursor), (3, None));
+    }
+}

@@ -1,0 +1,177 @@
+//! Asking PayDigital about a payment: at most once per refresh window for the whole group,
+//! however many readers (browsers, the shop's server, the confirmation worker) ask at once,
+//! and its answer applied through the payment's one state machine (`domain::lifecycle`).
+
+use super::error::ServiceError;
+use super::Payments;
+use crate::domain::lifecycle::{self, Change};
+use crate::domain::payment::PaymentRecord;
+use crate::store::RefreshClaim;
+use paydigital::Status;
+use std::time::Instant;
+use time::OffsetDateTime;
+
+impl Payments {
+    /// Reads a payment upstream unless someone did within the refresh window. Concurrent
+    /// readers wait on one lock and share one upstream call; when it returns, the store and
+    /// the cache hold its answer for all of them. Across proxies the store's refresh claim is
+    /// the gate: a proxy that finds the read claimed by another takes that proxy's answer
+    /// from the store instead. `false`: this proxy did not ask.
+    pub(super) async fn refresh(&self, record: &PaymentRecord) -> bool {
+        let id = record.id.as_str();
+        let window = self.status_refresh;
+        let gate = self.refreshing.get(id);
+        let mut last_read = gate.lock().await;
+        if last_read.is_some_and(|at| at.elapsed() < window) {
+            return false;
+        }
+        let now = OffsetDateTime::now_utc();
+        let key = id.to_owned();
+        let claim = self
+            .with_store(move |s| s.claim_refresh(&key, now, window))
+            .await;
+        // When the group's last read was made: ours now, or the other proxy's claim.
+        let (asked, read_at) = match claim {
+            Ok(RefreshClaim::Mine) => {
+                self.ask_upstream(record).await;
+                (true, Instant::now())
+            }
+            Ok(RefreshClaim::Taken { at }) => {
+                // Another proxy asked at `at`: its answer is what the store holds now (or
+                // within its upstream call). Ask again only when its window is over.
+                let key = id.to_owned();
+                match self.with_store(move |s| s.get(&key)).await {
+                    Ok(Some(fresh)) => self.cache.written_by_another_proxy(fresh),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(id, error = %e, "cannot read another proxy's answer"),
+                }
+                let age = u64::try_from((now - at).whole_milliseconds()).unwrap_or(0);
+                let claimed = Instant::now()
+                    .checked_sub(std::time::Duration::from_millis(age))
+                    .unwrap_or_else(Instant::now);
+                (false, claimed)
+            }
+            Ok(RefreshClaim::NoSuchPayment) => return false,
+            // The database is away: answer from memory, and try again next window.
+            Err(e) => {
+                tracing::warn!(id, error = %e, "cannot claim a status read");
+                (false, Instant::now())
+            }
+        };
+        *last_read = Some(read_at);
+        self.cache.mark_read_upstream(id, read_at);
+        drop(last_read);
+        // Gates whose last read is older than the window carry no information any more.
+        self.refreshing
+            .sweep(|last| last.is_some_and(|at| at.elapsed() < window));
+        asked
+    }
+
+    /// Asks PayDigital about `record` and records the answer (or, with none, the next check).
+    async fn ask_upstream(&self, record: &PaymentRecord) {
+        let (id, invoice) = (record.id.as_str(), record.invoice.as_str());
+        let started = Instant::now();
+        let answer = match self.upstream.status(invoice).await {
+            Ok(reply) if reply.invoice == invoice => Some(reply),
+            Ok(reply) => {
+                tracing::warn!(invoice, other = %reply.invoice, "upstream answered for another invoice");
+                None
+            }
+            // The last known status stands; the next reader or check asks again.
+            Err(failure) => {
+                tracing::warn!(invoice, %failure, "status read failed");
+                None
+            }
+        };
+        let result = match answer {
+            Some(reply) => {
+                let word = reply.status_word.clone();
+                let applied = self
+                    .apply_upstream(id, reply.status, &word, reply.paid_at)
+                    .await;
+                if applied.is_ok() {
+                    tracing::info!(
+                        invoice,
+                        status = reply.status.as_str(),
+                        word = %word,
+                        latency_ms = started.elapsed().as_millis() as u64,
+                        "status read"
+                    );
+                }
+                applied
+            }
+            None => self.schedule_next(record).await,
+        };
+        if let Err(e) = result {
+            tracing::error!(invoice, error = %e, "could not record status");
+        }
+    }
+
+    /// What PayDigital said, applied through the payment's state machine: a change is written
+    /// with its event in one transaction (and wakes the webhook deliverer); either way the
+    /// next check is scheduled.
+    async fn apply_upstream(
+        &self,
+        id: &str,
+        upstream: Status,
+        word: &str,
+        paid_at: Option<OffsetDateTime>,
+    ) -> Result<(), ServiceError> {
+        // A change is written only onto the state it was decided on; if another reader
+        // changed the payment meanwhile, decide again on what is there now.
+        for _ in 0..3 {
+            let lookup = id.to_owned();
+            let current = self
+                .with_store(move |s| s.get(&lookup))
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            let now = OffsetDateTime::now_utc();
+            let Some(change) = lifecycle::on_upstream(&current, upstream, paid_at, now) else {
+                let next = self.schedule.next_check(&current, now);
+                let (key, word_owned) = (id.to_owned(), word.to_owned());
+                self.with_store(move |s| s.checked(&key, Some(&word_owned), next))
+                    .await?;
+                let mut seen = current;
+                seen.status_word = Some(word.to_owned());
+                self.cache.written_to_store(seen);
+                return Ok(());
+            };
+            let mut after = current.clone();
+            after.status = change.status();
+            after.status_word = Some(word.to_owned());
+            if let Change::Paid { at, late } = change {
+                after.paid_at = Some(at);
+                after.late = late;
+            }
+            let event = self.event(change.event_type(), &after, now)?;
+            let next = self.schedule.next_check(&after, now);
+            let (to, from) = (after.clone(), current.status);
+            if self
+                .with_store(move |s| s.transition(&to, from, &event, next))
+                .await?
+            {
+                tracing::info!(
+                    id,
+                    invoice = %after.invoice,
+                    from = from.as_str(),
+                    to = after.status.as_str(),
+                    late = after.late,
+                    "payment changed"
+                );
+                self.cache.written_to_store(after);
+                self.events_written.notify_one();
+                return Ok(());
+            }
+        }
+        Err(ServiceError::Internal(format!(
+            "{id}: changed under us three times in a row"
+        )))
+    }
+
+    /// Nothing learnt (PayDigital did not answer sensibly): ask again on schedule.
+    pub(super) async fn schedule_next(&self, record: &PaymentRecord) -> Result<(), ServiceError> {
+        let next = self.schedule.next_check(record, OffsetDateTime::now_utc());
+        let id = record.id.clone();
+        self.with_store(move |s| s.checked(&id, None, next)).await
+    }
+}

@@ -1,0 +1,186 @@
+//! Starting the proxy (zero2prod's `startup.rs`): open the store, bind, build the service
+//! and its state, serve, and spawn the background workers; [`Running`] stops them together.
+
+use crate::config::{self, Config};
+use crate::payments::Payments;
+use crate::state::AppState;
+use crate::store;
+use crate::upstream::sandbox::{self, Faults, Sandbox, SandboxConfig};
+use crate::upstream::Upstream;
+use crate::webhooks::Sender;
+use crate::workers::{self, confirm::Confirm, deliver::Deliver};
+use axum::http::Request;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("cannot open the payment store {path}: {source}")]
+    Store {
+        path: String,
+        #[source]
+        source: store::StoreError,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A server running in this process (tests, `serve`).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub sandbox: Option<Arc<Sandbox>>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), std::io::Error>>,
+    /// The confirmation worker and the webhook deliverer: stopped with the server. What
+    /// they had in flight is in the store and resumes at the next start.
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish.
+    pub async fn stop(self) {
+        self.stop_background();
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+    }
+
+    fn stop_background(&self) {
+        for task in &self.background {
+            task.abort();
+        }
+    }
+
+    /// Runs until `signal` (then shuts down gracefully) or until the server fails.
+    pub async fn run_until(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> Result<(), StartError> {
+        tokio::select! {
+            result = &mut self.task => return joined(result),
+            () = signal => {}
+        }
+        tracing::info!("shutting down");
+        self.stop_background();
+        let _ = self.shutdown.send(());
+        joined(self.task.await)
+    }
+}
+
+fn joined(
+    result: Result<Result<(), std::io::Error>, tokio::task::JoinError>,
+) -> Result<(), StartError> {
+    match result {
+        Ok(result) => result.map_err(StartError::Serve),
+        Err(e) => Err(StartError::Serve(std::io::Error::other(e))),
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })
+}
+
+fn spawn_router(
+    listener: TcpListener,
+    router: Router,
+    sandbox: Option<Arc<Sandbox>>,
+) -> Result<Running, StartError> {
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service =
+        axum::ServiceExt::<Request<axum::body::Body>>::into_make_service_with_connect_info::<
+            SocketAddr,
+        >(crate::http::with_hygiene(router));
+    let task = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        sandbox,
+        shutdown,
+        task,
+        background: Vec::new(),
+    })
+}
+
+/// Starts the proxy on `config.listen` (port 0 picks one). With `sandbox`, a sandbox
+/// PayDigital runs in the same server and the proxy talks to it over HTTP, as to the real one.
+pub async fn start(
+    mut config: Config,
+    sandbox: Option<SandboxConfig>,
+) -> Result<Running, StartError> {
+    let store = config
+        .database
+        .open_to_serve(config.database_pool)
+        .await
+        .map_err(|source| StartError::Store {
+            path: config.database.to_string(),
+            source,
+        })?;
+    let listener = bind(config.listen).await?;
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let sandbox = sandbox.map(|sandbox_config| {
+        config.upstream.base_url = format!("http://{addr}");
+        config.upstream.api_key = config::ApiKey::new(sandbox_config.api_key.clone());
+        config.upstream.store_id = sandbox_config.store_id.clone();
+        Sandbox::new(sandbox_config, Faults::default())
+    });
+    let upstream = Upstream::new(config.upstream.clone())?;
+    let sender = config.webhook.clone().map(Sender::new).transpose()?;
+    let payments = Arc::new(Payments::new(&config, store, upstream));
+    let confirm = Confirm::new(
+        payments.clone(),
+        config.upstream_max_rps,
+        config.check_lease,
+    );
+    let static_dir = config.static_dir.clone();
+    let state = AppState::new(config, payments.clone());
+    let mut router = crate::http::router(state, &static_dir);
+    if let Some(sandbox) = &sandbox {
+        router = router.merge(sandbox::router(sandbox.clone()));
+    }
+    let mut running = spawn_router(listener, router, sandbox)?;
+    running
+        .background
+        .push(tokio::spawn(workers::run(Arc::new(confirm))));
+    if let Some(sender) = sender {
+        let deliver = Deliver::new(payments, sender);
+        running
+            .background
+            .push(tokio::spawn(workers::run(Arc::new(deliver))));
+    }
+    Ok(running)
+}
+
+/// Starts a sandbox PayDigital alone.
+pub async fn start_sandbox(
+    listen: SocketAddr,
+    config: SandboxConfig,
+    faults: Faults,
+) -> Result<Running, StartError> {
+    let listener = bind(listen).await?;
+    let sandbox = Sandbox::new(config, faults);
+    spawn_router(listener, sandbox::router(sandbox.clone()), Some(sandbox))
+}

@@ -1,0 +1,198 @@
+//! The values a store takes and gives: filters, events and their delivery, claims, dumps,
+//! and the one error type.
+
+use crate::domain::payment::PaymentRecord;
+use paydigital::Status;
+use time::OffsetDateTime;
+
+/// What can go wrong in a store. No variant carries a connection string: a database
+/// password never reaches an error message or a log line.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No connection could be had in time: the database is down or unreachable.
+    #[error("PostgreSQL is unreachable: {0}")]
+    Unavailable(String),
+    /// `CHECKOUT_DATABASE` looks like PostgreSQL but is not a connection string.
+    #[error("CHECKOUT_DATABASE is not a PostgreSQL connection string: {0}")]
+    InvalidUrl(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the store's lock was poisoned by a panic")]
+    Poisoned,
+    #[error("the database has schema version {found}, newer than this binary's {known}: run the newer paydigital-proxy")]
+    TooNew { found: usize, known: usize },
+    #[error("no payment {0} to continue the list after")]
+    UnknownCursor(String),
+}
+
+/// Which payments a list asks for, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub reference: Option<String>,
+    pub status: Option<Status>,
+    pub created_after: Option<OffsetDateTime>,
+    /// Only payments created before this one (the previous page's last id).
+    pub before_id: Option<String>,
+    pub limit: usize,
+    /// The clock deciding whether a pending payment is past its expiry.
+    pub now: Option<OffsetDateTime>,
+}
+
+/// Where a webhook event stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Waiting for its (next) attempt.
+    Pending,
+    /// A 2xx came back.
+    Delivered,
+    /// The retry schedule ran out.
+    Failed,
+    /// The receiver answered 410 Gone.
+    Abandoned,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Abandoned => "abandoned",
+        }
+    }
+
+    pub(crate) fn from_db(word: &str) -> Result<DeliveryState, StoreError> {
+        match word {
+            "pending" => Ok(DeliveryState::Pending),
+            "delivered" => Ok(DeliveryState::Delivered),
+            "failed" => Ok(DeliveryState::Failed),
+            "abandoned" => Ok(DeliveryState::Abandoned),
+            other => Err(StoreError::Corrupt(format!(
+                "unknown delivery state {other:?}"
+            ))),
+        }
+    }
+}
+
+/// An event to write with the change it tells of.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// `evt_...`: the `webhook-id`, the same on every attempt.
+    pub id: String,
+    pub payment_id: String,
+    pub event_type: &'static str,
+    pub created_at: OffsetDateTime,
+    /// The webhook body, fixed at the change: `{"type","timestamp","data"}`.
+    pub body: String,
+}
+
+/// An event in the outbox, with its delivery so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    pub id: String,
+    pub payment_id: String,
+    pub event_type: String,
+    pub created_at: OffsetDateTime,
+    pub body: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub next_attempt_at: OffsetDateTime,
+    pub last_attempt_at: Option<OffsetDateTime>,
+    /// `HTTP 503`, `timeout`, `connection refused`...
+    pub last_status: Option<String>,
+}
+
+/// One delivery attempt and what it leaves the event in.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub at: OffsetDateTime,
+    pub outcome: String,
+    pub then: AfterAttempt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Delivered,
+    Abandoned,
+    Failed,
+    RetryAt(OffsetDateTime),
+}
+
+impl AfterAttempt {
+    /// The event's delivery state after the attempt, and its next attempt if any.
+    pub(crate) fn leaves(self) -> (DeliveryState, Option<OffsetDateTime>) {
+        match self {
+            AfterAttempt::Delivered => (DeliveryState::Delivered, None),
+            AfterAttempt::Abandoned => (DeliveryState::Abandoned, None),
+            AfterAttempt::Failed => (DeliveryState::Failed, None),
+            AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
+        }
+    }
+}
+
+/// Which events a list asks for, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only events after this one (an event id).
+    pub after_id: Option<String>,
+    pub state: Option<DeliveryState>,
+    pub limit: usize,
+}
+
+/// Whether this proxy may ask PayDigital about a payment now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshClaim {
+    /// Nobody in the group asked within the window: this proxy asks, now.
+    Mine,
+    /// A proxy (maybe this one) claimed the read at `at`, within the window: its answer is
+    /// in the store, or will be shortly.
+    Taken {
+        at: OffsetDateTime,
+    },
+    NoSuchPayment,
+}
+
+/// Whether this proxy may create the payment for an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyClaim {
+    /// This proxy creates it; release the claim if the create fails.
+    Mine,
+    /// Another request (maybe on another proxy) is creating it, for this request fingerprint.
+    Held { fingerprint: String },
+}
+
+/// A payment as stored, with when it is next checked (`migrate --to` copies both).
+#[derive(Debug, Clone)]
+pub struct StoredPayment {
+    pub record: PaymentRecord,
+    pub next_check_at: Option<OffsetDateTime>,
+}
+
+/// One delivery attempt as the store keeps it.
+#[derive(Debug, Clone)]
+pub struct StoredAttempt {
+    pub event_id: String,
+    pub at: OffsetDateTime,
+    pub outcome: String,
+}
+
+/// Everything a store holds, oldest first (what `migrate --to` copies).
+#[derive(Debug, Clone, Default)]
+pub struct Dump {
+    pub payments: Vec<StoredPayment>,
+    pub events: Vec<EventRecord>,
+    pub attempts: Vec<StoredAttempt>,
+}
+
+/// What an import added (rows already there are left as they are).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub payments: u64,
+    pub events: u64,
+    pub attempts: u64,
+}

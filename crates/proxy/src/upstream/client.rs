@@ -1,0 +1,143 @@
+//! The PayDigital client: the only code that holds the key on the wire.
+
+use crate::config::UpstreamConfig;
+use paydigital::wire::{self, CreateForm, CreateReply, StatusReply, UpstreamError};
+use std::time::Duration;
+
+/// Why an upstream call failed. Details are for logs; shoppers see 502 or 504.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamFailure {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("could not reach PayDigital: {0}")]
+    Transport(String),
+    #[error("HTTP {status}: {detail}")]
+    Http { status: u16, detail: String },
+    #[error(transparent)]
+    Reply(#[from] UpstreamError),
+}
+
+impl UpstreamFailure {
+    /// Worth one more try for a read (a blip, a busy server); never for a create.
+    fn is_transient(&self) -> bool {
+        match self {
+            UpstreamFailure::Transport(_) => true,
+            UpstreamFailure::Http { status, .. } => *status >= 500,
+            UpstreamFailure::Reply(UpstreamError::Empty | UpstreamError::NotJson { .. }) => true,
+            _ => false,
+        }
+    }
+}
+
+/// How many times a status read is tried.
+const STATUS_ATTEMPTS: u32 = 2;
+
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    http: reqwest::Client,
+    config: UpstreamConfig,
+}
+
+impl Upstream {
+    pub fn new(config: UpstreamConfig) -> Result<Upstream, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("paydigital-checkout/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Upstream { http, config })
+    }
+
+    pub fn config(&self) -> &UpstreamConfig {
+        &self.config
+    }
+
+    /// Creates a payment. Never retried: a create that timed out may have happened.
+    pub async fn create(
+        &self,
+        amount: u64,
+        description: &str,
+        customer_name: &str,
+    ) -> Result<CreateReply, UpstreamFailure> {
+        let request = CreateForm {
+            store_id: self.config.store_id.clone(),
+            amount,
+            description: description.to_owned(),
+            customer_name: customer_name.to_owned(),
+        };
+        let form = serde_urlencoded::to_string(request.form_fields())
+            .map_err(|e| UpstreamFailure::Transport(e.to_string()))?;
+        let body = self
+            .send(
+                self.http
+                    .post(format!("{}/api/create_payment.php", self.config.base_url))
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(form),
+            )
+            .await?;
+        Ok(wire::parse_create(&body, self.config.zone)?)
+    }
+
+    /// Reads a payment's status, trying once more after a transient failure.
+    pub async fn status(&self, invoice: &str) -> Result<StatusReply, UpstreamFailure> {
+        let mut attempt = 1;
+        loop {
+            let result: Result<StatusReply, UpstreamFailure> = async {
+                let body = self
+                    .send(
+                        self.http
+                            .get(format!("{}/api/payment.php", self.config.base_url))
+                            .query(&[("invoice", invoice)]),
+                    )
+                    .await?;
+                Ok(wire::parse_status(&body, self.config.zone)?)
+            }
+            .await;
+            match result {
+                Err(failure) if attempt < STATUS_ATTEMPTS && failure.is_transient() => {
+                    tracing::info!(invoice, %failure, "retrying status read");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<String, UpstreamFailure> {
+        let response = request
+            .bearer_auth(self.config.api_key.expose())
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| self.transport(e))?;
+        if let Some(noise) = wire::leading_noise(&body) {
+            tracing::warn!(%noise, "PayDigital printed something before its JSON");
+        }
+        if !status.is_success() {
+            // A refusal may come with any status: read it for the log if it is JSON.
+            let detail = match wire::parse_status(&body, self.config.zone) {
+                Err(UpstreamError::Refused { message, .. }) => message,
+                _ => wire::excerpt(&body),
+            };
+            return Err(UpstreamFailure::Http {
+                status: status.as_u16(),
+                detail,
+            });
+        }
+        Ok(body)
+    }
+
+    fn transport(&self, error: reqwest::Error) -> UpstreamFailure {
+        if error.is_timeout() {
+            UpstreamFailure::Timeout(self.config.timeout)
+        } else {
+            // Without the URL: it is ours, and query strings are nobody's business.
+            UpstreamFailure::Transport(error.without_url().to_string())
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The proxy end to end, in one test binary (as zero-to-production's `tests/api/`): each
+//! module a part of the contract, against a sandbox PayDigital over HTTP, a real SQLite file
+//! or PostgreSQL database, real webhook receivers, and the binary itself where a process
+//! must be killed. `helpers` and `receiver` are shared by all of them.
+
+mod browser;
+mod cli;
+mod helpers;
+mod merchant;
+mod migrate;
+mod receiver;
+mod sandbox;
+mod scale_out;
+mod upgrade;
+mod webhooks;

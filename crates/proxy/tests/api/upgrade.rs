@@ -1,0 +1,106 @@
+//! A store written by the release before payment ids (`fixtures/store-v1.sqlite`, see the
+//! README beside it) opens with today's binary: migrated, every payment kept and readable.
+
+use crate::helpers::{error_code, TestApp, MERCHANT_KEY};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn a_store_from_before_ids_upgrades_and_keeps_every_payment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = dir.path().join("old.sqlite");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/store-v1.sqlite"
+        ),
+        &database,
+    )
+    .expect("copy the fixture");
+    let app = TestApp::spawn_with(&[("CHECKOUT_DATABASE", &database.display().to_string())]).await;
+
+    let list = app.merchant_get("payments?limit=100").await;
+    let payments = list["data"].as_array().expect("data");
+    let invoices: Vec<&str> = payments
+        .iter()
+        .map(|p| p["invoice"].as_str().expect("invoice"))
+        .collect();
+    assert_eq!(
+        invoices,
+        [
+            "PYG20261125202108001",
+            "PYG20261125202106003",
+            "PYG20261125202106002",
+            "PYG20261125202106001"
+        ],
+        "all four, newest first"
+    );
+    let by_invoice = |invoice: &str| {
+        payments
+            .iter()
+            .find(|p| p["invoice"] == invoice)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let paid = by_invoice("PYG20261125202106001");
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["reference"], "ORDER-OLD-1");
+    assert_eq!(paid["source"], "browser");
+    assert_eq!(paid["total_amount"], 10_930);
+    assert!(paid["paid_at"].as_str().is_some());
+    assert_eq!(by_invoice("PYG20261125202106003")["status"], "expired");
+    let catalog = by_invoice("PYG20261125202108001");
+    assert_eq!(
+        (catalog["source"].clone(), catalog["item"].clone()),
+        (json!("catalog"), json!("kopi-susu"))
+    );
+
+    // Every old payment got its own unguessable id, and is read by it now.
+    let mut ids: Vec<&str> = payments
+        .iter()
+        .map(|p| p["id"].as_str().expect("id"))
+        .collect();
+    for id in &ids {
+        assert!(id.starts_with("pay_") && id.len() == 26, "{id}");
+        let public = app.status_json(id).await;
+        assert_eq!(public["id"], *id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 4);
+    let old_url = app.status("PYG20261125202106001").await;
+    assert_eq!(
+        old_url.status(),
+        404,
+        "invoice numbers left the public URLs"
+    );
+    assert_eq!(error_code(old_url).await, "not_found");
+
+    // A browser retrying with its old Idempotency-Key still finds its payment.
+    let replay = app
+        .create_with_key(json!({ "amount": 15000 }), "old-key-1")
+        .await;
+    assert_eq!(replay.status(), 201);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let replay: Value = replay.json().await.expect("json");
+    assert_eq!(replay["invoice"], "PYG20261125202106002");
+    assert_eq!(app.create_calls(), 0);
+
+    // And the upgraded store takes new payments, and opens again as it is.
+    let new = app.merchant_create(json!({ "amount": 5000 })).await;
+    let app = app.restart_proxy().await;
+    let again = app
+        .merchant(
+            Method::GET,
+            &format!("payments/{}", new["id"].as_str().expect("id")),
+            Some(MERCHANT_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(
+        app.merchant_get("payments?limit=100").await["data"]
+            .as_array()
+            .map(Vec::len),
+        Some(5)
+    );
+}
