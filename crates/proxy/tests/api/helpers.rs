@@ -16,6 +16,8 @@ pub const STORE_ID: &str = "TOKO-UJI-01";
 /// The shop server's key for the merchant API (as distinctive, for the same reason).
 pub const MERCHANT_KEY: &str = "mk_test_MERCHANTSECRET_0123456789abcdef";
 pub const PUBLIC_URL: &str = "https://pay.toko.example";
+/// The webhook signing secret proxies under test sign with (Standard Webhooks' example).
+pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 #[derive(Clone, Default)]
 pub struct LogSink(Arc<Mutex<Vec<u8>>>);

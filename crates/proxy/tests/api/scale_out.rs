@@ -10,6 +10,7 @@
 
 use crate::helpers::{
     banner_url, sandbox_config, signal, wait_for, MERCHANT_KEY, SECRET_KEY, STORE_ID,
+    WEBHOOK_SECRET,
 };
 use crate::receiver::{ok, Receiver, Reply};
 use serde_json::{json, Value};
@@ -23,7 +24,6 @@ const REFRESH: Duration = Duration::from_millis(1000);
 const LEASE_SECS: u64 = 20;
 /// Connections each instance may hold.
 const POOL: i64 = 3;
-const WEBHOOK_SECRET: &str = "whsec_6lVivdF9r+kMuycmtZoFMVcgrruxW/mwu6KNlJJPFBY=";
 
 /// A PostgreSQL cluster of this test's own; removed when dropped.
 struct Cluster {

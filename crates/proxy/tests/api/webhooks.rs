@@ -1,19 +1,17 @@
 //! The shop's server is told: confirmation without a browser and signed webhooks, against the
 //! sandbox and a real HTTP receiver that answers as each test scripts it.
 
-use crate::helpers::{signal, wait_for, TestApp, MERCHANT_KEY};
+use crate::helpers::{signal, wait_for, TestApp, MERCHANT_KEY, WEBHOOK_SECRET};
 use crate::receiver::{ok, Received, Receiver, Reply};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
 /// A proxy whose webhooks go to `url`, retrying quickly.
 async fn app_for(url: &str, extra: &[(&str, &str)]) -> TestApp {
     let mut vars = vec![
         ("CHECKOUT_WEBHOOK_URL", url),
-        ("CHECKOUT_WEBHOOK_SECRET", SECRET),
+        ("CHECKOUT_WEBHOOK_SECRET", WEBHOOK_SECRET),
         ("CHECKOUT_WEBHOOK_RETRY_SCHEDULE", "200ms,200ms,200ms"),
         ("CHECKOUT_STATUS_REFRESH_MS", "500"),
     ];
@@ -24,7 +22,7 @@ async fn app_for(url: &str, extra: &[(&str, &str)]) -> TestApp {
 /// Checks a signature with the official npm `standardwebhooks` package.
 async fn verified_by_npm(received: &Received) -> String {
     let input = json!({
-        "secret": SECRET,
+        "secret": WEBHOOK_SECRET,
         "headers": {
             "webhook-id": received.id,
             "webhook-timestamp": received.timestamp,
@@ -331,7 +329,7 @@ fn serve(database: &std::path::Path, url: &str) -> (std::process::Child, String)
         &[
             ("CHECKOUT_MERCHANT_KEY", MERCHANT_KEY),
             ("CHECKOUT_WEBHOOK_URL", url),
-            ("CHECKOUT_WEBHOOK_SECRET", SECRET),
+            ("CHECKOUT_WEBHOOK_SECRET", WEBHOOK_SECRET),
         ],
     )
 }
@@ -492,7 +490,7 @@ async fn the_readme_node_receiver_verifies_and_records_a_paid_order() {
     let mut node = tokio::process::Command::new("node")
         .arg(script)
         .env("PORT", port.to_string())
-        .env("CHECKOUT_WEBHOOK_SECRET", SECRET)
+        .env("CHECKOUT_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
