@@ -3,6 +3,7 @@
 
 use crate::domain::new_payment::{Catalog, Pricing};
 use crate::store::Database;
+use ipnet::IpNet;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -181,8 +182,9 @@ pub struct Config {
     pub pricing: Pricing,
     /// Creates allowed per client IP per minute.
     pub creates_per_minute: u32,
-    /// Read the client IP from `X-Forwarded-For` (only behind a reverse proxy you run).
-    pub trust_forwarded_for: bool,
+    /// `CHECKOUT_TRUSTED_PROXIES`: the reverse proxies whose `X-Forwarded-For` is believed
+    /// (none when unset: the client is the peer).
+    pub trusted_proxies: Vec<IpNet>,
     /// How long after expiry a pending payment is still checked upstream: QRIS codes stay
     /// payable, so a late payment must still be seen.
     pub late_payment_grace: Duration,
@@ -247,11 +249,6 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
             .ok_or_else(|| invalid(name, "must be 1 or more"))
     }
 
-    fn flag(&self, name: &str) -> bool {
-        self.get(name)
-            .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
-    }
-
     /// A lease in seconds: at least [`MIN_LEASE_SECS`].
     fn lease(&self, name: &'static str) -> Result<Duration, ConfigError> {
         let secs = self.u64(name, 60)?;
@@ -311,6 +308,39 @@ pub fn parse_zone(hours: Option<&str>) -> Result<UtcOffset, ConfigError> {
         Some(text) => text.parse::<i8>().map_err(|e| invalid(NAME, e))?,
     };
     UtcOffset::from_hms(hours, 0, 0).map_err(|e| invalid(NAME, e))
+}
+
+/// `CHECKOUT_TRUSTED_PROXIES`: comma-separated CIDRs (`10.0.0.0/8`) or addresses.
+fn trusted_proxies(
+    vars: &Vars<impl Fn(&str) -> Option<String>>,
+) -> Result<Vec<IpNet>, ConfigError> {
+    const NAME: &str = "CHECKOUT_TRUSTED_PROXIES";
+    if vars.get("CHECKOUT_TRUST_FORWARDED_FOR").is_some() {
+        // It believed the leftmost X-Forwarded-For address, which any client writes itself.
+        return Err(invalid(
+            "CHECKOUT_TRUST_FORWARDED_FOR",
+            "is replaced by CHECKOUT_TRUSTED_PROXIES: list your reverse proxy's addresses \
+             (e.g. CHECKOUT_TRUSTED_PROXIES=127.0.0.1/32)",
+        ));
+    }
+    let Some(list) = vars.get(NAME) else {
+        return Ok(Vec::new());
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        NAME,
+                        format!("{entry:?} is not an address or a CIDR like 10.0.0.0/8"),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// `CHECKOUT_DATABASE`, or the default file.
@@ -470,7 +500,7 @@ impl Config {
                 .into(),
             pricing: Pricing::from_vars(&vars)?,
             creates_per_minute: vars.positive_u32("CHECKOUT_CREATES_PER_MINUTE", 20)?,
-            trust_forwarded_for: vars.flag("CHECKOUT_TRUST_FORWARDED_FOR"),
+            trusted_proxies: trusted_proxies(&vars)?,
             late_payment_grace: Duration::from_secs(
                 vars.u64("CHECKOUT_LATE_PAYMENT_GRACE_SECS", 24 * 3600)?,
             ),
@@ -647,6 +677,34 @@ mod tests {
         assert!(parse_schedule("5x").is_err());
         assert!(parse_schedule("5").is_err());
         assert_eq!(config.upstream_max_rps, 5);
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_or_addresses_and_the_old_switch_is_refused() {
+        let config = Config::from_vars(
+            vars(&[("CHECKOUT_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8 ,::1")]),
+            true,
+        )
+        .expect("valid");
+        let shown: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        assert!(Config::from_vars(vars(&[]), true)
+            .expect("valid")
+            .trusted_proxies
+            .is_empty());
+        let bad = Config::from_vars(vars(&[("CHECKOUT_TRUSTED_PROXIES", "10.0.0.0/33")]), true)
+            .expect_err("bad cidr");
+        assert!(bad.to_string().contains("10.0.0.0/33"), "{bad}");
+        let old = Config::from_vars(vars(&[("CHECKOUT_TRUST_FORWARDED_FOR", "true")]), true)
+            .expect_err("the old switch");
+        assert!(
+            old.to_string().contains("CHECKOUT_TRUSTED_PROXIES"),
+            "{old}"
+        );
     }
 
     #[test]

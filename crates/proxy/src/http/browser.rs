@@ -2,6 +2,7 @@
 //! item, read a payment by its public id. Origins are checked, CORS answered, and creates
 //! rate-limited per client IP (many shoppers share one carrier NAT: reads are not).
 
+use super::client_ip::{client_ip, limit_key};
 use super::error::ApiError;
 use super::kit::{created, idempotency_key, json_response, no_store, request_timeout, AppJson};
 use crate::config::{AllowedOrigins, Config};
@@ -78,18 +79,13 @@ fn origin_allowed(origins: &AllowedOrigins, headers: &HeaderMap) -> bool {
     same_origin || origins.allows(origin)
 }
 
-fn client_ip(config: &Config, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    if config.trust_forwarded_for {
-        if let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-        {
-            return ip;
-        }
-    }
-    peer.ip()
+/// The key this request's client is limited under.
+fn client_key(config: &Config, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    limit_key(client_ip(&config.trusted_proxies, peer.ip(), forwarded))
 }
 
 async fn create_payment(
@@ -99,10 +95,9 @@ async fn create_payment(
     headers: HeaderMap,
     AppJson(body): AppJson<CreatePayment>,
 ) -> Result<Response, ApiError> {
-    let ip = client_ip(&state.config, &headers, peer);
     state
         .create_limiter
-        .check(ip)
+        .check(client_key(&state.config, &headers, peer))
         .map_err(|wait| ApiError::RateLimited {
             retry_after_secs: wait.as_secs() + 1,
         })?;

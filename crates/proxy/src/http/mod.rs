@@ -1,11 +1,13 @@
 //! Every route of the proxy and the layers around them. Each front door has its module:
 //! `browser.rs` (the widget's API), `merchant.rs` (the shop's server), `hosted.rs` (the
 //! hosted page and QR images), `widget_files.rs` (the widget itself and the demo shop);
-//! `kit.rs` is what their handlers share and `error.rs` the one error they answer with.
+//! `kit.rs` is what their handlers share, `error.rs` the one error they answer with, and
+//! `client_ip.rs` who the client behind the reverse proxies is.
 //! Handlers parse, authorise and answer; what a payment does is the service's
 //! (`crate::payments`).
 
 pub mod browser;
+pub mod client_ip;
 pub mod error;
 pub mod hosted;
 pub mod kit;

@@ -273,6 +273,54 @@ async fn creates_are_rate_limited_per_ip_but_reads_are_not() {
     }
 }
 
+/// A create as it reaches the proxy through a reverse proxy that appended `forwarded`.
+async fn create_forwarded(app: &TestApp, forwarded: &str) -> u16 {
+    app.http
+        .post(format!("{}/api/payments", app.proxy.url()))
+        .header("x-forwarded-for", forwarded)
+        .json(&json!({ "amount": 10000 }))
+        .send()
+        .await
+        .expect("proxy answers")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_client_cannot_escape_the_create_limit_by_writing_x_forwarded_for() {
+    // The test's requests come from 127.0.0.1, standing in for the shop's nginx.
+    let app = TestApp::spawn_with(&[
+        ("CHECKOUT_CREATES_PER_MINUTE", "2"),
+        ("CHECKOUT_TRUSTED_PROXIES", "127.0.0.1/32"),
+    ])
+    .await;
+    // nginx appends the address it saw; what the client wrote itself stands left of it.
+    for spoofed in ["10.0.0.1", "10.0.0.2, 10.0.0.3"] {
+        let forwarded = format!("{spoofed}, 203.0.113.7");
+        assert_eq!(create_forwarded(&app, &forwarded).await, 201, "{forwarded}");
+    }
+    assert_eq!(create_forwarded(&app, "10.0.0.4, 203.0.113.7").await, 429);
+    assert_eq!(create_forwarded(&app, "203.0.113.7").await, 429);
+    // Another shopper behind the same proxy has a limit of their own.
+    assert_eq!(create_forwarded(&app, "198.51.100.2").await, 201);
+    // One IPv6 subscriber is one client, whichever address of its /64 it uses.
+    assert_eq!(create_forwarded(&app, "2001:db8:5:6::1").await, 201);
+    assert_eq!(create_forwarded(&app, "2001:db8:5:6::2").await, 201);
+    assert_eq!(create_forwarded(&app, "2001:db8:5:6:ffff::3").await, 429);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_x_forwarded_for_is_not_believed() {
+    let app = TestApp::spawn_with(&[("CHECKOUT_CREATES_PER_MINUTE", "2")]).await;
+    assert_eq!(create_forwarded(&app, "203.0.113.1").await, 201);
+    assert_eq!(create_forwarded(&app, "203.0.113.2").await, 201);
+    assert_eq!(
+        create_forwarded(&app, "203.0.113.3").await,
+        429,
+        "the peer is the client"
+    );
+}
+
 #[tokio::test]
 async fn origins_are_checked() {
     let app = TestApp::spawn_with(&[("CHECKOUT_ALLOWED_ORIGINS", "https://toko.example")]).await;
