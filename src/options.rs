@@ -169,16 +169,8 @@ impl Options {
         };
         let success_url = match non_empty(raw.success_url) {
             None => None,
-            Some(url) => {
-                let lower = url.to_ascii_lowercase();
-                let safe = lower.starts_with("https://")
-                    || lower.starts_with("http://")
-                    || (url.starts_with('/') && !url.starts_with("//"));
-                if !safe {
-                    return Err(OptionsError::BadSuccessUrl(url));
-                }
-                Some(url)
-            }
+            Some(url) if paydigital::links::is_return_url(&url) => Some(url),
+            Some(url) => return Err(OptionsError::BadSuccessUrl(url)),
         };
         Ok(Options {
             endpoint: non_empty(raw.endpoint)
@@ -389,6 +381,8 @@ mod tests {
         for bad in [
             "javascript:alert(1)",
             "//evil.example/x",
+            "/\\evil.example/x",
+            "/\t/evil.example/x",
             "data:text/html,x",
         ] {
             options.success_url = Some(bad.into());

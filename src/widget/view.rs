@@ -140,7 +140,8 @@ fn pending(
                 {share.map(|share| view! {
                     <button class="pd-button pd-share" type="button" on:click=share>{texts.share_qr}</button>
                 })}
-                {payment.payment_url.clone().map(|url| view! {
+                // Only https (or the sandbox on this machine): never a `javascript:` link.
+                {payment.payment_url.clone().filter(|url| paydigital::links::is_payment_page_link(url)).map(|url| view! {
                     <a class="pd-button" href=url target="_blank" rel="noopener">{texts.open_payment_page}</a>
                 })}
             </div>

@@ -6,6 +6,7 @@
 //! - [`wire`] (feature `wire`, on by default): PayDigital's own requests and sloppy replies.
 
 pub mod api;
+pub mod links;
 pub mod qris;
 #[cfg(feature = "wire")]
 pub mod wire;

@@ -1,7 +1,7 @@
 //! Configuration from the environment (`docs/proxy-api.md`, "Configuration"), read one
 //! section at a time; every message names the variable that is wrong.
 
-use crate::domain::new_payment::{Catalog, Pricing};
+use crate::domain::new_payment::{Catalog, PaymentRules};
 use crate::store::Database;
 use ipnet::IpNet;
 use std::fmt;
@@ -121,12 +121,16 @@ pub fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
             let n: u64 = number
                 .parse()
                 .map_err(|_| format!("{part:?} is not a number and a unit"))?;
-            let seconds = |n: u64| Duration::from_secs(n);
+            let seconds = |per: u64| {
+                n.checked_mul(per)
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| format!("{part:?} is too long"))
+            };
             match unit {
                 "ms" => Ok(Duration::from_millis(n)),
-                "s" => Ok(seconds(n)),
-                "m" => Ok(seconds(n * 60)),
-                "h" => Ok(seconds(n * 3600)),
+                "s" => seconds(1),
+                "m" => seconds(60),
+                "h" => seconds(3600),
                 other => Err(format!("{part:?}: unknown unit {other:?} (ms, s, m or h)")),
             }
         })
@@ -178,8 +182,9 @@ pub struct Config {
     /// `CHECKOUT_DATABASE_POOL`: PostgreSQL connections this instance may hold (all of them).
     pub database_pool: usize,
     pub static_dir: PathBuf,
-    /// The amount range, and the catalog if the proxy sets prices.
-    pub pricing: Pricing,
+    /// What a new payment may be: the amount range, the catalog if the proxy sets prices,
+    /// whether browsers may name a `reference`.
+    pub rules: PaymentRules,
     /// Creates allowed per client IP per minute.
     pub creates_per_minute: u32,
     /// `CHECKOUT_TRUSTED_PROXIES`: the reverse proxies whose `X-Forwarded-For` is believed
@@ -368,8 +373,12 @@ impl UpstreamConfig {
             .unwrap_or_else(|| "https://paydigital.biz.id".to_owned())
             .trim_end_matches('/')
             .to_owned();
-        if !is_http_url(&base_url) {
-            return Err(invalid("PAYDIGITAL_BASE_URL", "must start with https://"));
+        // The key travels in every request: never in clear text across a network.
+        if !(base_url.starts_with("https://") || paydigital::links::is_local_http(&base_url)) {
+            return Err(invalid(
+                "PAYDIGITAL_BASE_URL",
+                "must start with https:// (http:// only to this machine, e.g. a local sandbox)",
+            ));
         }
         Ok(UpstreamConfig {
             base_url,
@@ -418,8 +427,10 @@ impl WebhookConfig {
     }
 }
 
-impl Pricing {
-    fn from_vars(vars: &Vars<impl Fn(&str) -> Option<String>>) -> Result<Pricing, ConfigError> {
+impl PaymentRules {
+    fn from_vars(
+        vars: &Vars<impl Fn(&str) -> Option<String>>,
+    ) -> Result<PaymentRules, ConfigError> {
         let catalog = match vars.get("CHECKOUT_CATALOG") {
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
@@ -439,10 +450,25 @@ impl Pricing {
         if max_amount < min_amount {
             return Err(invalid("CHECKOUT_MAX_AMOUNT", "below CHECKOUT_MIN_AMOUNT"));
         }
-        Ok(Pricing {
+        let browser_reference = match vars
+            .get("CHECKOUT_BROWSER_REFERENCE")
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(invalid(
+                    "CHECKOUT_BROWSER_REFERENCE",
+                    format!("is on or off, not {other:?}"),
+                ))
+            }
+        };
+        Ok(PaymentRules {
             min_amount,
             max_amount,
             catalog,
+            browser_reference,
         })
     }
 }
@@ -498,7 +524,7 @@ impl Config {
                 .get("CHECKOUT_STATIC_DIR")
                 .unwrap_or_else(|| "dist".to_owned())
                 .into(),
-            pricing: Pricing::from_vars(&vars)?,
+            rules: PaymentRules::from_vars(&vars)?,
             creates_per_minute: vars.positive_u32("CHECKOUT_CREATES_PER_MINUTE", 20)?,
             trusted_proxies: trusted_proxies(&vars)?,
             late_payment_grace: Duration::from_secs(
@@ -567,7 +593,7 @@ mod tests {
         assert_eq!(config.upstream.timeout, Duration::from_secs(10));
         assert_eq!(config.upstream.zone, UtcOffset::from_hms(7, 0, 0).unwrap());
         assert_eq!(
-            (config.pricing.min_amount, config.pricing.max_amount),
+            (config.rules.min_amount, config.rules.max_amount),
             (1000, 10_000_000)
         );
         assert_eq!(config.allowed_origins, AllowedOrigins::List(vec![]));
@@ -675,6 +701,10 @@ mod tests {
             ])
         );
         assert!(parse_schedule("5x").is_err());
+        assert!(
+            parse_schedule("18446744073709551615h").is_err(),
+            "overflow is an error"
+        );
         assert!(parse_schedule("5").is_err());
         assert_eq!(config.upstream_max_rps, 5);
     }
@@ -705,6 +735,36 @@ mod tests {
             old.to_string().contains("CHECKOUT_TRUSTED_PROXIES"),
             "{old}"
         );
+    }
+
+    #[test]
+    fn the_key_goes_upstream_over_https_or_to_this_machine_only() {
+        for good in [
+            "https://paydigital.biz.id",
+            "http://127.0.0.1:8090",
+            "http://localhost:8090/",
+        ] {
+            let config = Config::from_vars(vars(&[("PAYDIGITAL_BASE_URL", good)]), true);
+            assert!(config.is_ok(), "{good}");
+        }
+        for bad in [
+            "http://paydigital.biz.id",
+            "http://10.0.0.5:8090",
+            "ftp://x",
+        ] {
+            let err = Config::from_vars(vars(&[("PAYDIGITAL_BASE_URL", bad)]), true)
+                .expect_err("refused");
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Invalid {
+                        name: "PAYDIGITAL_BASE_URL",
+                        ..
+                    }
+                ),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -79,12 +79,14 @@ pub fn after_attempt(
                 return AfterAttempt::Failed;
             };
             // ±10 %, so that a receiver back from an outage is not hit by everything at once.
-            let jittered = wait.mul_f64((1.0 + jitter.clamp(-0.1, 0.1)).max(0.0));
+            let factor = 1.0 + jitter.clamp(-0.1, 0.1);
+            let jittered =
+                Duration::try_from_secs_f64(wait.as_secs_f64() * factor).unwrap_or(Duration::MAX);
             let wait = match retry_after {
                 Some(asked) => jittered.max((*asked).min(MAX_RETRY_AFTER)),
                 None => jittered,
             };
-            AfterAttempt::RetryAt(now + wait)
+            AfterAttempt::RetryAt(crate::domain::clock::after(now, wait))
         }
     }
 }
@@ -228,6 +230,12 @@ mod tests {
             after_attempt(&Outcome::Gone, 1, &schedule, now, 0.0),
             AfterAttempt::Abandoned
         );
+        // A schedule at the edge of what a Duration holds neither panics nor wraps.
+        let huge = [Duration::MAX];
+        assert!(matches!(
+            after_attempt(&failed, 1, &huge, now, 0.1),
+            AfterAttempt::RetryAt(at) if at > now
+        ));
         assert_eq!(
             after_attempt(&Outcome::Delivered(204), 1, &schedule, now, 0.0),
             AfterAttempt::Delivered

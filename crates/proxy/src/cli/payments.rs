@@ -69,7 +69,7 @@ pub enum Format {
 }
 
 /// One payment, as the books see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct BookRow {
     pub created_at: String,
     pub id: String,
@@ -103,6 +103,28 @@ impl BookRow {
             paid_at: p.paid_at.map(|at| rfc3339(at, zone)).unwrap_or_default(),
             late: p.late,
         }
+    }
+}
+
+impl BookRow {
+    /// The row with every text a customer or PayDigital wrote made inert for a spreadsheet:
+    /// a cell that starts with `=`, `+`, `-`, `@`, a tab or a return is a formula to Excel
+    /// and LibreOffice (`=HYPERLINK(...)` in a customer name), so it gets a leading `'`.
+    fn for_spreadsheet(&self) -> BookRow {
+        BookRow {
+            invoice: inert(&self.invoice),
+            reference: inert(&self.reference),
+            description: inert(&self.description),
+            customer_name: inert(&self.customer_name),
+            ..self.clone()
+        }
+    }
+}
+
+fn inert(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_owned(),
     }
 }
 
@@ -141,7 +163,9 @@ fn render(rows: &[BookRow], format: Format) -> Result<String, String> {
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());
             for row in rows {
-                writer.serialize(row).map_err(|e| e.to_string())?;
+                writer
+                    .serialize(row.for_spreadsheet())
+                    .map_err(|e| e.to_string())?;
             }
             let bytes = writer.into_inner().map_err(|e| e.to_string())?;
             String::from_utf8(bytes).map_err(|e| e.to_string())
@@ -176,5 +200,45 @@ fn render(rows: &[BookRow], format: Format) -> Result<String, String> {
             ));
             Ok(out)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_cell_of_the_csv_is_a_formula() {
+        let row = BookRow {
+            created_at: "2026-11-24T15:04:05+07:00".into(),
+            id: "pay_AAAAAAAAAAAAAAAAAAAAAA".into(),
+            invoice: "PYG1".into(),
+            status: Status::Paid,
+            source: "browser",
+            amount: 10_000,
+            unique_code: 387,
+            total_amount: 10_387,
+            reference: "=HYPERLINK(\"https://evil.example\",\"Klik\")".into(),
+            description: "+1+cmd|' /C calc'!A0".into(),
+            customer_name: "@SUM(A1:A9)".into(),
+            paid_at: String::new(),
+            late: false,
+        };
+        let csv = render(std::slice::from_ref(&row), Format::Csv).expect("csv");
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let record = reader.records().next().expect("a row").expect("parses");
+        for cell in record.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} is a formula"
+            );
+        }
+        assert!(record
+            .iter()
+            .any(|c| c == "'=HYPERLINK(\"https://evil.example\",\"Klik\")"));
+        // The other formats show what was written.
+        assert!(render(&[row], Format::Json)
+            .expect("json")
+            .contains("\"@SUM(A1:A9)\""));
     }
 }

@@ -126,7 +126,7 @@ impl CheckSchedule {
         } else {
             self.late
         };
-        let next = now + every;
+        let next = super::clock::after(now, every);
         // The moment of expiry itself is worth a look: the shop hears `payment.expired` then.
         Some(
             if record.status == Status::Pending && now < record.expires_at {

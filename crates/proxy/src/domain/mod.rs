@@ -2,6 +2,7 @@
 //! life, what a new payment may be, and how each reader sees it. Everything above calls
 //! this; it calls nothing of the proxy's.
 
+pub mod clock;
 pub mod ids;
 pub mod lifecycle;
 pub mod new_payment;

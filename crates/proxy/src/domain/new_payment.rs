@@ -90,16 +90,21 @@ pub struct MerchantPaymentRequest {
     pub metadata: Metadata,
 }
 
-/// Who decides prices, and within what range.
+/// What a new payment may be: who decides prices and within what range, and what a
+/// browser may say about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pricing {
+pub struct PaymentRules {
     pub min_amount: u64,
     pub max_amount: u64,
     /// With a catalog, browsers name items and the proxy prices them.
     pub catalog: Option<Catalog>,
+    /// `CHECKOUT_BROWSER_REFERENCE` (on by default): whether a browser may name the
+    /// `reference` (an order id) of the payment it creates. Off, only the shop's server
+    /// does, so a shopper cannot make a payment look like someone else's order.
+    pub browser_reference: bool,
 }
 
-impl Pricing {
+impl PaymentRules {
     fn amount_in_range(&self, amount: u64) -> Result<u64, Invalid> {
         if amount < self.min_amount || amount > self.max_amount {
             return Err(Invalid::AmountOutOfRange {
@@ -115,6 +120,12 @@ impl Pricing {
         let description = clean_text("description", body.description, MAX_DESCRIPTION)?;
         let customer_name = clean_text("customer_name", body.customer_name, MAX_CUSTOMER_NAME)?;
         let reference = clean_text("reference", body.reference, MAX_REFERENCE)?;
+        if reference.is_some() && !self.browser_reference {
+            return Err(Invalid::field(
+                "reference",
+                "this shop takes no reference from browsers: its server creates payments for orders",
+            ));
+        }
         let (amount, item, description) = match (&self.catalog, body.amount, body.item) {
             (Some(_), Some(_), _) => {
                 return Err(Invalid::Request(
@@ -231,11 +242,12 @@ pub fn clean_text(
 mod tests {
     use super::*;
 
-    fn open_amounts() -> Pricing {
-        Pricing {
+    fn open_amounts() -> PaymentRules {
+        PaymentRules {
             min_amount: 1000,
             max_amount: 10_000_000,
             catalog: None,
+            browser_reference: true,
         }
     }
 
@@ -251,14 +263,14 @@ mod tests {
 
     #[test]
     fn both_doors_share_the_range_and_the_defaults() {
-        let pricing = open_amounts();
-        let browser = pricing
+        let rules = open_amounts();
+        let browser = rules
             .browser_payment(CreatePayment {
                 amount: Some(5000),
                 ..CreatePayment::default()
             })
             .expect("valid");
-        let shop = pricing.merchant_payment(merchant(5000)).expect("valid");
+        let shop = rules.merchant_payment(merchant(5000)).expect("valid");
         for new in [&browser, &shop] {
             assert_eq!(new.amount, 5000);
             assert_eq!(new.description, "Pembayaran");
@@ -272,13 +284,42 @@ mod tests {
             min: 1000,
             max: 10_000_000,
         };
-        assert_eq!(pricing.merchant_payment(merchant(999)), Err(range.clone()));
+        assert_eq!(rules.merchant_payment(merchant(999)), Err(range.clone()));
         assert_eq!(
-            pricing.browser_payment(CreatePayment {
+            rules.browser_payment(CreatePayment {
                 amount: Some(10_000_001),
                 ..CreatePayment::default()
             }),
             Err(range)
+        );
+    }
+
+    #[test]
+    fn a_browser_names_no_reference_when_the_shop_says_so() {
+        let with = |reference: Option<&str>, rules: &PaymentRules| {
+            rules.browser_payment(CreatePayment {
+                amount: Some(5000),
+                reference: reference.map(str::to_owned),
+                ..CreatePayment::default()
+            })
+        };
+        let mut rules = open_amounts();
+        assert_eq!(
+            with(Some("ORDER-9"), &rules).map(|n| n.reference),
+            Ok(Some("ORDER-9".into()))
+        );
+        rules.browser_reference = false;
+        assert!(matches!(
+            with(Some("ORDER-9"), &rules),
+            Err(Invalid::Field { field, .. }) if field == "reference"
+        ));
+        assert!(with(None, &rules).is_ok(), "without a reference it is fine");
+        let mut shop = merchant(5000);
+        shop.reference = Some("ORDER-9".into());
+        assert_eq!(
+            rules.merchant_payment(shop).map(|n| n.reference),
+            Ok(Some("ORDER-9".into())),
+            "the shop's server still names its orders"
         );
     }
 

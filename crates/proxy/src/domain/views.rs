@@ -44,7 +44,12 @@ impl Views {
             unique_code: p.unique_code,
             total_amount: p.total_amount,
             qr_content: p.qr_content.clone(),
-            payment_url: p.payment_url.clone(),
+            // Only https (or the sandbox on this machine): a `javascript:` URL from a broken or
+            // hostile upstream never reaches a shop's page.
+            payment_url: p
+                .payment_url
+                .clone()
+                .filter(|url| paydigital::links::is_payment_page_link(url)),
             expires_at: rfc3339(p.expires_at, zone),
             expires_in: u64::try_from((p.expires_at - now).whole_seconds()).unwrap_or(0),
             server_time: rfc3339(now, zone),

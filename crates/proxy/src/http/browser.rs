@@ -104,7 +104,7 @@ async fn create_payment(
     let idempotency = idempotency_key(&headers)?
         .map(|key| Idempotency::new(KeyScope::Browser, &key, &body))
         .transpose()?;
-    let new = state.config.pricing.browser_payment(body)?;
+    let new = state.config.rules.browser_payment(body)?;
     let payments = &state.payments;
     let Created { record, replayed } = payments.create(new, idempotency).await?;
     Ok(created(

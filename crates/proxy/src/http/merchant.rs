@@ -93,7 +93,7 @@ async fn create(
     let idempotency = key
         .map(|key| Idempotency::new(KeyScope::Merchant, &key, &request))
         .transpose()?;
-    let new = state.config.pricing.merchant_payment(request)?;
+    let new = state.config.rules.merchant_payment(request)?;
     let payments = &state.payments;
     let Created { record, replayed } = payments.create(new, idempotency).await?;
     Ok(created(

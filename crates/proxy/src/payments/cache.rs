@@ -80,16 +80,10 @@ impl PaymentCache {
         }
     }
 
-    /// A record just written to the store: replaces what is here, keeping when PayDigital
-    /// was last asked.
+    /// A record just written to the store: replaces what is here (keeping when PayDigital
+    /// was last asked) unless it would move the payment back.
     pub fn written_to_store(&self, record: PaymentRecord) {
-        let mut entries = self.entries();
-        match entries.get_mut(&record.id) {
-            Some(entry) => entry.record = Arc::new(record),
-            None => {
-                self.insert_new(&mut entries, record);
-            }
-        }
+        self.replace_unless_older(record);
     }
 
     fn insert_new(
@@ -110,9 +104,16 @@ impl PaymentCache {
     }
 
     /// A record read from the store after another proxy asked PayDigital: replaces what is
-    /// here, unless it would move the payment back (paid is final; an expired payment can only
-    /// become paid), should this proxy have written a newer state meanwhile.
+    /// here, unless it would move the payment back, should this proxy have written a newer
+    /// state meanwhile.
     pub fn written_by_another_proxy(&self, record: PaymentRecord) {
+        self.replace_unless_older(record);
+    }
+
+    /// Every write goes through here: paid is final and an expired payment can only become
+    /// paid, so a record of an earlier state (a read that began before a change and ends
+    /// after it) never replaces a later one.
+    fn replace_unless_older(&self, record: PaymentRecord) {
         let rank = |status: Status| match status {
             Status::Pending => 0,
             Status::Expired => 1,
@@ -203,6 +204,22 @@ mod tests {
         assert_eq!(
             cache.get(&id_of("INV-2")).map(|r| r.status),
             Some(Status::Expired)
+        );
+    }
+
+    #[test]
+    fn a_write_of_an_earlier_state_never_replaces_a_later_one() {
+        let cache = PaymentCache::new(8, Duration::from_secs(2));
+        let mut paid = sample("INV-1", None);
+        paid.status = Status::Paid;
+        cache.written_to_store(paid);
+        // A check that read the store before the payment was paid records "still pending".
+        let mut checked = sample("INV-1", None);
+        checked.status_word = Some("pending".into());
+        cache.written_to_store(checked);
+        assert_eq!(
+            cache.get(&id_of("INV-1")).map(|r| r.status),
+            Some(Status::Paid)
         );
     }
 

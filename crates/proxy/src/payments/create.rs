@@ -3,14 +3,18 @@
 use super::error::ServiceError;
 use super::idempotency::Idempotency;
 use super::Payments;
-use crate::domain::ids;
 use crate::domain::lifecycle::EventType;
 use crate::domain::new_payment::NewPayment;
 use crate::domain::payment::PaymentRecord;
+use crate::domain::{clock, ids};
 use crate::upstream::UpstreamFailure;
 use paydigital::Status;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
+
+/// PayDigital's codes live minutes; an `expired_at` beyond these bounds is not believed.
+const EARLIEST_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+const LATEST_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 
 impl Payments {
     /// Creates the payment upstream, checks what came back, and stores it with its
@@ -34,6 +38,16 @@ impl Payments {
             return Err(ServiceError::Upstream(format!(
                 "invoice {}: asked for {}, got amount {} total {}",
                 reply.invoice, new.amount, reply.amount, reply.total_amount
+            )));
+        }
+        // An expiry outside any sane window is a broken answer, not a payment to keep.
+        let now = OffsetDateTime::now_utc();
+        if reply.expired_at < clock::before(now, EARLIEST_EXPIRY)
+            || reply.expired_at > clock::after(now, LATEST_EXPIRY)
+        {
+            return Err(ServiceError::Upstream(format!(
+                "invoice {}: expired_at {} is outside a day ago to a week ahead",
+                reply.invoice, reply.expired_at
             )));
         }
         if let Err(e) = paydigital::qris::verify_for_total(&reply.qr_content, reply.total_amount) {

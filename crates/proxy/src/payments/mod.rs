@@ -17,10 +17,10 @@ pub use error::ServiceError;
 pub use idempotency::{Idempotency, KeyScope};
 
 use crate::config::Config;
-use crate::domain::ids;
 use crate::domain::lifecycle::{CheckSchedule, EventType};
 use crate::domain::payment::PaymentRecord;
 use crate::domain::views::Views;
+use crate::domain::{clock, ids};
 use crate::store::{
     Attempt, EventFilter, EventRecord, ListFilter, NewEvent, PaymentStore, StoreError,
 };
@@ -154,7 +154,8 @@ impl Payments {
     pub async fn current(&self, id: &str) -> Result<Arc<PaymentRecord>, ServiceError> {
         let worth_asking = |record: &PaymentRecord| {
             record.status != Status::Paid
-                && OffsetDateTime::now_utc() < record.expires_at + self.late_payment_grace
+                && OffsetDateTime::now_utc()
+                    < clock::after(record.expires_at, self.late_payment_grace)
         };
         // The common case, thousands of times a second: answered from memory with one look
         // under a read lock, nothing awaited.

@@ -178,18 +178,6 @@ pub(crate) fn status_from_db(word: &str) -> Result<Status, StoreError> {
     }
 }
 
-/// `at - d`, for the window and lease arithmetic both stores share.
-pub(crate) fn minus(at: OffsetDateTime, d: Duration) -> OffsetDateTime {
-    at.checked_sub(time::Duration::try_from(d).unwrap_or(time::Duration::MAX))
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-/// `at + d`.
-pub(crate) fn plus(at: OffsetDateTime, d: Duration) -> OffsetDateTime {
-    at.checked_add(time::Duration::try_from(d).unwrap_or(time::Duration::MAX))
-        .unwrap_or(at)
-}
-
 /// The unique columns a payment is looked up by.
 #[derive(Clone, Copy)]
 pub(crate) enum Lookup {

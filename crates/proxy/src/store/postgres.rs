@@ -8,10 +8,11 @@
 //! without waiting for, or taking, each other's rows.
 
 use super::{
-    limit_of, minus, oldest_due_first, pending_first, plus, source_from_db, status_from_db, to_i64,
-    to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord, Imported, KeyClaim, ListFilter,
-    Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError,
+    limit_of, oldest_due_first, pending_first, source_from_db, status_from_db, to_i64, to_u64,
+    Attempt, DeliveryState, Dump, EventFilter, EventRecord, Imported, KeyClaim, ListFilter, Lookup,
+    NewEvent, PaymentStore, RefreshClaim, StoreError,
 };
+use crate::domain::clock::{after, before};
 use crate::domain::payment::{Metadata, PaymentRecord};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use paydigital::Status;
@@ -597,7 +598,7 @@ impl PaymentStore for PgStore {
                         RETURNING id)
                      SELECT EXISTS (SELECT 1 FROM claimed), refresh_claimed_at
                      FROM payments WHERE id = $1",
-                    &[&id, &millis(now), &millis(minus(now, window))],
+                    &[&id, &millis(now), &millis(before(now, window))],
                 )
                 .await?;
             let Some(row) = rows.first() else {
@@ -635,7 +636,7 @@ impl PaymentStore for PgStore {
                          RETURNING ",
                         payment_columns!()
                     ),
-                    &[&millis(now), &millis(plus(now, lease)), &limit_of(limit)],
+                    &[&millis(now), &millis(after(now, lease)), &limit_of(limit)],
                 )
                 .await?;
             decode_all(&rows, decode).map(pending_first)
@@ -665,7 +666,7 @@ impl PaymentStore for PgStore {
                          RETURNING ",
                         event_columns!()
                     ),
-                    &[&millis(now), &millis(plus(now, lease)), &limit_of(limit)],
+                    &[&millis(now), &millis(after(now, lease)), &limit_of(limit)],
                 )
                 .await?;
             decode_all(&rows, decode_event).map(oldest_due_first)
@@ -761,7 +762,12 @@ impl PaymentStore for PgStore {
                                 claimed_at = excluded.claimed_at
                             WHERE idempotency_claims.claimed_at <= $4
                          RETURNING key",
-                        &[&key, &fingerprint, &millis(now), &millis(minus(now, stale))],
+                        &[
+                            &key,
+                            &fingerprint,
+                            &millis(now),
+                            &millis(before(now, stale)),
+                        ],
                     )
                     .await?;
                 if !claimed.is_empty() {

@@ -1,10 +1,11 @@
 //! SQLite in WAL mode: the embedded default, one file beside one proxy.
 
 use super::{
-    limit_of, minus, oldest_due_first, pending_first, plus, source_from_db, status_from_db, to_i64,
-    to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord, KeyClaim, ListFilter, Lookup,
-    NewEvent, PaymentStore, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
+    limit_of, oldest_due_first, pending_first, source_from_db, status_from_db, to_i64, to_u64,
+    Attempt, DeliveryState, Dump, EventFilter, EventRecord, KeyClaim, ListFilter, Lookup, NewEvent,
+    PaymentStore, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
 };
+use crate::domain::clock::{after, before};
 use crate::domain::payment::{Metadata, PaymentRecord};
 use paydigital::Status;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -569,7 +570,7 @@ impl PaymentStore for SqliteStore {
                     "UPDATE payments SET refresh_claimed_at = ?2
                      WHERE id = ?1 AND (refresh_claimed_at IS NULL OR refresh_claimed_at <= ?3)",
                 )?
-                .execute(params![id, to_ms(now), to_ms(minus(now, window))])?;
+                .execute(params![id, to_ms(now), to_ms(before(now, window))])?;
             if claimed == 1 {
                 return Ok(RefreshClaim::Mine);
             }
@@ -600,8 +601,8 @@ impl PaymentStore for SqliteStore {
                 payment_columns!()
             ))?;
             let limit = limit_of(limit);
-            let rows =
-                statement.query_map(params![to_ms(now), to_ms(plus(now, lease)), limit], decode)?;
+            let rows = statement
+                .query_map(params![to_ms(now), to_ms(after(now, lease)), limit], decode)?;
             collect(rows).map(pending_first)
         })
     }
@@ -626,7 +627,7 @@ impl PaymentStore for SqliteStore {
             ))?;
             let limit = limit_of(limit);
             let rows = statement.query_map(
-                params![to_ms(now), to_ms(plus(now, lease)), limit],
+                params![to_ms(now), to_ms(after(now, lease)), limit],
                 decode_event,
             )?;
             collect(rows).map(oldest_due_first)
@@ -715,7 +716,7 @@ impl PaymentStore for SqliteStore {
                     key,
                     fingerprint,
                     to_ms(now),
-                    to_ms(minus(now, stale))
+                    to_ms(before(now, stale))
                 ])?;
             if claimed == 1 {
                 return Ok(KeyClaim::Mine);
@@ -737,9 +738,8 @@ impl PaymentStore for SqliteStore {
 
     fn health(&self) -> Result<(), StoreError> {
         self.with(|conn| {
-            conn.query_row("SELECT count(*) FROM payments", [], |row| {
-                row.get::<_, i64>(0)
-            })?;
+            // A round trip, not a count: `count(*)` scans the table under the store's lock.
+            conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?;
             Ok(())
         })
     }

@@ -13,6 +13,8 @@ pub enum UpstreamFailure {
     Transport(String),
     #[error("HTTP {status}: {detail}")]
     Http { status: u16, detail: String },
+    #[error("the answer is longer than {0} bytes")]
+    TooLarge(usize),
     #[error(transparent)]
     Reply(#[from] UpstreamError),
 }
@@ -28,6 +30,9 @@ impl UpstreamFailure {
         }
     }
 }
+
+/// The longest answer read from PayDigital.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// How many times a status read is tried.
 const STATUS_ATTEMPTS: u32 = 2;
@@ -114,7 +119,7 @@ impl Upstream {
             .await
             .map_err(|e| self.transport(e))?;
         let status = response.status();
-        let body = response.text().await.map_err(|e| self.transport(e))?;
+        let body = self.read_capped(response).await?;
         if let Some(noise) = wire::leading_noise(&body) {
             tracing::warn!(%noise, "PayDigital printed something before its JSON");
         }
@@ -130,6 +135,28 @@ impl Upstream {
             });
         }
         Ok(body)
+    }
+
+    /// The answer's body, as text, if it is no longer than [`MAX_ANSWER_BYTES`]: PayDigital
+    /// answers in a few hundred bytes, and a broken or hostile server must not fill memory.
+    async fn read_capped(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<String, UpstreamFailure> {
+        if response
+            .content_length()
+            .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+        {
+            return Err(UpstreamFailure::TooLarge(MAX_ANSWER_BYTES));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(UpstreamFailure::TooLarge(MAX_ANSWER_BYTES));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
     fn transport(&self, error: reqwest::Error) -> UpstreamFailure {

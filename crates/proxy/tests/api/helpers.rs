@@ -193,6 +193,17 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
+    /// `/healthz`'s status.
+    pub async fn proxy_health(&self) -> u16 {
+        self.http
+            .get(format!("{}/healthz", self.proxy.url()))
+            .send()
+            .await
+            .expect("proxy answers")
+            .status()
+            .as_u16()
+    }
+
     /// A merchant API call with `key` (`None`: no Authorization header).
     pub async fn merchant(
         &self,

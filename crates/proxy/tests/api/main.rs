@@ -11,5 +11,6 @@ mod migrate;
 mod receiver;
 mod sandbox;
 mod scale_out;
+mod security;
 mod upgrade;
 mod webhooks;

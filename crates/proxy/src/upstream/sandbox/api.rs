@@ -58,6 +58,26 @@ pub(super) async fn answer(sandbox: &Sandbox, endpoint: Endpoint, mut body: Valu
         return Json(json!({ "status": "error", "message": "Terjadi kesalahan pada server" }))
             .into_response();
     }
+    let data = &mut body["data"];
+    if let (Some(url), Endpoint::Create) = (&faults.payment_url, endpoint) {
+        data["payment_url"] = json!(url);
+    }
+    if let (Some(at), Endpoint::Create) = (&faults.expired_at, endpoint) {
+        data["expired_at"] = json!(at);
+    }
+    if endpoint == Endpoint::Status {
+        for field in ["amount", "total_amount"] {
+            if let Some(n) = data[field].as_u64() {
+                data[field] = json!(n.saturating_add(faults.amount_delta));
+            }
+        }
+        if faults.other_invoice {
+            data["invoice"] = json!("PYG-SOMEONE-ELSE");
+        }
+    }
+    if faults.oversized {
+        body["padding"] = json!("x".repeat(2 * 1024 * 1024));
+    }
     if faults.numbers_as_strings {
         stringify_numbers(&mut body);
     }

@@ -47,6 +47,17 @@ pub struct Faults {
     pub wrong_amount_qr: bool,
     /// The status word to report instead of the real one (`unpaid`, `PAID`, `expired`...).
     pub status_word: Option<String>,
+    /// `payment_url` as given instead of the sandbox's page (`javascript:alert(1)`...).
+    pub payment_url: Option<String>,
+    /// `expired_at` as given instead of the real one (`9999-12-31 23:59:59`...).
+    pub expired_at: Option<String>,
+    /// Status answers whose `amount` and `total_amount` are this much higher than the
+    /// payment's (a forged or broken answer: the proxy must not believe "paid" from it).
+    pub amount_delta: u64,
+    /// Status answers that name another invoice than the one asked about.
+    pub other_invoice: bool,
+    /// An answer padded to about 2 MB (the proxy reads at most 64 KiB of any answer).
+    pub oversized: bool,
 }
 
 impl Faults {

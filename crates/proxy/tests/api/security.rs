@@ -1,0 +1,150 @@
+//! What nobody may do to a shop (`../shared/spec/security.md`), against the sandbox playing a
+//! broken or hostile PayDigital: nothing it answers reaches a page unchecked, is stored when
+//! absurd, or can make the proxy panic or fill its memory.
+
+use crate::helpers::{error_code, TestApp, MERCHANT_KEY};
+use paydigital::Status;
+use paydigital_proxy::domain::payment::{PaymentRecord, Source};
+use paydigital_proxy::store::{Database, NewEvent};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn a_javascript_payment_url_never_reaches_a_page() {
+    let app = TestApp::spawn().await;
+    // The sandbox's own page is http on this machine: shown.
+    let local = app.create_ok(10_000).await;
+    assert!(local["payment_url"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("http://127.0.0.1:")));
+    for url in [
+        "javascript:alert(document.cookie)",
+        "data:text/html,<script>alert(1)</script>",
+        "http://paydigital.example/pay/PYG1",
+    ] {
+        app.set_faults(json!({ "payment_url": url }));
+        let browser = app.create_ok(10_000).await;
+        assert_eq!(browser["payment_url"], Value::Null, "{url}");
+        let shop = app.merchant_create(json!({ "amount": 10_000 })).await;
+        assert_eq!(shop["payment_url"], Value::Null, "{url}");
+        let id = shop["id"].as_str().expect("id");
+        let read = app.merchant_get(&format!("payments/{id}")).await;
+        assert_eq!(read["payment_url"], Value::Null, "{url}");
+    }
+    app.set_faults(json!({ "payment_url": "https://paydigital.biz.id/pay/PYG1" }));
+    assert_eq!(
+        app.create_ok(10_000).await["payment_url"],
+        "https://paydigital.biz.id/pay/PYG1"
+    );
+}
+
+#[tokio::test]
+async fn an_expiry_outside_a_sane_window_is_refused_and_nothing_is_kept() {
+    let app = TestApp::spawn().await;
+    for expired_at in ["9999-12-31 23:59:59", "2001-01-01 00:00:00"] {
+        app.set_faults(json!({ "expired_at": expired_at }));
+        let response = app.create(json!({ "amount": 10_000 })).await;
+        assert_eq!(response.status(), 502, "{expired_at}");
+        assert_eq!(error_code(response).await, "upstream_error");
+    }
+    let listed = app.merchant_get("payments").await;
+    assert_eq!(listed["data"], json!([]), "nothing stored");
+}
+
+/// A payment as an older proxy (or a hand-edited database) may have stored it.
+fn stored(id: &str, expires_at: time::OffsetDateTime) -> (PaymentRecord, NewEvent) {
+    let now = time::OffsetDateTime::now_utc();
+    let record = PaymentRecord {
+        id: id.into(),
+        invoice: "PYG-FAR".into(),
+        status: Status::Pending,
+        status_word: None,
+        amount: 10_000,
+        unique_code: 1,
+        total_amount: 10_001,
+        qr_content: "000201".into(),
+        payment_url: None,
+        expires_at,
+        paid_at: None,
+        created_at: now,
+        description: "Kopi".into(),
+        customer_name: "Budi".into(),
+        reference: None,
+        item: None,
+        source: Source::Merchant,
+        metadata: Default::default(),
+        late: false,
+        idempotency_key: None,
+        request_fingerprint: None,
+    };
+    let event = NewEvent {
+        id: "evt_FARFARFARFARFARFARFARF".into(),
+        payment_id: id.into(),
+        event_type: "payment.created",
+        created_at: now,
+        body: "{}".into(),
+    };
+    (record, event)
+}
+
+#[tokio::test]
+async fn a_stored_time_at_the_end_of_the_calendar_is_read_without_a_panic() {
+    let app = TestApp::spawn_with(&[("CHECKOUT_STATUS_REFRESH_MS", "0")]).await;
+    let id = "pay_FARFUTUREFARFUTURE0000";
+    let database = Database::parse(&app.vars["CHECKOUT_DATABASE"]).expect("database");
+    let store = database.open(1).await.expect("store");
+    let (record, event) = stored(id, time::macros::datetime!(9999-12-31 23:59:59 +07:00));
+    tokio::task::spawn_blocking(move || store.insert(&record, &event, None))
+        .await
+        .expect("joined")
+        .expect("insert");
+    for _ in 0..3 {
+        let read = app.status(id).await;
+        assert_eq!(read.status(), 200);
+        let read: Value = read.json().await.expect("json");
+        assert_eq!(read["status"], "pending");
+        let shop = app
+            .merchant(
+                Method::GET,
+                &format!("payments/{id}"),
+                Some(MERCHANT_KEY),
+                None,
+            )
+            .await;
+        assert_eq!(shop.status(), 200);
+    }
+    assert_eq!(app.proxy_health().await, 200, "the server is still up");
+}
+
+#[tokio::test]
+async fn a_multi_megabyte_answer_is_not_read() {
+    let app = TestApp::spawn_with(&[("CHECKOUT_STATUS_REFRESH_MS", "0")]).await;
+    let payment = app.create_ok(10_000).await;
+    let id = payment["id"].as_str().expect("id");
+    app.set_faults(json!({ "oversized": true }));
+    let response = app.create(json!({ "amount": 10_000 })).await;
+    assert_eq!(response.status(), 502);
+    assert_eq!(error_code(response).await, "upstream_error");
+    // A read whose refresh gets such an answer keeps what is known.
+    app.pay(payment["invoice"].as_str().expect("invoice"));
+    assert_eq!(app.status_json(id).await["status"], "pending");
+    app.set_faults(json!({}));
+    assert_eq!(app.status_json(id).await["status"], "paid");
+}
+
+#[tokio::test]
+async fn browsers_name_no_reference_when_the_shop_turns_it_off() {
+    let app = TestApp::spawn_with(&[("CHECKOUT_BROWSER_REFERENCE", "off")]).await;
+    let response = app
+        .create(json!({ "amount": 10_000, "reference": "ORDER-1001" }))
+        .await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["field"], "reference");
+    assert_eq!(app.create(json!({ "amount": 10_000 })).await.status(), 201);
+    let shop = app
+        .merchant_create(json!({ "amount": 10_000, "reference": "ORDER-1001" }))
+        .await;
+    assert_eq!(shop["reference"], "ORDER-1001");
+    assert_eq!(shop["source"], "merchant");
+}
