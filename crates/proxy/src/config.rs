@@ -95,7 +95,9 @@ impl fmt::Debug for WebhookSecret {
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
     pub url: String,
-    pub secret: WebhookSecret,
+    /// `CHECKOUT_WEBHOOK_SECRET`, one or more separated by spaces: each webhook is signed with
+    /// each, so the shop can move to a new secret without a flag day.
+    pub secrets: Vec<WebhookSecret>,
     /// The waits between attempts: the first retry after `retry_schedule[0]`, and so on;
     /// when they run out the event is `failed`.
     pub retry_schedule: Vec<Duration>,
@@ -410,8 +412,21 @@ impl WebhookConfig {
                 name: "CHECKOUT_WEBHOOK_SECRET",
                 reason: "is required with CHECKOUT_WEBHOOK_URL (make one with `paydigital-proxy webhooks new-secret`)".into(),
             })?;
-        let secret = WebhookSecret::parse(&secret)
-            .map_err(|reason| invalid("CHECKOUT_WEBHOOK_SECRET", reason))?;
+        let several = secret.split_whitespace().count() > 1;
+        let secrets = secret
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, text)| {
+                WebhookSecret::parse(text).map_err(|reason| {
+                    let which = if several {
+                        format!("secret {}: ", i + 1)
+                    } else {
+                        String::new()
+                    };
+                    invalid("CHECKOUT_WEBHOOK_SECRET", format!("{which}{reason}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let retry_schedule = parse_schedule(
             &vars
                 .get("CHECKOUT_WEBHOOK_RETRY_SCHEDULE")
@@ -420,7 +435,7 @@ impl WebhookConfig {
         .map_err(|reason| invalid("CHECKOUT_WEBHOOK_RETRY_SCHEDULE", reason))?;
         Ok(Some(WebhookConfig {
             url,
-            secret,
+            secrets,
             retry_schedule,
             lease: vars.lease("CHECKOUT_WEBHOOK_LEASE_SECS")?,
         }))
@@ -687,7 +702,17 @@ mod tests {
         let config = Config::from_vars(vars(&[url, ("CHECKOUT_WEBHOOK_SECRET", good)]), true)
             .expect("valid");
         let webhook = config.webhook.clone().expect("configured");
-        assert_eq!(webhook.secret.bytes().len(), 24);
+        assert_eq!(webhook.secrets.len(), 1);
+        assert_eq!(webhook.secrets[0].bytes().len(), 24);
+        let two = format!("{good} whsec_6lVivdF9r+kMuycmtZoFMVcgrruxW/mwu6KNlJJPFBY=");
+        let rotating = Config::from_vars(vars(&[url, ("CHECKOUT_WEBHOOK_SECRET", &two)]), true)
+            .expect("two secrets");
+        assert_eq!(rotating.webhook.expect("configured").secrets.len(), 2);
+        let one_bad = format!("{good} whsec_!!!");
+        let err = Config::from_vars(vars(&[url, ("CHECKOUT_WEBHOOK_SECRET", &one_bad)]), true)
+            .expect_err("the second is bad");
+        assert!(err.to_string().contains("secret 2"), "{err}");
+        assert!(!err.to_string().contains("MfKQ9r8"), "{err}");
         assert_eq!(webhook.retry_schedule.len(), 9);
         assert_eq!(webhook.retry_schedule[1], Duration::from_secs(300));
         assert!(!format!("{config:?}").contains("MfKQ9r8"));

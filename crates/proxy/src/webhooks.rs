@@ -27,6 +27,16 @@ pub fn sign(secret: &WebhookSecret, id: &str, timestamp: i64, body: &str) -> Str
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// The `webhook-signature` header: one `v1,…` per secret, separated by spaces (Standard
+/// Webhooks' way to rotate: a receiver accepts any one it knows).
+pub fn signatures(secrets: &[WebhookSecret], id: &str, timestamp: i64, body: &str) -> String {
+    secrets
+        .iter()
+        .map(|secret| sign(secret, id, timestamp, body))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A new signing secret: `whsec_` + base64 of 32 bytes from the OS's random source.
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
@@ -133,7 +143,7 @@ impl Sender {
     /// One attempt, signed with this attempt's own time.
     pub async fn attempt(&self, event: &EventRecord, now: OffsetDateTime) -> Outcome {
         let timestamp = now.unix_timestamp();
-        let signature = sign(&self.config.secret, &event.id, timestamp, &event.body);
+        let signature = signatures(&self.config.secrets, &event.id, timestamp, &event.body);
         let sent = self
             .http
             .post(&self.config.url)

@@ -21,8 +21,13 @@ async fn app_for(url: &str, extra: &[(&str, &str)]) -> TestApp {
 
 /// Checks a signature with the official npm `standardwebhooks` package.
 async fn verified_by_npm(received: &Received) -> String {
+    verified_by_npm_with(received, WEBHOOK_SECRET).await
+}
+
+/// The same, with `secret` as the receiver's one secret.
+async fn verified_by_npm_with(received: &Received, secret: &str) -> String {
     let input = json!({
-        "secret": WEBHOOK_SECRET,
+        "secret": secret,
         "headers": {
             "webhook-id": received.id,
             "webhook-timestamp": received.timestamp,
@@ -126,6 +131,41 @@ async fn paid_with_no_browser_open_the_shop_is_told_by_a_signed_webhook() {
         .merchant_get(&format!("events?after={first}&limit=1"))
         .await;
     assert_eq!(rest["data"][0]["type"], "payment.paid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_two_secrets_a_receiver_knowing_either_one_verifies() {
+    const NEW: &str = "whsec_6lVivdF9r+kMuycmtZoFMVcgrruxW/mwu6KNlJJPFBY=";
+    let (receiver, url) = Receiver::start().await;
+    let both = format!("{WEBHOOK_SECRET} {NEW}");
+    let app = app_for(&url, &[("CHECKOUT_WEBHOOK_SECRET", &both)]).await;
+    app.merchant_create(json!({ "amount": 44_000 })).await;
+    receiver
+        .wait_for("payment.created", Duration::from_secs(5), |seen| {
+            !seen.is_empty()
+        })
+        .await;
+    let received = receiver.seen().remove(0);
+    assert_eq!(
+        received.signature.split(' ').count(),
+        2,
+        "{}",
+        received.signature
+    );
+    assert!(received.signature.split(' ').all(|s| s.starts_with("v1,")));
+    // A receiver still on the old secret, and one already on the new: both verify.
+    assert_eq!(
+        verified_by_npm_with(&received, WEBHOOK_SECRET).await,
+        "payment.created"
+    );
+    assert_eq!(
+        verified_by_npm_with(&received, NEW).await,
+        "payment.created"
+    );
+    // Not vacuous: a secret the proxy does not sign with is refused.
+    let other = paydigital_proxy::webhooks::new_secret();
+    let refused = tokio::spawn(async move { verified_by_npm_with(&received, &other).await });
+    assert!(refused.await.is_err(), "an unknown secret does not verify");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
