@@ -205,6 +205,9 @@ pub struct Config {
     pub webhook: Option<WebhookConfig>,
     /// Ceiling on the confirmation worker's status checks per second.
     pub upstream_max_rps: u32,
+    /// `false` with `--sandbox`: every event, webhook and merchant view says so (`livemode`),
+    /// so a shop's server can refuse test payments.
+    pub livemode: bool,
     /// `CHECKOUT_CHECK_LEASE_SECS`: how long a claimed confirmation check is this proxy's
     /// alone. Longer than a check can take (the upstream timeout, the rate limiter's queue).
     pub check_lease: Duration,
@@ -348,6 +351,28 @@ fn trusted_proxies(
                 })
         })
         .collect()
+}
+
+/// `serve --sandbox` is for this machine: anyone who reaches a sandbox can press "pay" on any
+/// payment, and the shop would receive a genuinely signed `payment.paid`. So it refuses a real
+/// key and a listen address other than loopback (`--sandbox-public` overrides).
+pub fn sandbox_stays_private(listen: SocketAddr, key_given: bool) -> Result<(), ConfigError> {
+    if key_given {
+        return Err(invalid(
+            "PAYDIGITAL_API_KEY",
+            "is set, but --sandbox never uses a real key: unset it (or pass --sandbox-public)",
+        ));
+    }
+    if !listen.ip().is_loopback() {
+        return Err(invalid(
+            "CHECKOUT_LISTEN",
+            format!(
+                "{listen} is not this machine only: a sandbox anyone can reach lets them mark \
+                 payments paid; listen on 127.0.0.1 (or pass --sandbox-public)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `CHECKOUT_DATABASE`, or the default file.
@@ -551,6 +576,7 @@ impl Config {
             webhook: WebhookConfig::from_vars(&vars)?,
             upstream_max_rps: vars.positive_u32("CHECKOUT_UPSTREAM_MAX_RPS", 5)?,
             check_lease: vars.lease("CHECKOUT_CHECK_LEASE_SECS")?,
+            livemode: !sandbox,
         })
     }
 
@@ -790,6 +816,37 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn the_sandbox_refuses_a_real_key_and_a_public_address() {
+        let local: SocketAddr = "127.0.0.1:8080".parse().expect("addr");
+        assert_eq!(sandbox_stays_private(local, false), Ok(()));
+        assert_eq!(
+            sandbox_stays_private("[::1]:8080".parse().expect("addr"), false),
+            Ok(())
+        );
+        assert!(matches!(
+            sandbox_stays_private(local, true),
+            Err(ConfigError::Invalid {
+                name: "PAYDIGITAL_API_KEY",
+                ..
+            })
+        ));
+        assert!(matches!(
+            sandbox_stays_private("0.0.0.0:8080".parse().expect("addr"), false),
+            Err(ConfigError::Invalid {
+                name: "CHECKOUT_LISTEN",
+                ..
+            })
+        ));
+        assert!(!Config::from_vars(vars(&[]), true).expect("valid").livemode);
+        let live = Config::from_vars(
+            vars(&[("PAYDIGITAL_API_KEY", "k"), ("PAYDIGITAL_STORE_ID", "S1")]),
+            false,
+        )
+        .expect("valid");
+        assert!(live.livemode);
     }
 
     #[test]

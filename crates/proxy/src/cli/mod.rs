@@ -33,6 +33,10 @@ enum Command {
         /// Use an in-process sandbox PayDigital instead of the real one (no key needed).
         #[arg(long)]
         sandbox: bool,
+        /// Run the sandbox even with PAYDIGITAL_API_KEY set or on a non-loopback address
+        /// (anyone who reaches it can mark payments paid).
+        #[arg(long, requires = "sandbox")]
+        sandbox_public: bool,
         /// Where to listen (overrides CHECKOUT_LISTEN).
         #[arg(long)]
         listen: Option<SocketAddr>,
@@ -101,7 +105,11 @@ impl From<config::ConfigError> for CliError {
 /// Runs the command the line names.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Serve { sandbox, listen } => serve::serve(sandbox, listen),
+        Command::Serve {
+            sandbox,
+            sandbox_public,
+            listen,
+        } => serve::serve(sandbox, sandbox_public, listen),
         Command::Sandbox { listen, faults } => serve::sandbox(listen, faults.as_deref()),
         Command::Qris { payload } => qris::qris(&payload),
         Command::Payments { command } => payments::run(command),

@@ -2,16 +2,26 @@
 //! (the sandbox alone): logging, the runtime, the banner tests and people read, signals.
 
 use super::{say, CliError};
-use paydigital_proxy::config::Config;
+use paydigital_proxy::config::{self, Config};
 use paydigital_proxy::upstream::sandbox::{Faults, SandboxConfig};
 use paydigital_proxy::{Running, StartError};
 use std::future::Future;
 use std::net::SocketAddr;
 
-pub fn serve(sandbox: bool, listen: Option<SocketAddr>) -> Result<(), CliError> {
+pub fn serve(
+    sandbox: bool,
+    sandbox_public: bool,
+    listen: Option<SocketAddr>,
+) -> Result<(), CliError> {
     let mut config = Config::from_env(sandbox)?;
     if let Some(listen) = listen {
         config.listen = listen;
+    }
+    if sandbox && !sandbox_public {
+        let key_given = ["PAYDIGITAL_API_KEY", "PAYDIGITAL_API_KEY_FILE"]
+            .iter()
+            .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+        config::sandbox_stays_private(config.listen, key_given)?;
     }
     let static_dir = config.static_dir.clone();
     run_server(async move {

@@ -22,6 +22,8 @@ pub struct MerchantPayment {
     pub late: bool,
     pub created_at: String,
     pub checkout_url: Option<String>,
+    /// `false` for a sandbox's payments: no money moved.
+    pub livemode: bool,
 }
 
 /// How views are written: the zone of their times, and where the hosted page lives.
@@ -30,6 +32,8 @@ pub struct Views {
     pub zone: UtcOffset,
     /// The proxy's public base URL (`https://pay.toko.example`), for `checkout_url`.
     pub public_url: Option<String>,
+    /// `false` in the sandbox.
+    pub livemode: bool,
 }
 
 impl Views {
@@ -70,6 +74,7 @@ impl Views {
             late: p.late,
             created_at: rfc3339(p.created_at, self.zone),
             checkout_url: self.checkout_url(&p.id),
+            livemode: self.livemode,
         }
     }
 

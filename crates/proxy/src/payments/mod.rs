@@ -98,6 +98,7 @@ impl Payments {
             views: Views {
                 zone: config.upstream.zone,
                 public_url: config.public_url.clone(),
+                livemode: config.livemode,
             },
             status_refresh: config.status_refresh,
             late_payment_grace: config.late_payment_grace,
@@ -272,6 +273,7 @@ impl Payments {
         let body = serde_json::to_string(&serde_json::json!({
             "type": kind.as_str(),
             "timestamp": rfc3339(now, self.views.zone),
+            "livemode": self.views.livemode,
             "data": self.views.merchant(record, now),
         }))
         .map_err(|e| ServiceError::Internal(e.to_string()))?;

@@ -75,6 +75,64 @@ fn a_live_config_without_a_key_refuses_to_start_and_says_which_variable() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("PAYDIGITAL_API_KEY"));
 }
 
+#[test]
+fn the_sandbox_refuses_a_real_key_and_a_public_address_unless_told() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let serve = |args: &[&str], key: Option<&str>| {
+        let mut command = Command::new(BIN);
+        command
+            .arg("serve")
+            .args(args)
+            .env("CHECKOUT_DATABASE", dir.path().join("checkout.sqlite"))
+            .env("RUST_LOG", "warn")
+            .env_remove("PAYDIGITAL_API_KEY")
+            .env_remove("PAYDIGITAL_API_KEY_FILE")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(key) = key {
+            command.env("PAYDIGITAL_API_KEY", key);
+        }
+        command
+    };
+    let refused = serve(
+        &["--sandbox", "--listen", "127.0.0.1:0"],
+        Some("pd_live_REAL"),
+    )
+    .output()
+    .expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("PAYDIGITAL_API_KEY") && stderr.contains("--sandbox-public"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("pd_live_REAL"),
+        "the key is not echoed: {stderr}"
+    );
+    let refused = serve(&["--sandbox", "--listen", "0.0.0.0:0"], None)
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("CHECKOUT_LISTEN"));
+    // Told, it starts (and prints its URL).
+    let mut child = serve(
+        &["--sandbox", "--sandbox-public", "--listen", "127.0.0.1:0"],
+        Some("pd_live_REAL"),
+    )
+    .spawn()
+    .expect("starts");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("a line");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(crate::helpers::banner_url(&line).is_some(), "{line:?}");
+}
+
 /// Starts `serve --sandbox` on a free port over `database`; returns the child and its URL.
 fn serve(database: &std::path::Path) -> (Child, String) {
     crate::helpers::serve_binary(database, &[("CHECKOUT_STATUS_REFRESH_MS", "0")])

@@ -333,6 +333,9 @@ pub fn serve_binary(
         .args(["serve", "--sandbox", "--listen", "127.0.0.1:0"])
         .env("CHECKOUT_DATABASE", database)
         .env("RUST_LOG", "warn")
+        // A real key would make `--sandbox` refuse to start.
+        .env_remove("PAYDIGITAL_API_KEY")
+        .env_remove("PAYDIGITAL_API_KEY_FILE")
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

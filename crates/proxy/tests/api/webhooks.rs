@@ -91,6 +91,11 @@ async fn paid_with_no_browser_open_the_shop_is_told_by_a_signed_webhook() {
     assert_eq!(paid.json["data"]["status"], "paid");
     assert_eq!(paid.json["data"]["late"], false);
     assert_eq!(paid.json["data"]["reference"], "ORDER-HOOK");
+    // A live proxy (this one talks to the sandbox as to PayDigital) says so in every event.
+    assert_eq!(
+        (&paid.json["livemode"], &paid.json["data"]["livemode"]),
+        (&json!(true), &json!(true))
+    );
     assert!(paid.id.starts_with("evt_"));
     assert_eq!(verified_by_npm(paid).await, "payment.paid");
     let created = seen
@@ -421,6 +426,11 @@ async fn kill_9_before_the_delivery_loses_no_event_and_keeps_its_id() {
     );
     assert_eq!(seen[1].kind(), "payment.created");
     assert_eq!(seen[1].json["data"]["reference"], "ORDER-KILL");
+    // `serve --sandbox`: no money moved, and every webhook says so.
+    assert_eq!(
+        (&seen[1].json["livemode"], &seen[1].json["data"]["livemode"]),
+        (&json!(false), &json!(false))
+    );
     let state = || async {
         http.get(format!("{base}/api/merchant/events"))
             .bearer_auth(MERCHANT_KEY)
