@@ -84,6 +84,8 @@ struct BookRow {
     pub customer_name: String,
     pub paid_at: String,
     pub late: bool,
+    /// `amount_mismatch`, `invoice_mismatch`: look before you ship; empty otherwise.
+    pub review: &'static str,
 }
 
 impl BookRow {
@@ -102,6 +104,7 @@ impl BookRow {
             customer_name: p.customer_name.clone(),
             paid_at: p.paid_at.map(|at| rfc3339(at, zone)).unwrap_or_default(),
             late: p.late,
+            review: p.review.map_or("", |r| r.as_str()),
         }
     }
 }
@@ -172,20 +175,21 @@ fn render(rows: &[BookRow], format: Format) -> Result<String, String> {
         }
         Format::Table => {
             let mut out = format!(
-                "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {}\n",
-                "CREATED", "ID", "INVOICE", "STATUS", "TOTAL", "REFERENCE", "PAID AT"
+                "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {:<25}  {}\n",
+                "CREATED", "ID", "INVOICE", "STATUS", "TOTAL", "REFERENCE", "PAID AT", "REVIEW"
             );
             for r in rows {
                 let status = if r.late { "paid*" } else { r.status.as_str() };
                 out.push_str(&format!(
-                    "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {}\n",
+                    "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {:<25}  {}\n",
                     r.created_at,
                     r.id,
                     r.invoice,
                     status,
                     paydigital::rupiah(r.total_amount),
                     r.reference,
-                    r.paid_at
+                    r.paid_at,
+                    r.review
                 ));
             }
             let paid: u64 = rows
@@ -223,6 +227,7 @@ mod tests {
             customer_name: "@SUM(A1:A9)".into(),
             paid_at: String::new(),
             late: false,
+            review: "",
         };
         let csv = render(std::slice::from_ref(&row), Format::Csv).expect("csv");
         let mut reader = csv::Reader::from_reader(csv.as_bytes());

@@ -36,6 +36,35 @@ impl Source {
     }
 }
 
+/// Why a payment needs a person to look at it. PayDigital said something about it that does
+/// not fit what the proxy asked for, so nothing was believed from that answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Review {
+    /// A status answer whose `amount` or `total_amount` differ from the payment's.
+    AmountMismatch,
+    /// A status answer about another invoice than the one asked about.
+    InvoiceMismatch,
+}
+
+impl Review {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Review::AmountMismatch => "amount_mismatch",
+            Review::InvoiceMismatch => "invoice_mismatch",
+        }
+    }
+
+    /// The word [`Review::as_str`] writes.
+    pub fn parse(word: &str) -> Option<Review> {
+        match word {
+            "amount_mismatch" => Some(Review::AmountMismatch),
+            "invoice_mismatch" => Some(Review::InvoiceMismatch),
+            _ => None,
+        }
+    }
+}
+
 /// The merchant's own key/value notes on a payment (`metadata` in the merchant API).
 pub type Metadata = BTreeMap<String, String>;
 
@@ -70,6 +99,8 @@ pub struct PaymentRecord {
     pub idempotency_key: Option<String>,
     /// The canonical request the idempotency key was first used with.
     pub request_fingerprint: Option<String>,
+    /// Set when an answer from PayDigital about it could not be believed.
+    pub review: Option<Review>,
 }
 
 /// A payment's status at `now`: a pending one past its expiry is expired to everyone.

@@ -2,7 +2,7 @@
 //! or the shop's server (the merchant view of `docs/merchant-api.md`, also every webhook's
 //! `data`). Times are written in PayDigital's zone.
 
-use super::payment::{status_at, Metadata, PaymentRecord, Source};
+use super::payment::{status_at, Metadata, PaymentRecord, Review, Source};
 use paydigital::api::Payment;
 use paydigital::wire::rfc3339;
 use serde::Serialize;
@@ -24,6 +24,9 @@ pub struct MerchantPayment {
     pub checkout_url: Option<String>,
     /// `false` for a sandbox's payments: no money moved.
     pub livemode: bool,
+    /// Set when PayDigital said something about it that was not believed: look before you
+    /// ship (`amount_mismatch`, `invoice_mismatch`).
+    pub review: Option<Review>,
 }
 
 /// How views are written: the zone of their times, and where the hosted page lives.
@@ -75,6 +78,7 @@ impl Views {
             created_at: rfc3339(p.created_at, self.zone),
             checkout_url: self.checkout_url(&p.id),
             livemode: self.livemode,
+            review: p.review,
         }
     }
 

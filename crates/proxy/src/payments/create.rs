@@ -80,6 +80,7 @@ impl Payments {
             late: false,
             idempotency_key,
             request_fingerprint,
+            review: None,
         };
         let now = record.created_at;
         let created = self.event(EventType::Created, &record, now)?;

@@ -5,8 +5,9 @@
 use super::error::ServiceError;
 use super::Payments;
 use crate::domain::lifecycle::{self, Change};
-use crate::domain::payment::PaymentRecord;
+use crate::domain::payment::{PaymentRecord, Review};
 use crate::store::RefreshClaim;
+use paydigital::wire::StatusReply;
 use paydigital::Status;
 use std::time::Instant;
 use time::OffsetDateTime;
@@ -72,11 +73,26 @@ impl Payments {
         let (id, invoice) = (record.id.as_str(), record.invoice.as_str());
         let started = Instant::now();
         let answer = match self.upstream.status(invoice).await {
-            Ok(reply) if reply.invoice == invoice => Some(reply),
-            Ok(reply) => {
-                tracing::warn!(invoice, other = %reply.invoice, "upstream answered for another invoice");
-                None
-            }
+            Ok(reply) => match unbelievable(record, &reply) {
+                None => Some(reply),
+                Some(review) => {
+                    // Nothing in it is believed, "paid" least of all: the payment keeps its
+                    // state, and a person is asked to look.
+                    tracing::error!(
+                        id,
+                        invoice,
+                        answered_for = %reply.invoice,
+                        amount = ?reply.amount,
+                        total_amount = ?reply.total_amount,
+                        expected_total = record.total_amount,
+                        status = reply.status.as_str(),
+                        review = review.as_str(),
+                        "PayDigital's answer does not fit the payment: marked for review"
+                    );
+                    self.mark_for_review(record, review).await;
+                    None
+                }
+            },
             // The last known status stands; the next reader or check asks again.
             Err(failure) => {
                 tracing::warn!(invoice, %failure, "status read failed");
@@ -104,6 +120,24 @@ impl Payments {
         };
         if let Err(e) = result {
             tracing::error!(invoice, error = %e, "could not record status");
+        }
+    }
+
+    /// Records `review` on the payment, in the store and then in memory.
+    async fn mark_for_review(&self, record: &PaymentRecord, review: Review) {
+        let id = record.id.clone();
+        match self
+            .with_store(move |s| s.mark_for_review(&id, review))
+            .await
+        {
+            Ok(()) => {
+                let mut marked = record.clone();
+                marked.review = Some(review);
+                self.cache.written_to_store(marked);
+            }
+            Err(e) => {
+                tracing::error!(id = %record.id, error = %e, "cannot mark a payment for review")
+            }
         }
     }
 
@@ -174,4 +208,15 @@ impl Payments {
         let id = record.id.clone();
         self.with_store(move |s| s.checked(&id, None, next)).await
     }
+}
+
+/// Why `reply` cannot be an answer about `record`: another invoice, or other amounts (a
+/// missing amount is not a different one: PayDigital does not always send them).
+fn unbelievable(record: &PaymentRecord, reply: &StatusReply) -> Option<Review> {
+    if reply.invoice != record.invoice {
+        return Some(Review::InvoiceMismatch);
+    }
+    let differs = |said: Option<u64>, known: u64| said.is_some_and(|said| said != known);
+    (differs(reply.amount, record.amount) || differs(reply.total_amount, record.total_amount))
+        .then_some(Review::AmountMismatch)
 }

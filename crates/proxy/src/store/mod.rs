@@ -20,7 +20,7 @@ pub use types::{
     ListFilter, NewEvent, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
 };
 
-use crate::domain::payment::{PaymentRecord, Source};
+use crate::domain::payment::{PaymentRecord, Review, Source};
 use paydigital::Status;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,6 +60,9 @@ pub trait PaymentStore: Send + Sync + 'static {
         status_word: Option<&str>,
         next_check: Option<OffsetDateTime>,
     ) -> Result<(), StoreError>;
+    /// Marks a payment for a person to look at (PayDigital said something about it that was
+    /// not believed); nothing else about it changes.
+    fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError>;
     /// Claims the upstream status read of payment `id` for the whole group, unless one was
     /// claimed within `window` before `now`.
     fn claim_refresh(
@@ -163,6 +166,13 @@ impl std::fmt::Display for Database {
             Database::Postgres(url) => write!(f, "{url}"),
         }
     }
+}
+
+pub(crate) fn review_from_db(word: Option<String>) -> Result<Option<Review>, StoreError> {
+    word.map(|word| {
+        Review::parse(&word).ok_or_else(|| StoreError::Corrupt(format!("unknown review {word:?}")))
+    })
+    .transpose()
 }
 
 pub(crate) fn source_from_db(word: &str) -> Result<Source, StoreError> {

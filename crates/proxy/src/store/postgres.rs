@@ -8,12 +8,12 @@
 //! without waiting for, or taking, each other's rows.
 
 use super::{
-    limit_of, oldest_due_first, pending_first, source_from_db, status_from_db, to_i64, to_u64,
-    Attempt, DeliveryState, Dump, EventFilter, EventRecord, Imported, KeyClaim, ListFilter, Lookup,
-    NewEvent, PaymentStore, RefreshClaim, StoreError,
+    limit_of, oldest_due_first, pending_first, review_from_db, source_from_db, status_from_db,
+    to_i64, to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord, Imported, KeyClaim,
+    ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError,
 };
 use crate::domain::clock::{after, before};
-use crate::domain::payment::{Metadata, PaymentRecord};
+use crate::domain::payment::{Metadata, PaymentRecord, Review};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use paydigital::Status;
 use std::time::Duration;
@@ -91,7 +91,8 @@ impl std::fmt::Debug for PostgresUrl {
 /// Schema versions, applied in order; `checkout_schema.version` says how many have run.
 /// Times are `timestamptz` (whole seconds for a payment's own times, milliseconds for the
 /// outbox's, as in the SQLite store), so that operators can read them with `psql`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE payments (
     seq                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id                  TEXT NOT NULL UNIQUE,
@@ -146,7 +147,10 @@ CREATE TABLE idempotency_claims (
     fingerprint TEXT NOT NULL,
     claimed_at  TIMESTAMPTZ NOT NULL
 );
-"#];
+"#,
+    // v2: a payment PayDigital said something unbelievable about (`Review`).
+    "ALTER TABLE payments ADD COLUMN review TEXT;",
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -155,7 +159,7 @@ macro_rules! payment_columns {
     () => {
         "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
          payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
-         item, source, metadata, late, idempotency_key, request_fingerprint"
+         item, source, metadata, late, idempotency_key, request_fingerprint, review"
     };
 }
 
@@ -212,6 +216,7 @@ fn decode(row: &Row) -> Result<PaymentRecord, StoreError> {
         late: row.try_get(18)?,
         idempotency_key: row.try_get(19)?,
         request_fingerprint: row.try_get(20)?,
+        review: review_from_db(row.try_get(21)?)?,
     })
 }
 
@@ -582,6 +587,17 @@ impl PaymentStore for PgStore {
         })
     }
 
+    fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError> {
+        self.run(async {
+            self.execute(
+                "UPDATE payments SET review = $2 WHERE id = $1",
+                &[&id, &review.as_str()],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
     fn claim_refresh(
         &self,
         id: &str,
@@ -813,7 +829,7 @@ macro_rules! insert_payment {
             "INSERT INTO payments (",
             payment_columns!(),
             ", next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-            $15, $16, $17, $18, $19, $20, $21, $22)"
+            $15, $16, $17, $18, $19, $20, $21, $22, $23)"
         )
     };
 }
@@ -856,6 +872,7 @@ async fn insert_payment(
                 &p.late,
                 &p.idempotency_key,
                 &p.request_fingerprint,
+                &p.review.map(Review::as_str),
                 &next_check.map(millis),
             ],
         )

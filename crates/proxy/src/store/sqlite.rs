@@ -1,12 +1,12 @@
 //! SQLite in WAL mode: the embedded default, one file beside one proxy.
 
 use super::{
-    limit_of, oldest_due_first, pending_first, source_from_db, status_from_db, to_i64, to_u64,
-    Attempt, DeliveryState, Dump, EventFilter, EventRecord, KeyClaim, ListFilter, Lookup, NewEvent,
-    PaymentStore, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
+    limit_of, oldest_due_first, pending_first, review_from_db, source_from_db, status_from_db,
+    to_i64, to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord, KeyClaim, ListFilter,
+    Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
 };
 use crate::domain::clock::{after, before};
-use crate::domain::payment::{Metadata, PaymentRecord};
+use crate::domain::payment::{Metadata, PaymentRecord, Review};
 use paydigital::Status;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -18,7 +18,7 @@ macro_rules! payment_columns {
     () => {
         "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
          payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
-         item, source, metadata, late, idempotency_key, request_fingerprint"
+         item, source, metadata, late, idempotency_key, request_fingerprint, review"
     };
 }
 
@@ -129,6 +129,11 @@ CREATE TABLE idempotency_claims (
 "#,
         then: None,
     },
+    // v5: a payment PayDigital said something unbelievable about (`Review`).
+    Migration {
+        sql: "ALTER TABLE payments ADD COLUMN review TEXT;",
+        then: None,
+    },
 ];
 
 /// Gives every payment made before ids existed one, from the OS's random source.
@@ -208,6 +213,7 @@ fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<PaymentRecord, Sto
             late: row.get(18)?,
             idempotency_key: row.get(19)?,
             request_fingerprint: row.get(20)?,
+            review: review_from_db(row.get(21)?)?,
         })
     })();
     Ok(record)
@@ -284,7 +290,7 @@ impl SqliteStore {
                 ", next_check_at FROM payments ORDER BY rowid"
             ))?;
             let payments = payments.query_map([], |row| {
-                let next: Option<i64> = row.get(21)?;
+                let next: Option<i64> = row.get(22)?;
                 Ok(decode(row)?.and_then(|record| {
                     Ok(StoredPayment {
                         record,
@@ -414,9 +420,9 @@ impl PaymentStore for SqliteStore {
                 "INSERT INTO payments (id, invoice, status, status_word, amount, unique_code,
                     total_amount, qr_content, payment_url, expires_at, paid_at, created_at,
                     description, customer_name, reference, item, source, metadata, late,
-                    idempotency_key, request_fingerprint, next_check_at)
+                    idempotency_key, request_fingerprint, review, next_check_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
                 params![
                     p.id,
                     p.invoice,
@@ -439,6 +445,7 @@ impl PaymentStore for SqliteStore {
                     p.late,
                     p.idempotency_key,
                     p.request_fingerprint,
+                    p.review.map(Review::as_str),
                     next_check.map(to_ms),
                 ],
             )?;
@@ -554,6 +561,14 @@ impl PaymentStore for SqliteStore {
                  WHERE id = ?1",
             )?
             .execute(params![id, status_word, next_check.map(to_ms)])?;
+            Ok(())
+        })
+    }
+
+    fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.prepare_cached("UPDATE payments SET review = ?2 WHERE id = ?1")?
+                .execute(params![id, review.as_str()])?;
             Ok(())
         })
     }

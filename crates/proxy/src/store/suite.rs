@@ -2,7 +2,7 @@
 //! kind): the SQLite file and a real PostgreSQL database behave the same.
 
 use super::*;
-use crate::domain::payment::{Metadata, PaymentRecord, Source};
+use crate::domain::payment::{Metadata, PaymentRecord, Review, Source};
 use std::time::Duration;
 use time::macros::datetime;
 
@@ -37,6 +37,7 @@ pub(crate) fn sample(invoice: &str, key: Option<&str>) -> PaymentRecord {
         late: false,
         idempotency_key: key.map(str::to_owned),
         request_fingerprint: key.map(|_| "{\"amount\":10000}".to_owned()),
+        review: None,
     }
 }
 
@@ -364,6 +365,38 @@ pub(crate) fn status_filters_see_the_clock_like_the_views(store: &dyn PaymentSto
     assert!(after.is_empty(), "created_after is exclusive");
 }
 
+pub(crate) fn a_payment_marked_for_review_keeps_everything_else(store: &dyn PaymentStore) {
+    let payment = sample("PYG-REVIEW", None);
+    put(store, &payment).expect("insert");
+    assert_eq!(
+        store.get(&payment.id).expect("get").map(|p| p.review),
+        Some(None)
+    );
+    store
+        .mark_for_review(&payment.id, Review::AmountMismatch)
+        .expect("mark");
+    let marked = store.get(&payment.id).expect("get").expect("there");
+    assert_eq!(marked.review, Some(Review::AmountMismatch));
+    assert_eq!(
+        PaymentRecord {
+            review: None,
+            ..marked.clone()
+        },
+        payment,
+        "nothing else changed"
+    );
+    let listed = store
+        .list(&ListFilter {
+            limit: 10,
+            ..ListFilter::default()
+        })
+        .expect("list");
+    assert_eq!(
+        listed.first().map(|p| p.review),
+        Some(Some(Review::AmountMismatch))
+    );
+}
+
 /// One `#[test]` per suite function, each on a fresh store from `$fresh`.
 macro_rules! store_suite {
     ($fresh:expr) => {
@@ -376,6 +409,7 @@ macro_rules! store_suite {
             duplicate_id_invoice_or_key_is_refused,
             lists_newest_first_and_pages_do_not_shift_when_payments_arrive,
             status_filters_see_the_clock_like_the_views,
+            a_payment_marked_for_review_keeps_everything_else,
         );
     };
     (@tests $fresh:expr; $($name:ident,)*) => {

@@ -2,7 +2,7 @@
 //! broken or hostile PayDigital: nothing it answers reaches a page unchecked, is stored when
 //! absurd, or can make the proxy panic or fill its memory.
 
-use crate::helpers::{error_code, TestApp, MERCHANT_KEY};
+use crate::helpers::{captured_logs, error_code, TestApp, MERCHANT_KEY};
 use paydigital::Status;
 use paydigital_proxy::domain::payment::{PaymentRecord, Source};
 use paydigital_proxy::store::{Database, NewEvent};
@@ -76,6 +76,7 @@ fn stored(id: &str, expires_at: time::OffsetDateTime) -> (PaymentRecord, NewEven
         late: false,
         idempotency_key: None,
         request_fingerprint: None,
+        review: None,
     };
     let event = NewEvent {
         id: "evt_FARFARFARFARFARFARFARF".into(),
@@ -147,4 +148,64 @@ async fn browsers_name_no_reference_when_the_shop_turns_it_off() {
         .await;
     assert_eq!(shop["reference"], "ORDER-1001");
     assert_eq!(shop["source"], "merchant");
+}
+
+#[tokio::test]
+async fn an_answer_with_other_amounts_or_for_another_invoice_changes_nothing() {
+    let app = TestApp::spawn_with(&[("CHECKOUT_STATUS_REFRESH_MS", "0")]).await;
+    let read = |id: String| {
+        let app = &app;
+        async move { app.merchant_get(&format!("payments/{id}")).await }
+    };
+    let payment = app
+        .merchant_create(json!({ "amount": 10_000, "reference": "ORDER-R1" }))
+        .await;
+    let id = payment["id"].as_str().expect("id").to_owned();
+    assert_eq!(read(id.clone()).await["review"], Value::Null);
+    // PayDigital says "paid", for a rupiah more than the customer was asked to pay.
+    app.pay(payment["invoice"].as_str().expect("invoice"));
+    app.set_faults(json!({ "amount_delta": 1 }));
+    let doubted = read(id.clone()).await;
+    assert_eq!(
+        doubted["status"], "pending",
+        "a paid that does not fit is not believed"
+    );
+    assert_eq!(doubted["review"], "amount_mismatch");
+    assert!(
+        captured_logs().contains("marked for review"),
+        "an error is logged"
+    );
+    // The true answer is believed when it comes; the mark stays for a person to clear.
+    app.set_faults(json!({}));
+    let paid = read(id.clone()).await;
+    assert_eq!(
+        (&paid["status"], &paid["review"]),
+        (&json!("paid"), &json!("amount_mismatch"))
+    );
+
+    // An answer about another invoice.
+    let other = app.merchant_create(json!({ "amount": 20_000 })).await;
+    let other_id = other["id"].as_str().expect("id").to_owned();
+    app.pay(other["invoice"].as_str().expect("invoice"));
+    app.set_faults(json!({ "other_invoice": true }));
+    let doubted = read(other_id.clone()).await;
+    assert_eq!(
+        (&doubted["status"], &doubted["review"]),
+        (&json!("pending"), &json!("invoice_mismatch"))
+    );
+    app.set_faults(json!({}));
+    // And the shop is told nothing but the truth: no payment.paid for the doubted answers.
+    let events = app.merchant_get("events?limit=100").await;
+    let paid_events: Vec<&Value> = events["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter(|e| e["type"] == "payment.paid")
+        .collect();
+    assert_eq!(
+        paid_events.len(),
+        1,
+        "only the believed paid: {paid_events:?}"
+    );
+    assert_eq!(paid_events[0]["payment_id"], id.as_str());
 }

@@ -1,5 +1,5 @@
-//! A store written by the release before payment ids (`fixtures/store-v1.sqlite`, see the
-//! README beside it) opens with today's binary: migrated, every payment kept and readable.
+//! Stores written by earlier releases (`fixtures/`, see the README beside them) open with
+//! today's binary: migrated, every payment kept and readable.
 
 use crate::helpers::{error_code, TestApp, MERCHANT_KEY};
 use reqwest::Method;
@@ -103,4 +103,83 @@ async fn a_store_from_before_ids_upgrades_and_keeps_every_payment() {
             .map(Vec::len),
         Some(5)
     );
+}
+
+#[tokio::test]
+async fn a_store_from_before_reviews_upgrades_and_keeps_payments_and_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = dir.path().join("v4.sqlite");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/store-v4.sqlite"
+        ),
+        &database,
+    )
+    .expect("copy the fixture");
+    let app = TestApp::spawn_with(&[("CHECKOUT_DATABASE", &database.display().to_string())]).await;
+    let list = app.merchant_get("payments?limit=100").await;
+    let summary: Vec<(String, String, u64, Value)> = list["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap_or("").to_owned(),
+                p["status"].as_str().unwrap_or("").to_owned(),
+                p["total_amount"].as_u64().unwrap_or(0),
+                p["review"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "pay_FCAvpDbRw_PA9qkUOziGMA".into(),
+                "pending".into(),
+                20_411,
+                Value::Null
+            ),
+            (
+                "pay_MOY3Nhk7S8Oc6BBO67fvJQ".into(),
+                "expired".into(),
+                50_757,
+                Value::Null
+            ),
+            (
+                "pay_ZXA-pvHKAASA0PwO-OKfig".into(),
+                "paid".into(),
+                125_997,
+                Value::Null
+            ),
+        ],
+        "every payment, newest first, none marked"
+    );
+    let paid = app
+        .merchant_get("payments/pay_ZXA-pvHKAASA0PwO-OKfig")
+        .await;
+    assert_eq!(paid["reference"], "ORDER-V4-1");
+    assert_eq!(paid["metadata"]["cart"], "c_41");
+    let events = app.merchant_get("events?limit=100").await;
+    let kinds: Vec<&str> = events["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "payment.created").count(), 3);
+    // Its idempotency key still replays the same payment.
+    let again = app
+        .http
+        .post(format!("{}/api/merchant/payments", app.proxy.url()))
+        .bearer_auth(MERCHANT_KEY)
+        .header("Idempotency-Key", "v4-key-1")
+        .json(&json!({ "amount": 125_000, "reference": "ORDER-V4-1", "metadata": { "cart": "c_41" } }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
 }

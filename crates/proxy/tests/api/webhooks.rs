@@ -496,6 +496,7 @@ fn the_command_line_lists_resends_and_makes_secrets() {
             late: false,
             idempotency_key: None,
             request_fingerprint: None,
+            review: None,
         };
         let event = NewEvent {
             id: "evt_BBBBBBBBBBBBBBBBBBBBBB".into(),
