@@ -205,6 +205,8 @@ pub struct Config {
     pub webhook: Option<WebhookConfig>,
     /// Ceiling on the confirmation worker's status checks per second.
     pub upstream_max_rps: u32,
+    /// `CHECKOUT_MAX_CONNECTIONS`: connections open at once; further ones wait.
+    pub max_connections: usize,
     /// `false` with `--sandbox`: every event, webhook and merchant view says so (`livemode`),
     /// so a shop's server can refuse test payments.
     pub livemode: bool,
@@ -577,6 +579,10 @@ impl Config {
             upstream_max_rps: vars.positive_u32("CHECKOUT_UPSTREAM_MAX_RPS", 5)?,
             check_lease: vars.lease("CHECKOUT_CHECK_LEASE_SECS")?,
             livemode: !sandbox,
+            max_connections: usize::try_from(vars.u64("CHECKOUT_MAX_CONNECTIONS", 10_000)?)
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| invalid("CHECKOUT_MAX_CONNECTIONS", "must be from 1 to 1000000"))?,
         })
     }
 

@@ -9,7 +9,6 @@ use crate::upstream::sandbox::{self, Faults, Sandbox, SandboxConfig};
 use crate::upstream::Upstream;
 use crate::webhooks::Sender;
 use crate::workers::{self, confirm::Confirm, deliver::Deliver};
-use axum::http::Request;
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -98,24 +97,26 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
         .map_err(|source| StartError::Listen { addr, source })
 }
 
+/// The sandbox alone has no configuration: it takes the contract's connection cap.
+const SANDBOX_MAX_CONNECTIONS: usize = 10_000;
+
 fn spawn_router(
     listener: TcpListener,
     router: Router,
     sandbox: Option<Arc<Sandbox>>,
+    max_connections: usize,
 ) -> Result<Running, StartError> {
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let service =
-        axum::ServiceExt::<Request<axum::body::Body>>::into_make_service_with_connect_info::<
-            SocketAddr,
-        >(crate::http::with_hygiene(router));
-    let task = tokio::spawn(async move {
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let service = crate::http::with_hygiene(router);
+    let task = tokio::spawn(crate::http::serve::serve(
+        listener,
+        service,
+        max_connections,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     Ok(Running {
         addr,
         sandbox,
@@ -156,12 +157,13 @@ pub async fn start(
         config.check_lease,
     );
     let static_dir = config.static_dir.clone();
+    let max_connections = config.max_connections;
     let state = AppState::new(config, payments.clone());
     let mut router = crate::http::router(state, &static_dir);
     if let Some(sandbox) = &sandbox {
         router = router.merge(sandbox::router(sandbox.clone()));
     }
-    let mut running = spawn_router(listener, router, sandbox)?;
+    let mut running = spawn_router(listener, router, sandbox, max_connections)?;
     running
         .background
         .push(tokio::spawn(workers::run(Arc::new(confirm))));
@@ -182,5 +184,10 @@ pub async fn start_sandbox(
 ) -> Result<Running, StartError> {
     let listener = bind(listen).await?;
     let sandbox = Sandbox::new(config, faults);
-    spawn_router(listener, sandbox::router(sandbox.clone()), Some(sandbox))
+    spawn_router(
+        listener,
+        sandbox::router(sandbox.clone()),
+        Some(sandbox),
+        SANDBOX_MAX_CONNECTIONS,
+    )
 }

@@ -2,7 +2,8 @@
 //! `browser.rs` (the widget's API), `merchant.rs` (the shop's server), `hosted.rs` (the
 //! hosted page and QR images), `widget_files.rs` (the widget itself and the demo shop);
 //! `kit.rs` is what their handlers share, `error.rs` the one error they answer with, and
-//! `client_ip.rs` who the client behind the reverse proxies is.
+//! `client_ip.rs` who the client behind the reverse proxies is; `serve.rs` the connection
+//! loop (header timeout, connection cap, graceful shutdown).
 //! Handlers parse, authorise and answer; what a payment does is the service's
 //! (`crate::payments`).
 
@@ -12,6 +13,7 @@ pub mod error;
 pub mod hosted;
 pub mod kit;
 pub mod merchant;
+pub mod serve;
 pub mod widget_files;
 
 use crate::state::AppState;

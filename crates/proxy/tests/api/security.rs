@@ -209,3 +209,84 @@ async fn an_answer_with_other_amounts_or_for_another_invoice_changes_nothing() {
     );
     assert_eq!(paid_events[0]["payment_id"], id.as_str());
 }
+
+/// Reads from `stream` until the server closes it; how long that took from `since`.
+async fn closed_by_server(
+    stream: &mut tokio::net::TcpStream,
+    since: std::time::Instant,
+) -> std::time::Duration {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 1024];
+    loop {
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => return since.elapsed(),
+            Ok(_) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_sending_headers_slowly_is_cut_and_the_others_are_served() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn().await;
+    let started = std::time::Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(app.proxy.addr)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: pay.toko.example\r\n")
+        .await
+        .expect("write");
+    // One more header line a second, never the blank line that ends them.
+    let dripping = tokio::spawn(async move {
+        for n in 0.. {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let line = format!("X-Drip-{n}: {n}\r\n");
+            if slow.write_all(line.as_bytes()).await.is_err() {
+                return (slow, n);
+            }
+            if n > 30 {
+                return (slow, n);
+            }
+        }
+        unreachable!("the loop returns")
+    });
+    // Meanwhile everyone else is answered at once.
+    for _ in 0..5 {
+        assert_eq!(app.proxy_health().await, 200);
+    }
+    let (mut slow, drips) = dripping.await.expect("dripper");
+    let cut_after = closed_by_server(&mut slow, started).await;
+    assert!(drips <= 12, "the server kept reading headers for {drips} s");
+    assert!(
+        cut_after >= std::time::Duration::from_secs(9)
+            && cut_after <= std::time::Duration::from_secs(14),
+        "cut after {cut_after:?}, not about 10 s"
+    );
+}
+
+#[tokio::test]
+async fn past_the_connection_cap_a_client_waits_for_a_free_one() {
+    let app = TestApp::spawn_with(&[("CHECKOUT_MAX_CONNECTIONS", "2")]).await;
+    // Two connections that send nothing hold both slots until the header timeout cuts them.
+    let held_since = std::time::Instant::now();
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(
+            tokio::net::TcpStream::connect(app.proxy.addr)
+                .await
+                .expect("connect"),
+        );
+    }
+    // Once the server has taken both (a request on each would be answered), a third waits.
+    let third = app.proxy_health().await;
+    let waited = held_since.elapsed();
+    assert_eq!(third, 200, "answered once a slot was free");
+    assert!(
+        waited >= std::time::Duration::from_secs(9),
+        "answered after {waited:?}: the cap did not hold"
+    );
+    for mut stream in held {
+        let closed = closed_by_server(&mut stream, held_since).await;
+        assert!(closed <= std::time::Duration::from_secs(14), "{closed:?}");
+    }
+}
