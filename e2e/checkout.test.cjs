@@ -93,6 +93,7 @@ async function startProxy(listen) {
     CHECKOUT_DATABASE: path.join(work, "checkout.sqlite"),
     CHECKOUT_STATIC_DIR: path.join(ROOT, "dist"),
     CHECKOUT_STATUS_REFRESH_MS: "300",
+    CHECKOUT_UPSTREAM_MAX_RPS: "1000",
     CHECKOUT_CREATES_PER_MINUTE: "1000",
     CHECKOUT_ALLOWED_ORIGINS: `${otherOrigin.url},${shopOrigin}`,
     CHECKOUT_MERCHANT_KEY: MERCHANT_KEY,

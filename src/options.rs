@@ -169,8 +169,12 @@ impl Options {
         };
         let success_url = match non_empty(raw.success_url) {
             None => None,
-            Some(url) if paydigital::links::is_return_url(&url) => Some(url),
-            Some(url) => return Err(OptionsError::BadSuccessUrl(url)),
+            Some(url) => {
+                if !paydigital::links::is_return_url(&url) {
+                    return Err(OptionsError::BadSuccessUrl(url));
+                }
+                Some(url)
+            }
         };
         Ok(Options {
             endpoint: non_empty(raw.endpoint)

@@ -5,64 +5,84 @@
 /// machine (the sandbox). Anything else — `javascript:`, `data:`, plain `http://` across a
 /// network — is not shown.
 pub fn is_payment_page_link(url: &str) -> bool {
+    let url = url.as_bytes();
     if has_hidden_characters(url) {
         return false;
     }
-    let lower = url.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("https://") {
-        return !host_of(rest).is_empty();
+    match after_scheme(url, b"https://") {
+        Some(rest) => !host_of(rest).is_empty(),
+        None => local_http(url),
     }
-    is_local_http(&lower)
 }
 
-/// `http://` to this machine (`localhost`, `127.0.0.0/8`, `[::1]`): cleartext that never
+/// `http://` to this machine (`localhost`, `127.x.x.x`, `[::1]`): cleartext that never
 /// crosses a network.
 pub fn is_local_http(url: &str) -> bool {
-    let lower = url.to_ascii_lowercase();
-    lower
-        .strip_prefix("http://")
-        .is_some_and(|rest| is_loopback_host(host_of(rest)))
+    local_http(url.as_bytes())
 }
 
 /// Where the widget may send the shopper after paying (`success-url`): an absolute
 /// `http(s)://` URL, or a path on the page's own origin. Browsers read `\` as `/` and drop
 /// tabs and newlines, so `/\host`, `//host` and `/<tab>/host` are other hosts: refused.
 pub fn is_return_url(url: &str) -> bool {
+    let url = url.as_bytes();
     if has_hidden_characters(url) {
         return false;
     }
-    let lower = url.to_ascii_lowercase();
-    if let Some(rest) = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-    {
+    if let Some(rest) = after_scheme(url, b"https://").or_else(|| after_scheme(url, b"http://")) {
         return !host_of(rest).is_empty();
     }
-    let mut chars = url.chars();
-    chars.next() == Some('/') && !matches!(chars.next(), Some('/' | '\\'))
+    match url {
+        [b'/', second, ..] => !matches!(second, b'/' | b'\\'),
+        [b'/'] => true,
+        _ => false,
+    }
 }
 
-/// Whitespace or control characters anywhere: browsers strip or reinterpret them.
-fn has_hidden_characters(url: &str) -> bool {
-    url.chars().any(|c| c.is_whitespace() || c.is_control())
+// Bytes, not `str`: the widget carries these, and char searchers and boundary checks cost
+// it bytes.
+
+fn local_http(url: &[u8]) -> bool {
+    after_scheme(url, b"http://").is_some_and(|rest| is_loopback_host(host_of(rest)))
+}
+
+/// What follows `scheme` (compared without case) at the start of `url`.
+fn after_scheme<'a>(url: &'a [u8], scheme: &[u8]) -> Option<&'a [u8]> {
+    let (head, rest) = url.split_at_checked(scheme.len())?;
+    head.eq_ignore_ascii_case(scheme).then_some(rest)
+}
+
+/// Spaces or control characters anywhere: browsers strip or reinterpret them.
+fn has_hidden_characters(url: &[u8]) -> bool {
+    url.iter().any(|b| *b <= b' ' || *b == 0x7f)
 }
 
 /// The host of `rest` (what follows `scheme://`), without user info or port.
-fn host_of(rest: &str) -> &str {
-    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
-    let host_port = authority.rsplit('@').next().unwrap_or("");
-    if let Some(v6) = host_port.strip_prefix('[') {
-        return v6.split(']').next().unwrap_or("");
-    }
-    host_port.split(':').next().unwrap_or("")
+fn host_of(rest: &[u8]) -> &[u8] {
+    let end = rest
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'#' | b'\\'))
+        .unwrap_or(rest.len());
+    let authority = rest.get(..end).unwrap_or_default();
+    let start = authority
+        .iter()
+        .rposition(|b| *b == b'@')
+        .map_or(0, |at| at + 1);
+    let host_port = authority.get(start..).unwrap_or_default();
+    let (host, stop) = match host_port.strip_prefix(b"[") {
+        Some(v6) => (v6, b']'),
+        None => (host_port, b':'),
+    };
+    let stop = host.iter().position(|b| *b == stop).unwrap_or(host.len());
+    host.get(..stop).unwrap_or_default()
 }
 
-fn is_loopback_host(host: &str) -> bool {
-    host == "localhost"
-        || host == "::1"
-        || host
-            .parse::<core::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
+fn is_loopback_host(host: &[u8]) -> bool {
+    host.eq_ignore_ascii_case(b"localhost")
+        || host == b"::1"
+        || host.strip_prefix(b"127.").is_some_and(|rest| {
+            !rest.is_empty() && rest.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        })
 }
 
 #[cfg(test)]

@@ -203,8 +203,11 @@ pub struct Config {
     pub public_url: Option<String>,
     /// `None`: no webhooks (events are still kept, for the events API).
     pub webhook: Option<WebhookConfig>,
-    /// Ceiling on the confirmation worker's status checks per second.
+    /// `CHECKOUT_UPSTREAM_MAX_RPS`: status calls to PayDigital per second, for the whole
+    /// group — readers' refreshes and the confirmation worker's checks together.
     pub upstream_max_rps: u32,
+    /// `CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN`: creates per minute, for the whole group.
+    pub upstream_max_creates_per_min: u32,
     /// `CHECKOUT_MAX_CONNECTIONS`: connections open at once; further ones wait.
     pub max_connections: usize,
     /// `false` with `--sandbox`: every event, webhook and merchant view says so (`livemode`),
@@ -577,6 +580,8 @@ impl Config {
             public_url: vars.url("CHECKOUT_PUBLIC_URL", "https://pay.toko.example")?,
             webhook: WebhookConfig::from_vars(&vars)?,
             upstream_max_rps: vars.positive_u32("CHECKOUT_UPSTREAM_MAX_RPS", 5)?,
+            upstream_max_creates_per_min: vars
+                .positive_u32("CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN", 120)?,
             check_lease: vars.lease("CHECKOUT_CHECK_LEASE_SECS")?,
             livemode: !sandbox,
             max_connections: usize::try_from(vars.u64("CHECKOUT_MAX_CONNECTIONS", 10_000)?)

@@ -6,7 +6,7 @@ use super::client_ip::{client_ip, limit_key};
 use super::error::ApiError;
 use super::kit::{created, idempotency_key, json_response, no_store, request_timeout, AppJson};
 use crate::config::{AllowedOrigins, Config};
-use crate::payments::{Created, Idempotency, KeyScope};
+use crate::payments::{Created, Idempotency, KeyScope, Reader};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -119,7 +119,7 @@ async fn payment_status(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let payments = &state.payments;
-    let record = payments.current(&id).await?;
+    let record = payments.current(&id, Reader::Browser).await?;
     let view = payments.views().public(&record, OffsetDateTime::now_utc());
     Ok(json_response(StatusCode::OK, &view))
 }

@@ -39,6 +39,9 @@ pub enum ApiError {
     Upstream(String),
     #[error("the payment provider did not answer in time; please try again")]
     UpstreamTimeout,
+    /// The shop's budget of calls to PayDigital is spent for now.
+    #[error("too many payments are being created right now; try again in {retry_after_secs} s")]
+    UpstreamBusy { retry_after_secs: u64 },
     /// Another request with this `Idempotency-Key` is still creating its payment (on this
     /// proxy or another) and did not finish in time: retry with the same key.
     #[error("a request with this Idempotency-Key is still being processed; retry in a moment")]
@@ -64,7 +67,9 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::IdempotencyConflict | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
-            ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::StoreUnavailable(_) | ApiError::UpstreamBusy { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -86,6 +91,7 @@ impl ApiError {
             ApiError::StoreUnavailable(_) => "store_unavailable",
             ApiError::Upstream(_) => "upstream_error",
             ApiError::UpstreamTimeout => "upstream_timeout",
+            ApiError::UpstreamBusy { .. } => "upstream_busy",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -131,6 +137,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::IdempotencyInProgress => ApiError::IdempotencyInProgress,
             ServiceError::Upstream(detail) => ApiError::Upstream(detail),
             ServiceError::UpstreamTimeout => ApiError::UpstreamTimeout,
+            ServiceError::UpstreamBusy(wait) => ApiError::UpstreamBusy {
+                retry_after_secs: wait.as_secs() + 1,
+            },
             ServiceError::StoreUnavailable(detail) => ApiError::StoreUnavailable(detail),
             ServiceError::Internal(detail) => ApiError::Internal(detail),
         }
@@ -174,7 +183,9 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
-        if let ApiError::RateLimited { retry_after_secs } = self {
+        if let ApiError::RateLimited { retry_after_secs }
+        | ApiError::UpstreamBusy { retry_after_secs } = self
+        {
             if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }

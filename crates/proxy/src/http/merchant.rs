@@ -9,7 +9,7 @@ use crate::domain::ids;
 use crate::domain::new_payment::MerchantPaymentRequest;
 use crate::domain::payment::{parse_moment, parse_status};
 use crate::domain::views::MerchantPayment;
-use crate::payments::{Created, Idempotency, KeyScope, Page, ServiceError};
+use crate::payments::{Created, Idempotency, KeyScope, Page, Reader, ServiceError};
 use crate::state::AppState;
 use crate::store::{DeliveryState, EventFilter, EventRecord, ListFilter};
 use axum::body::Bytes;
@@ -109,7 +109,7 @@ async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<MerchantPayment>, ApiError> {
     let payments = &state.payments;
-    let record = payments.current(&id).await?;
+    let record = payments.current(&id, Reader::Merchant).await?;
     Ok(Json(
         payments
             .views()

@@ -31,6 +31,7 @@ impl Payments {
             .await
             .map_err(|failure| match failure {
                 UpstreamFailure::Timeout(_) => ServiceError::UpstreamTimeout,
+                UpstreamFailure::OverBudget(wait) => ServiceError::UpstreamBusy(wait),
                 other => ServiceError::Upstream(other.to_string()),
             })?;
         // Never hand out a code we could not vouch for: wrong amount, bad CRC, not QRIS.

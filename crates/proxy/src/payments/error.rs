@@ -21,6 +21,9 @@ pub enum ServiceError {
     Upstream(String),
     #[error("PayDigital did not answer in time")]
     UpstreamTimeout,
+    /// The group's budget of PayDigital calls is spent for this long.
+    #[error("over the upstream budget for {0:?}")]
+    UpstreamBusy(std::time::Duration),
     /// The database cannot be reached: the detail is for the log only.
     #[error("store unavailable: {0}")]
     StoreUnavailable(String),

@@ -17,14 +17,14 @@ pub use error::ServiceError;
 pub use idempotency::{Idempotency, KeyScope};
 
 use crate::config::Config;
+use crate::domain::ids;
 use crate::domain::lifecycle::{CheckSchedule, EventType};
 use crate::domain::payment::PaymentRecord;
 use crate::domain::views::Views;
-use crate::domain::{clock, ids};
 use crate::store::{
     Attempt, EventFilter, EventRecord, ListFilter, NewEvent, PaymentStore, StoreError,
 };
-use crate::upstream::Upstream;
+use crate::upstream::{Call, Upstream};
 use cache::{PaymentCache, CACHE_CAPACITY};
 use locks::KeyedLocks;
 use paydigital::wire::rfc3339;
@@ -34,6 +34,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::sync::Notify;
+
+/// Who reads a payment, which decides whether the read may ask PayDigital.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Browser,
+    Merchant,
+}
 
 /// A payment a create answers with; `replayed` when an earlier request with the same
 /// idempotency key made it.
@@ -78,8 +85,6 @@ pub struct Payments {
     views: Views,
     /// At most one upstream status read per payment per this long.
     status_refresh: Duration,
-    /// How long after expiry a payment may still turn paid (and is asked about).
-    late_payment_grace: Duration,
     /// When the confirmation worker asks PayDigital about each payment.
     schedule: CheckSchedule,
     creating: KeyedLocks<()>,
@@ -101,7 +106,6 @@ impl Payments {
                 livemode: config.livemode,
             },
             status_refresh: config.status_refresh,
-            late_payment_grace: config.late_payment_grace,
             schedule: CheckSchedule::with_grace(config.late_payment_grace),
             cache: PaymentCache::new(CACHE_CAPACITY, config.status_refresh),
             events_written: Arc::new(Notify::new()),
@@ -151,12 +155,21 @@ impl Payments {
     }
 
     /// A payment as fresh as the refresh window allows: PayDigital is asked (once for all
-    /// concurrent readers) when nobody asked within the window and the answer could change.
-    pub async fn current(&self, id: &str) -> Result<Arc<PaymentRecord>, ServiceError> {
-        let worth_asking = |record: &PaymentRecord| {
-            record.status != Status::Paid
-                && OffsetDateTime::now_utc()
-                    < clock::after(record.expires_at, self.late_payment_grace)
+    /// concurrent readers, within the budget) when nobody asked within the window and the
+    /// answer could change — for a browser, only while the code is payable; the shop's server
+    /// may ask about any payment not yet paid.
+    pub async fn current(
+        &self,
+        id: &str,
+        reader: Reader,
+    ) -> Result<Arc<PaymentRecord>, ServiceError> {
+        let worth_asking = |record: &PaymentRecord| match reader {
+            // After expiry the worker's schedule checks it through the grace: thousands of
+            // browsers polling old payments must not each drive a call.
+            Reader::Browser => {
+                record.status == Status::Pending && OffsetDateTime::now_utc() < record.expires_at
+            }
+            Reader::Merchant => record.status != Status::Paid,
         };
         // The common case, thousands of times a second: answered from memory with one look
         // under a read lock, nothing awaited.
@@ -167,7 +180,7 @@ impl Payments {
         if recent || !worth_asking(&record) {
             return Ok(record);
         }
-        self.refresh(&record).await;
+        self.refresh(&record, Call::WatchedStatus).await;
         let record = self.record(id).await?;
         if record.status == Status::Paid {
             self.refreshing.forget(id);
@@ -190,7 +203,7 @@ impl Payments {
                 return;
             }
         };
-        if !self.refresh(&record).await {
+        if !self.refresh(&record, Call::BackgroundStatus).await {
             if let Err(e) = self.schedule_next(&record).await {
                 tracing::error!(id, error = %e, "cannot schedule a check");
             }
@@ -289,7 +302,7 @@ impl Payments {
 
 #[cfg(test)]
 mod tests {
-    use super::{Page, Payments};
+    use super::{Page, Payments, Reader};
     use crate::config::Config;
     use crate::store::suite::{put, sample};
     use crate::store::SqliteStore;
@@ -317,10 +330,20 @@ mod tests {
         let mut record = sample("PYG-HOT", None);
         record.expires_at = OffsetDateTime::now_utc() + Duration::from_secs(900);
         put(store.as_ref(), &record).expect("insert");
-        let upstream = Upstream::new(config.upstream.clone()).expect("upstream");
+        let budget = crate::upstream::Budget::new(
+            store.clone(),
+            crate::upstream::budget::Limits {
+                status_per_second: 5,
+                creates_per_minute: 120,
+            },
+        );
+        let upstream = Upstream::new(config.upstream.clone(), Arc::new(budget)).expect("upstream");
         let payments = Payments::new(&config, store, upstream);
         // The first read loads it, asks upstream (in vain) and schedules the next check.
-        let first = payments.current(&record.id).await.expect("first read");
+        let first = payments
+            .current(&record.id, Reader::Browser)
+            .await
+            .expect("first read");
         assert_eq!(first.invoice, "PYG-HOT");
         // From now on the store cannot answer a read of any payment.
         rusqlite::Connection::open(&path)
@@ -328,14 +351,14 @@ mod tests {
             .expect("hide the payments table");
         for _ in 0..19 {
             let read = payments
-                .current(&record.id)
+                .current(&record.id, Reader::Browser)
                 .await
                 .expect("answered from memory");
             assert_eq!(*read, *first);
         }
         // Not vacuous: a payment the cache does not hold is a store read, and that fails now.
         assert!(payments
-            .current(&crate::store::suite::id_of("PYG-COLD"))
+            .current(&crate::store::suite::id_of("PYG-COLD"), Reader::Browser)
             .await
             .is_err());
     }

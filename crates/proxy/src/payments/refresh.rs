@@ -7,6 +7,7 @@ use super::Payments;
 use crate::domain::lifecycle::{self, Change};
 use crate::domain::payment::{PaymentRecord, Review};
 use crate::store::RefreshClaim;
+use crate::upstream::{Call, UpstreamFailure};
 use paydigital::wire::StatusReply;
 use paydigital::Status;
 use std::time::Instant;
@@ -18,7 +19,7 @@ impl Payments {
     /// the cache hold its answer for all of them. Across proxies the store's refresh claim is
     /// the gate: a proxy that finds the read claimed by another takes that proxy's answer
     /// from the store instead. `false`: this proxy did not ask.
-    pub(super) async fn refresh(&self, record: &PaymentRecord) -> bool {
+    pub(super) async fn refresh(&self, record: &PaymentRecord, call: Call) -> bool {
         let id = record.id.as_str();
         let window = self.status_refresh;
         let gate = self.refreshing.get(id);
@@ -34,7 +35,7 @@ impl Payments {
         // When the group's last read was made: ours now, or the other proxy's claim.
         let (asked, read_at) = match claim {
             Ok(RefreshClaim::Mine) => {
-                self.ask_upstream(record).await;
+                self.ask_upstream(record, call).await;
                 (true, Instant::now())
             }
             Ok(RefreshClaim::Taken { at }) => {
@@ -69,10 +70,10 @@ impl Payments {
     }
 
     /// Asks PayDigital about `record` and records the answer (or, with none, the next check).
-    async fn ask_upstream(&self, record: &PaymentRecord) {
+    async fn ask_upstream(&self, record: &PaymentRecord, call: Call) {
         let (id, invoice) = (record.id.as_str(), record.invoice.as_str());
         let started = Instant::now();
-        let answer = match self.upstream.status(invoice).await {
+        let answer = match self.upstream.status(invoice, call).await {
             Ok(reply) => match unbelievable(record, &reply) {
                 None => Some(reply),
                 Some(review) => {
@@ -93,6 +94,16 @@ impl Payments {
                     None
                 }
             },
+            // Over budget: the last known status stands, and that is no failure. The check
+            // is due again when the budget has room, not a whole schedule step later (checks
+            // falling due together would otherwise starve each other).
+            Err(UpstreamFailure::OverBudget(wait)) => {
+                tracing::debug!(invoice, ?wait, "status read left to the budget");
+                if let Err(e) = self.retry_when_budget_allows(record, wait).await {
+                    tracing::error!(invoice, error = %e, "could not schedule a check");
+                }
+                return;
+            }
             // The last known status stands; the next reader or check asks again.
             Err(failure) => {
                 tracing::warn!(invoice, %failure, "status read failed");
@@ -200,6 +211,25 @@ impl Payments {
         Err(ServiceError::Internal(format!(
             "{id}: changed under us three times in a row"
         )))
+    }
+
+    /// Not asked for want of budget: due again after `wait` (with a little jitter, so that
+    /// the group's workers do not all come back at once), or on schedule if that is sooner.
+    async fn retry_when_budget_allows(
+        &self,
+        record: &PaymentRecord,
+        wait: std::time::Duration,
+    ) -> Result<(), ServiceError> {
+        use rand::Rng;
+        let now = OffsetDateTime::now_utc();
+        let jitter = std::time::Duration::from_millis(rand::thread_rng().gen_range(0..=250));
+        let soon = crate::domain::clock::after(now, wait + jitter);
+        let next = self
+            .schedule
+            .next_check(record, now)
+            .map(|scheduled| scheduled.min(soon));
+        let id = record.id.clone();
+        self.with_store(move |s| s.checked(&id, None, next)).await
     }
 
     /// Nothing learnt (PayDigital did not answer sensibly): ask again on schedule.

@@ -60,6 +60,19 @@ pub trait PaymentStore: Send + Sync + 'static {
         status_word: Option<&str>,
         next_check: Option<OffsetDateTime>,
     ) -> Result<(), StoreError>;
+    /// Takes one call of `kind` (`status`, `create`) from the group's upstream budget: one
+    /// every `interval`, as a GCRA whose theoretical arrival time (`tat`) is kept in the
+    /// store, so every proxy on one database shares it. Taken when `tat <= now + slack_ms`
+    /// (a negative slack keeps room for more urgent callers); then `tat` moves to
+    /// `max(tat, now) + interval`. `Some(wait)`: over budget for that long. PostgreSQL uses
+    /// its own clock; SQLite, one proxy's, `now`.
+    fn take_upstream_call(
+        &self,
+        kind: &str,
+        now: OffsetDateTime,
+        interval: Duration,
+        slack_ms: i64,
+    ) -> Result<Option<Duration>, StoreError>;
     /// Marks a payment for a person to look at (PayDigital said something about it that was
     /// not believed); nothing else about it changes.
     fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError>;
@@ -165,6 +178,18 @@ impl std::fmt::Display for Database {
             Database::Sqlite(path) => write!(f, "{}", path.display()),
             Database::Postgres(url) => write!(f, "{url}"),
         }
+    }
+}
+
+/// One GCRA step (times in ms): `Ok(next tat)` when a call may be made now, else
+/// `Err(wait)`.
+pub(crate) fn budget_step(tat: i64, now: i64, interval: i64, slack: i64) -> Result<i64, Duration> {
+    let allowed_until = now.saturating_add(slack);
+    if tat <= allowed_until {
+        Ok(tat.max(now).saturating_add(interval))
+    } else {
+        let wait = u64::try_from(tat.saturating_sub(allowed_until)).unwrap_or(0);
+        Err(Duration::from_millis(wait))
     }
 }
 

@@ -8,9 +8,9 @@
 //! without waiting for, or taking, each other's rows.
 
 use super::{
-    limit_of, oldest_due_first, pending_first, review_from_db, source_from_db, status_from_db,
-    to_i64, to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord, Imported, KeyClaim,
-    ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError,
+    budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
+    status_from_db, to_i64, to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord,
+    Imported, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError,
 };
 use crate::domain::clock::{after, before};
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
@@ -148,8 +148,10 @@ CREATE TABLE idempotency_claims (
     claimed_at  TIMESTAMPTZ NOT NULL
 );
 "#,
-    // v2: a payment PayDigital said something unbelievable about (`Review`).
-    "ALTER TABLE payments ADD COLUMN review TEXT;",
+    // v2: a payment PayDigital said something unbelievable about (`Review`); the upstream
+    // budget the group shares.
+    "ALTER TABLE payments ADD COLUMN review TEXT;
+     CREATE TABLE upstream_budget (kind TEXT PRIMARY KEY, tat_ms BIGINT NOT NULL);",
 ];
 
 /// The schema version this binary writes.
@@ -584,6 +586,48 @@ impl PaymentStore for PgStore {
             )
             .await?;
             Ok(())
+        })
+    }
+
+    fn take_upstream_call(
+        &self,
+        kind: &str,
+        _now: OffsetDateTime,
+        interval: Duration,
+        slack_ms: i64,
+    ) -> Result<Option<Duration>, StoreError> {
+        let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            tx.execute(
+                "INSERT INTO upstream_budget (kind, tat_ms) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+                &[&kind],
+            )
+            .await?;
+            // The row lock queues the group's instances; the database's clock is the one
+            // they all read.
+            let row = tx
+                .query_one(
+                    "SELECT tat_ms, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+                     FROM upstream_budget WHERE kind = $1 FOR UPDATE",
+                    &[&kind],
+                )
+                .await?;
+            let (tat, now): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+            let taken = match budget_step(tat, now, interval, slack_ms) {
+                Ok(next) => {
+                    tx.execute(
+                        "UPDATE upstream_budget SET tat_ms = $2 WHERE kind = $1",
+                        &[&kind, &next],
+                    )
+                    .await?;
+                    None
+                }
+                Err(wait) => Some(wait),
+            };
+            tx.commit().await?;
+            Ok(taken)
         })
     }
 

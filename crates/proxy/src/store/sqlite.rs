@@ -1,9 +1,10 @@
 //! SQLite in WAL mode: the embedded default, one file beside one proxy.
 
 use super::{
-    limit_of, oldest_due_first, pending_first, review_from_db, source_from_db, status_from_db,
-    to_i64, to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord, KeyClaim, ListFilter,
-    Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
+    budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
+    status_from_db, to_i64, to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord,
+    KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError, StoredAttempt,
+    StoredPayment,
 };
 use crate::domain::clock::{after, before};
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
@@ -129,9 +130,16 @@ CREATE TABLE idempotency_claims (
 "#,
         then: None,
     },
-    // v5: a payment PayDigital said something unbelievable about (`Review`).
+    // v5: a payment PayDigital said something unbelievable about (`Review`); the upstream
+    // budget's state.
     Migration {
-        sql: "ALTER TABLE payments ADD COLUMN review TEXT;",
+        sql: r#"
+ALTER TABLE payments ADD COLUMN review TEXT;
+CREATE TABLE upstream_budget (
+    kind   TEXT PRIMARY KEY NOT NULL,
+    tat_ms INTEGER NOT NULL
+);
+"#,
         then: None,
     },
 ];
@@ -562,6 +570,34 @@ impl PaymentStore for SqliteStore {
             )?
             .execute(params![id, status_word, next_check.map(to_ms)])?;
             Ok(())
+        })
+    }
+
+    fn take_upstream_call(
+        &self,
+        kind: &str,
+        now: OffsetDateTime,
+        interval: Duration,
+        slack_ms: i64,
+    ) -> Result<Option<Duration>, StoreError> {
+        let now = to_ms(now);
+        let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
+        self.in_transaction(|conn| {
+            conn.prepare_cached(
+                "INSERT INTO upstream_budget (kind, tat_ms) VALUES (?1, 0) ON CONFLICT DO NOTHING",
+            )?
+            .execute([kind])?;
+            let tat: i64 = conn
+                .prepare_cached("SELECT tat_ms FROM upstream_budget WHERE kind = ?1")?
+                .query_row([kind], |row| row.get(0))?;
+            match budget_step(tat, now, interval, slack_ms) {
+                Ok(next) => {
+                    conn.prepare_cached("UPDATE upstream_budget SET tat_ms = ?2 WHERE kind = ?1")?
+                        .execute(params![kind, next])?;
+                    Ok(None)
+                }
+                Err(wait) => Ok(Some(wait)),
+            }
         })
     }
 

@@ -1,7 +1,9 @@
 //! The PayDigital client: the only code that holds the key on the wire.
 
+use super::budget::{Budget, Call};
 use crate::config::UpstreamConfig;
 use paydigital::wire::{self, CreateForm, CreateReply, StatusReply, UpstreamError};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why an upstream call failed. Details are for logs; shoppers see 502 or 504.
@@ -13,6 +15,9 @@ pub enum UpstreamFailure {
     Transport(String),
     #[error("HTTP {status}: {detail}")]
     Http { status: u16, detail: String },
+    /// The group's budget for PayDigital calls is spent for this long: not asked.
+    #[error("over the upstream budget for {0:?}")]
+    OverBudget(Duration),
     #[error("the answer is longer than {0} bytes")]
     TooLarge(usize),
     #[error(transparent)]
@@ -37,20 +42,26 @@ pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 /// How many times a status read is tried.
 const STATUS_ATTEMPTS: u32 = 2;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Upstream {
     http: reqwest::Client,
     config: UpstreamConfig,
+    /// Every call, retries too, takes one from it first.
+    budget: Arc<Budget>,
 }
 
 impl Upstream {
-    pub fn new(config: UpstreamConfig) -> Result<Upstream, reqwest::Error> {
+    pub fn new(config: UpstreamConfig, budget: Arc<Budget>) -> Result<Upstream, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("paydigital-checkout/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Upstream { http, config })
+        Ok(Upstream {
+            http,
+            config,
+            budget,
+        })
     }
 
     pub fn config(&self) -> &UpstreamConfig {
@@ -64,6 +75,10 @@ impl Upstream {
         description: &str,
         customer_name: &str,
     ) -> Result<CreateReply, UpstreamFailure> {
+        self.budget
+            .take(Call::Create)
+            .await
+            .map_err(UpstreamFailure::OverBudget)?;
         let request = CreateForm {
             store_id: self.config.store_id.clone(),
             amount,
@@ -86,10 +101,15 @@ impl Upstream {
         Ok(wire::parse_create(&body, self.config.zone)?)
     }
 
-    /// Reads a payment's status, trying once more after a transient failure.
-    pub async fn status(&self, invoice: &str) -> Result<StatusReply, UpstreamFailure> {
+    /// Reads a payment's status, trying once more after a transient failure (if the budget
+    /// allows: a retry is a call like any other). `call` says who waits for it.
+    pub async fn status(&self, invoice: &str, call: Call) -> Result<StatusReply, UpstreamFailure> {
         let mut attempt = 1;
         loop {
+            self.budget
+                .take(call)
+                .await
+                .map_err(UpstreamFailure::OverBudget)?;
             let result: Result<StatusReply, UpstreamFailure> = async {
                 let body = self
                     .send(

@@ -1,7 +1,10 @@
-//! PayDigital: the client that holds the merchant's key on the wire (`client.rs`), and a
-//! sandbox PayDigital that speaks the same wire format (`sandbox/`) for the demo and tests.
+//! PayDigital: the client that holds the merchant's key on the wire (`client.rs`), the one
+//! budget every call it makes goes through (`budget.rs`), and a sandbox PayDigital that
+//! speaks the same wire format (`sandbox/`) for the demo and tests.
 
+pub mod budget;
 mod client;
 pub mod sandbox;
 
+pub use budget::{Budget, Call};
 pub use client::{Upstream, UpstreamFailure};

@@ -457,6 +457,20 @@ async fn a_late_payment_after_expiry_is_still_recorded() {
     let expired = app.status_json(id).await;
     assert_eq!(expired["status"], "expired");
     app.pay(invoice);
+    // Browsers polling an expired payment never drive a call (the worker's schedule checks
+    // it through the grace); the shop's server may ask, and the late payment is recorded.
+    let calls = app.sandbox_state().status_calls(invoice);
+    assert_eq!(app.status_json(id).await["status"], "expired");
+    assert_eq!(
+        app.sandbox_state().status_calls(invoice),
+        calls,
+        "no call for a browser"
+    );
+    let shop = app.merchant_get(&format!("payments/{id}")).await;
+    assert_eq!(
+        (&shop["status"], &shop["late"]),
+        (&json!("paid"), &json!(true))
+    );
     assert_eq!(app.status_json(id).await["status"], "paid");
 }
 

@@ -99,6 +99,9 @@ impl TestApp {
                 dir.path().join("dist").display().to_string(),
             ),
             ("CHECKOUT_STATUS_REFRESH_MS", "2000".to_owned()),
+            // Tests read one payment many times a second; the budget has tests of its own.
+            ("CHECKOUT_UPSTREAM_MAX_RPS", "1000".to_owned()),
+            ("CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN", "100000".to_owned()),
             ("CHECKOUT_MERCHANT_KEY", MERCHANT_KEY.to_owned()),
             ("CHECKOUT_PUBLIC_URL", PUBLIC_URL.to_owned()),
         ]

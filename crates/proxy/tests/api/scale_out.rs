@@ -519,6 +519,66 @@ async fn three_proxies_on_one_postgres_behave_as_one() {
         );
     }
 
+    // A storm, once three are running again: thirty payments polled through all three at
+    // once. Each instance alone would allow 5 status calls a second; together they still
+    // make 5 (the budget is the group's). Last, because it starves the workers' checks.
+    proxies.extend(start_proxies(
+        &["d"],
+        &cluster.url,
+        &sandbox.url(),
+        &hooks,
+        dir.path(),
+    ));
+    assert_eq!(proxies.len(), 3);
+    let mut stormed = Vec::new();
+    for i in 0..30u64 {
+        let body = json!({ "amount": 60_000 + i });
+        let created = merchant_create(&http, &proxies[i as usize % 3], &body, None).await;
+        assert_eq!(created.status(), 201);
+        let created: Value = created.json().await.expect("json");
+        stormed.push(created["id"].as_str().expect("id").to_owned());
+    }
+    let status_calls = || {
+        upstream.calls()["endpoints"]["payment_status"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let calls_before = status_calls();
+    let storm_started = Instant::now();
+    let storm: Vec<_> = stormed
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let (http, url) = (
+                http.clone(),
+                format!("{}/api/payments/{id}", proxies[n % 3].url),
+            );
+            tokio::spawn(async move {
+                let mut reads = 0u32;
+                while storm_started.elapsed() < Duration::from_secs(3) {
+                    let ok = http.get(&url).send().await.is_ok_and(|r| r.status() == 200);
+                    assert!(ok, "a read over budget is answered");
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    let storm_reads: u32 = futures::future::join_all(storm)
+        .await
+        .into_iter()
+        .map(|r| r.expect("reader"))
+        .sum();
+    let (made, elapsed) = (
+        status_calls() - calls_before,
+        storm_started.elapsed().as_secs_f64(),
+    );
+    assert!(storm_reads > 100, "{storm_reads} reads");
+    assert!(
+        made as f64 <= 5.0 * elapsed + 2.0,
+        "{made} status calls from the group in {elapsed:.1} s at a cap of 5/s"
+    );
+
     // The database password never reached a log line, the outage's errors included.
     for proxy in proxies.iter().chain(std::iter::once(&killed)) {
         let log = std::fs::read_to_string(&proxy.log).expect("log");

@@ -290,3 +290,87 @@ async fn past_the_connection_cap_a_client_waits_for_a_free_one() {
         assert!(closed <= std::time::Duration::from_secs(14), "{closed:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_polling_storm_never_pushes_paydigital_past_the_cap() {
+    let app = TestApp::spawn_with(&[
+        ("CHECKOUT_UPSTREAM_MAX_RPS", "4"),
+        ("CHECKOUT_STATUS_REFRESH_MS", "0"),
+    ])
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let payment = app.create_ok(10_000 + i).await;
+        ids.push(payment["id"].as_str().expect("id").to_owned());
+    }
+    let calls = || {
+        app.sandbox_state().calls()["endpoints"]["payment_status"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = calls();
+    let started = std::time::Instant::now();
+    // Every payment watched by a browser that polls as fast as it can, for 3 s.
+    let readers: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (http, url) = (
+                app.http.clone(),
+                format!("{}/api/payments/{id}", app.proxy.url()),
+            );
+            tokio::spawn(async move {
+                let mut reads = 0u32;
+                while started.elapsed() < std::time::Duration::from_secs(3) {
+                    let status = http.get(&url).send().await.expect("answers").status();
+                    assert_eq!(
+                        status, 200,
+                        "a read over budget is answered, never an error"
+                    );
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    let mut reads = 0;
+    for reader in readers {
+        reads += reader.await.expect("reader");
+    }
+    let (made, elapsed) = (calls() - before, started.elapsed().as_secs_f64());
+    assert!(reads > 200, "{reads} reads");
+    assert!(
+        made as f64 <= 4.0 * elapsed + 2.0,
+        "{made} status calls in {elapsed:.1} s at a cap of 4/s, for {reads} reads"
+    );
+    assert!(made >= 4, "not vacuous: reads did ask, {made} times");
+}
+
+#[tokio::test]
+async fn creates_past_the_budget_are_503_upstream_busy_and_reach_nobody() {
+    let app = TestApp::spawn_with(&[("CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN", "3")]).await;
+    for _ in 0..3 {
+        app.merchant_create(json!({ "amount": 10_000 })).await;
+    }
+    let busy = app
+        .merchant(
+            Method::POST,
+            "payments",
+            Some(MERCHANT_KEY),
+            Some(json!({ "amount": 10_000 })),
+        )
+        .await;
+    assert_eq!(busy.status(), 503);
+    let retry_after: u64 = busy.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=21).contains(&retry_after), "{retry_after}");
+    assert_eq!(error_code(busy).await, "upstream_busy");
+    assert_eq!(
+        app.create(json!({ "amount": 10_000 })).await.status(),
+        503,
+        "browsers too"
+    );
+    assert_eq!(app.create_calls(), 3, "PayDigital saw three creates");
+}

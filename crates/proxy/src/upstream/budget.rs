@@ -1,0 +1,188 @@
+//! One budget for every call to PayDigital, shared by the group: `CHECKOUT_UPSTREAM_MAX_RPS`
+//! status calls a second and `CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN` creates a minute, kept
+//! in the store (`PaymentStore::take_upstream_call`) so that proxies on one PostgreSQL share
+//! it. A status call for a payment someone is watching comes first: the confirmation
+//! worker's background checks take a call only while a quarter interval is left over.
+//!
+//! A refusal is remembered here until the budget has room again, so a storm of readers
+//! costs the store one question per interval, not one per read.
+
+use crate::store::PaymentStore;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// What a call is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    Create,
+    /// A status read a browser or the shop's server is waiting for.
+    WatchedStatus,
+    /// A status read of the confirmation worker's: it can wait.
+    BackgroundStatus,
+}
+
+impl Call {
+    const ALL: [Call; 3] = [Call::Create, Call::WatchedStatus, Call::BackgroundStatus];
+
+    fn kind(self) -> &'static str {
+        match self {
+            Call::Create => "create",
+            Call::WatchedStatus | Call::BackgroundStatus => "status",
+        }
+    }
+
+    fn index(self) -> usize {
+        Call::ALL.iter().position(|c| *c == self).unwrap_or(0)
+    }
+}
+
+/// The group's limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub status_per_second: u32,
+    pub creates_per_minute: u32,
+}
+
+pub struct Budget {
+    store: Arc<dyn PaymentStore>,
+    limits: Limits,
+    /// Per [`Call`]: refused until then, without asking the store again.
+    refused_until: Mutex<[Option<Instant>; 3]>,
+}
+
+impl Budget {
+    pub fn new(store: Arc<dyn PaymentStore>, limits: Limits) -> Budget {
+        Budget {
+            store,
+            limits,
+            refused_until: Mutex::new([None; 3]),
+        }
+    }
+
+    /// The time between two calls of this kind, and how far ahead of now (negative: behind)
+    /// the budget's clock may be for this call to go.
+    fn shape(&self, call: Call) -> (Duration, i64) {
+        let per = |n: u32, period: Duration| period / n.max(1);
+        match call {
+            // A minute's creates may come at once (a shop's rush), no more.
+            Call::Create => {
+                let interval = per(self.limits.creates_per_minute, Duration::from_secs(60));
+                let burst = i64::from(self.limits.creates_per_minute.max(1) - 1);
+                (interval, millis(interval).saturating_mul(burst))
+            }
+            Call::WatchedStatus => (
+                per(self.limits.status_per_second, Duration::from_secs(1)),
+                0,
+            ),
+            Call::BackgroundStatus => {
+                let interval = per(self.limits.status_per_second, Duration::from_secs(1));
+                (interval, -(millis(interval) / 4))
+            }
+        }
+    }
+
+    /// Takes one call; `Err(wait)` when the group is over budget for that long. A store that
+    /// cannot be asked refuses: no budget, no call.
+    pub async fn take(&self, call: Call) -> Result<(), Duration> {
+        let slot = call.index();
+        if let Some(until) = self.lock()[slot] {
+            if let Some(left) = until.checked_duration_since(Instant::now()) {
+                return Err(left);
+            }
+        }
+        let (interval, slack) = self.shape(call);
+        let store = self.store.clone();
+        let now = OffsetDateTime::now_utc();
+        let answer = tokio::task::spawn_blocking(move || {
+            store.take_upstream_call(call.kind(), now, interval, slack)
+        })
+        .await;
+        let wait = match answer {
+            Ok(Ok(None)) => return Ok(()),
+            Ok(Ok(Some(wait))) => wait,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot read the upstream budget");
+                Duration::from_secs(1)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the upstream budget task failed");
+                Duration::from_secs(1)
+            }
+        };
+        self.lock()[slot] = Instant::now().checked_add(wait);
+        Err(wait)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, [Option<Instant>; 3]> {
+        self.refused_until.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteStore;
+
+    fn budget(status_per_second: u32, creates_per_minute: u32) -> Budget {
+        let store = Arc::new(SqliteStore::in_memory().expect("store"));
+        Budget::new(
+            store,
+            Limits {
+                status_per_second,
+                creates_per_minute,
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn status_calls_are_spaced_and_the_worker_yields_to_watchers() {
+        let budget = budget(4, 120);
+        assert_eq!(budget.take(Call::WatchedStatus).await, Ok(()));
+        // The next is a quarter second away, for everyone.
+        let wait = budget
+            .take(Call::WatchedStatus)
+            .await
+            .expect_err("too soon");
+        assert!(wait <= Duration::from_millis(250), "{wait:?}");
+        let wait = budget
+            .take(Call::BackgroundStatus)
+            .await
+            .expect_err("too soon");
+        assert!(wait <= Duration::from_millis(250 + 63), "{wait:?}");
+        tokio::time::sleep(Duration::from_millis(260)).await;
+        // Just free again: a watcher may go, the worker must leave it room.
+        assert_eq!(budget.take(Call::WatchedStatus).await, Ok(()));
+        let mut background = 0;
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_millis(1100) {
+            if budget.take(Call::BackgroundStatus).await.is_ok() {
+                background += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            (2..=4).contains(&background),
+            "{background} background calls in 1.1 s at 4/s"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_minutes_creates_may_come_at_once_then_no_more() {
+        let budget = budget(5, 10);
+        for n in 0..10 {
+            assert_eq!(budget.take(Call::Create).await, Ok(()), "create {n}");
+        }
+        let wait = budget.take(Call::Create).await.expect_err("the eleventh");
+        assert!(
+            wait > Duration::from_secs(5) && wait <= Duration::from_secs(6),
+            "{wait:?}"
+        );
+        // Status calls are another budget.
+        assert_eq!(budget.take(Call::WatchedStatus).await, Ok(()));
+    }
+}
