@@ -17,8 +17,12 @@ if (!$valid || abs(time() - (int) $timestamp) > 300) { // forged, or replayed la
 $event = json_decode($body, true);
 // A retry carries the same webhook-id: skip what you have handled.
 // if (webhook_already_handled($id)) { http_response_code(204); exit; }
-if ($event['type'] === 'payment.paid') {
-    // mark_order_paid($event['data']['reference'], $event['data']['total_amount'],
-    //                 $event['data']['late']);
+$payment = $event['data'];
+// Ship only real money your server priced: a "browser" payment's amount was chosen by a
+// browser, a sandbox's (livemode false) moved nothing, one marked for review did not fit.
+$shippable = $event['livemode'] && $payment['source'] === 'merchant' && $payment['review'] === null;
+if ($event['type'] === 'payment.paid' && $shippable) {
+    // Compare $payment['total_amount'] with the order's, then:
+    // mark_order_paid($payment['reference'], $payment['total_amount'], $payment['late']);
 }
 http_response_code(204); // answer fast: slow work goes to a queue

@@ -23,9 +23,17 @@ http.createServer(async (request, response) => {
   const id = request.headers["webhook-id"];
   if (!handled.has(id)) {
     handled.add(id);
+    const payment = event.data;
     if (event.type === "payment.paid") {
-      // Mark the order paid (event.data.late: it came after the code expired).
-      console.log(`paid ${event.data.reference} ${event.data.total_amount} late=${event.data.late}`);
+      // Ship only real money your server priced: a "browser" payment's amount was chosen by
+      // a browser, a sandbox's (livemode false) moved nothing, and one marked for review had
+      // an answer from PayDigital that did not fit. Compare total_amount with your order's.
+      if (!event.livemode || payment.source !== "merchant" || payment.review) {
+        console.log(`not shipping ${payment.id}: source=${payment.source} livemode=${event.livemode} review=${payment.review}`);
+      } else {
+        // Mark the order paid (payment.late: it came after the code expired).
+        console.log(`paid ${payment.reference} ${payment.total_amount} late=${payment.late}`);
+      }
     }
   }
   response.writeHead(204).end(); // answer fast; do slow work after
