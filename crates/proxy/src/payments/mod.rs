@@ -260,12 +260,12 @@ impl Payments {
             .await
     }
 
-    /// What a delivery attempt came to.
+    /// What a delivery attempt came to; `false` when the lease it was made under was lost.
     pub async fn record_attempt(
         &self,
         event_id: &str,
         attempt: Attempt,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<bool, ServiceError> {
         let id = event_id.to_owned();
         self.with_store(move |s| s.record_attempt(&id, &attempt))
             .await

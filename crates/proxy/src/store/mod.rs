@@ -103,8 +103,10 @@ pub trait PaymentStore: Send + Sync + 'static {
         lease: Duration,
         limit: usize,
     ) -> Result<Vec<EventRecord>, StoreError>;
-    /// Records an attempt and what it leaves the event in; ends its lease.
-    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<(), StoreError>;
+    /// Records an attempt and what it leaves the event in, and ends its lease — if the
+    /// attempt's lease is still the event's. `false`: another proxy holds it now; nothing
+    /// was recorded.
+    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<bool, StoreError>;
     /// Events oldest first, as the filter says.
     fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError>;
     /// Queues an event for delivery again, now (same id). `false`: no such event.

@@ -168,7 +168,7 @@ macro_rules! payment_columns {
 macro_rules! event_columns {
     () => {
         "id, payment_id, type, created_at, body, state, attempts, next_attempt_at, \
-         last_attempt_at, last_status"
+         last_attempt_at, last_status, leased_until"
     };
 }
 
@@ -236,6 +236,7 @@ fn decode_event(row: &Row) -> Result<EventRecord, StoreError> {
         next_attempt_at: row.try_get(7)?,
         last_attempt_at: row.try_get(8)?,
         last_status: row.try_get(9)?,
+        leased_until: row.try_get(10)?,
     })
 }
 
@@ -733,28 +734,40 @@ impl PaymentStore for PgStore {
         })
     }
 
-    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<(), StoreError> {
+    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<bool, StoreError> {
         let (state, next) = attempt.then.leaves();
         let next = next.map(millis);
+        let lease = attempt.lease.map(millis);
         self.run(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             let at = millis(attempt.at);
+            let updated = tx
+                .execute(
+                    "UPDATE events SET state = $2, attempts = attempts + 1,
+                        next_attempt_at = COALESCE($3, next_attempt_at), last_attempt_at = $4,
+                        last_status = $5, leased_until = NULL
+                     WHERE id = $1 AND leased_until IS NOT DISTINCT FROM $6",
+                    &[
+                        &event_id,
+                        &state.as_str(),
+                        &next,
+                        &at,
+                        &attempt.outcome,
+                        &lease,
+                    ],
+                )
+                .await?;
+            if updated == 0 {
+                return Ok(false);
+            }
             tx.execute(
                 "INSERT INTO attempts (event_id, at, outcome) VALUES ($1, $2, $3)",
                 &[&event_id, &at, &attempt.outcome],
             )
             .await?;
-            tx.execute(
-                "UPDATE events SET state = $2, attempts = attempts + 1,
-                    next_attempt_at = COALESCE($3, next_attempt_at), last_attempt_at = $4,
-                    last_status = $5, leased_until = NULL
-                 WHERE id = $1",
-                &[&event_id, &state.as_str(), &next, &at, &attempt.outcome],
-            )
-            .await?;
             tx.commit().await?;
-            Ok(())
+            Ok(true)
         })
     }
 

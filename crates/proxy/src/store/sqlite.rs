@@ -230,7 +230,7 @@ fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<PaymentRecord, Sto
 macro_rules! event_fields {
     () => {
         "id, payment_id, type, created_at, body, state, attempts, next_attempt_at, \
-         last_attempt_at, last_status"
+         last_attempt_at, last_status, leased_until"
     };
 }
 
@@ -253,6 +253,7 @@ fn decode_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<EventRecord,
             next_attempt_at: from_ms(row.get(7)?)?,
             last_attempt_at: row.get::<_, Option<i64>>(8)?.map(from_ms).transpose()?,
             last_status: row.get(9)?,
+            leased_until: row.get::<_, Option<i64>>(10)?.map(from_ms).transpose()?,
         })
     })();
     Ok(event)
@@ -685,28 +686,33 @@ impl PaymentStore for SqliteStore {
         })
     }
 
-    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<(), StoreError> {
+    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<bool, StoreError> {
         let (state, next) = attempt.then.leaves();
         let next = next.map(to_ms);
         self.in_transaction(|conn| {
-            conn.execute(
-                "INSERT INTO attempts (event_id, at, outcome) VALUES (?1, ?2, ?3)",
-                params![event_id, to_ms(attempt.at), attempt.outcome],
-            )?;
-            conn.execute(
+            // `IS`: NULL matches NULL (an attempt made without a claim, as `resend` queues).
+            let updated = conn.execute(
                 "UPDATE events SET state = ?2, attempts = attempts + 1,
                     next_attempt_at = COALESCE(?3, next_attempt_at), last_attempt_at = ?4,
                     last_status = ?5, leased_until = NULL
-                 WHERE id = ?1",
+                 WHERE id = ?1 AND leased_until IS ?6",
                 params![
                     event_id,
                     state.as_str(),
                     next,
                     to_ms(attempt.at),
-                    attempt.outcome
+                    attempt.outcome,
+                    attempt.lease.map(to_ms)
                 ],
             )?;
-            Ok(())
+            if updated == 0 {
+                return Ok(false);
+            }
+            conn.execute(
+                "INSERT INTO attempts (event_id, at, outcome) VALUES (?1, ?2, ?3)",
+                params![event_id, to_ms(attempt.at), attempt.outcome],
+            )?;
+            Ok(true)
         })
     }
 

@@ -135,18 +135,20 @@ pub(crate) fn a_payments_events_go_out_one_at_a_time_in_order(store: &dyn Paymen
     // Only each payment's oldest undelivered event.
     assert_eq!(claim(now), ["evt_PYG1_0", "evt_PYG2_0"]);
     assert!(claim(now).is_empty(), "leased events are nobody else's");
-    let attempt = |outcome: &str, then| Attempt {
+    let attempt = |outcome: &str, then, lease| Attempt {
         at: now,
         outcome: outcome.into(),
         then,
+        lease,
     };
     let retry = now + time::Duration::minutes(5);
-    store
+    let leased = Some(now + LEASE);
+    assert!(store
         .record_attempt(
             "evt_PYG1_0",
-            &attempt("HTTP 503", AfterAttempt::RetryAt(retry)),
+            &attempt("HTTP 503", AfterAttempt::RetryAt(retry), leased),
         )
-        .expect("attempt");
+        .expect("attempt"));
     assert!(
         claim(now).is_empty(),
         "PYG1's next waits for its first; PYG2's is still leased"
@@ -154,9 +156,30 @@ pub(crate) fn a_payments_events_go_out_one_at_a_time_in_order(store: &dyn Paymen
     // PYG2's sender died mid-delivery: once its lease lapses another proxy takes it over.
     let later = now + LEASE + time::Duration::seconds(1);
     assert_eq!(claim(later), ["evt_PYG2_0"]);
-    store
-        .record_attempt("evt_PYG1_0", &attempt("HTTP 200", AfterAttempt::Delivered))
-        .expect("attempt");
+    // The first sender was only slow: its attempt, under the lapsed lease, is not recorded
+    // over its successor's delivery.
+    assert!(!store
+        .record_attempt(
+            "evt_PYG2_0",
+            &attempt("HTTP 200", AfterAttempt::Delivered, leased)
+        )
+        .expect("attempt"));
+    assert!(store
+        .record_attempt(
+            "evt_PYG2_0",
+            &attempt(
+                "HTTP 503",
+                AfterAttempt::RetryAt(retry),
+                Some(later + LEASE)
+            ),
+        )
+        .expect("the successor's attempt"));
+    assert!(store
+        .record_attempt(
+            "evt_PYG1_0",
+            &attempt("HTTP 200", AfterAttempt::Delivered, None)
+        )
+        .expect("attempt"));
     // Then PYG1's next.
     assert_eq!(claim(later), ["evt_PYG1_1"]);
     let first = store

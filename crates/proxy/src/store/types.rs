@@ -105,6 +105,9 @@ pub struct EventRecord {
     pub last_attempt_at: Option<OffsetDateTime>,
     /// `HTTP 503`, `timeout`, `connection refused`...
     pub last_status: Option<String>,
+    /// Until when the delivery is its claimer's alone; `None` when nobody holds it. A claim
+    /// returns the value it set: the holder's token when it records the attempt.
+    pub leased_until: Option<OffsetDateTime>,
 }
 
 /// One delivery attempt and what it leaves the event in.
@@ -113,6 +116,10 @@ pub struct Attempt {
     pub at: OffsetDateTime,
     pub outcome: String,
     pub then: AfterAttempt,
+    /// The lease the attempt was made under (the claimed event's `leased_until`): recorded
+    /// only if it is still the event's, so a proxy whose lease lapsed and was taken over
+    /// records nothing over its successor's delivery.
+    pub lease: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -66,6 +66,7 @@ impl ClaimedWork for Deliver {
             at,
             outcome: outcome.describe(),
             then,
+            lease: event.leased_until,
         };
         tracing::info!(
             event = %event.id,
@@ -75,9 +76,15 @@ impl ClaimedWork for Deliver {
             attempt = event.attempts + 1,
             "webhook attempt"
         );
-        if let Err(e) = self.payments.record_attempt(&event.id, attempt).await {
+        match self.payments.record_attempt(&event.id, attempt).await {
+            Ok(true) => {}
+            // This attempt outlived its lease and another proxy took the delivery over:
+            // what it records is the truth, not ours.
+            Ok(false) => tracing::warn!(event = %event.id, "delivery lease lost: not recorded"),
             // It stays pending: sent again later (receivers dedupe on webhook-id).
-            tracing::error!(event = %event.id, error = %e, "cannot record a webhook attempt");
+            Err(e) => {
+                tracing::error!(event = %event.id, error = %e, "cannot record a webhook attempt")
+            }
         }
     }
 
