@@ -24,6 +24,12 @@ pub enum PaymentsCommand {
         #[command(flatten)]
         store: StoreArg,
     },
+    /// Ask PayDigital about one payment now, even after the late-payment grace (configured by
+    /// the environment, as `serve`), and print it as the merchant API shows it.
+    Check {
+        /// The payment's id, pay_...
+        id: String,
+    },
 }
 
 fn status_arg(text: &str) -> Result<Status, String> {
@@ -31,12 +37,15 @@ fn status_arg(text: &str) -> Result<Status, String> {
 }
 
 pub fn run(command: PaymentsCommand) -> Result<(), CliError> {
-    let PaymentsCommand::List {
-        status,
-        since,
-        format,
-        store,
-    } = command;
+    let (status, since, format, store) = match command {
+        PaymentsCommand::Check { id } => return check(&id),
+        PaymentsCommand::List {
+            status,
+            since,
+            format,
+            store,
+        } => (status, since, format, store),
+    };
     let zone = super::zone()?;
     let since = match since.as_deref() {
         None => None,
@@ -55,6 +64,51 @@ pub fn run(command: PaymentsCommand) -> Result<(), CliError> {
         .lock()
         .write_all(text.as_bytes())
         .map_err(|e| CliError::Failed(format!("cannot write the list: {e}")))
+}
+
+/// `payments check ID`: one upstream call through the same service, gate and budget as the
+/// server's.
+fn check(id: &str) -> Result<(), CliError> {
+    use paydigital_proxy::payments::Payments;
+    use paydigital_proxy::upstream::budget::{Budget, Limits};
+    use paydigital_proxy::upstream::Upstream;
+    use std::sync::Arc;
+    let config = paydigital_proxy::config::Config::from_env(false)?;
+    // What went wrong upstream is logged, to stderr: stdout is the payment.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+    let failed = |e: &dyn std::fmt::Display| CliError::Failed(e.to_string());
+    let runtime = super::runtime(1)?;
+    let shown = runtime.block_on(async {
+        let store = config
+            .database
+            .open(2)
+            .await
+            .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", config.database)))?;
+        let budget = Budget::new(
+            store.clone(),
+            Limits {
+                status_per_second: config.upstream_max_rps,
+                creates_per_minute: config.upstream_max_creates_per_min,
+            },
+        );
+        let upstream =
+            Upstream::new(config.upstream.clone(), Arc::new(budget)).map_err(|e| failed(&e))?;
+        let payments = Payments::new(&config, store, upstream);
+        let record = payments.check_now(id).await.map_err(|e| failed(&e))?;
+        let view = payments
+            .views()
+            .merchant(&record, time::OffsetDateTime::now_utc());
+        serde_json::to_string_pretty(&view).map_err(|e| failed(&e))
+    })?;
+    super::say(&shown);
+    Ok(())
 }
 
 /// How the list is printed.

@@ -177,8 +177,14 @@ impl Payments {
             Some(seen) => seen,
             None => (self.record(id).await?, false),
         };
-        if recent || !worth_asking(&record) {
+        if recent || record.status == Status::Paid {
             return Ok(record);
+        }
+        if !worth_asking(&record) {
+            // Not worth a call, but it may still turn paid late: what the worker (of this
+            // proxy or another) or `payments check` learnt is in the store. Read it there,
+            // once per refresh window.
+            return Ok(self.reread_from_store(&record).await);
         }
         self.refresh(&record, Call::WatchedStatus).await;
         let record = self.record(id).await?;
@@ -186,6 +192,33 @@ impl Payments {
             self.refreshing.forget(id);
         }
         Ok(record)
+    }
+
+    /// `record` as the store has it now, remembered as fresh for a refresh window; what was
+    /// known when the store cannot be read.
+    async fn reread_from_store(&self, record: &Arc<PaymentRecord>) -> Arc<PaymentRecord> {
+        let id = record.id.clone();
+        match self.with_store(move |s| s.get(&id)).await {
+            Ok(Some(stored)) => self.cache.written_by_another_proxy(stored),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(id = %record.id, error = %e, "cannot re-read a payment"),
+        }
+        self.cache.mark_read_upstream(&record.id, Instant::now());
+        self.cache.get(&record.id).unwrap_or_else(|| record.clone())
+    }
+
+    /// Asks PayDigital about payment `id` now, whatever its age (`payments check`), through
+    /// the gate and the budget, and answers what the store then holds.
+    pub async fn check_now(&self, id: &str) -> Result<Arc<PaymentRecord>, ServiceError> {
+        let record = self.record(id).await?;
+        if record.status != Status::Paid {
+            self.refresh(&record, Call::WatchedStatus).await;
+        }
+        let id = id.to_owned();
+        self.with_store(move |s| s.get(&id))
+            .await?
+            .map(Arc::new)
+            .ok_or(ServiceError::NotFound)
     }
 
     /// Whether PayDigital was asked about payment `id` within the refresh window.

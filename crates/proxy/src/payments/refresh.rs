@@ -27,6 +27,11 @@ impl Payments {
         if last_read.is_some_and(|at| at.elapsed() < window) {
             return false;
         }
+        // Known to be over budget: no claim, no store write, until it has room.
+        if let Some(wait) = self.upstream.over_budget(call) {
+            self.left_to_budget(record, call, wait).await;
+            return true;
+        }
         let now = OffsetDateTime::now_utc();
         let key = id.to_owned();
         let claim = self
@@ -35,7 +40,14 @@ impl Payments {
         // When the group's last read was made: ours now, or the other proxy's claim.
         let (asked, read_at) = match claim {
             Ok(RefreshClaim::Mine) => {
-                self.ask_upstream(record, call).await;
+                if !self.ask_upstream(record, call).await {
+                    // Not asked after all (the budget): nobody should wait for our answer.
+                    let key = id.to_owned();
+                    if let Err(e) = self.with_store(move |s| s.release_refresh(&key)).await {
+                        tracing::warn!(id, error = %e, "cannot release a status read claim");
+                    }
+                    return true;
+                }
                 (true, Instant::now())
             }
             Ok(RefreshClaim::Taken { at }) => {
@@ -70,7 +82,8 @@ impl Payments {
     }
 
     /// Asks PayDigital about `record` and records the answer (or, with none, the next check).
-    async fn ask_upstream(&self, record: &PaymentRecord, call: Call) {
+    /// `false`: not asked, for want of budget.
+    async fn ask_upstream(&self, record: &PaymentRecord, call: Call) -> bool {
         let (id, invoice) = (record.id.as_str(), record.invoice.as_str());
         let started = Instant::now();
         let answer = match self.upstream.status(invoice, call).await {
@@ -98,11 +111,8 @@ impl Payments {
             // is due again when the budget has room, not a whole schedule step later (checks
             // falling due together would otherwise starve each other).
             Err(UpstreamFailure::OverBudget(wait)) => {
-                tracing::debug!(invoice, ?wait, "status read left to the budget");
-                if let Err(e) = self.retry_when_budget_allows(record, wait).await {
-                    tracing::error!(invoice, error = %e, "could not schedule a check");
-                }
-                return;
+                self.left_to_budget(record, call, wait).await;
+                return false;
             }
             // The last known status stands; the next reader or check asks again.
             Err(failure) => {
@@ -131,6 +141,18 @@ impl Payments {
         };
         if let Err(e) = result {
             tracing::error!(invoice, error = %e, "could not record status");
+        }
+        true
+    }
+
+    /// Not asked for want of budget: a reader answers what is known; a check is due again
+    /// when the budget has room.
+    async fn left_to_budget(&self, record: &PaymentRecord, call: Call, wait: std::time::Duration) {
+        tracing::debug!(invoice = %record.invoice, ?wait, "status read left to the budget");
+        if call == Call::BackgroundStatus {
+            if let Err(e) = self.retry_when_budget_allows(record, wait).await {
+                tracing::error!(invoice = %record.invoice, error = %e, "could not schedule a check");
+            }
         }
     }
 

@@ -94,6 +94,8 @@ pub trait PaymentStore: Send + Sync + 'static {
         lease: Duration,
         limit: usize,
     ) -> Result<Vec<PaymentRecord>, StoreError>;
+    /// Gives a status read claim back (the read was not made): the next reader may claim it.
+    fn release_refresh(&self, id: &str) -> Result<(), StoreError>;
     /// Claims events due for an attempt, for `lease`: for each payment only its oldest
     /// undelivered event, so a payment's events go out in order, and none that another proxy
     /// holds a live lease on, so an event is never sent twice at once.

@@ -632,6 +632,17 @@ impl PaymentStore for PgStore {
         })
     }
 
+    fn release_refresh(&self, id: &str) -> Result<(), StoreError> {
+        self.run(async {
+            self.execute(
+                "UPDATE payments SET refresh_claimed_at = NULL WHERE id = $1",
+                &[&id],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
     fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError> {
         self.run(async {
             self.execute(

@@ -602,6 +602,14 @@ impl PaymentStore for SqliteStore {
         })
     }
 
+    fn release_refresh(&self, id: &str) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.prepare_cached("UPDATE payments SET refresh_claimed_at = NULL WHERE id = ?1")?
+                .execute([id])?;
+            Ok(())
+        })
+    }
+
     fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError> {
         self.with(|conn| {
             conn.prepare_cached("UPDATE payments SET review = ?2 WHERE id = ?1")?

@@ -82,14 +82,18 @@ impl Budget {
         }
     }
 
+    /// `Some(wait)` when a refusal of this call is still fresh here: a caller can skip the
+    /// work that would lead to the call (no store asked).
+    pub fn refused(&self, call: Call) -> Option<Duration> {
+        self.lock()[call.index()].and_then(|until| until.checked_duration_since(Instant::now()))
+    }
+
     /// Takes one call; `Err(wait)` when the group is over budget for that long. A store that
     /// cannot be asked refuses: no budget, no call.
     pub async fn take(&self, call: Call) -> Result<(), Duration> {
         let slot = call.index();
-        if let Some(until) = self.lock()[slot] {
-            if let Some(left) = until.checked_duration_since(Instant::now()) {
-                return Err(left);
-            }
+        if let Some(left) = self.refused(call) {
+            return Err(left);
         }
         let (interval, slack) = self.shape(call);
         let store = self.store.clone();

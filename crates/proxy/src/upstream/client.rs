@@ -64,6 +64,11 @@ impl Upstream {
         })
     }
 
+    /// `Some(wait)` when the budget is known to refuse `call` for now.
+    pub fn over_budget(&self, call: Call) -> Option<Duration> {
+        self.budget.refused(call)
+    }
+
     pub fn config(&self) -> &UpstreamConfig {
         &self.config
     }

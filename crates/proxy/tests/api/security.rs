@@ -374,3 +374,49 @@ async fn creates_past_the_budget_are_503_upstream_busy_and_reach_nobody() {
     );
     assert_eq!(app.create_calls(), 3, "PayDigital saw three creates");
 }
+
+#[tokio::test]
+async fn payments_check_asks_once_even_after_the_grace_and_readers_then_see_it() {
+    let app = TestApp::spawn_with(&[
+        ("CHECKOUT_LATE_PAYMENT_GRACE_SECS", "0"),
+        ("CHECKOUT_STATUS_REFRESH_MS", "0"),
+    ])
+    .await;
+    let payment = app.create_ok(10_000).await;
+    let (id, invoice) = (
+        payment["id"].as_str().expect("id"),
+        payment["invoice"].as_str().expect("invoice"),
+    );
+    app.sandbox_state().expire(invoice).expect("known");
+    assert_eq!(app.status_json(id).await["status"], "expired");
+    // Paid long after: past the grace nobody asks by themselves, browsers never do.
+    app.pay(invoice);
+    let calls = app.sandbox_state().status_calls(invoice);
+    assert_eq!(app.status_json(id).await["status"], "expired");
+    assert_eq!(app.sandbox_state().status_calls(invoice), calls);
+    // Async: the sandbox answering it runs on this test's runtime.
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_paydigital-proxy"))
+        .args(["payments", "check", id])
+        .envs(&app.vars)
+        .output()
+        .await
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let checked: Value = serde_json::from_slice(&output.stdout).expect("the payment as JSON");
+    assert_eq!(
+        (&checked["status"], &checked["late"]),
+        (&json!("paid"), &json!(true))
+    );
+    assert_eq!(
+        app.sandbox_state().status_calls(invoice),
+        calls + 1,
+        "asked once"
+    );
+    // The running proxy answers it from the store, without a call of its own.
+    assert_eq!(app.status_json(id).await["status"], "paid");
+    assert_eq!(app.sandbox_state().status_calls(invoice), calls + 1);
+}
