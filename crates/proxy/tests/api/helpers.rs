@@ -408,3 +408,80 @@ pub async fn wait_for<F: std::future::Future<Output = bool>>(
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Browsers polling: a task per URL, each reading it as fast as it can until `until`, every
+/// read a 200. The tasks start now; the future is the reads they made, all together.
+pub fn start_polling(
+    http: &reqwest::Client,
+    urls: Vec<String>,
+    until: std::time::Instant,
+) -> impl std::future::Future<Output = u32> {
+    let tasks: Vec<_> = urls
+        .into_iter()
+        .map(|url| {
+            let http = http.clone();
+            tokio::spawn(async move {
+                let mut reads = 0u32;
+                while std::time::Instant::now() < until {
+                    let status = http.get(&url).send().await.expect("answers").status();
+                    assert_eq!(status, 200, "{url}: every read is answered");
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    async move {
+        let mut total = 0;
+        for task in tasks {
+            total += task.await.expect("poller");
+        }
+        total
+    }
+}
+
+/// A pending payment and its `payment.created` event, as a store written by another
+/// release (or by hand) may hold them: for tests that put one in a store directly.
+pub fn stored_payment(
+    id: &str,
+    event_id: &str,
+    expires_at: time::OffsetDateTime,
+) -> (
+    paydigital_proxy::domain::payment::PaymentRecord,
+    paydigital_proxy::store::NewEvent,
+) {
+    use paydigital_proxy::domain::payment::{PaymentRecord, Source};
+    let now = time::OffsetDateTime::now_utc();
+    let record = PaymentRecord {
+        id: id.into(),
+        invoice: format!("PYG-{id}"),
+        status: paydigital::Status::Pending,
+        status_word: None,
+        amount: 10_000,
+        unique_code: 1,
+        total_amount: 10_001,
+        qr_content: "000201".into(),
+        payment_url: None,
+        expires_at,
+        paid_at: None,
+        created_at: now,
+        description: "Kopi".into(),
+        customer_name: "Budi".into(),
+        reference: None,
+        item: None,
+        source: Source::Merchant,
+        metadata: Default::default(),
+        late: false,
+        idempotency_key: None,
+        request_fingerprint: None,
+        review: None,
+    };
+    let event = paydigital_proxy::store::NewEvent {
+        id: event_id.into(),
+        payment_id: id.into(),
+        event_type: "payment.created",
+        created_at: now,
+        body: "{}".into(),
+    };
+    (record, event)
+}

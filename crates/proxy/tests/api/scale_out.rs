@@ -9,8 +9,8 @@
 //! can stop and start it under the proxies without touching any other test's database.
 
 use crate::helpers::{
-    banner_url, sandbox_config, signal, wait_for, MERCHANT_KEY, SECRET_KEY, STORE_ID,
-    WEBHOOK_SECRET,
+    banner_url, sandbox_config, signal, start_polling, wait_for, MERCHANT_KEY, SECRET_KEY,
+    STORE_ID, WEBHOOK_SECRET,
 };
 use crate::receiver::{ok, Receiver, Reply};
 use serde_json::{json, Value};
@@ -290,24 +290,10 @@ async fn three_proxies_on_one_postgres_behave_as_one() {
     );
     let calls_before = upstream.status_calls(&invoice);
     let started = Instant::now();
-    let readers: Vec<_> = (0..12)
-        .map(|n| {
-            let (http, url, id) = (http.clone(), proxies[n % 3].url.clone(), id.clone());
-            tokio::spawn(async move {
-                let mut reads = 0u32;
-                while started.elapsed() < Duration::from_secs(4) {
-                    let ok = http
-                        .get(format!("{url}/api/payments/{id}"))
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status() == 200);
-                    assert!(ok, "a read failed");
-                    reads += 1;
-                }
-                reads
-            })
-        })
+    let urls = (0..12)
+        .map(|n| format!("{}/api/payments/{id}", proxies[n % 3].url))
         .collect();
+    let readers = start_polling(&http, urls, started + Duration::from_secs(4));
     // Meanwhile: no instance holds more connections than CHECKOUT_DATABASE_POOL.
     let (watcher, connection) = tokio_postgres::connect(&cluster.url, tokio_postgres::NoTls)
         .await
@@ -330,11 +316,7 @@ async fn three_proxies_on_one_postgres_behave_as_one() {
         (1..=3 * POOL).contains(&most),
         "{most} connections for three instances of pool {POOL}"
     );
-    let reads: u32 = futures::future::join_all(readers)
-        .await
-        .into_iter()
-        .map(|r| r.expect("reader"))
-        .sum();
+    let reads = readers.await;
     let calls = upstream.status_calls(&invoice) - calls_before;
     let windows = started.elapsed().as_secs_f64() / REFRESH.as_secs_f64();
     assert!(reads > 100, "{reads} reads");
@@ -545,30 +527,12 @@ async fn three_proxies_on_one_postgres_behave_as_one() {
     };
     let calls_before = status_calls();
     let storm_started = Instant::now();
-    let storm: Vec<_> = stormed
+    let urls = stormed
         .iter()
         .enumerate()
-        .map(|(n, id)| {
-            let (http, url) = (
-                http.clone(),
-                format!("{}/api/payments/{id}", proxies[n % 3].url),
-            );
-            tokio::spawn(async move {
-                let mut reads = 0u32;
-                while storm_started.elapsed() < Duration::from_secs(3) {
-                    let ok = http.get(&url).send().await.is_ok_and(|r| r.status() == 200);
-                    assert!(ok, "a read over budget is answered");
-                    reads += 1;
-                }
-                reads
-            })
-        })
+        .map(|(n, id)| format!("{}/api/payments/{id}", proxies[n % 3].url))
         .collect();
-    let storm_reads: u32 = futures::future::join_all(storm)
-        .await
-        .into_iter()
-        .map(|r| r.expect("reader"))
-        .sum();
+    let storm_reads = start_polling(&http, urls, storm_started + Duration::from_secs(3)).await;
     let (made, elapsed) = (
         status_calls() - calls_before,
         storm_started.elapsed().as_secs_f64(),

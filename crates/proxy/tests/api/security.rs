@@ -2,10 +2,10 @@
 //! broken or hostile PayDigital: nothing it answers reaches a page unchecked, is stored when
 //! absurd, or can make the proxy panic or fill its memory.
 
-use crate::helpers::{captured_logs, error_code, TestApp, MERCHANT_KEY};
-use paydigital::Status;
-use paydigital_proxy::domain::payment::{PaymentRecord, Source};
-use paydigital_proxy::store::{Database, NewEvent};
+use crate::helpers::{
+    captured_logs, error_code, start_polling, stored_payment, TestApp, MERCHANT_KEY,
+};
+use paydigital_proxy::store::Database;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -51,50 +51,17 @@ async fn an_expiry_outside_a_sane_window_is_refused_and_nothing_is_kept() {
     assert_eq!(listed["data"], json!([]), "nothing stored");
 }
 
-/// A payment as an older proxy (or a hand-edited database) may have stored it.
-fn stored(id: &str, expires_at: time::OffsetDateTime) -> (PaymentRecord, NewEvent) {
-    let now = time::OffsetDateTime::now_utc();
-    let record = PaymentRecord {
-        id: id.into(),
-        invoice: "PYG-FAR".into(),
-        status: Status::Pending,
-        status_word: None,
-        amount: 10_000,
-        unique_code: 1,
-        total_amount: 10_001,
-        qr_content: "000201".into(),
-        payment_url: None,
-        expires_at,
-        paid_at: None,
-        created_at: now,
-        description: "Kopi".into(),
-        customer_name: "Budi".into(),
-        reference: None,
-        item: None,
-        source: Source::Merchant,
-        metadata: Default::default(),
-        late: false,
-        idempotency_key: None,
-        request_fingerprint: None,
-        review: None,
-    };
-    let event = NewEvent {
-        id: "evt_FARFARFARFARFARFARFARF".into(),
-        payment_id: id.into(),
-        event_type: "payment.created",
-        created_at: now,
-        body: "{}".into(),
-    };
-    (record, event)
-}
-
 #[tokio::test]
 async fn a_stored_time_at_the_end_of_the_calendar_is_read_without_a_panic() {
     let app = TestApp::spawn_with(&[("CHECKOUT_STATUS_REFRESH_MS", "0")]).await;
     let id = "pay_FARFUTUREFARFUTURE0000";
     let database = Database::parse(&app.vars["CHECKOUT_DATABASE"]).expect("database");
     let store = database.open(1).await.expect("store");
-    let (record, event) = stored(id, time::macros::datetime!(9999-12-31 23:59:59 +07:00));
+    let (record, event) = stored_payment(
+        id,
+        "evt_FARFARFARFARFARFARFARF",
+        time::macros::datetime!(9999-12-31 23:59:59 +07:00),
+    );
     tokio::task::spawn_blocking(move || store.insert(&record, &event, None))
         .await
         .expect("joined")
@@ -311,31 +278,11 @@ async fn a_polling_storm_never_pushes_paydigital_past_the_cap() {
     let before = calls();
     let started = std::time::Instant::now();
     // Every payment watched by a browser that polls as fast as it can, for 3 s.
-    let readers: Vec<_> = ids
+    let urls = ids
         .iter()
-        .map(|id| {
-            let (http, url) = (
-                app.http.clone(),
-                format!("{}/api/payments/{id}", app.proxy.url()),
-            );
-            tokio::spawn(async move {
-                let mut reads = 0u32;
-                while started.elapsed() < std::time::Duration::from_secs(3) {
-                    let status = http.get(&url).send().await.expect("answers").status();
-                    assert_eq!(
-                        status, 200,
-                        "a read over budget is answered, never an error"
-                    );
-                    reads += 1;
-                }
-                reads
-            })
-        })
+        .map(|id| format!("{}/api/payments/{id}", app.proxy.url()))
         .collect();
-    let mut reads = 0;
-    for reader in readers {
-        reads += reader.await.expect("reader");
-    }
+    let reads = start_polling(&app.http, urls, started + std::time::Duration::from_secs(3)).await;
     let (made, elapsed) = (calls() - before, started.elapsed().as_secs_f64());
     assert!(reads > 200, "{reads} reads");
     assert!(

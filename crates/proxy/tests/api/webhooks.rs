@@ -471,40 +471,13 @@ fn the_command_line_lists_resends_and_makes_secrets() {
     );
     // A store with one payment and its created event, written as the server would.
     {
-        use paydigital_proxy::store::{NewEvent, PaymentStore, SqliteStore};
+        use paydigital_proxy::store::{PaymentStore, SqliteStore};
         let store = SqliteStore::open(&database).expect("store");
-        let now = time::OffsetDateTime::now_utc();
-        let record = paydigital_proxy::domain::payment::PaymentRecord {
-            id: "pay_AAAAAAAAAAAAAAAAAAAAAA".into(),
-            invoice: "PYG1".into(),
-            status: paydigital::Status::Pending,
-            status_word: None,
-            amount: 10_000,
-            unique_code: 1,
-            total_amount: 10_001,
-            qr_content: "000201".into(),
-            payment_url: None,
-            expires_at: now,
-            paid_at: None,
-            created_at: now,
-            description: "x".into(),
-            customer_name: "y".into(),
-            reference: None,
-            item: None,
-            source: paydigital_proxy::domain::payment::Source::Merchant,
-            metadata: Default::default(),
-            late: false,
-            idempotency_key: None,
-            request_fingerprint: None,
-            review: None,
-        };
-        let event = NewEvent {
-            id: "evt_BBBBBBBBBBBBBBBBBBBBBB".into(),
-            payment_id: record.id.clone(),
-            event_type: "payment.created",
-            created_at: now,
-            body: "{}".into(),
-        };
+        let (record, event) = crate::helpers::stored_payment(
+            "pay_AAAAAAAAAAAAAAAAAAAAAA",
+            "evt_BBBBBBBBBBBBBBBBBBBBBB",
+            time::OffsetDateTime::now_utc(),
+        );
         store.insert(&record, &event, None).expect("insert");
     }
     let listed = run(&["webhooks", "list", "--pending"], &database);
