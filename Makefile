@@ -70,11 +70,15 @@ setup-browsers:
 	  || cargo install --locked --root $(TOOLS_DIR) geckodriver@$(GECKODRIVER_VERSION)
 
 # The tests' PostgreSQL 15: Debian's server package (scripts/postgres.sh runs a throwaway
-# cluster from it).
+# cluster from it, with TLS on: openssl makes its certificates).
 setup-postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  echo "installing: postgresql"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }
+	@# The test cluster's TLS certificate is made with openssl.
+	@command -v openssl >/dev/null || { \
+	  echo "installing: openssl"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openssl; }
 
 ## Build and run -----------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL 15 cluster for the tests: data and socket in a temporary folder, a
-# free port on 127.0.0.1, a random password (scram over TCP), torn down by `stop`.
+# free port on 127.0.0.1, a random password (scram over TCP), TLS on with a certificate for
+# localhost/127.0.0.1 signed by a CA of its own, torn down by `stop`.
 #
-#   eval "$(scripts/postgres.sh start)"    # exports PAYDIGITAL_TEST_POSTGRES, PAYDIGITAL_PG_DIR
+#   eval "$(scripts/postgres.sh start)"    # exports PAYDIGITAL_TEST_POSTGRES, PAYDIGITAL_PG_DIR,
+#                                          # PAYDIGITAL_TEST_POSTGRES_CA (the CA's certificate)
 #   scripts/postgres.sh pause|resume       # stop/start the same cluster (a database restart)
 #   scripts/postgres.sh stop               # stop it and delete the folder
 #
@@ -51,10 +53,30 @@ start() {
     --auth-local=trust --auth-host=scram-sha-256 --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 \
     || die "initdb failed: $(tail -5 "$dir/initdb.log")"
   rm -f "$dir/pwfile"
+  certificates "$dir"
   printf '%s\n' "$port" >"$dir/port"
   resume_in "$dir"
   echo "export PAYDIGITAL_PG_DIR='$dir'"
   echo "export PAYDIGITAL_TEST_POSTGRES='postgres://postgres:$password@127.0.0.1:$port/postgres'"
+  echo "export PAYDIGITAL_TEST_POSTGRES_CA='$dir/ca.crt'"
+}
+# A CA, and the server's certificate it signs (an end-entity one: rustls will not take a CA
+# certificate as a server's), for localhost and 127.0.0.1.
+certificates() {
+  local dir=$1
+  command -v openssl >/dev/null || die "openssl is needed for the test cluster's TLS certificate"
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=paydigital test CA" \
+      -keyout "$dir/ca.key" -out "$dir/ca.crt"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+      -keyout "$dir/server.key" -out "$dir/server.csr"
+    printf 'basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$dir/server.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+      -CAcreateserial -days 2 -extfile "$dir/server.ext" -out "$dir/server.crt"
+  } >"$dir/openssl.log" 2>&1 || die "openssl failed: $(tail -5 "$dir/openssl.log")"
+  chmod 600 "$dir/server.key"
+  [ "$(id -u)" = 0 ] && chown postgres: "$dir/server.key" "$dir/server.crt"
+  chmod 644 "$dir/ca.crt"
 }
 
 resume_in() {
@@ -63,7 +85,7 @@ resume_in() {
   port=$(cat "$dir/port")
   # fsync off: a test cluster need not survive a power cut, and the tests run faster.
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key" \
     >/dev/null || die "PostgreSQL did not start: $(tail -5 "$dir/server.log" 2>/dev/null)"
 }
 

@@ -8,6 +8,7 @@
 //! (leases that lapse when their holder dies), a create with an `Idempotency-Key` (a key claim).
 
 mod postgres;
+mod postgres_tls;
 mod sqlite;
 #[cfg(test)]
 pub(crate) mod suite;

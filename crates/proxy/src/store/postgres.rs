@@ -7,6 +7,7 @@
 //! just changed, and `FOR UPDATE SKIP LOCKED` lets two proxies claim due work side by side
 //! without waiting for, or taking, each other's rows.
 
+use super::postgres_tls::{check_not_cleartext_across_a_network, connector, split_options, Tls};
 use super::{
     budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
     status_from_db, to_i64, to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord,
@@ -20,7 +21,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::runtime::Handle;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::Row;
 
 /// How long a call waits for a connection (or to make one) before the database counts as
 /// unreachable: `/healthz` answers 503 within this.
@@ -35,20 +36,25 @@ const MIGRATION_LOCK: i64 = 0x7061_7964_6967_6974; // "paydigit"
 pub struct PostgresUrl {
     // Boxed: a Config is large, and `Database` moves one around by value.
     config: Box<tokio_postgres::Config>,
+    tls: Tls,
 }
 
 impl PostgresUrl {
     /// A `postgres://` URL or a `host=... dbname=...` string.
     pub fn parse(text: &str) -> Result<PostgresUrl, StoreError> {
+        let (text, tls) = split_options(text)?;
         // tokio-postgres's parse errors name the option, never its value.
-        let config = text
+        let mut config = text
             .parse::<tokio_postgres::Config>()
             .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
         if config.get_hosts().is_empty() {
             return Err(StoreError::InvalidUrl("it names no host".into()));
         }
+        check_not_cleartext_across_a_network(&tls, config.get_hosts())?;
+        config.ssl_mode(tls.ssl_mode());
         Ok(PostgresUrl {
             config: Box::new(config),
+            tls,
         })
     }
 
@@ -56,7 +62,10 @@ impl PostgresUrl {
     pub fn with_dbname(&self, dbname: &str) -> PostgresUrl {
         let mut config = self.config.clone();
         config.dbname(dbname);
-        PostgresUrl { config }
+        PostgresUrl {
+            config,
+            tls: self.tls.clone(),
+        }
     }
 }
 
@@ -271,7 +280,7 @@ impl PgStore {
         config.keepalives_idle(Duration::from_secs(30));
         let manager = Manager::from_config(
             config,
-            NoTls,
+            connector(&url.tls)?,
             ManagerConfig {
                 // A connection the server closed (a restart) is replaced, not handed out.
                 recycling_method: RecyclingMethod::Fast,
@@ -976,6 +985,7 @@ mod tests {
     use super::*;
     use crate::store::suite;
     use std::sync::OnceLock;
+    use tokio_postgres::NoTls;
 
     /// One runtime for every PostgreSQL test in this binary (stores run their queries on it).
     fn runtime() -> &'static tokio::runtime::Runtime {
@@ -1035,6 +1045,64 @@ mod tests {
 
     suite::store_suite!(fresh());
 
+    /// Whether the store's own connection is encrypted, as the server sees it.
+    fn encrypted(url: &PostgresUrl) -> Result<bool, StoreError> {
+        let url = url.clone();
+        runtime().block_on(async move {
+            let store = PgStore::connect(&url, 1).await?;
+            let rows = store
+                .query(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    &[],
+                )
+                .await?;
+            Ok(rows
+                .first()
+                .map(|row| row.get::<_, bool>(0))
+                .unwrap_or(false))
+        })
+    }
+
+    #[test]
+    fn tls_is_used_when_asked_and_the_certificate_checked_when_told() {
+        let base = std::env::var("PAYDIGITAL_TEST_POSTGRES").expect("PAYDIGITAL_TEST_POSTGRES");
+        let ca = std::env::var("PAYDIGITAL_TEST_POSTGRES_CA").unwrap_or_else(|_| {
+            panic!("PAYDIGITAL_TEST_POSTGRES_CA is not set: start the cluster with scripts/postgres.sh")
+        });
+        let with = |query: &str| PostgresUrl::parse(&format!("{base}?{query}")).expect("a URL");
+        assert!(encrypted(&with("sslmode=require")).expect("require connects"));
+        // By address and by name: the certificate is for both.
+        let verified = format!("sslmode=verify-full&sslrootcert={ca}");
+        assert!(encrypted(&with(&verified)).expect("verify-full connects"));
+        let by_name = base.replace("127.0.0.1", "localhost");
+        let by_name = PostgresUrl::parse(&format!("{by_name}?{verified}")).expect("a URL");
+        assert!(encrypted(&by_name).expect("verify-full by name connects"));
+        assert!(!encrypted(&with("sslmode=disable")).expect("disable connects"));
+        // Another CA than the one that signed the server's certificate: refused.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let other = dir.path().join("other-ca.crt");
+        let made = std::process::Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", "/CN=someone else"])
+            .arg("-keyout")
+            .arg(dir.path().join("other-ca.key"))
+            .arg("-out")
+            .arg(&other)
+            .output()
+            .expect("openssl runs");
+        assert!(made.status.success());
+        let wrong = with(&format!(
+            "sslmode=verify-full&sslrootcert={}",
+            other.display()
+        ));
+        assert!(
+            encrypted(&wrong).is_err(),
+            "a certificate from another CA is not believed"
+        );
+    }
+
     #[test]
     fn concurrent_starts_migrate_once_and_a_newer_schema_is_refused() {
         let url = empty_database();
@@ -1080,8 +1148,19 @@ mod tests {
 
     #[test]
     fn the_password_is_never_shown() {
-        let url =
-            PostgresUrl::parse("postgres://shop:s3cr3t-pw@db.internal:6432/checkout").expect("url");
+        let url = PostgresUrl::parse(
+            "postgres://shop:s3cr3t-pw@db.internal:6432/checkout?sslmode=require",
+        )
+        .expect("url");
+        // Refused across a network without TLS, and the refusal names no password either.
+        let cleartext = PostgresUrl::parse("postgres://shop:s3cr3t-pw@db.internal:6432/checkout")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            cleartext.contains("sslmode") && !cleartext.contains("s3cr3t"),
+            "{cleartext}"
+        );
         assert_eq!(url.to_string(), "postgres://shop@db.internal:6432/checkout");
         assert!(!format!("{url:?}").contains("s3cr3t"));
         let words = PostgresUrl::parse("host=/run/pg dbname=checkout user=shop password=s3cr3t-pw")
