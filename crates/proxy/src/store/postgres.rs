@@ -13,7 +13,6 @@ use super::{
     status_from_db, to_i64, to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord,
     Imported, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError,
 };
-use crate::domain::clock::{after, before};
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use paydigital::Status;
@@ -187,6 +186,11 @@ fn secs(at: OffsetDateTime) -> OffsetDateTime {
 }
 
 /// The outbox's times, in milliseconds like the SQLite store.
+/// A duration as the milliseconds SQL multiplies `interval '1 millisecond'` by.
+fn to_millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 fn millis(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
         .unwrap_or(at)
@@ -260,6 +264,16 @@ fn decode_all<T>(
 pub struct PgStore {
     pool: Pool,
     runtime: Handle,
+    /// Whose clock claims and leases read: the database's (every instance the same one), or,
+    /// for tests that play time forward, the `now` each call is given.
+    clock: Clock,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clock {
+    Database,
+    #[cfg(test)]
+    Caller,
 }
 
 impl PgStore {
@@ -297,10 +311,29 @@ impl PgStore {
         let store = PgStore {
             pool,
             runtime: Handle::current(),
+            clock: Clock::Database,
         };
         let mut client = store.client().await?;
         migrate(&mut client).await?;
         Ok(store)
+    }
+
+    /// Claims and leases read the caller's `now` instead of the database's clock (tests that
+    /// play time forward).
+    #[cfg(test)]
+    fn on_callers_clock(mut self) -> PgStore {
+        self.clock = Clock::Caller;
+        self
+    }
+
+    /// The `now` a claim's SQL takes as `COALESCE($n, now())`: none, on the database's clock.
+    #[cfg_attr(not(test), allow(unused_variables))]
+    fn now_param(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        match self.clock {
+            Clock::Database => None,
+            #[cfg(test)]
+            Clock::Caller => Some(millis(now)),
+        }
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
@@ -674,12 +707,13 @@ impl PaymentStore for PgStore {
             let rows = self
                 .query(
                     "WITH claimed AS (
-                        UPDATE payments SET refresh_claimed_at = $2
-                        WHERE id = $1 AND (refresh_claimed_at IS NULL OR refresh_claimed_at <= $3)
+                        UPDATE payments SET refresh_claimed_at = COALESCE($2, now())
+                        WHERE id = $1 AND (refresh_claimed_at IS NULL
+                            OR refresh_claimed_at <= COALESCE($2, now()) - $3::bigint * interval '1 millisecond')
                         RETURNING id)
                      SELECT EXISTS (SELECT 1 FROM claimed), refresh_claimed_at
                      FROM payments WHERE id = $1",
-                    &[&id, &millis(now), &millis(before(now, window))],
+                    &[&id, &self.now_param(now), &to_millis(window)],
                 )
                 .await?;
             let Some(row) = rows.first() else {
@@ -708,16 +742,18 @@ impl PaymentStore for PgStore {
             let rows = self
                 .query(
                     concat!(
-                        "UPDATE payments SET next_check_at = $2 WHERE seq IN (
+                        "UPDATE payments
+                         SET next_check_at = COALESCE($1, now()) + $2::bigint * interval '1 millisecond'
+                         WHERE seq IN (
                             SELECT seq FROM payments
-                            WHERE next_check_at IS NOT NULL AND next_check_at <= $1
+                            WHERE next_check_at IS NOT NULL AND next_check_at <= COALESCE($1, now())
                             ORDER BY status <> 'pending', next_check_at LIMIT $3
                             FOR UPDATE SKIP LOCKED)
-                         AND next_check_at <= $1
+                         AND next_check_at <= COALESCE($1, now())
                          RETURNING ",
                         payment_columns!()
                     ),
-                    &[&millis(now), &millis(after(now, lease)), &limit_of(limit)],
+                    &[&self.now_param(now), &to_millis(lease), &limit_of(limit)],
                 )
                 .await?;
             decode_all(&rows, decode).map(pending_first)
@@ -734,20 +770,23 @@ impl PaymentStore for PgStore {
             let rows = self
                 .query(
                     concat!(
-                        "UPDATE events SET leased_until = $2 WHERE seq IN (
+                        "UPDATE events
+                         SET leased_until = COALESCE($1, now()) + $2::bigint * interval '1 millisecond'
+                         WHERE seq IN (
                             SELECT seq FROM events AS e
-                            WHERE state = 'pending' AND next_attempt_at <= $1
-                              AND (leased_until IS NULL OR leased_until <= $1)
+                            WHERE state = 'pending' AND next_attempt_at <= COALESCE($1, now())
+                              AND (leased_until IS NULL OR leased_until <= COALESCE($1, now()))
                               AND NOT EXISTS (SELECT 1 FROM events AS earlier
                                   WHERE earlier.payment_id = e.payment_id
                                     AND earlier.state = 'pending' AND earlier.seq < e.seq)
                             ORDER BY next_attempt_at LIMIT $3
                             FOR UPDATE SKIP LOCKED)
-                         AND state = 'pending' AND (leased_until IS NULL OR leased_until <= $1)
+                         AND state = 'pending'
+                         AND (leased_until IS NULL OR leased_until <= COALESCE($1, now()))
                          RETURNING ",
                         event_columns!()
                     ),
-                    &[&millis(now), &millis(after(now, lease)), &limit_of(limit)],
+                    &[&self.now_param(now), &to_millis(lease), &limit_of(limit)],
                 )
                 .await?;
             decode_all(&rows, decode_event).map(oldest_due_first)
@@ -757,7 +796,8 @@ impl PaymentStore for PgStore {
     fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<bool, StoreError> {
         let (state, next) = attempt.then.leaves();
         let next = next.map(millis);
-        let lease = attempt.lease.map(millis);
+        // The token exactly as the claim returned it (the database keeps microseconds).
+        let lease = attempt.lease;
         self.run(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
@@ -849,18 +889,14 @@ impl PaymentStore for PgStore {
                 let claimed = self
                     .query(
                         "INSERT INTO idempotency_claims (key, fingerprint, claimed_at)
-                         VALUES ($1, $2, $3)
+                         VALUES ($1, $2, COALESCE($3, now()))
                          ON CONFLICT (key) DO UPDATE
                             SET fingerprint = excluded.fingerprint,
                                 claimed_at = excluded.claimed_at
-                            WHERE idempotency_claims.claimed_at <= $4
+                            WHERE idempotency_claims.claimed_at
+                                <= COALESCE($3, now()) - $4::bigint * interval '1 millisecond'
                          RETURNING key",
-                        &[
-                            &key,
-                            &fingerprint,
-                            &millis(now),
-                            &millis(before(now, stale)),
-                        ],
+                        &[&key, &fingerprint, &self.now_param(now), &to_millis(stale)],
                     )
                     .await?;
                 if !claimed.is_empty() {
@@ -1041,9 +1077,43 @@ mod tests {
         runtime()
             .block_on(PgStore::connect(&empty_database(), 4))
             .expect("connect and migrate")
+            .on_callers_clock()
     }
 
     suite::store_suite!(fresh());
+
+    #[test]
+    fn claims_and_leases_read_the_databases_clock_not_a_skewed_instances() {
+        let store = runtime()
+            .block_on(PgStore::connect(&empty_database(), 2))
+            .expect("connect");
+        let real_now = OffsetDateTime::now_utc();
+        let mut payment = suite::sample("PYG-SKEW", None);
+        payment.expires_at = real_now + Duration::from_secs(3600);
+        let created = suite::event(&payment, "payment.created", 0);
+        store
+            .insert(
+                &payment,
+                &created,
+                Some(real_now + Duration::from_secs(600)),
+            )
+            .expect("insert");
+        // An instance whose clock runs an hour fast finds nothing due yet, and no event's
+        // lease ends by its reckoning either.
+        let skewed = real_now + Duration::from_secs(3600);
+        let checks = store
+            .claim_due_checks(skewed, Duration::from_secs(60), 10)
+            .expect("claim");
+        assert!(checks.is_empty(), "due by the database's clock only");
+        let first = store
+            .claim_due_events(real_now, Duration::from_secs(60), 10)
+            .expect("claim");
+        assert_eq!(first.len(), 1);
+        let second = store
+            .claim_due_events(skewed, Duration::from_secs(60), 10)
+            .expect("claim");
+        assert!(second.is_empty(), "the lease holds by the database's clock");
+    }
 
     /// Whether the store's own connection is encrypted, as the server sees it.
     fn encrypted(url: &PostgresUrl) -> Result<bool, StoreError> {

@@ -132,9 +132,23 @@ pub(crate) fn a_payments_events_go_out_one_at_a_time_in_order(store: &dyn Paymen
             .map(|e| e.id)
             .collect()
     };
+    // The lease a claim took, as the store keeps it: its holder's token.
+    let token = |id: &str| {
+        store
+            .events(&EventFilter {
+                limit: 100,
+                ..EventFilter::default()
+            })
+            .expect("events")
+            .into_iter()
+            .find(|e| e.id == id)
+            .and_then(|e| e.leased_until)
+    };
     // Only each payment's oldest undelivered event.
     assert_eq!(claim(now), ["evt_PYG1_0", "evt_PYG2_0"]);
     assert!(claim(now).is_empty(), "leased events are nobody else's");
+    let (leased, first_sender) = (token("evt_PYG1_0"), token("evt_PYG2_0"));
+    assert!(leased.is_some() && first_sender.is_some());
     let attempt = |outcome: &str, then, lease| Attempt {
         at: now,
         outcome: outcome.into(),
@@ -142,7 +156,6 @@ pub(crate) fn a_payments_events_go_out_one_at_a_time_in_order(store: &dyn Paymen
         lease,
     };
     let retry = now + time::Duration::minutes(5);
-    let leased = Some(now + LEASE);
     assert!(store
         .record_attempt(
             "evt_PYG1_0",
@@ -158,20 +171,18 @@ pub(crate) fn a_payments_events_go_out_one_at_a_time_in_order(store: &dyn Paymen
     assert_eq!(claim(later), ["evt_PYG2_0"]);
     // The first sender was only slow: its attempt, under the lapsed lease, is not recorded
     // over its successor's delivery.
+    let successor = token("evt_PYG2_0");
+    assert_ne!(successor, first_sender, "a new lease");
     assert!(!store
         .record_attempt(
             "evt_PYG2_0",
-            &attempt("HTTP 200", AfterAttempt::Delivered, leased)
+            &attempt("HTTP 200", AfterAttempt::Delivered, first_sender)
         )
         .expect("attempt"));
     assert!(store
         .record_attempt(
             "evt_PYG2_0",
-            &attempt(
-                "HTTP 503",
-                AfterAttempt::RetryAt(retry),
-                Some(later + LEASE)
-            ),
+            &attempt("HTTP 503", AfterAttempt::RetryAt(retry), successor),
         )
         .expect("the successor's attempt"));
     assert!(store
