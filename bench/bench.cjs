@@ -183,6 +183,8 @@ async function openPayments(upstreamEnv, work) {
     ...upstreamEnv,
     CHECKOUT_DATABASE: path.join(work, "open.sqlite"),
     CHECKOUT_STATIC_DIR: path.join(ROOT, "dist"),
+    // The benchmark makes thousands of payments a minute; the budget is not what it measures.
+    CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN: "1000000",
     CHECKOUT_MERCHANT_KEY: MERCHANT_KEY,
   }, /PayDigital checkout: (http:\/\/[0-9.:]+)/);
   try {
@@ -226,6 +228,8 @@ async function scaleOut(upstreamEnv, sandboxUrl, work) {
     ...upstreamEnv,
     CHECKOUT_DATABASE: database,
     CHECKOUT_STATIC_DIR: path.join(ROOT, "dist"),
+    // The benchmark makes thousands of payments a minute; the budget is not what it measures.
+    CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN: "1000000",
     CHECKOUT_CREATES_PER_MINUTE: "100000",
   }, /PayDigital checkout: (http:\/\/[0-9.:]+)/);
   const measure = async (servers) => {
@@ -354,6 +358,8 @@ async function main() {
     ...upstreamEnv,
     CHECKOUT_DATABASE: path.join(work, "bench.sqlite"),
     CHECKOUT_STATIC_DIR: path.join(ROOT, "dist"),
+    // The benchmark makes thousands of payments a minute; the budget is not what it measures.
+    CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN: "1000000",
     CHECKOUT_ALLOWED_ORIGINS: "*",
     CHECKOUT_CREATES_PER_MINUTE: "100000",
   }, /PayDigital checkout: (http:\/\/[0-9.:]+)/);
