@@ -85,6 +85,8 @@ function stop(server) {
   });
 }
 
+/** The proxy as a shop runs it (live mode, PayDigital elsewhere: the sandbox process). A live
+ * proxy serves no storefront at `/`: the demo page is opened as the built file it is. */
 async function startProxy(listen) {
   return start(["serve", "--listen", listen], {
     PAYDIGITAL_BASE_URL: sandbox.url,
@@ -150,7 +152,7 @@ async function newPage() {
 
 /** Opens the demo shop and buys the first product; resolves with the widget's locator. */
 async function buyCoffee(page) {
-  await page.goto(`${proxy.url}/`);
+  await page.goto(`${proxy.url}/checkout/index.html`);
   await page.getByRole("button", { name: "Beli" }).first().click();
   const widget = page.locator("paydigital-checkout");
   await widget.locator(".pd-qr svg").waitFor();
@@ -242,7 +244,7 @@ test("fits a 280 px phone, follows the shop's theme, and works from the keyboard
   const context = await browser.newContext({ viewport: { width: 280, height: 700 }, deviceScaleFactor: 2 });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: proxy.url });
   const page = await context.newPage();
-  await page.goto(`${proxy.url}/`);
+  await page.goto(`${proxy.url}/checkout/index.html`);
   await page.addStyleTag({ content: "paydigital-checkout { --pd-accent: rgb(200, 30, 60); }" });
   await page.getByRole("button", { name: "Beli" }).first().click();
   const widget = page.locator("paydigital-checkout");
@@ -285,7 +287,7 @@ test("a reload mid-payment shows the same payment and the same QR", async () => 
 
 test("an expired payment hides the QR and offers a new one", async () => {
   const page = await newPage();
-  await page.goto(`${proxy.url}/`);
+  await page.goto(`${proxy.url}/checkout/index.html`);
   await page.getByRole("button", { name: "Beli" }).nth(1).click();
   const widget = page.locator("paydigital-checkout");
   await widget.locator(".pd-qr svg").waitFor();

@@ -34,8 +34,10 @@ use tower_http::trace::TraceLayer;
 /// Body limit for every request.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The API routes, the pages, and the widget's files from `static_dir`.
+/// The API routes, the pages, and the widget's files from `static_dir` (and its demo shop,
+/// in sandbox).
 pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
+    let storefront = !state.config.livemode;
     // Each API router adds `no_store` in its own (single) layer call: a `layer` over the
     // merged routers would box every route once more, cloned on every request.
     let api = browser::router(state.clone())
@@ -43,7 +45,7 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
         .route("/healthz", get(healthz).layer(kit::no_store()));
     api.merge(hosted::router())
         .with_state(state)
-        .merge(widget_files::router(static_dir))
+        .merge(widget_files::router(static_dir, storefront))
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {

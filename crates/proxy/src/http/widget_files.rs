@@ -1,4 +1,4 @@
-//! The built widget's files under `/checkout/` and the demo storefront at `/`.
+//! The built widget's files under `/checkout/`, and in sandbox the demo storefront at `/`.
 
 use super::kit::usable_from_any_origin;
 use axum::extract::Request;
@@ -37,24 +37,29 @@ async fn widget_headers(req: Request, next: Next) -> Response {
     response
 }
 
-pub fn router(static_dir: &Path) -> Router {
+/// The widget's files; with `storefront`, the demo shop at `/` too (in sandbox only: a live
+/// proxy's front page is nobody's shop).
+pub fn router(static_dir: &Path, storefront: bool) -> Router {
     let files = ServeDir::new(static_dir)
         .precompressed_br()
         .precompressed_gzip();
     let index: PathBuf = static_dir.join("index.html");
-    Router::new()
+    let router = Router::new()
         .nest_service("/checkout", files)
-        .layer(axum::middleware::from_fn(widget_headers))
-        .route(
-            "/",
-            get(move || {
-                let index = index.clone();
-                async move { storefront(&index).await }
-            }),
-        )
+        .layer(axum::middleware::from_fn(widget_headers));
+    if !storefront {
+        return router;
+    }
+    router.route(
+        "/",
+        get(move || {
+            let index = index.clone();
+            async move { storefront_page(&index).await }
+        }),
+    )
 }
 
-async fn storefront(index: &Path) -> Response {
+async fn storefront_page(index: &Path) -> Response {
     match tokio::fs::read_to_string(index).await {
         Ok(page) => Html(page).into_response(),
         Err(_) => (

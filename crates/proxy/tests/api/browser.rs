@@ -530,7 +530,20 @@ async fn widget_files_are_served_for_any_origin() {
     )
     .expect("write");
     let get = |path: &str| app.http.get(format!("{}{path}", app.proxy.url())).send();
-    let index = get("/").await.expect("answer");
+    // A live proxy's front page is nobody's shop: the demo storefront is the sandbox's.
+    assert_eq!(get("/").await.expect("answer").status(), 404);
+    let (mut sandboxed, url) = crate::helpers::serve_binary(
+        &app.dir.path().join("sandbox.sqlite"),
+        &[("CHECKOUT_STATIC_DIR", &dist.display().to_string())],
+    );
+    let index = app
+        .http
+        .get(format!("{url}/"))
+        .send()
+        .await
+        .expect("answer");
+    let _ = sandboxed.kill();
+    let _ = sandboxed.wait();
     assert_eq!(index.status(), 200);
     assert!(index.text().await.expect("text").contains("Toko"));
     let loader = get("/checkout/paydigital-checkout.js")
