@@ -270,7 +270,10 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         if secs < MIN_LEASE_SECS {
             return Err(invalid(
                 name,
-                format!("must be {MIN_LEASE_SECS} or more: a delivery may take 15 s"),
+                format!(
+                    "must be {MIN_LEASE_SECS} or more: a delivery may take 15 s, a check two \
+                     upstream timeouts"
+                ),
             ));
         }
         Ok(Duration::from_secs(secs))

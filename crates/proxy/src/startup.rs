@@ -5,7 +5,6 @@ use crate::config::{self, Config};
 use crate::payments::Payments;
 use crate::state::AppState;
 use crate::store;
-use crate::upstream::budget::{Budget, Limits as BudgetLimits};
 use crate::upstream::sandbox::{self, Faults, Sandbox, SandboxConfig};
 use crate::upstream::Upstream;
 use crate::webhooks::Sender;
@@ -149,14 +148,7 @@ pub async fn start(
         config.upstream.store_id = sandbox_config.store_id.clone();
         Sandbox::new(sandbox_config, Faults::default())
     });
-    let budget = Budget::new(
-        store.clone(),
-        BudgetLimits {
-            status_per_second: config.upstream_max_rps,
-            creates_per_minute: config.upstream_max_creates_per_min,
-        },
-    );
-    let upstream = Upstream::new(config.upstream.clone(), Arc::new(budget))?;
+    let upstream = Upstream::for_group(&config, store.clone())?;
     let sender = config.webhook.clone().map(Sender::new).transpose()?;
     let payments = Arc::new(Payments::new(&config, store, upstream));
     let confirm = Confirm::new(

@@ -70,9 +70,7 @@ pub fn run(command: PaymentsCommand) -> Result<(), CliError> {
 /// server's.
 fn check(id: &str) -> Result<(), CliError> {
     use paydigital_proxy::payments::Payments;
-    use paydigital_proxy::upstream::budget::{Budget, Limits};
     use paydigital_proxy::upstream::Upstream;
-    use std::sync::Arc;
     let config = paydigital_proxy::config::Config::from_env(false)?;
     // What went wrong upstream is logged, to stderr: stdout is the payment.
     let _ = tracing_subscriber::fmt()
@@ -91,15 +89,7 @@ fn check(id: &str) -> Result<(), CliError> {
             .open(2)
             .await
             .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", config.database)))?;
-        let budget = Budget::new(
-            store.clone(),
-            Limits {
-                status_per_second: config.upstream_max_rps,
-                creates_per_minute: config.upstream_max_creates_per_min,
-            },
-        );
-        let upstream =
-            Upstream::new(config.upstream.clone(), Arc::new(budget)).map_err(|e| failed(&e))?;
+        let upstream = Upstream::for_group(&config, store.clone()).map_err(|e| failed(&e))?;
         let payments = Payments::new(&config, store, upstream);
         let record = payments.check_now(id).await.map_err(|e| failed(&e))?;
         let view = payments

@@ -169,7 +169,8 @@ impl Payments {
             Reader::Browser => {
                 record.status == Status::Pending && OffsetDateTime::now_utc() < record.expires_at
             }
-            Reader::Merchant => record.status != Status::Paid,
+            // Any payment not yet paid (paid ones were answered above).
+            Reader::Merchant => true,
         };
         // The common case, thousands of times a second: answered from memory with one look
         // under a read lock, nothing awaited.
@@ -197,14 +198,20 @@ impl Payments {
     /// `record` as the store has it now, remembered as fresh for a refresh window; what was
     /// known when the store cannot be read.
     async fn reread_from_store(&self, record: &Arc<PaymentRecord>) -> Arc<PaymentRecord> {
-        let id = record.id.clone();
-        match self.with_store(move |s| s.get(&id)).await {
-            Ok(Some(stored)) => self.cache.written_by_another_proxy(stored),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(id = %record.id, error = %e, "cannot re-read a payment"),
-        }
+        self.adopt_stored(&record.id).await;
         self.cache.mark_read_upstream(&record.id, Instant::now());
         self.cache.get(&record.id).unwrap_or_else(|| record.clone())
+    }
+
+    /// What the store holds for `id` now (another proxy's answer, a command's), into memory
+    /// unless it would move the payment back; logged and left when the store cannot answer.
+    async fn adopt_stored(&self, id: &str) {
+        let key = id.to_owned();
+        match self.with_store(move |s| s.get(&key)).await {
+            Ok(Some(stored)) => self.cache.written_by_another_proxy(stored),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(id, error = %e, "cannot re-read a payment"),
+        }
     }
 
     /// Asks PayDigital about payment `id` now, whatever its age (`payments check`), through
@@ -363,14 +370,7 @@ mod tests {
         let mut record = sample("PYG-HOT", None);
         record.expires_at = OffsetDateTime::now_utc() + Duration::from_secs(900);
         put(store.as_ref(), &record).expect("insert");
-        let budget = crate::upstream::Budget::new(
-            store.clone(),
-            crate::upstream::budget::Limits {
-                status_per_second: 5,
-                creates_per_minute: 120,
-            },
-        );
-        let upstream = Upstream::new(config.upstream.clone(), Arc::new(budget)).expect("upstream");
+        let upstream = Upstream::for_group(&config, store.clone()).expect("upstream");
         let payments = Payments::new(&config, store, upstream);
         // The first read loads it, asks upstream (in vain) and schedules the next check.
         let first = payments

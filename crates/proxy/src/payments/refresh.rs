@@ -53,12 +53,7 @@ impl Payments {
             Ok(RefreshClaim::Taken { at }) => {
                 // Another proxy asked at `at`: its answer is what the store holds now (or
                 // within its upstream call). Ask again only when its window is over.
-                let key = id.to_owned();
-                match self.with_store(move |s| s.get(&key)).await {
-                    Ok(Some(fresh)) => self.cache.written_by_another_proxy(fresh),
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(id, error = %e, "cannot read another proxy's answer"),
-                }
+                self.adopt_stored(id).await;
                 let age = u64::try_from((now - at).whole_milliseconds()).unwrap_or(0);
                 let claimed = Instant::now()
                     .checked_sub(std::time::Duration::from_millis(age))

@@ -1,7 +1,8 @@
 //! The PayDigital client: the only code that holds the key on the wire.
 
-use super::budget::{Budget, Call};
-use crate::config::UpstreamConfig;
+use super::budget::{Budget, Call, Limits};
+use crate::config::{Config, UpstreamConfig};
+use crate::store::PaymentStore;
 use paydigital::wire::{self, CreateForm, CreateReply, StatusReply, UpstreamError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +52,22 @@ pub struct Upstream {
 }
 
 impl Upstream {
+    /// The client for `config`'s PayDigital, with the budget the group shares in `store`
+    /// (`CHECKOUT_UPSTREAM_MAX_RPS`, `CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN`).
+    pub fn for_group(
+        config: &Config,
+        store: Arc<dyn PaymentStore>,
+    ) -> Result<Upstream, reqwest::Error> {
+        let limits = Limits {
+            status_per_second: config.upstream_max_rps,
+            creates_per_minute: config.upstream_max_creates_per_min,
+        };
+        Upstream::new(
+            config.upstream.clone(),
+            Arc::new(Budget::new(store, limits)),
+        )
+    }
+
     pub fn new(config: UpstreamConfig, budget: Arc<Budget>) -> Result<Upstream, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
