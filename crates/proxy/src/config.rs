@@ -216,6 +216,8 @@ pub struct Config {
     /// `CHECKOUT_CHECK_LEASE_SECS`: how long a claimed confirmation check is this proxy's
     /// alone. Longer than a check can take (the upstream timeout, the rate limiter's queue).
     pub check_lease: Duration,
+    /// `CHECKOUT_SESSION_IDLE_SECS`: a dashboard session unused this long is over.
+    pub session_idle: Duration,
 }
 
 /// A configuration the proxy refuses to start with. Messages name the variable.
@@ -586,6 +588,10 @@ impl Config {
             upstream_max_creates_per_min: vars
                 .positive_u32("CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN", 120)?,
             check_lease: vars.lease("CHECKOUT_CHECK_LEASE_SECS")?,
+            session_idle: Duration::from_secs(
+                vars.positive_u32("CHECKOUT_SESSION_IDLE_SECS", 43_200)?
+                    .into(),
+            ),
             livemode: !sandbox,
             max_connections: usize::try_from(vars.u64("CHECKOUT_MAX_CONNECTIONS", 10_000)?)
                 .ok()

@@ -7,10 +7,11 @@
 //!
 //! ```text
 //!   startup ──▶ http ──▶ state ──▶ payments ──▶ domain, store, upstream
+//!      │                    └────▶ staff ─────▶ domain, store
 //!      └──────▶ workers ───────────────┘
 //! ```
 //! `http/` parses, authorises and answers; `payments/` is the service every front door and
-//! worker calls; `domain/` is what a payment is and how it may change (no I/O); `store/`,
+//! worker calls; `staff/` the shop's people (accounts, sessions, the audit log); `domain/` is what a payment is and how it may change (no I/O); `store/`,
 //! `upstream/` and `webhooks` talk to the database, PayDigital and the shop's server.
 //! `config` is read by all of them and names none.
 
@@ -18,6 +19,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod payments;
+pub mod staff;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -3,6 +3,7 @@
 
 use crate::config::{self, Config};
 use crate::payments::Payments;
+use crate::staff::Staff;
 use crate::state::AppState;
 use crate::store;
 use crate::upstream::sandbox::{self, Faults, Sandbox, SandboxConfig};
@@ -150,6 +151,7 @@ pub async fn start(
     });
     let upstream = Upstream::for_group(&config, store.clone())?;
     let sender = config.webhook.clone().map(Sender::new).transpose()?;
+    let staff = Arc::new(Staff::new(store.clone(), config.session_idle));
     let payments = Arc::new(Payments::new(&config, store, upstream));
     let confirm = Confirm::new(
         payments.clone(),
@@ -158,7 +160,7 @@ pub async fn start(
     );
     let static_dir = config.static_dir.clone();
     let max_connections = config.max_connections;
-    let state = AppState::new(config, payments.clone());
+    let state = AppState::new(config, payments.clone(), staff);
     let mut router = crate::http::router(state, &static_dir);
     if let Some(sandbox) = &sandbox {
         router = router.merge(sandbox::router(sandbox.clone()));

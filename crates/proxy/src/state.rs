@@ -1,8 +1,9 @@
-//! What every request handler shares: the configuration, the payment service, and the
-//! per-client create limit. Handles only; the logic lives where each is defined.
+//! What every request handler shares: the configuration, the payment service, the staff
+//! service, and the per-client create limit. Handles only; the logic lives where each is defined.
 
 use crate::config::Config;
 use crate::payments::Payments;
+use crate::staff::Staff;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -16,15 +17,18 @@ use std::time::Duration;
 pub struct AppState {
     pub config: Config,
     pub payments: Arc<Payments>,
+    /// The shop's people: sign-in, sessions, the audit log (`/admin`).
+    pub staff: Arc<Staff>,
     pub create_limiter: CreateLimiter,
 }
 
 impl AppState {
-    pub fn new(config: Config, payments: Arc<Payments>) -> Arc<AppState> {
+    pub fn new(config: Config, payments: Arc<Payments>, staff: Arc<Staff>) -> Arc<AppState> {
         Arc::new(AppState {
             create_limiter: CreateLimiter::per_minute(config.creates_per_minute),
             config,
             payments,
+            staff,
         })
     }
 }

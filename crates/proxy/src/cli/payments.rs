@@ -1,13 +1,12 @@
-//! `payments list`: the store read directly, for the shop's books, as a table, CSV or JSON.
+//! `payments list`: the store read directly, for the shop's books, as a table, CSV or JSON
+//! (the rows and the CSV are `payments::export`'s, as the dashboard's export).
 //! SQLite in WAL mode lets it read while the server runs.
 
 use super::{CliError, StoreArg};
-use paydigital::wire::rfc3339;
 use paydigital::Status;
-use paydigital_proxy::domain::payment::{parse_moment, parse_status, status_at, PaymentRecord};
-use paydigital_proxy::store::{ListFilter, PaymentStore, StoreError};
-use serde::Serialize;
-use time::{OffsetDateTime, UtcOffset};
+use paydigital_proxy::domain::payment::{parse_moment, parse_status};
+use paydigital_proxy::payments::export::{self, BookRow};
+use paydigital_proxy::store::ListFilter;
 
 #[derive(clap::Subcommand)]
 pub enum PaymentsCommand {
@@ -56,7 +55,12 @@ pub fn run(command: PaymentsCommand) -> Result<(), CliError> {
         })?),
     };
     let store = store.open()?;
-    let rows = rows(&*store, status, since, zone)
+    let filter = ListFilter {
+        status,
+        created_after: since,
+        ..ListFilter::default()
+    };
+    let rows = export::rows(&*store, &filter, zone)
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", store.shown)))?;
     let text = render(&rows, format).map_err(CliError::Failed)?;
     use std::io::Write;
@@ -112,111 +116,11 @@ pub enum Format {
     Json,
 }
 
-/// One payment, as the books see it.
-#[derive(Debug, Clone, Serialize)]
-struct BookRow {
-    pub created_at: String,
-    pub id: String,
-    pub invoice: String,
-    pub status: Status,
-    pub source: &'static str,
-    pub amount: u64,
-    pub unique_code: u64,
-    pub total_amount: u64,
-    pub reference: String,
-    pub description: String,
-    pub customer_name: String,
-    pub paid_at: String,
-    pub late: bool,
-    /// `amount_mismatch`, `invoice_mismatch`: look before you ship; empty otherwise.
-    pub review: &'static str,
-}
-
-impl BookRow {
-    fn new(p: &PaymentRecord, now: OffsetDateTime, zone: UtcOffset) -> BookRow {
-        BookRow {
-            created_at: rfc3339(p.created_at, zone),
-            id: p.id.clone(),
-            invoice: p.invoice.clone(),
-            status: status_at(p, now),
-            source: p.source.as_str(),
-            amount: p.amount,
-            unique_code: p.unique_code,
-            total_amount: p.total_amount,
-            reference: p.reference.clone().unwrap_or_default(),
-            description: p.description.clone(),
-            customer_name: p.customer_name.clone(),
-            paid_at: p.paid_at.map(|at| rfc3339(at, zone)).unwrap_or_default(),
-            late: p.late,
-            review: p.review.map_or("", |r| r.as_str()),
-        }
-    }
-}
-
-impl BookRow {
-    /// The row with every text a customer or PayDigital wrote made inert for a spreadsheet:
-    /// a cell that starts with `=`, `+`, `-`, `@`, a tab or a return is a formula to Excel
-    /// and LibreOffice (`=HYPERLINK(...)` in a customer name), so it gets a leading `'`.
-    fn for_spreadsheet(&self) -> BookRow {
-        BookRow {
-            invoice: inert(&self.invoice),
-            reference: inert(&self.reference),
-            description: inert(&self.description),
-            customer_name: inert(&self.customer_name),
-            ..self.clone()
-        }
-    }
-}
-
-fn inert(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_owned(),
-    }
-}
-
-/// Every payment that matches, newest first (read page by page, so a large store is fine).
-fn rows(
-    store: &dyn PaymentStore,
-    status: Option<Status>,
-    since: Option<OffsetDateTime>,
-    zone: UtcOffset,
-) -> Result<Vec<BookRow>, StoreError> {
-    const PAGE: usize = 500;
-    let now = OffsetDateTime::now_utc();
-    let mut rows = Vec::new();
-    let mut before_id = None;
-    loop {
-        let page = store.list(&ListFilter {
-            status,
-            created_after: since,
-            before_id,
-            limit: PAGE,
-            now: Some(now),
-            ..ListFilter::default()
-        })?;
-        rows.extend(page.iter().map(|p| BookRow::new(p, now, zone)));
-        if page.len() < PAGE {
-            return Ok(rows);
-        }
-        before_id = page.last().map(|p| p.id.clone());
-    }
-}
-
 /// The rows in `format`, ready to print.
 fn render(rows: &[BookRow], format: Format) -> Result<String, String> {
     match format {
         Format::Json => serde_json::to_string_pretty(rows).map_err(|e| e.to_string()),
-        Format::Csv => {
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            for row in rows {
-                writer
-                    .serialize(row.for_spreadsheet())
-                    .map_err(|e| e.to_string())?;
-            }
-            let bytes = writer.into_inner().map_err(|e| e.to_string())?;
-            String::from_utf8(bytes).map_err(|e| e.to_string())
-        }
+        Format::Csv => export::csv(rows),
         Format::Table => {
             let mut out = format!(
                 "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {:<25}  {}\n",
@@ -248,46 +152,5 @@ fn render(rows: &[BookRow], format: Format) -> Result<String, String> {
             ));
             Ok(out)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn no_cell_of_the_csv_is_a_formula() {
-        let row = BookRow {
-            created_at: "2026-11-24T15:04:05+07:00".into(),
-            id: "pay_AAAAAAAAAAAAAAAAAAAAAA".into(),
-            invoice: "PYG1".into(),
-            status: Status::Paid,
-            source: "browser",
-            amount: 10_000,
-            unique_code: 387,
-            total_amount: 10_387,
-            reference: "=HYPERLINK(\"https://evil.example\",\"Klik\")".into(),
-            description: "+1+cmd|' /C calc'!A0".into(),
-            customer_name: "@SUM(A1:A9)".into(),
-            paid_at: String::new(),
-            late: false,
-            review: "",
-        };
-        let csv = render(std::slice::from_ref(&row), Format::Csv).expect("csv");
-        let mut reader = csv::Reader::from_reader(csv.as_bytes());
-        let record = reader.records().next().expect("a row").expect("parses");
-        for cell in record.iter() {
-            assert!(
-                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
-                "{cell:?} is a formula"
-            );
-        }
-        assert!(record
-            .iter()
-            .any(|c| c == "'=HYPERLINK(\"https://evil.example\",\"Klik\")"));
-        // The other formats show what was written.
-        assert!(render(&[row], Format::Json)
-            .expect("json")
-            .contains("\"@SUM(A1:A9)\""));
     }
 }

@@ -167,6 +167,7 @@ async fn list(
             before_id,
             limit,
             now: Some(now),
+            ..ListFilter::default()
         })
         .await?;
     Ok(Json(page.map(|p| payments.views().merchant(&p, now))))

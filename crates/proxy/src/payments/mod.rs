@@ -9,6 +9,7 @@
 mod cache;
 mod create;
 mod error;
+pub mod export;
 mod idempotency;
 mod locks;
 mod refresh;

@@ -8,8 +8,11 @@
 //! (leases that lapse when their holder dies), a create with an `Idempotency-Key` (a key claim).
 
 mod postgres;
+mod postgres_staff;
 mod postgres_tls;
 mod sqlite;
+mod sqlite_staff;
+pub mod staff;
 #[cfg(test)]
 pub(crate) mod suite;
 mod types;
@@ -21,6 +24,7 @@ pub use types::{
     ListFilter, NewEvent, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
 };
 
+use crate::domain::days::DayTotal;
 use crate::domain::payment::{PaymentRecord, Review, Source};
 use paydigital::Status;
 use std::path::PathBuf;
@@ -28,8 +32,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-/// What the proxy needs from storage. Calls block: call them from `spawn_blocking`.
-pub trait PaymentStore: Send + Sync + 'static {
+/// What the proxy needs from storage. Calls block: call them from `spawn_blocking`. The
+/// shop's people are kept in the same store ([`staff::StaffStore`]).
+pub trait PaymentStore: staff::StaffStore {
     /// Stores a new payment with its `payment.created` event and its first check, in one
     /// transaction, and drops the claim on its idempotency key. An id, invoice or idempotency
     /// key seen before is an error.
@@ -127,6 +132,42 @@ pub trait PaymentStore: Send + Sync + 'static {
     fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError>;
     /// Fails when the store cannot be read.
     fn health(&self) -> Result<(), StoreError>;
+
+    // What the dashboard reads.
+
+    /// What was paid since `since`, summed per day in `zone` (day numbers as
+    /// [`crate::domain::days::day_number`] counts them).
+    fn paid_by_day(
+        &self,
+        since: OffsetDateTime,
+        zone: time::UtcOffset,
+    ) -> Result<Vec<DayTotal>, StoreError>;
+    /// A payment's events, oldest first.
+    fn payment_events(&self, payment_id: &str) -> Result<Vec<EventRecord>, StoreError>;
+    /// Every delivery attempt of a payment's events, oldest first.
+    fn payment_attempts(&self, payment_id: &str) -> Result<Vec<StoredAttempt>, StoreError>;
+    /// Events written at or after `since`, oldest first (the dashboard's live feed: by time,
+    /// not by sequence, since on PostgreSQL a later sequence number may commit first).
+    fn events_since(
+        &self,
+        since: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, StoreError>;
+}
+
+/// `text` for a `LIKE` pattern that finds it anywhere: its own `%`, `_` and `\` are
+/// escaped (`ESCAPE '\'`), so a search for `50%` finds `50%`, not everything.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// Which database `CHECKOUT_DATABASE` names.

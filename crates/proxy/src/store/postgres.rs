@@ -12,7 +12,9 @@ use super::{
     budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
     status_from_db, to_i64, to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord,
     Imported, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError,
+    StoredAttempt,
 };
+use crate::domain::days::DayTotal;
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use paydigital::Status;
@@ -160,6 +162,39 @@ CREATE TABLE idempotency_claims (
     // budget the group shares.
     "ALTER TABLE payments ADD COLUMN review TEXT;
      CREATE TABLE upstream_budget (kind TEXT PRIMARY KEY, tat_ms BIGINT NOT NULL);",
+    // v3: the shop's people (`store/staff.rs`), how long each delivery attempt took, and the
+    // indexes the dashboard reads by (the live feed by event time, the week by paid time).
+    r#"
+CREATE TABLE staff (
+    email         TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE staff_sessions (
+    token_hash   TEXT PRIMARY KEY,
+    email        TEXT NOT NULL REFERENCES staff(email) ON DELETE CASCADE,
+    created_at   TIMESTAMPTZ NOT NULL,
+    last_seen_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX staff_sessions_email ON staff_sessions(email);
+CREATE TABLE login_failures (
+    subject TEXT NOT NULL,
+    at      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX login_failures_subject ON login_failures(subject, at);
+CREATE TABLE audit_log (
+    seq     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at      TIMESTAMPTZ NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    subject TEXT,
+    ip      TEXT
+);
+ALTER TABLE attempts ADD COLUMN duration_ms BIGINT;
+CREATE INDEX events_created ON events(created_at);
+CREATE INDEX payments_paid ON payments(paid_at) WHERE paid_at IS NOT NULL;
+"#,
 ];
 
 /// The schema version this binary writes.
@@ -336,7 +371,7 @@ impl PgStore {
         }
     }
 
-    async fn client(&self) -> Result<Object, StoreError> {
+    pub(super) async fn client(&self) -> Result<Object, StoreError> {
         self.pool
             .get()
             .await
@@ -344,14 +379,14 @@ impl PgStore {
     }
 
     /// Runs `work` to its end from the blocking thread the trait is called on.
-    fn run<T>(
+    pub(super) fn run<T>(
         &self,
         work: impl std::future::Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         self.runtime.block_on(work)
     }
 
-    async fn query(
+    pub(super) async fn query(
         &self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
@@ -361,7 +396,11 @@ impl PgStore {
         Ok(client.query(&statement, params).await?)
     }
 
-    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+    pub(super) async fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
         let client = self.client().await?;
         let statement = client.prepare_cached(sql).await?;
         Ok(client.execute(&statement, params).await?)
@@ -432,9 +471,10 @@ impl PgStore {
             .iter()
             .filter(|a| new_events.contains(a.event_id.as_str()))
         {
+            let duration = a.duration_ms.map(|d| i64::try_from(d).unwrap_or(i64::MAX));
             tx.execute(
-                "INSERT INTO attempts (event_id, at, outcome) VALUES ($1, $2, $3)",
-                &[&a.event_id, &millis(a.at), &a.outcome],
+                "INSERT INTO attempts (event_id, at, outcome, duration_ms) VALUES ($1, $2, $3, $4)",
+                &[&a.event_id, &millis(a.at), &a.outcome, &duration],
             )
             .await?;
             imported.attempts += 1;
@@ -534,22 +574,6 @@ impl PaymentStore for PgStore {
 
     fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError> {
         let now = filter.now.unwrap_or_else(OffsetDateTime::now_utc);
-        // A pending payment past its expiry is expired for whoever lists it, as in the views.
-        let status = filter.status.map(|status| match status {
-            Status::Pending => "status = 'pending' AND expires_at > $5",
-            Status::Paid => "status = 'paid'",
-            Status::Expired => "(status = 'expired' OR (status = 'pending' AND expires_at <= $5))",
-        });
-        let mut sql = String::from(concat!("SELECT ", payment_columns!(), " FROM payments"));
-        sql.push_str(" WHERE ($1::text IS NULL OR reference = $1)");
-        sql.push_str(" AND ($2::timestamptz IS NULL OR created_at > $2)");
-        // Newest first by insertion order: a page boundary stays put while payments arrive.
-        sql.push_str(" AND ($3::bigint IS NULL OR seq < $3)");
-        if let Some(status) = status {
-            sql.push_str(" AND ");
-            sql.push_str(status);
-        }
-        sql.push_str(" ORDER BY seq DESC LIMIT $4");
         self.run(async {
             let before: Option<i64> = match &filter.before_id {
                 None => None,
@@ -561,13 +585,68 @@ impl PaymentStore for PgStore {
                         .try_get(0)?,
                 ),
             };
-            let after = filter.created_after;
             let limit = limit_of(filter.limit);
-            let mut params: Vec<&(dyn ToSql + Sync)> =
-                vec![&filter.reference, &after, &before, &limit];
-            if status.is_some_and(|s| s.contains("$5")) {
-                params.push(&now);
+            let search = filter.search.as_deref().map(str::trim);
+            let pattern = search.map(super::contains_pattern);
+            // Only the conditions the filter sets, each with its own placeholder: PostgreSQL
+            // wants every parameter it is given to be used.
+            let mut sql = String::from(concat!(
+                "SELECT ",
+                payment_columns!(),
+                " FROM payments WHERE true"
+            ));
+            let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
+            fn and<'a>(
+                sql: &mut String,
+                params: &mut Vec<&'a (dyn ToSql + Sync)>,
+                condition: &str,
+                value: &'a (dyn ToSql + Sync),
+            ) {
+                params.push(value);
+                sql.push_str(" AND ");
+                sql.push_str(&condition.replace('?', &format!("${}", params.len())));
             }
+            if let Some(reference) = &filter.reference {
+                and(&mut sql, &mut params, "reference = ?", reference);
+            }
+            if let Some(after) = &filter.created_after {
+                and(&mut sql, &mut params, "created_at > ?", after);
+            }
+            if let Some(until) = &filter.created_before {
+                and(&mut sql, &mut params, "created_at < ?", until);
+            }
+            // Newest first by insertion order: a page boundary stays put while payments arrive.
+            if let Some(before) = &before {
+                and(&mut sql, &mut params, "seq < ?", before);
+            }
+            if let (Some(search), Some(pattern)) = (&search, &pattern) {
+                params.push(search);
+                params.push(pattern);
+                let (exact, like) = (params.len().saturating_sub(1), params.len());
+                sql.push_str(&format!(
+                    " AND (id = ${exact} OR invoice = ${exact} OR reference = ${exact}
+                           OR lower(customer_name) LIKE ${like} ESCAPE '\\')"
+                ));
+            }
+            // A pending payment past its expiry is expired for whoever lists it, as in the views.
+            match filter.status {
+                None => {}
+                Some(Status::Pending) => and(
+                    &mut sql,
+                    &mut params,
+                    "status = 'pending' AND expires_at > ?",
+                    &now,
+                ),
+                Some(Status::Paid) => sql.push_str(" AND status = 'paid'"),
+                Some(Status::Expired) => and(
+                    &mut sql,
+                    &mut params,
+                    "(status = 'expired' OR (status = 'pending' AND expires_at <= ?))",
+                    &now,
+                ),
+            }
+            params.push(&limit);
+            sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", params.len()));
             let rows = self.query(&sql, &params).await?;
             decode_all(&rows, decode)
         })
@@ -821,9 +900,12 @@ impl PaymentStore for PgStore {
             if updated == 0 {
                 return Ok(false);
             }
+            let duration = attempt
+                .duration
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
             tx.execute(
-                "INSERT INTO attempts (event_id, at, outcome) VALUES ($1, $2, $3)",
-                &[&event_id, &at, &attempt.outcome],
+                "INSERT INTO attempts (event_id, at, outcome, duration_ms) VALUES ($1, $2, $3, $4)",
+                &[&event_id, &at, &attempt.outcome, &duration],
             )
             .await?;
             tx.commit().await?;
@@ -932,6 +1014,90 @@ impl PaymentStore for PgStore {
         self.run(async {
             self.query("SELECT 1", &[]).await?;
             Ok(())
+        })
+    }
+
+    fn paid_by_day(
+        &self,
+        since: OffsetDateTime,
+        zone: time::UtcOffset,
+    ) -> Result<Vec<DayTotal>, StoreError> {
+        let offset = i64::from(zone.whole_seconds());
+        self.run(async {
+            let rows = self
+                .query(
+                    "SELECT floor((extract(epoch FROM paid_at) + $2::bigint) / 86400)::bigint AS day,
+                            COUNT(*)::bigint, SUM(total_amount)::bigint
+                     FROM payments WHERE status = 'paid' AND paid_at >= $1
+                     GROUP BY day ORDER BY day",
+                    &[&since, &offset],
+                )
+                .await?;
+            decode_all(&rows, |row| {
+                Ok(DayTotal {
+                    day: row.try_get(0)?,
+                    count: to_u64(row.try_get(1)?)?,
+                    total: to_u64(row.try_get(2)?)?,
+                })
+            })
+        })
+    }
+
+    fn payment_events(&self, payment_id: &str) -> Result<Vec<EventRecord>, StoreError> {
+        self.run(async {
+            let rows = self
+                .query(
+                    concat!(
+                        "SELECT ",
+                        event_columns!(),
+                        " FROM events WHERE payment_id = $1 ORDER BY seq"
+                    ),
+                    &[&payment_id],
+                )
+                .await?;
+            decode_all(&rows, decode_event)
+        })
+    }
+
+    fn payment_attempts(&self, payment_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
+        self.run(async {
+            let rows = self
+                .query(
+                    "SELECT a.event_id, a.at, a.outcome, a.duration_ms
+                     FROM attempts AS a JOIN events AS e ON e.id = a.event_id
+                     WHERE e.payment_id = $1 ORDER BY a.at",
+                    &[&payment_id],
+                )
+                .await?;
+            decode_all(&rows, |row| {
+                let duration: Option<i64> = row.try_get(3)?;
+                Ok(StoredAttempt {
+                    event_id: row.try_get(0)?,
+                    at: row.try_get(1)?,
+                    outcome: row.try_get(2)?,
+                    duration_ms: duration.and_then(|d| u64::try_from(d).ok()),
+                })
+            })
+        })
+    }
+
+    fn events_since(
+        &self,
+        since: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        self.run(async {
+            let rows = self
+                .query(
+                    concat!(
+                        "SELECT ",
+                        event_columns!(),
+                        " FROM events WHERE created_at >= $1 ORDER BY created_at, seq LIMIT $2"
+                    ),
+                    &[&since, &limit_of(limit)],
+                )
+                .await?;
+            decode_all(&rows, decode_event)
         })
     }
 }

@@ -7,6 +7,7 @@ use super::{
     StoredPayment,
 };
 use crate::domain::clock::{after, before};
+use crate::domain::days::DayTotal;
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
 use paydigital::Status;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -142,6 +143,43 @@ CREATE TABLE upstream_budget (
 "#,
         then: None,
     },
+    // v6: the shop's people (`store/staff.rs`: accounts, sessions by token hash, failed
+    // sign-ins, the audit log; times in unix ms), how long each delivery attempt took, and
+    // the indexes the dashboard reads by (the live feed by event time, the week by paid time).
+    Migration {
+        sql: r#"
+CREATE TABLE staff (
+    email         TEXT PRIMARY KEY NOT NULL,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE TABLE staff_sessions (
+    token_hash   TEXT PRIMARY KEY NOT NULL,
+    email        TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL
+);
+CREATE INDEX staff_sessions_email ON staff_sessions(email);
+CREATE TABLE login_failures (
+    subject TEXT NOT NULL,
+    at      INTEGER NOT NULL
+);
+CREATE INDEX login_failures_subject ON login_failures(subject, at);
+CREATE TABLE audit_log (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    subject TEXT,
+    ip      TEXT
+);
+ALTER TABLE attempts ADD COLUMN duration_ms INTEGER;
+CREATE INDEX events_created ON events(created_at);
+CREATE INDEX payments_paid ON payments(paid_at) WHERE paid_at IS NOT NULL;
+"#,
+        then: None,
+    },
 ];
 
 /// Gives every payment made before ids existed one, from the OS's random source.
@@ -161,11 +199,11 @@ fn assign_ids(conn: &Connection) -> Result<(), StoreError> {
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
-fn to_ms(at: OffsetDateTime) -> i64 {
+pub(super) fn to_ms(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-fn from_ms(ms: i64) -> Result<OffsetDateTime, StoreError> {
+pub(super) fn from_ms(ms: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -259,6 +297,23 @@ fn decode_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<EventRecord,
     Ok(event)
 }
 
+macro_rules! attempt_columns {
+    () => {
+        "SELECT event_id, at, outcome, duration_ms FROM attempts"
+    };
+}
+
+fn decode_attempt(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredAttempt, StoreError>> {
+    let (event_id, at, outcome, duration): (String, i64, String, Option<i64>) =
+        (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+    Ok(from_ms(at).map(|at| StoredAttempt {
+        event_id,
+        at,
+        outcome,
+        duration_ms: duration.and_then(|d| u64::try_from(d).ok()),
+    }))
+}
+
 fn insert_event(conn: &Connection, event: &NewEvent) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO events (id, payment_id, type, created_at, body, state, next_attempt_at)
@@ -310,18 +365,8 @@ impl SqliteStore {
             let payments = collect(payments)?;
             let mut events = conn.prepare(concat!(event_columns!(), " ORDER BY seq"))?;
             let events = collect(events.query_map([], decode_event)?)?;
-            let mut attempts =
-                conn.prepare("SELECT event_id, at, outcome FROM attempts ORDER BY rowid")?;
-            let attempts = attempts.query_map([], |row| {
-                let (event_id, at, outcome): (String, i64, String) =
-                    (row.get(0)?, row.get(1)?, row.get(2)?);
-                Ok(from_ms(at).map(|at| StoredAttempt {
-                    event_id,
-                    at,
-                    outcome,
-                }))
-            })?;
-            let attempts = collect(attempts)?;
+            let mut attempts = conn.prepare(concat!(attempt_columns!(), " ORDER BY rowid"))?;
+            let attempts = collect(attempts.query_map([], decode_attempt)?)?;
             Ok(Dump {
                 payments,
                 events,
@@ -381,7 +426,7 @@ impl SqliteStore {
         })
     }
 
-    fn with<T>(
+    pub(super) fn with<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -390,7 +435,7 @@ impl SqliteStore {
     }
 
     /// `f` in one transaction: all of it is written, or none.
-    fn in_transaction<T>(
+    pub(super) fn in_transaction<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -487,6 +532,13 @@ impl PaymentStore for SqliteStore {
         let mut sql = String::from(select_columns!());
         sql.push_str(" WHERE (:reference IS NULL OR reference = :reference)");
         sql.push_str(" AND (:after IS NULL OR created_at > :after)");
+        sql.push_str(" AND (:until IS NULL OR created_at < :until)");
+        if filter.search.is_some() {
+            sql.push_str(
+                " AND (id = :search OR invoice = :search OR reference = :search
+                       OR lower(customer_name) LIKE :pattern ESCAPE '\\')",
+            );
+        }
         // Newest first by insertion order: a page boundary stays put while payments arrive.
         sql.push_str(" AND (:before IS NULL OR rowid < :before)");
         if let Some(status) = status {
@@ -514,6 +566,14 @@ impl PaymentStore for SqliteStore {
             ];
             let after = filter.created_after.map(to_unix);
             named.push((":after", &after));
+            let until = filter.created_before.map(to_unix);
+            named.push((":until", &until));
+            let search = filter.search.as_deref().map(str::trim);
+            let pattern = search.map(super::contains_pattern);
+            if search.is_some() {
+                named.push((":search", &search));
+                named.push((":pattern", &pattern));
+            }
             if status.is_some_and(|s| s.contains(":now")) {
                 named.push((":now", &now));
             }
@@ -717,8 +777,15 @@ impl PaymentStore for SqliteStore {
                 return Ok(false);
             }
             conn.execute(
-                "INSERT INTO attempts (event_id, at, outcome) VALUES (?1, ?2, ?3)",
-                params![event_id, to_ms(attempt.at), attempt.outcome],
+                "INSERT INTO attempts (event_id, at, outcome, duration_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    event_id,
+                    to_ms(attempt.at),
+                    attempt.outcome,
+                    attempt
+                        .duration
+                        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                ],
             )?;
             Ok(true)
         })
@@ -806,6 +873,73 @@ impl PaymentStore for SqliteStore {
             // A round trip, not a count: `count(*)` scans the table under the store's lock.
             conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?;
             Ok(())
+        })
+    }
+
+    fn paid_by_day(
+        &self,
+        since: OffsetDateTime,
+        zone: time::UtcOffset,
+    ) -> Result<Vec<DayTotal>, StoreError> {
+        self.with(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT (paid_at + ?2) / 86400 AS day, COUNT(*), SUM(total_amount)
+                 FROM payments WHERE status = 'paid' AND paid_at >= ?1
+                 GROUP BY day ORDER BY day",
+            )?;
+            let rows = statement.query_map(
+                params![to_unix(since), i64::from(zone.whole_seconds())],
+                |row| {
+                    let (day, count, total): (i64, i64, i64) =
+                        (row.get(0)?, row.get(1)?, row.get(2)?);
+                    Ok((|| {
+                        Ok(DayTotal {
+                            day,
+                            count: to_u64(count)?,
+                            total: to_u64(total)?,
+                        })
+                    })())
+                },
+            )?;
+            collect(rows)
+        })
+    }
+
+    fn payment_events(&self, payment_id: &str) -> Result<Vec<EventRecord>, StoreError> {
+        self.with(|conn| {
+            let mut statement = conn.prepare_cached(concat!(
+                event_columns!(),
+                " WHERE payment_id = ?1 ORDER BY seq"
+            ))?;
+            let rows = collect(statement.query_map([payment_id], decode_event)?);
+            rows
+        })
+    }
+
+    fn payment_attempts(&self, payment_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
+        self.with(|conn| {
+            let mut statement = conn.prepare_cached(concat!(
+                attempt_columns!(),
+                " WHERE event_id IN (SELECT id FROM events WHERE payment_id = ?1) ORDER BY at, rowid"
+            ))?;
+            let rows = collect(statement.query_map([payment_id], decode_attempt)?);
+            rows
+        })
+    }
+
+    fn events_since(
+        &self,
+        since: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        self.with(|conn| {
+            let mut statement = conn.prepare_cached(concat!(
+                event_columns!(),
+                " WHERE created_at >= ?1 ORDER BY created_at, seq LIMIT ?2"
+            ))?;
+            let rows =
+                collect(statement.query_map(params![to_ms(since), limit_of(limit)], decode_event)?);
+            rows
         })
     }
 }

@@ -35,6 +35,11 @@ pub struct ListFilter {
     pub reference: Option<String>,
     pub status: Option<Status>,
     pub created_after: Option<OffsetDateTime>,
+    /// Only payments created before this moment (the dashboard's date range).
+    pub created_before: Option<OffsetDateTime>,
+    /// A payment whose id, invoice or reference is this, or whose customer name contains it
+    /// (any case).
+    pub search: Option<String>,
     /// Only payments created before this one (the previous page's last id).
     pub before_id: Option<String>,
     pub limit: usize,
@@ -120,6 +125,8 @@ pub struct Attempt {
     /// only if it is still the event's, so a proxy whose lease lapsed and was taken over
     /// records nothing over its successor's delivery.
     pub lease: Option<OffsetDateTime>,
+    /// How long the receiver took to answer (or to fail).
+    pub duration: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +193,8 @@ pub struct StoredAttempt {
     pub event_id: String,
     pub at: OffsetDateTime,
     pub outcome: String,
+    /// Attempts recorded before v6 of the schema have none.
+    pub duration_ms: Option<u64>,
 }
 
 /// Everything a store holds, oldest first (what `migrate --to` copies).

@@ -53,7 +53,9 @@ impl ClaimedWork for Deliver {
 
     async fn work(&self, event: EventRecord) {
         let at = OffsetDateTime::now_utc();
+        let started = std::time::Instant::now();
         let outcome = self.sender.attempt(&event, at).await;
+        let duration = started.elapsed();
         let jitter = rand::thread_rng().gen_range(-0.1..=0.1);
         let then = after_attempt(
             &outcome,
@@ -67,6 +69,7 @@ impl ClaimedWork for Deliver {
             outcome: outcome.describe(),
             then,
             lease: event.leased_until,
+            duration: Some(duration),
         };
         tracing::info!(
             event = %event.id,

@@ -1,0 +1,512 @@
+//! The shop's people as a service (beside `payments/`, called by the admin pages and the
+//! `staff`/`audit` commands): accounts with argon2id password hashes, signing in under the
+//! throttle, sessions, signing out, and the audit log. It answers in [`StaffError`] and
+//! [`SignInError`], never in HTTP. Hashing runs on the blocking pool, like every store call.
+
+use crate::domain::staff::{
+    AccountInvalid, AuditAction, Email, Password, Role, SessionToken, THROTTLE,
+};
+use crate::store::staff::{AuditEntry, AuditRecord, StaffMember, StaffSession};
+use crate::store::{PaymentStore, StoreError};
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// A session's last use is written at most this often (each page and poll reads it).
+const TOUCH_AFTER: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    #[error("{0}")]
+    Invalid(#[from] AccountInvalid),
+    #[error("{0} already has an account")]
+    Exists(Email),
+    #[error("no account for {0}")]
+    NoSuchStaff(Email),
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error("the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// Why a sign-in failed. A wrong email and a wrong password are one answer.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("wrong email or password")]
+    Wrong,
+    /// Too many failures for this email or address: refused until the window has passed.
+    #[error("too many failed sign-ins; try again in {} minutes", .0.as_secs().div_ceil(60))]
+    Throttled(Duration),
+    #[error(transparent)]
+    Staff(#[from] StaffError),
+}
+
+/// Who signed in.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub token: SessionToken,
+    pub email: Email,
+    pub role: Role,
+}
+
+pub struct Staff {
+    store: Arc<dyn PaymentStore>,
+    idle: Duration,
+}
+
+impl Staff {
+    pub fn new(store: Arc<dyn PaymentStore>, idle: Duration) -> Staff {
+        Staff { store, idle }
+    }
+
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn PaymentStore) -> Result<T, StaffError> + Send + 'static,
+    ) -> Result<T, StaffError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| StaffError::Internal(e.to_string()))?
+    }
+
+    /// Adds an account (the CLI's `staff add`).
+    pub async fn add(
+        &self,
+        email: Email,
+        role: Role,
+        password: Password,
+    ) -> Result<(), StaffError> {
+        let hash = hash(password).await?;
+        self.with_store(move |s| {
+            let member = StaffMember {
+                email: email.clone(),
+                role,
+                password_hash: hash,
+                created_at: OffsetDateTime::now_utc(),
+            };
+            if !s.add_staff(&member)? {
+                return Err(StaffError::Exists(email));
+            }
+            audit(
+                s,
+                "cli",
+                AuditAction::StaffAdded,
+                Some(email.to_string()),
+                None,
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn list(&self) -> Result<Vec<StaffMember>, StaffError> {
+        self.with_store(|s| Ok(s.list_staff()?)).await
+    }
+
+    /// Removes an account; its sessions end with it.
+    pub async fn remove(&self, email: Email) -> Result<(), StaffError> {
+        self.with_store(move |s| {
+            if !s.remove_staff(&email)? {
+                return Err(StaffError::NoSuchStaff(email));
+            }
+            audit(
+                s,
+                "cli",
+                AuditAction::StaffRemoved,
+                Some(email.to_string()),
+                None,
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A new password; every session of the account ends (a leaked one stops working).
+    pub async fn set_password(&self, email: Email, password: Password) -> Result<(), StaffError> {
+        let hash = hash(password).await?;
+        self.with_store(move |s| {
+            if !s.set_password_hash(&email, &hash)? {
+                return Err(StaffError::NoSuchStaff(email));
+            }
+            audit(
+                s,
+                "cli",
+                AuditAction::PasswordSet,
+                Some(email.to_string()),
+                None,
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Signs in with what was typed, from `ip`, under the throttle: refused for an email or
+    /// address with too many recent failures even with the right password.
+    pub async fn sign_in(
+        &self,
+        email_typed: &str,
+        password_typed: &str,
+        ip: IpAddr,
+    ) -> Result<SignedIn, SignInError> {
+        let now = OffsetDateTime::now_utc();
+        // Unparseable emails are counted too (as typed, lowercased): they cost a hash.
+        let email = Email::parse(email_typed).ok();
+        let email_subject = format!(
+            "email:{}",
+            email
+                .as_ref()
+                .map_or_else(|| email_typed.trim().to_lowercase(), |e| e.to_string())
+        );
+        let ip_subject = format!("ip:{ip}");
+        let actor = email_subject.trim_start_matches("email:").to_owned();
+        let since = crate::domain::clock::before(now, THROTTLE.window);
+        let (subject, ip_key, who) = (email_subject.clone(), ip_subject.clone(), actor.clone());
+        let throttled = self
+            .with_store(move |s| {
+                let refused = THROTTLE.refuses(
+                    s.login_failures(&subject, since)?,
+                    s.login_failures(&ip_key, since)?,
+                );
+                if refused {
+                    audit(s, &who, AuditAction::SignInThrottled, None, Some(ip))?;
+                }
+                Ok(refused)
+            })
+            .await?;
+        if throttled {
+            return Err(SignInError::Throttled(THROTTLE.window));
+        }
+        let member = match &email {
+            Some(email) => {
+                let email = email.clone();
+                self.with_store(move |s| Ok(s.staff_member(&email)?))
+                    .await?
+            }
+            None => None,
+        };
+        let typed = Password::typed(password_typed);
+        let stored = member.as_ref().map(|m| m.password_hash.clone());
+        let matches = verify(typed, stored).await?;
+        match (member, matches) {
+            (Some(member), true) => {
+                let token = SessionToken::new();
+                let token_hash = token.hash();
+                let who = member.email.clone();
+                self.with_store(move |s| {
+                    s.create_session(&token_hash, &who, now)?;
+                    audit(s, who.as_str(), AuditAction::SignIn, None, Some(ip))?;
+                    Ok(())
+                })
+                .await?;
+                Ok(SignedIn {
+                    token,
+                    email: member.email,
+                    role: member.role,
+                })
+            }
+            _ => {
+                self.with_store(move |s| {
+                    s.record_login_failure(&[&email_subject, &ip_subject], now, THROTTLE.window)?;
+                    audit(s, &actor, AuditAction::SignInFailed, None, Some(ip))?;
+                    Ok(())
+                })
+                .await?;
+                Err(SignInError::Wrong)
+            }
+        }
+    }
+
+    /// The session a cookie names, if it is live.
+    pub async fn session(&self, token: SessionToken) -> Result<Option<StaffSession>, StaffError> {
+        let idle = self.idle;
+        self.with_store(move |s| {
+            Ok(s.session(&token.hash(), OffsetDateTime::now_utc(), idle, TOUCH_AFTER)?)
+        })
+        .await
+    }
+
+    /// Ends the session on the server: the same cookie is refused from now on.
+    pub async fn sign_out(
+        &self,
+        token: SessionToken,
+        who: Email,
+        ip: IpAddr,
+    ) -> Result<(), StaffError> {
+        self.with_store(move |s| {
+            s.end_session(&token.hash())?;
+            audit(s, who.as_str(), AuditAction::SignOut, None, Some(ip))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records what a signed-in person did.
+    pub async fn record(
+        &self,
+        who: &Email,
+        action: AuditAction,
+        subject: Option<String>,
+        ip: IpAddr,
+    ) -> Result<(), StaffError> {
+        let who = who.to_string();
+        self.with_store(move |s| audit(s, &who, action, subject, Some(ip)))
+            .await
+    }
+
+    /// The audit log newest first: `limit` lines before `before_seq`.
+    pub async fn audit_log(
+        &self,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StaffError> {
+        self.with_store(move |s| Ok(s.audit_log(before_seq, limit)?))
+            .await
+    }
+}
+
+fn audit(
+    store: &dyn PaymentStore,
+    actor: &str,
+    action: AuditAction,
+    subject: Option<String>,
+    ip: Option<IpAddr>,
+) -> Result<(), StaffError> {
+    store.append_audit(&AuditEntry {
+        at: OffsetDateTime::now_utc(),
+        actor: actor.to_owned(),
+        action: action.as_str().to_owned(),
+        subject,
+        ip: ip.map(|ip| ip.to_string()),
+    })?;
+    Ok(())
+}
+
+/// argon2id with the crate's defaults (OWASP's: 19 MiB, 2 passes, 1 lane) and a random salt.
+async fn hash(password: Password) -> Result<String, StaffError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| StaffError::Hash(e.to_string()))
+    })
+    .await
+    .map_err(|e| StaffError::Internal(e.to_string()))?
+}
+
+/// Whether `typed` is the password `stored` hashes. With no account (or nothing typed) a
+/// hash is still checked, so that a wrong email takes as long as a wrong password.
+async fn verify(typed: Option<Password>, stored: Option<String>) -> Result<bool, StaffError> {
+    tokio::task::spawn_blocking(move || {
+        let decoy = decoy_hash();
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| decoy.to_owned());
+        let Ok(parsed) = PasswordHash::new(&stored) else {
+            return Err(StaffError::Store(StoreError::Corrupt(
+                "a password hash is not a PHC string".into(),
+            )));
+        };
+        let typed = typed.as_ref().map_or("", |p| p.expose());
+        let matches = Argon2::default()
+            .verify_password(typed.as_bytes(), &parsed)
+            .is_ok();
+        Ok(known && matches)
+    })
+    .await
+    .map_err(|e| StaffError::Internal(e.to_string()))?
+}
+
+/// A hash of a random password nobody knows, made once per process.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        let secret = SessionToken::new();
+        Argon2::default()
+            .hash_password(secret.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            // Unreachable with the default parameters; a fixed well-formed hash keeps the
+            // timing equal all the same.
+            .unwrap_or_else(|_| {
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$8JJkk0ZzqB3dOQ8aJvQpTQ6T0K2mJXo0Xcz0Q9q7Hk4".into()
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteStore;
+
+    fn service() -> Staff {
+        let store: Arc<dyn PaymentStore> = Arc::new(SqliteStore::in_memory().expect("store"));
+        Staff::new(store, Duration::from_secs(3600))
+    }
+
+    fn email(text: &str) -> Email {
+        Email::parse(text).expect("email")
+    }
+
+    #[tokio::test]
+    async fn a_right_password_signs_in_and_a_wrong_one_or_email_gets_one_answer() {
+        let staff = service();
+        let ip: IpAddr = "203.0.113.9".parse().expect("ip");
+        staff
+            .add(
+                email("sari@toko.id"),
+                Role::Owner,
+                Password::new("kata-sandi-panjang").expect("pw"),
+            )
+            .await
+            .expect("add");
+        let signed = staff
+            .sign_in("Sari@Toko.id", "kata-sandi-panjang", ip)
+            .await
+            .expect("in");
+        assert_eq!(signed.role, Role::Owner);
+        let session = staff
+            .session(SessionToken::from_cookie(signed.token.expose()).expect("t"))
+            .await
+            .expect("read");
+        assert_eq!(session.map(|s| s.email), Some(email("sari@toko.id")));
+        let wrong_password = staff
+            .sign_in("sari@toko.id", "bukan-sandinya!", ip)
+            .await
+            .expect_err("wrong");
+        let wrong_email = staff
+            .sign_in("budi@toko.id", "kata-sandi-panjang", ip)
+            .await
+            .expect_err("nobody");
+        assert_eq!(wrong_password.to_string(), wrong_email.to_string());
+        // Hashes only: the stored text is argon2id and not the password.
+        let stored = staff.list().await.expect("list");
+        assert!(stored[0].password_hash.starts_with("$argon2id$"));
+        assert!(!stored[0].password_hash.contains("kata-sandi-panjang"));
+    }
+
+    #[tokio::test]
+    async fn after_five_failures_the_email_is_refused_even_with_the_right_password() {
+        let staff = service();
+        staff
+            .add(
+                email("kasir@toko.id"),
+                Role::Cashier,
+                Password::new("kasir-sandi-123").expect("pw"),
+            )
+            .await
+            .expect("add");
+        for n in 0..5u8 {
+            let ip = IpAddr::from([198, 51, 100, n]);
+            assert!(matches!(
+                staff
+                    .sign_in("kasir@toko.id", "salah-salah-salah", ip)
+                    .await,
+                Err(SignInError::Wrong)
+            ));
+        }
+        let ip = IpAddr::from([198, 51, 100, 99]);
+        let sixth = staff.sign_in("kasir@toko.id", "kasir-sandi-123", ip).await;
+        assert!(matches!(sixth, Err(SignInError::Throttled(_))), "{sixth:?}");
+        // Another email from those addresses is not refused.
+        staff
+            .add(
+                email("owner@toko.id"),
+                Role::Owner,
+                Password::new("owner-sandi-123").expect("pw"),
+            )
+            .await
+            .expect("add");
+        assert!(staff
+            .sign_in("owner@toko.id", "owner-sandi-123", ip)
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_new_password_ends_every_session_and_removal_ends_the_account() {
+        let staff = service();
+        let ip: IpAddr = "192.0.2.1".parse().expect("ip");
+        staff
+            .add(
+                email("a@toko.id"),
+                Role::Owner,
+                Password::new("first-password-1").expect("pw"),
+            )
+            .await
+            .expect("add");
+        let signed = staff
+            .sign_in("a@toko.id", "first-password-1", ip)
+            .await
+            .expect("in");
+        let cookie = signed.token.expose().to_owned();
+        staff
+            .set_password(
+                email("a@toko.id"),
+                Password::new("second-password-2").expect("pw"),
+            )
+            .await
+            .expect("set");
+        assert!(staff
+            .session(SessionToken::from_cookie(&cookie).expect("t"))
+            .await
+            .expect("read")
+            .is_none());
+        assert!(staff
+            .sign_in("a@toko.id", "first-password-1", ip)
+            .await
+            .is_err());
+        assert!(staff
+            .sign_in("a@toko.id", "second-password-2", ip)
+            .await
+            .is_ok());
+        staff.remove(email("a@toko.id")).await.expect("remove");
+        assert!(matches!(
+            staff.remove(email("a@toko.id")).await,
+            Err(StaffError::NoSuchStaff(_))
+        ));
+        assert!(matches!(
+            staff
+                .add(
+                    email("b@toko.id"),
+                    Role::Owner,
+                    Password::new("bbbbbbbbbbbb").expect("pw")
+                )
+                .await,
+            Ok(())
+        ));
+        assert!(matches!(
+            staff
+                .add(
+                    email("B@toko.id"),
+                    Role::Cashier,
+                    Password::new("bbbbbbbbbbbb").expect("pw")
+                )
+                .await,
+            Err(StaffError::Exists(_))
+        ));
+        let log = staff.audit_log(None, 50).await.expect("audit");
+        let actions: Vec<&str> = log.iter().map(|r| r.entry.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "staff_added",
+                "staff_removed",
+                "sign_in",
+                "password_set",
+                "sign_in_failed",
+                "sign_in",
+                "staff_added"
+            ]
+            .iter()
+            .rev()
+            .copied()
+            .collect::<Vec<_>>()
+        );
+    }
+}

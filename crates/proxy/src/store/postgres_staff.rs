@@ -1,0 +1,243 @@
+//! [`StaffStore`] on PostgreSQL: the tables migration v3 made, shared by every instance (a
+//! session started on one is good on all, a failure counted on one counts on all).
+
+use super::postgres::PgStore;
+use super::staff::{role_from_db, AuditEntry, AuditRecord, StaffMember, StaffSession, StaffStore};
+use super::{limit_of, StoreError};
+use crate::domain::clock::before;
+use crate::domain::staff::Email;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio_postgres::Row;
+
+fn member(row: &Row) -> Result<StaffMember, StoreError> {
+    Ok(StaffMember {
+        email: Email::from_stored(row.try_get(0)?),
+        role: role_from_db(row.try_get(1)?)?,
+        password_hash: row.try_get(2)?,
+        created_at: row.try_get(3)?,
+    })
+}
+
+impl StaffStore for PgStore {
+    fn add_staff(&self, m: &StaffMember) -> Result<bool, StoreError> {
+        self.run(async {
+            let added = self
+                .execute(
+                    "INSERT INTO staff (email, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (email) DO NOTHING",
+                    &[&m.email.as_str(), &m.role.as_str(), &m.password_hash, &m.created_at],
+                )
+                .await?;
+            Ok(added == 1)
+        })
+    }
+
+    fn list_staff(&self) -> Result<Vec<StaffMember>, StoreError> {
+        self.run(async {
+            let rows = self
+                .query(
+                    "SELECT email, role, password_hash, created_at FROM staff ORDER BY email",
+                    &[],
+                )
+                .await?;
+            rows.iter().map(member).collect()
+        })
+    }
+
+    fn staff_member(&self, email: &Email) -> Result<Option<StaffMember>, StoreError> {
+        self.run(async {
+            let rows = self
+                .query(
+                    "SELECT email, role, password_hash, created_at FROM staff WHERE email = $1",
+                    &[&email.as_str()],
+                )
+                .await?;
+            rows.first().map(member).transpose()
+        })
+    }
+
+    fn remove_staff(&self, email: &Email) -> Result<bool, StoreError> {
+        // Its sessions go with it (ON DELETE CASCADE).
+        self.run(async {
+            let removed = self
+                .execute("DELETE FROM staff WHERE email = $1", &[&email.as_str()])
+                .await?;
+            Ok(removed == 1)
+        })
+    }
+
+    fn set_password_hash(&self, email: &Email, hash: &str) -> Result<bool, StoreError> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let changed = tx
+                .execute(
+                    "UPDATE staff SET password_hash = $2 WHERE email = $1",
+                    &[&email.as_str(), &hash],
+                )
+                .await?;
+            tx.execute(
+                "DELETE FROM staff_sessions WHERE email = $1",
+                &[&email.as_str()],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn create_session(
+        &self,
+        token_hash: &str,
+        email: &Email,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.run(async {
+            self.execute(
+                "INSERT INTO staff_sessions (token_hash, email, created_at, last_seen_at)
+                 VALUES ($1, $2, $3, $3)",
+                &[&token_hash, &email.as_str(), &now],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+        idle: Duration,
+        touch_after: Duration,
+    ) -> Result<Option<StaffSession>, StoreError> {
+        self.run(async {
+            let rows = self
+                .query(
+                    "SELECT s.email, st.role, s.created_at, s.last_seen_at
+                     FROM staff_sessions AS s JOIN staff AS st ON st.email = s.email
+                     WHERE s.token_hash = $1",
+                    &[&token_hash],
+                )
+                .await?;
+            let Some(row) = rows.first() else {
+                return Ok(None);
+            };
+            let last_seen: OffsetDateTime = row.try_get(3)?;
+            if last_seen <= before(now, idle) {
+                self.execute(
+                    "DELETE FROM staff_sessions WHERE token_hash = $1",
+                    &[&token_hash],
+                )
+                .await?;
+                return Ok(None);
+            }
+            let mut seen = last_seen;
+            if last_seen <= before(now, touch_after) {
+                self.execute(
+                    "UPDATE staff_sessions SET last_seen_at = $2 WHERE token_hash = $1",
+                    &[&token_hash, &now],
+                )
+                .await?;
+                seen = now;
+            }
+            Ok(Some(StaffSession {
+                email: Email::from_stored(row.try_get(0)?),
+                role: role_from_db(row.try_get(1)?)?,
+                created_at: row.try_get(2)?,
+                last_seen_at: seen,
+            }))
+        })
+    }
+
+    fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.run(async {
+            self.execute(
+                "DELETE FROM staff_sessions WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn record_login_failure(
+        &self,
+        subjects: &[&str],
+        at: OffsetDateTime,
+        forget: Duration,
+    ) -> Result<(), StoreError> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            tx.execute(
+                "DELETE FROM login_failures WHERE at < $1",
+                &[&before(at, forget)],
+            )
+            .await?;
+            for subject in subjects {
+                tx.execute(
+                    "INSERT INTO login_failures (subject, at) VALUES ($1, $2)",
+                    &[subject, &at],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn login_failures(&self, subject: &str, since: OffsetDateTime) -> Result<u32, StoreError> {
+        self.run(async {
+            let rows = self
+                .query(
+                    "SELECT COUNT(*) FROM login_failures WHERE subject = $1 AND at > $2",
+                    &[&subject, &since],
+                )
+                .await?;
+            let n: i64 = rows.first().map_or(Ok(0), |row| row.try_get(0))?;
+            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        })
+    }
+
+    fn append_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
+        self.run(async {
+            self.execute(
+                "INSERT INTO audit_log (at, actor, action, subject, ip) VALUES ($1, $2, $3, $4, $5)",
+                &[&e.at, &e.actor, &e.action, &e.subject, &e.ip],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn audit_log(
+        &self,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        self.run(async {
+            let rows = self
+                .query(
+                    "SELECT seq, at, actor, action, subject, ip FROM audit_log
+                     WHERE ($1::bigint IS NULL OR seq < $1) ORDER BY seq DESC LIMIT $2",
+                    &[&before_seq, &limit_of(limit)],
+                )
+                .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(AuditRecord {
+                        seq: row.try_get(0)?,
+                        entry: AuditEntry {
+                            at: row.try_get(1)?,
+                            actor: row.try_get(2)?,
+                            action: row.try_get(3)?,
+                            subject: row.try_get(4)?,
+                            ip: row.try_get(5)?,
+                        },
+                    })
+                })
+                .collect()
+        })
+    }
+}

@@ -1,0 +1,102 @@
+//! What the store keeps of the shop's people: staff accounts (argon2id hashes only), their
+//! sessions (a hash of each token), failed sign-ins (the throttle counts them, so every
+//! instance sees every failure) and the audit log. Both databases implement [`StaffStore`].
+
+use super::StoreError;
+use crate::domain::staff::{Email, Role};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// A member of staff as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffMember {
+    pub email: Email,
+    pub role: Role,
+    /// An argon2id PHC string (`$argon2id$v=19$...`).
+    pub password_hash: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// A live session: who it is, as the staff table says now (a role changed or an account
+/// removed takes effect on the next request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSession {
+    pub email: Email,
+    pub role: Role,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: OffsetDateTime,
+    /// The email of who did it, or `cli` for the command line.
+    pub actor: String,
+    /// [`crate::domain::staff::AuditAction::as_str`].
+    pub action: String,
+    /// What it was done to: a payment, an event, an account.
+    pub subject: Option<String>,
+    /// The client IP as `security.md` decides it; none from the command line.
+    pub ip: Option<String>,
+}
+
+/// An audit line as read back, with its place in the log (the list's cursor).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub entry: AuditEntry,
+}
+
+pub trait StaffStore: Send + Sync + 'static {
+    /// Adds an account; `false` when the email has one already (nothing changed).
+    fn add_staff(&self, member: &StaffMember) -> Result<bool, StoreError>;
+    /// Every account, by email.
+    fn list_staff(&self) -> Result<Vec<StaffMember>, StoreError>;
+    fn staff_member(&self, email: &Email) -> Result<Option<StaffMember>, StoreError>;
+    /// Removes an account and ends its sessions; `false`: no such account.
+    fn remove_staff(&self, email: &Email) -> Result<bool, StoreError>;
+    /// Sets a new password hash and ends every session of the account; `false`: no such one.
+    fn set_password_hash(&self, email: &Email, hash: &str) -> Result<bool, StoreError>;
+    /// Starts a session for `token_hash`.
+    fn create_session(
+        &self,
+        token_hash: &str,
+        email: &Email,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The session of `token_hash` if it was used within `idle` (an older one is deleted).
+    /// Its last use is moved to `now` when it is older than `touch_after`, so a page's polls
+    /// do not each write.
+    fn session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+        idle: Duration,
+        touch_after: Duration,
+    ) -> Result<Option<StaffSession>, StoreError>;
+    /// Ends a session (sign out). Ending one that is not there is fine.
+    fn end_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Records a failed sign-in against each of `subjects` (`email:…`, `ip:…`), and forgets
+    /// failures older than `forget` before `at`.
+    fn record_login_failure(
+        &self,
+        subjects: &[&str],
+        at: OffsetDateTime,
+        forget: Duration,
+    ) -> Result<(), StoreError>;
+    /// Failed sign-ins of `subject` since `since`.
+    fn login_failures(&self, subject: &str, since: OffsetDateTime) -> Result<u32, StoreError>;
+    fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// The audit log newest first, `limit` lines before `before_seq` (from the newest when
+    /// none).
+    fn audit_log(
+        &self,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+pub(crate) fn role_from_db(word: &str) -> Result<Role, StoreError> {
+    Role::parse(word).ok_or_else(|| StoreError::Corrupt(format!("unknown role {word:?}")))
+}
