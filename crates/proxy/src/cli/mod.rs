@@ -1,11 +1,12 @@
 //! The command line: what `paydigital-proxy` takes (`Cli`), and one module per command with
-//! its own output — `serve` (and the sandbox alone), `payments`, `webhooks`, `migrate`,
-//! `qris`. Each command answers `Ok` or a [`CliError`]; `main` turns that into the exit code.
+//! its own output — `serve` (and the sandbox alone), `payments`, `webhooks`, `staff` and
+//! `audit`, `migrate`, `qris`. Each command answers `Ok` or a [`CliError`]; `main` turns that into the exit code.
 
 mod migrate;
 mod payments;
 mod qris;
 mod serve;
+mod staff;
 mod webhooks;
 
 use clap::{Parser, Subcommand};
@@ -64,6 +65,16 @@ enum Command {
         #[command(subcommand)]
         command: webhooks::WebhooksCommand,
     },
+    /// The shop's people: accounts for the dashboard (owner, cashier).
+    Staff {
+        #[command(subcommand)]
+        command: staff::StaffCommand,
+    },
+    /// The audit log: sign-ins, resends, checks, exports.
+    Audit {
+        #[command(subcommand)]
+        command: staff::AuditCommand,
+    },
     /// Copy a SQLite store (payments, events, delivery state) into PostgreSQL, for running
     /// several proxies. Stop the old proxy first; running it again copies nothing twice.
     Migrate {
@@ -114,6 +125,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Qris { payload } => qris::qris(&payload),
         Command::Payments { command } => payments::run(command),
         Command::Webhooks { command } => webhooks::run(command),
+        Command::Staff { command } => staff::run(command),
+        Command::Audit { command } => staff::audit(command),
         Command::Migrate { to, from } => migrate::migrate(&to, from),
     }
 }
@@ -147,12 +160,29 @@ impl std::ops::Deref for CliStore {
     }
 }
 
+impl CliStore {
+    /// Runs `work` (a service call) on the store's runtime.
+    fn block_on<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        self._runtime.block_on(work)
+    }
+}
+
 impl StoreArg {
     fn open(&self) -> Result<CliStore, CliError> {
+        self.open_with(false)
+    }
+
+    /// Opens the store, making a new SQLite file if there is none (the first owner is
+    /// added before the first `serve`).
+    fn open_or_create(&self) -> Result<CliStore, CliError> {
+        self.open_with(true)
+    }
+
+    fn open_with(&self, create: bool) -> Result<CliStore, CliError> {
         let database = config::parse_database(Some(&self.database))
             .map_err(|e| CliError::Failed(e.to_string()))?;
         if let Database::Sqlite(path) = &database {
-            if !path.exists() {
+            if !create && !path.exists() {
                 return Err(CliError::Failed(format!(
                     "no payment store at {}",
                     path.display()

@@ -1,12 +1,14 @@
 //! Every route of the proxy and the layers around them. Each front door has its module:
 //! `browser.rs` (the widget's API), `merchant.rs` (the shop's server), `hosted.rs` (the
-//! hosted page and QR images), `widget_files.rs` (the widget itself and the demo shop);
+//! hosted page and QR images), `widget_files.rs` (the widget itself and the demo shop),
+//! `admin/` (the shop's people: sign-in, dashboard, live feed);
 //! `kit.rs` is what their handlers share, `error.rs` the one error they answer with, and
 //! `client_ip.rs` who the client behind the reverse proxies is; `serve.rs` the connection
 //! loop (header timeout, connection cap, graceful shutdown).
 //! Handlers parse, authorise and answer; what a payment does is the service's
 //! (`crate::payments`).
 
+pub mod admin;
 pub mod browser;
 pub mod client_ip;
 pub mod error;
@@ -44,6 +46,7 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
         .merge(merchant::router(state.clone()))
         .route("/healthz", get(healthz).layer(kit::no_store()));
     api.merge(hosted::router())
+        .merge(admin::router(state.clone()))
         .with_state(state)
         .merge(widget_files::router(static_dir, storefront))
 }

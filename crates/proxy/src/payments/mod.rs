@@ -18,12 +18,14 @@ pub use error::ServiceError;
 pub use idempotency::{Idempotency, KeyScope};
 
 use crate::config::Config;
+use crate::domain::days::DayTotal;
 use crate::domain::ids;
 use crate::domain::lifecycle::{CheckSchedule, EventType};
 use crate::domain::payment::PaymentRecord;
 use crate::domain::views::Views;
 use crate::store::{
     Attempt, EventFilter, EventRecord, ListFilter, NewEvent, PaymentStore, StoreError,
+    StoredAttempt,
 };
 use crate::upstream::{Call, Upstream};
 use cache::{PaymentCache, CACHE_CAPACITY};
@@ -215,6 +217,16 @@ impl Payments {
         }
     }
 
+    /// A payment as the store holds it now (another proxy may have changed it), kept in
+    /// memory unless that would move it back.
+    pub async fn stored(&self, id: &str) -> Result<Arc<PaymentRecord>, ServiceError> {
+        if !ids::looks_like_payment_id(id) {
+            return Err(ServiceError::NotFound);
+        }
+        self.adopt_stored(id).await;
+        self.record(id).await
+    }
+
     /// Asks PayDigital about payment `id` now, whatever its age (`payments check`), through
     /// the gate and the budget, and answers what the store then holds.
     pub async fn check_now(&self, id: &str) -> Result<Arc<PaymentRecord>, ServiceError> {
@@ -309,6 +321,53 @@ impl Payments {
     ) -> Result<bool, ServiceError> {
         let id = event_id.to_owned();
         self.with_store(move |s| s.record_attempt(&id, &attempt))
+            .await
+    }
+
+    /// What was paid since `since`, per day in the shop's zone (the dashboard's week).
+    pub async fn paid_by_day(&self, since: OffsetDateTime) -> Result<Vec<DayTotal>, ServiceError> {
+        let zone = self.views.zone;
+        self.with_store(move |s| s.paid_by_day(since, zone)).await
+    }
+
+    /// A payment's events and every delivery attempt of them, oldest first.
+    pub async fn timeline(
+        &self,
+        id: &str,
+    ) -> Result<(Vec<EventRecord>, Vec<StoredAttempt>), ServiceError> {
+        let id = id.to_owned();
+        self.with_store(move |s| Ok((s.payment_events(&id)?, s.payment_attempts(&id)?)))
+            .await
+    }
+
+    /// Events written since `since`, oldest first (the dashboard's live feed).
+    pub async fn events_since(
+        &self,
+        since: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, ServiceError> {
+        self.with_store(move |s| s.events_since(since, limit)).await
+    }
+
+    /// Queues an event to be delivered again, now, with the same `webhook-id`; the
+    /// deliverer is woken. `NotFound`: no such event.
+    pub async fn resend(&self, event_id: &str) -> Result<(), ServiceError> {
+        let id = event_id.to_owned();
+        let now = OffsetDateTime::now_utc();
+        if !self.with_store(move |s| s.resend(&id, now)).await? {
+            return Err(ServiceError::NotFound);
+        }
+        self.events_written.notify_one();
+        Ok(())
+    }
+
+    /// Every payment `filter` matches, as rows for the books (`export.rs`).
+    pub async fn book_rows(
+        &self,
+        filter: ListFilter,
+    ) -> Result<Vec<export::BookRow>, ServiceError> {
+        let zone = self.views.zone;
+        self.with_store(move |s| export::rows(s, &filter, zone))
             .await
     }
 

@@ -1,0 +1,122 @@
+// The dashboard's progressive enhancement: everything works without it but the live parts.
+// - Live: a page with [data-live] polls /admin/live every 2 s and puts each changed
+//   payment's row (drawn by the server) in place, new ones at the top of an unfiltered list.
+// - Announce payments: a paid payment is spoken (Web Speech API, id-ID) once per device,
+//   whatever the number of open tabs: the Web Locks API makes "seen? then mark" one step
+//   across tabs, and localStorage remembers what was said and whether announcing is on.
+"use strict";
+
+(function () {
+  const POLL_MS = 2000;
+  const ANNOUNCED = "pd-announced";
+  const ANNOUNCE_ON = "pd-announce";
+
+  function announceOn() {
+    try { return localStorage.getItem(ANNOUNCE_ON) === "on"; } catch (_) { return false; }
+  }
+
+  function speak(text) {
+    if (!("speechSynthesis" in window)) return;
+    const utterance = new SpeechSynthesisUtterance(text);
+    utterance.lang = "id-ID";
+    window.speechSynthesis.speak(utterance);
+  }
+
+  // Marks `payment` announced on this device; true if nobody (no tab) had yet.
+  function markAnnounced(payment) {
+    let seen = [];
+    try { seen = JSON.parse(localStorage.getItem(ANNOUNCED) || "[]"); } catch (_) { seen = []; }
+    if (!Array.isArray(seen)) seen = [];
+    if (seen.includes(payment)) return false;
+    seen.push(payment);
+    try { localStorage.setItem(ANNOUNCED, JSON.stringify(seen.slice(-500))); } catch (_) { /* full */ }
+    return true;
+  }
+
+  async function announceOnce(payment, text) {
+    if (!announceOn()) return;
+    const run = () => { if (markAnnounced(payment)) speak(text); };
+    if (navigator.locks && navigator.locks.request) {
+      await navigator.locks.request("pd-announce", run);
+    } else {
+      run();
+    }
+  }
+
+  function setUpToggle() {
+    const toggle = document.getElementById("announce");
+    const hint = document.getElementById("announce-hint");
+    if (!toggle) return;
+    toggle.checked = announceOn();
+    const showHint = () => {
+      const active = navigator.userActivation ? navigator.userActivation.hasBeenActive : true;
+      if (hint) hint.hidden = !(toggle.checked && !active);
+    };
+    toggle.addEventListener("change", () => {
+      try { localStorage.setItem(ANNOUNCE_ON, toggle.checked ? "on" : "off"); } catch (_) { /* private mode */ }
+      showHint();
+    });
+    document.addEventListener("pointerdown", showHint, { once: true });
+    showHint();
+  }
+
+  function placeRow(container, change) {
+    const table = container.querySelector("table.payments");
+    if (!table) return;
+    const body = table.querySelector("tbody");
+    const old = document.getElementById("row-" + change.payment);
+    const holder = document.createElement("tbody");
+    holder.innerHTML = change.row;
+    const row = holder.firstElementChild;
+    if (!row) return;
+    if (old) {
+      old.replaceWith(row);
+    } else if (table.hasAttribute("data-live-prepend")) {
+      body.prepend(row);
+      const empty = container.querySelector("p.empty");
+      if (empty) empty.hidden = true;
+    }
+  }
+
+  function startLive(container) {
+    let since = Number(container.getAttribute("data-live-since")) || Date.now();
+    const seen = new Set();
+    const wantsSummary = container.getAttribute("data-live") === "overview";
+    const detailOf = container.getAttribute("data-live") === "detail" ? container.getAttribute("data-payment") : null;
+    async function poll() {
+      try {
+        const url = "/admin/live?since=" + encodeURIComponent(since) + (wantsSummary ? "&summary=1" : "");
+        const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+        if (response.status === 401) { window.location.assign("/admin/login"); return; }
+        if (response.ok) {
+          const live = await response.json();
+          since = live.now;
+          for (const change of live.changes) {
+            if (seen.has(change.event)) continue;
+            seen.add(change.event);
+            placeRow(container, change);
+            if (detailOf && change.payment === detailOf) { window.location.reload(); return; }
+            if (change.type === "payment.paid" && change.announce) {
+              announceOnce(change.payment, change.announce);
+            }
+          }
+          if (live.summary) {
+            const summary = document.getElementById("summary");
+            if (summary) summary.outerHTML = live.summary;
+          }
+          if (seen.size > 5000) seen.clear();
+        }
+      } catch (_) {
+        // Offline or the server restarting: the next poll tries again.
+      }
+      setTimeout(poll, POLL_MS);
+    }
+    setTimeout(poll, POLL_MS);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    setUpToggle();
+    const container = document.querySelector("[data-live]");
+    if (container) startLive(container);
+  });
+})();

@@ -1,0 +1,115 @@
+//! `/admin/live`: what changed since a moment, for the open pages to show without a reload.
+//! A page polls it every 2 s with the `now` of its last answer; events are read by time
+//! (with an overlap the page removes by event id), so a change committed late on another
+//! instance is not skipped. Each change comes with its payment's row drawn as the lists draw
+//! it, and a paid one with what the soundbox says.
+
+use super::overview::{now_ms, today_and_week};
+use super::render;
+use super::session::Staff;
+use crate::domain::clock::before;
+use crate::domain::days::start_of_today;
+use crate::domain::payment::status_at;
+use crate::domain::words::announcement;
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// How far back a poll reads before the moment it names (commits that came late).
+const OVERLAP: Duration = Duration::from_secs(10);
+/// How far back any poll may reach (a tab that slept a day starts again from here).
+const MAX_BACK: Duration = Duration::from_secs(300);
+const MAX_CHANGES: usize = 200;
+
+#[derive(Deserialize)]
+pub struct LiveQuery {
+    /// Unix milliseconds: the `now` of the page's previous answer (or of the page itself).
+    since: i64,
+    /// `1`: also send today's summary and the week (the overview shows them).
+    #[serde(default)]
+    summary: u8,
+}
+
+#[derive(Serialize)]
+pub struct Change {
+    event: String,
+    #[serde(rename = "type")]
+    kind: String,
+    payment: String,
+    status: &'static str,
+    /// The payment's row, as the lists draw it.
+    row: String,
+    /// What to say aloud, for a payment that was paid.
+    announce: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Live {
+    now: i128,
+    changes: Vec<Change>,
+    summary: Option<String>,
+}
+
+pub async fn changes(
+    State(state): State<Arc<AppState>>,
+    staff: Staff,
+    Query(query): Query<LiveQuery>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let zone = state.config.upstream.zone;
+    let asked = OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(query.since).saturating_mul(1_000_000),
+    )
+    .unwrap_or(now);
+    let since = before(asked, OVERLAP).max(before(now, MAX_BACK));
+    let events = match state.payments.events_since(since, MAX_CHANGES).await {
+        Ok(events) => events,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the live feed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let t = staff.t();
+    let today = start_of_today(now, zone);
+    let mut changes = Vec::new();
+    for event in events {
+        let Ok(record) = state.payments.stored(&event.payment_id).await else {
+            continue;
+        };
+        // A cashier's pages show today's payments only.
+        if !staff.is_owner() && record.created_at < today {
+            continue;
+        }
+        let status = status_at(&record, now);
+        let announce =
+            (event.event_type == "payment.paid").then(|| announcement(record.total_amount));
+        changes.push(Change {
+            row: render::to_html(render::payment_row(t, &record, now, zone)),
+            event: event.id,
+            kind: event.event_type,
+            payment: record.id.clone(),
+            status: status.as_str(),
+            announce,
+        });
+    }
+    let summary = if query.summary == 1 && staff.is_owner() && !changes.is_empty() {
+        match today_and_week(&state, t, now).await {
+            Ok(markup) => Some(render::to_html(markup)),
+            Err(response) => return response,
+        }
+    } else {
+        None
+    };
+    Json(Live {
+        now: now_ms(now),
+        changes,
+        summary,
+    })
+    .into_response()
+}
