@@ -128,7 +128,7 @@ test-native: setup-postgres
 	eval "$$env"; trap 'scripts/postgres.sh stop "$$PAYDIGITAL_PG_DIR"' EXIT; \
 	cargo test --workspace -- --skip scale_out::; \
 	cargo test -p paydigital-proxy --test api -- scale_out::; \
-	PAYDIGITAL_TEST_BACKEND=postgres cargo test -p paydigital-proxy --test api -- browser:: merchant:: webhooks::
+	PAYDIGITAL_TEST_BACKEND=postgres cargo test -p paydigital-proxy --test api -- admin:: browser:: merchant:: webhooks::
 
 # The inner loop while working: formatting, clippy on native targets, and every native test
 # that needs neither PostgreSQL nor a browser (the store suite on SQLite, the API on SQLite).

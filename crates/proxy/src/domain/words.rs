@@ -65,7 +65,7 @@ fn below_a_hundred(n: u64) -> String {
         10 => "sepuluh".to_owned(),
         11 => "sebelas".to_owned(),
         12..=19 => format!("{} belas", ones(n - 10)),
-        _ if n % 10 == 0 => format!("{} puluh", ones(n / 10)),
+        _ if n.is_multiple_of(10) => format!("{} puluh", ones(n / 10)),
         _ => format!("{} puluh {}", ones(n / 10), ones(n % 10)),
     }
 }

@@ -492,21 +492,18 @@ mod tests {
         ));
         let log = staff.audit_log(None, 50).await.expect("audit");
         let actions: Vec<&str> = log.iter().map(|r| r.entry.action.as_str()).collect();
+        // Newest first.
         assert_eq!(
             actions,
             [
                 "staff_added",
                 "staff_removed",
                 "sign_in",
-                "password_set",
                 "sign_in_failed",
+                "password_set",
                 "sign_in",
                 "staff_added"
             ]
-            .iter()
-            .rev()
-            .copied()
-            .collect::<Vec<_>>()
         );
     }
 }

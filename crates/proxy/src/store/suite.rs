@@ -154,6 +154,7 @@ pub(crate) fn a_payments_events_go_out_one_at_a_time_in_order(store: &dyn Paymen
         outcome: outcome.into(),
         then,
         lease,
+        duration: None,
     };
     let retry = now + time::Duration::minutes(5);
     assert!(store
@@ -432,6 +433,306 @@ pub(crate) fn a_payment_marked_for_review_keeps_everything_else(store: &dyn Paym
 }
 
 /// One `#[test]` per suite function, each on a fresh store from `$fresh`.
+fn staff_member(email: &str, role: crate::domain::staff::Role) -> staff::StaffMember {
+    staff::StaffMember {
+        email: crate::domain::staff::Email::parse(email).expect("email"),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at: datetime!(2026-11-24 08:00 UTC),
+    }
+}
+
+pub(crate) fn a_session_lasts_while_used_and_ends_with_its_account(store: &dyn PaymentStore) {
+    use crate::domain::staff::Role;
+    let owner = staff_member("pemilik@toko.id", Role::Owner);
+    assert!(store.add_staff(&owner).expect("add"));
+    assert!(
+        !store.add_staff(&owner).expect("again"),
+        "one account per email"
+    );
+    let t0 = datetime!(2026-11-24 09:00 UTC);
+    let idle = Duration::from_secs(3600);
+    let touch = Duration::from_secs(60);
+    store
+        .create_session("hash-1", &owner.email, t0)
+        .expect("session");
+    let seen = store
+        .session("hash-1", t0 + Duration::from_secs(30), idle, touch)
+        .expect("read")
+        .expect("live");
+    assert_eq!(
+        (seen.role, seen.last_seen_at),
+        (Role::Owner, t0),
+        "not touched within a minute"
+    );
+    // Used after 50 minutes: touched, so it lasts another hour from then.
+    let t1 = t0 + Duration::from_secs(3000);
+    assert_eq!(
+        store
+            .session("hash-1", t1, idle, touch)
+            .expect("read")
+            .expect("live")
+            .last_seen_at,
+        t1
+    );
+    assert!(store
+        .session("hash-1", t1 + Duration::from_secs(3500), idle, touch)
+        .expect("read")
+        .is_some());
+    // An hour unused: over, and gone.
+    let late = t1 + Duration::from_secs(3500) + idle;
+    assert!(store
+        .session("hash-1", late, idle, touch)
+        .expect("read")
+        .is_none());
+    assert!(
+        store
+            .session("hash-1", t1, idle, touch)
+            .expect("read")
+            .is_none(),
+        "deleted"
+    );
+    store
+        .create_session("hash-2", &owner.email, t0)
+        .expect("session");
+    store.end_session("hash-2").expect("end");
+    assert!(store
+        .session("hash-2", t0, idle, touch)
+        .expect("read")
+        .is_none());
+    store
+        .create_session("hash-3", &owner.email, t0)
+        .expect("session");
+    assert!(store
+        .set_password_hash(&owner.email, "$argon2id$new")
+        .expect("set"));
+    assert!(
+        store
+            .session("hash-3", t0, idle, touch)
+            .expect("read")
+            .is_none(),
+        "a new password ends it"
+    );
+    assert_eq!(
+        store
+            .staff_member(&owner.email)
+            .expect("read")
+            .expect("there")
+            .password_hash,
+        "$argon2id$new"
+    );
+    store
+        .create_session("hash-4", &owner.email, t0)
+        .expect("session");
+    assert!(store.remove_staff(&owner.email).expect("remove"));
+    assert!(store
+        .session("hash-4", t0, idle, touch)
+        .expect("read")
+        .is_none());
+    assert!(store.list_staff().expect("list").is_empty());
+}
+
+pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &dyn PaymentStore) {
+    let t0 = datetime!(2026-11-24 09:00 UTC);
+    let window = Duration::from_secs(900);
+    for n in 0..3u64 {
+        store
+            .record_login_failure(
+                &["email:a@toko.id", "ip:192.0.2.1"],
+                t0 + Duration::from_secs(n * 60),
+                window,
+            )
+            .expect("record");
+    }
+    store
+        .record_login_failure(&["email:b@toko.id", "ip:192.0.2.1"], t0, window)
+        .expect("record");
+    assert_eq!(
+        store
+            .login_failures("email:a@toko.id", t0 - window)
+            .expect("count"),
+        3
+    );
+    assert_eq!(
+        store
+            .login_failures("ip:192.0.2.1", t0 - window)
+            .expect("count"),
+        4
+    );
+    // Only those after `since` count.
+    assert_eq!(
+        store
+            .login_failures("email:a@toko.id", t0 + Duration::from_secs(30))
+            .expect("count"),
+        2
+    );
+    // A failure much later forgets the old ones.
+    store
+        .record_login_failure(&["email:c@toko.id"], t0 + Duration::from_secs(7200), window)
+        .expect("record");
+    assert_eq!(
+        store
+            .login_failures("email:a@toko.id", t0 - window)
+            .expect("count"),
+        0
+    );
+}
+
+pub(crate) fn the_audit_log_pages_newest_first(store: &dyn PaymentStore) {
+    for n in 0..5i64 {
+        store
+            .append_audit(&staff::AuditEntry {
+                at: datetime!(2026-11-24 09:00 UTC) + time::Duration::seconds(n),
+                actor: "pemilik@toko.id".into(),
+                action: format!("action_{n}"),
+                subject: (n % 2 == 0).then(|| format!("pay_{n}")),
+                ip: Some("192.0.2.7".into()),
+            })
+            .expect("append");
+    }
+    let first = store.audit_log(None, 3).expect("page");
+    let actions: Vec<&str> = first.iter().map(|r| r.entry.action.as_str()).collect();
+    assert_eq!(actions, ["action_4", "action_3", "action_2"]);
+    let rest = store
+        .audit_log(first.last().map(|r| r.seq), 3)
+        .expect("page");
+    let actions: Vec<&str> = rest.iter().map(|r| r.entry.action.as_str()).collect();
+    assert_eq!(actions, ["action_1", "action_0"]);
+    assert_eq!(rest[1].entry.subject.as_deref(), Some("pay_0"));
+}
+
+pub(crate) fn the_dashboard_reads_days_timelines_and_recent_events(store: &dyn PaymentStore) {
+    use crate::domain::days::day_number;
+    let zone = time::macros::offset!(+7);
+    // Paid at 23:30 UTC on the 24th (06:30 on the 25th in Jakarta) and at 10:00 UTC.
+    for (invoice, paid_at, total) in [
+        ("PYG-D1", datetime!(2026-11-24 10:00 UTC), 10_387),
+        ("PYG-D2", datetime!(2026-11-24 23:30 UTC), 25_779),
+        ("PYG-D3", datetime!(2026-11-24 23:45 UTC), 1_000),
+    ] {
+        let mut p = sample(invoice, None);
+        p.total_amount = total;
+        put(store, &p).expect("insert");
+        let before = p.status;
+        p.status = Status::Paid;
+        p.paid_at = Some(paid_at);
+        store
+            .transition(&p, before, &event(&p, "payment.paid", 1), None)
+            .expect("paid");
+    }
+    // Unpaid ones do not count.
+    put(store, &sample("PYG-D4", None)).expect("insert");
+    let days = store
+        .paid_by_day(datetime!(2026-11-20 00:00 UTC), zone)
+        .expect("days");
+    let day24 = day_number(datetime!(2026-11-24 10:00 UTC), zone);
+    assert_eq!(days.len(), 2, "{days:?}");
+    assert_eq!(
+        (days[0].day, days[0].count, days[0].total),
+        (day24, 1, 10_387)
+    );
+    assert_eq!(
+        (days[1].day, days[1].count, days[1].total),
+        (day24 + 1, 2, 26_779)
+    );
+    assert!(store
+        .paid_by_day(datetime!(2026-11-26 00:00 UTC), zone)
+        .expect("days")
+        .is_empty());
+    let id = id_of("PYG-D1");
+    let events = store.payment_events(&id).expect("events");
+    let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(kinds, ["payment.created", "payment.paid"]);
+    let claimed = store
+        .claim_due_events(datetime!(2026-11-24 08:05 UTC), LEASE, 10)
+        .expect("claim");
+    let first = claimed
+        .iter()
+        .find(|e| e.payment_id == id)
+        .expect("its event");
+    store
+        .record_attempt(
+            &first.id,
+            &Attempt {
+                at: datetime!(2026-11-24 08:05 UTC),
+                outcome: "HTTP 204".into(),
+                then: AfterAttempt::Delivered,
+                lease: first.leased_until,
+                duration: Some(Duration::from_millis(42)),
+            },
+        )
+        .expect("recorded");
+    let attempts = store.payment_attempts(&id).expect("attempts");
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(
+        (attempts[0].outcome.as_str(), attempts[0].duration_ms),
+        ("HTTP 204", Some(42))
+    );
+    assert!(store
+        .payment_attempts(&id_of("PYG-D4"))
+        .expect("none")
+        .is_empty());
+    // Events by time: those at or after the moment, oldest first.
+    let recent = store
+        .events_since(datetime!(2026-11-24 08:04:06 UTC), 100)
+        .expect("recent");
+    assert!(
+        recent.iter().all(|e| e.event_type == "payment.paid"),
+        "{recent:?}"
+    );
+    assert_eq!(recent.len(), 3);
+}
+
+pub(crate) fn search_finds_by_id_invoice_reference_or_part_of_a_name(store: &dyn PaymentStore) {
+    let mut sari = sample("PYG-S1", None);
+    sari.customer_name = "Sari Dewi".into();
+    sari.reference = Some("ORD-SARI".into());
+    let mut percent = sample("PYG-S2", None);
+    percent.customer_name = "Diskon 50%".into();
+    percent.reference = None;
+    let mut plain = sample("PYG-S3", None);
+    plain.customer_name = "Diskon 500".into();
+    plain.reference = None;
+    for p in [&sari, &percent, &plain] {
+        put(store, p).expect("insert");
+    }
+    let find = |q: &str| -> Vec<String> {
+        store
+            .list(&ListFilter {
+                search: Some(q.into()),
+                limit: 10,
+                ..ListFilter::default()
+            })
+            .expect("list")
+            .into_iter()
+            .map(|p| p.invoice)
+            .collect()
+    };
+    for q in [
+        "ORD-SARI",
+        "PYG-S1",
+        sari.id.as_str(),
+        "sari",
+        "DEWI",
+        "ri de",
+    ] {
+        assert_eq!(find(q), ["PYG-S1"], "{q}");
+    }
+    assert_eq!(find("50%"), ["PYG-S2"], "% is not a wildcard");
+    assert_eq!(find("diskon"), ["PYG-S3", "PYG-S2"]);
+    assert!(find("ORD-").is_empty(), "a reference is matched whole");
+    // With a date range.
+    let within = store
+        .list(&ListFilter {
+            search: Some("diskon".into()),
+            created_before: Some(datetime!(2026-11-24 08:04:05 UTC)),
+            limit: 10,
+            ..ListFilter::default()
+        })
+        .expect("list");
+    assert!(within.is_empty(), "created_before is exclusive");
+}
+
 macro_rules! store_suite {
     ($fresh:expr) => {
         $crate::store::suite::store_suite!(@tests $fresh;
@@ -444,6 +745,11 @@ macro_rules! store_suite {
             lists_newest_first_and_pages_do_not_shift_when_payments_arrive,
             status_filters_see_the_clock_like_the_views,
             a_payment_marked_for_review_keeps_everything_else,
+            a_session_lasts_while_used_and_ends_with_its_account,
+            failed_sign_ins_are_counted_per_subject_within_the_window,
+            the_audit_log_pages_newest_first,
+            the_dashboard_reads_days_timelines_and_recent_events,
+            search_finds_by_id_invoice_reference_or_part_of_a_name,
         );
     };
     (@tests $fresh:expr; $($name:ident,)*) => {

@@ -3,6 +3,7 @@
 //! or PostgreSQL database, real webhook receivers, and the binary itself where a process
 //! must be killed. `helpers` and `receiver` are shared by all of them.
 
+mod admin;
 mod browser;
 mod cli;
 mod helpers;
