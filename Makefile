@@ -49,6 +49,12 @@ setup: check-versions
 	@# (the tests use it too: a signature checked by an implementation other than ours).
 	@[ -f examples/shop/node_modules/standardwebhooks/package.json ] \
 	  || npm install --prefix examples/shop --no-audit --no-fund --no-package-lock --silent
+	@# The dashboard's browser tests: WebDriver (given the machine's drivers; it never
+	@# downloads one) and axe-core.
+	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/selenium-webdriver/package.json").version' 2>/dev/null)" = "$(SELENIUM_WEBDRIVER_VERSION)" ] \
+	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent selenium-webdriver@$(SELENIUM_WEBDRIVER_VERSION)
+	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/axe-core/package.json").version' 2>/dev/null)" = "$(AXE_CORE_VERSION)" ] \
+	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent axe-core@$(AXE_CORE_VERSION)
 	@# Minifies the widget's JS in Trunk's post-build hook.
 	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/esbuild/package.json").version' 2>/dev/null)" = "$(ESBUILD_VERSION)" ] \
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent esbuild@$(ESBUILD_VERSION)
@@ -140,7 +146,8 @@ check:
 test-browsers: setup setup-browsers widget
 	scripts/browser-tests.sh
 
-# As a shopper: Chromium through the demo shop, QR decoded by zbarimg (e2e/).
+# As a shopper: Chromium through the demo shop, QR decoded by zbarimg; as the shop's people:
+# the dashboard in Chromium and Firefox with axe-core (e2e/).
 test-e2e: setup setup-browsers widget
 	cargo build -p paydigital-proxy
 	NODE_PATH=$(NPM_DIR)/node_modules node --test e2e/
