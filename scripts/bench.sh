@@ -60,3 +60,7 @@ trap 'scripts/postgres.sh stop "$PAYDIGITAL_PG_DIR"' EXIT
 ulimit -n 65536 2>/dev/null || true
 WEBHOOK_SECTION=$webhook_section SIZE_TABLE=$size_table CRATE_TABLE=$crate_table QRCODE_JS_BUNDLE=$bundle \
   NODE_PATH="$NPM_DIR/node_modules" node bench/bench.cjs
+
+# The dashboard (issue 21): what 50 open tabs polling the live feed cost the proxy.
+cargo build --quiet --release -p paydigital-proxy
+{ echo; node bench/dashboard.cjs; } >> BENCHMARKS.md

@@ -39,13 +39,17 @@ pub fn migrate(to: &str, from: Option<PathBuf>) -> Result<(), CliError> {
         })
         .map_err(|e| failed(format!("cannot write {url}: {e}")))?;
     say(&format!(
-        "{} -> {url}: {} of {} payments, {} of {} events, {} attempts copied (the rest were there already)",
+        "{} -> {url}: {} of {} payments, {} of {} events, {} attempts, {} of {} staff, {} of {} audit lines copied (the rest were there already)",
         from.display(),
         imported.payments,
         dump.payments.len(),
         imported.events,
         dump.events.len(),
         imported.attempts,
+        imported.staff,
+        dump.staff.len(),
+        imported.audit,
+        dump.audit.len(),
     ));
     Ok(())
 }

@@ -75,7 +75,7 @@ enum Command {
         #[command(subcommand)]
         command: staff::AuditCommand,
     },
-    /// Copy a SQLite store (payments, events, delivery state) into PostgreSQL, for running
+    /// Copy a SQLite store (payments, events, delivery state, staff, audit log) into PostgreSQL, for running
     /// several proxies. Stop the old proxy first; running it again copies nothing twice.
     Migrate {
         /// The PostgreSQL database: postgres://user:password@host:5432/db

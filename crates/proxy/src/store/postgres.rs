@@ -479,6 +479,27 @@ impl PgStore {
             .await?;
             imported.attempts += 1;
         }
+        for m in &dump.staff {
+            imported.staff += tx
+                .execute(
+                    "INSERT INTO staff (email, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (email) DO NOTHING",
+                    &[&m.email.as_str(), &m.role.as_str(), &m.password_hash, &m.created_at],
+                )
+                .await?;
+        }
+        // The log has no key of its own: a line is there already if one with the same moment,
+        // actor and action is.
+        for e in &dump.audit {
+            imported.audit += tx
+                .execute(
+                    "INSERT INTO audit_log (at, actor, action, subject, ip)
+                     SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (
+                        SELECT 1 FROM audit_log WHERE at = $1 AND actor = $2 AND action = $3)",
+                    &[&millis(e.at), &e.actor, &e.action, &e.subject, &e.ip],
+                )
+                .await?;
+        }
         tx.commit().await?;
         Ok(imported)
     }

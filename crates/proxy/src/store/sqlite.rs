@@ -347,6 +347,13 @@ impl SqliteStore {
 
     /// Everything in the store, oldest first, for `migrate --to`.
     pub fn dump(&self) -> Result<Dump, StoreError> {
+        let staff = super::staff::StaffStore::list_staff(self)?;
+        let mut dump = self.dump_payments_and_audit()?;
+        dump.staff = staff;
+        Ok(dump)
+    }
+
+    fn dump_payments_and_audit(&self) -> Result<Dump, StoreError> {
         self.with(|conn| {
             let mut payments = conn.prepare(concat!(
                 "SELECT ",
@@ -367,10 +374,26 @@ impl SqliteStore {
             let events = collect(events.query_map([], decode_event)?)?;
             let mut attempts = conn.prepare(concat!(attempt_columns!(), " ORDER BY rowid"))?;
             let attempts = collect(attempts.query_map([], decode_attempt)?)?;
+            let mut audit =
+                conn.prepare("SELECT at, actor, action, subject, ip FROM audit_log ORDER BY seq")?;
+            let audit = collect(audit.query_map([], |row| {
+                let at: i64 = row.get(0)?;
+                let (actor, action, subject, ip) =
+                    (row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
+                Ok(from_ms(at).map(|at| super::staff::AuditEntry {
+                    at,
+                    actor,
+                    action,
+                    subject,
+                    ip,
+                }))
+            })?)?;
             Ok(Dump {
                 payments,
                 events,
                 attempts,
+                staff: Vec::new(),
+                audit,
             })
         })
     }

@@ -203,6 +203,9 @@ pub struct Dump {
     pub payments: Vec<StoredPayment>,
     pub events: Vec<EventRecord>,
     pub attempts: Vec<StoredAttempt>,
+    /// The shop's people and what they did (sessions are not copied: staff sign in again).
+    pub staff: Vec<super::staff::StaffMember>,
+    pub audit: Vec<super::staff::AuditEntry>,
 }
 
 /// What an import added (rows already there are left as they are).
@@ -211,4 +214,6 @@ pub struct Imported {
     pub payments: u64,
     pub events: u64,
     pub attempts: u64,
+    pub staff: u64,
+    pub audit: u64,
 }

@@ -73,6 +73,31 @@ async fn a_sqlite_store_moves_to_postgres_once_with_its_delivery_state() {
     .await;
     assert_eq!(before.0.as_array().map(Vec::len), Some(2));
     assert_eq!(before.1.as_array().map(Vec::len), Some(3));
+    // An owner, who must be able to sign in after the move with the same password.
+    let added = Command::new(env!("CARGO_BIN_EXE_paydigital-proxy"))
+        .args([
+            "staff",
+            "add",
+            "pemilik@toko.example",
+            "--role",
+            "owner",
+            "--password-stdin",
+            "--database",
+            &sqlite,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"kata-sandi-pemilik-toko\n")?;
+            child.wait()
+        })
+        .expect("staff add runs");
+    assert!(added.success());
     let sandbox = app.sandbox;
     app.proxy.stop().await;
 
@@ -80,7 +105,9 @@ async fn a_sqlite_store_moves_to_postgres_once_with_its_delivery_state() {
     let (ok, out, err) = migrate(&["--to", &postgres, "--from", &sqlite]);
     assert!(ok, "{err}");
     assert!(
-        out.contains("2 of 2 payments, 3 of 3 events, 2 attempts copied"),
+        out.contains(
+            "2 of 2 payments, 3 of 3 events, 2 attempts, 1 of 1 staff, 1 of 1 audit lines copied"
+        ),
         "{out}"
     );
     let password = postgres
@@ -92,7 +119,9 @@ async fn a_sqlite_store_moves_to_postgres_once_with_its_delivery_state() {
     let (ok, out, err) = migrate(&["--to", &postgres, "--from", &sqlite]);
     assert!(ok, "{err}");
     assert!(
-        out.contains("0 of 2 payments, 0 of 3 events, 0 attempts copied"),
+        out.contains(
+            "0 of 2 payments, 0 of 3 events, 0 attempts, 0 of 1 staff, 0 of 1 audit lines copied"
+        ),
         "run twice, nothing doubled: {out}"
     );
 
@@ -104,6 +133,20 @@ async fn a_sqlite_store_moves_to_postgres_once_with_its_delivery_state() {
     ])
     .await;
     let after = books(&moved).await;
+    let signed_in = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(format!("{}/admin/login", moved.proxy.url()))
+        .header("origin", crate::helpers::PUBLIC_URL)
+        .form(&[
+            ("email", "pemilik@toko.example"),
+            ("password", "kata-sandi-pemilik-toko"),
+        ])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(signed_in.status(), 303, "the owner signs in on PostgreSQL");
     // Payments read back now: `expires_in` and `server_time` are of this moment.
     let strip = |items: &Value| -> Vec<Value> {
         let clock = |payment: &mut Value| {
