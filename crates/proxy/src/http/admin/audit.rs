@@ -81,5 +81,5 @@ pub async fn page(
             }
         }
     };
-    render::page(&staff, Nav::Audit, t.audit_log, body)
+    render::page(&staff.viewer(), Nav::Audit, t.audit_log, body)
 }

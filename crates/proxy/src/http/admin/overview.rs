@@ -47,7 +47,7 @@ pub async fn page(State(state): State<Arc<AppState>>, staff: Staff) -> Response 
             p { a href="/admin/payments" { (t.payments) " →" } }
         }
     };
-    render::page(&staff, Nav::Overview, t.overview, body)
+    render::page(&staff.viewer(), Nav::Overview, t.overview, body)
 }
 
 /// Today's total and the week's chart, as the overview and the live feed draw them.

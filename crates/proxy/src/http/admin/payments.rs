@@ -209,7 +209,7 @@ pub async fn list(
             }
         }
     };
-    render::page(&staff, Nav::Payments, t.payments, body)
+    render::page(&staff.viewer(), Nav::Payments, t.payments, body)
 }
 
 /// The filtered list as CSV (owner only), every payment it matches.
@@ -333,7 +333,7 @@ pub async fn detail(
         (timeline(t, &staff, &record, &events, &attempts, zone))
     };
     render::page(
-        &staff,
+        &staff.viewer(),
         Nav::Payments,
         &format!("{} {}", t.payments, rupiah(record.total_amount)),
         body,

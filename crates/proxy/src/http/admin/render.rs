@@ -3,7 +3,6 @@
 //! live feed send the same one), its status, moments in the shop's zone, the week's chart.
 //! maud escapes every value it is given.
 
-use super::session::Staff;
 use super::texts::{texts, Texts};
 use crate::domain::days::Day;
 use crate::domain::payment::{status_at, PaymentRecord};
@@ -40,9 +39,16 @@ fn head(t: &Texts, title: &str) -> Markup {
     }
 }
 
+/// Who a page is drawn for: what the navigation and the header show.
+pub struct Viewer<'a> {
+    pub email: &'a str,
+    pub role: Role,
+    pub lang: PageLang,
+}
+
 /// A page for a signed-in member of staff.
-pub fn page(staff: &Staff, nav: Nav, title: &str, body: Markup) -> Response {
-    let t = staff.t();
+pub fn page(staff: &Viewer<'_>, nav: Nav, title: &str, body: Markup) -> Response {
+    let t = texts(staff.lang);
     let link = |target: Nav, href: &str, label: &str| {
         html! {
             @if nav == target {
@@ -77,7 +83,7 @@ pub fn page(staff: &Staff, nav: Nav, title: &str, body: Markup) -> Response {
                             " " (t.announce)
                         }
                         a.lang href={ "/admin/lang?to=" (other(staff.lang)) } lang=(other(staff.lang)) { (t.other_language) }
-                        span.who { (staff.email.as_str()) }
+                        span.who { (staff.email) }
                     }
                     p #announce-hint hidden { (t.announce_tap) }
                 }

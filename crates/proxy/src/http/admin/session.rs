@@ -38,6 +38,15 @@ impl Staff {
     pub fn is_owner(&self) -> bool {
         self.role == Role::Owner
     }
+
+    /// Who the pages are drawn for.
+    pub fn viewer(&self) -> render::Viewer<'_> {
+        render::Viewer {
+            email: self.email.as_str(),
+            role: self.role,
+            lang: self.lang,
+        }
+    }
 }
 
 /// The owner: everything a cashier may not do.
