@@ -17,6 +17,10 @@ export TRUNK_OFFLINE := true
 export TRUNK_TOOLS_WASM_BINDGEN := $(WASM_BINDGEN_VERSION)
 export TRUNK_TOOLS_WASM_OPT := $(WASM_OPT_TRUNK_VERSION)
 export CARGO_TERM_COLOR := never
+# CI builds once from clean: incremental caches would only take disk (a few GB).
+ifeq ($(CI),true)
+export CARGO_INCREMENTAL := 0
+endif
 export TOOLS_DIR NPM_DIR QRCODE_JS_VERSION ESBUILD_VERSION TWIGGY_VERSION OHA_VERSION
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -177,7 +177,7 @@ async function signIn(driver, [email, password]) {
 /** speechSynthesis.speak recorded instead of spoken, on the open page. */
 async function recordSpeech(driver) {
   await driver.executeScript(`window.__spoken = [];
-    window.speechSynthesis.speak = (u) => window.__spoken.push({ text: u.text, lang: u.lang });`);
+    window.speechSynthesis.speak = (u) => { window.__spoken.push({ text: u.text, lang: u.lang }); setTimeout(() => u.onend && u.onend(), 0); };`);
 }
 
 for (const browser of ["chromium", "firefox"]) {
@@ -259,7 +259,8 @@ for (const browser of ["chromium", "firefox"]) {
 
       // A page on another origin posting to the dashboard: refused, still signed in.
       await driver.get(evil.url);
-      await driver.wait(until.elementLocated(By.css("body")), 5000);
+      await driver.wait(until.urlMatches(/\/admin\/logout$/), 5000, "the other origin's form was posted");
+      assert.match(await driver.findElement(By.css("body")).getText(), /tidak datang dari dasbor|did not come from the dashboard/);
       await driver.get(`${proxy.url}/admin/payments`);
       assert.match(await driver.getCurrentUrl(), /\/admin\/payments$/, "still signed in");
 

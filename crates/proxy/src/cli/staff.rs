@@ -143,12 +143,15 @@ pub fn audit(command: AuditCommand) -> Result<(), CliError> {
         .map_err(failed)?;
     for line in lines {
         let e = line.entry;
+        // What a stranger typed as an email is kept (tidied) in the log: printed escaped, it
+        // cannot move a terminal's cursor or forge a line.
+        let printable = |text: &str| text.escape_debug().to_string();
         say(&format!(
             "{}  {:<32} {:<18} {:<30} {}",
             paydigital::wire::rfc3339(e.at, zone),
-            e.actor,
+            printable(&e.actor),
             e.action,
-            e.subject.unwrap_or_default(),
+            printable(&e.subject.unwrap_or_default()),
             e.ip.unwrap_or_default()
         ));
     }

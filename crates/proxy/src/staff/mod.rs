@@ -6,7 +6,7 @@
 use crate::domain::staff::{
     AccountInvalid, AuditAction, Email, Password, Role, SessionToken, THROTTLE,
 };
-use crate::store::staff::{AuditEntry, AuditRecord, StaffMember, StaffSession};
+use crate::store::staff::{AuditEntry, AuditRecord, SignInSlot, StaffMember, StaffSession};
 use crate::store::{PaymentStore, StoreError};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -15,6 +15,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 
 /// A session's last use is written at most this often (each page and poll reads it).
 const TOUCH_AFTER: Duration = Duration::from_secs(60);
@@ -58,11 +59,17 @@ pub struct SignedIn {
 pub struct Staff {
     store: Arc<dyn PaymentStore>,
     idle: Duration,
+    /// Password checks running at once (one per core of a small machine).
+    verifying: Semaphore,
 }
 
 impl Staff {
     pub fn new(store: Arc<dyn PaymentStore>, idle: Duration) -> Staff {
-        Staff { store, idle }
+        Staff {
+            store,
+            idle,
+            verifying: Semaphore::new(2),
+        }
     }
 
     async fn with_store<T: Send + 'static>(
@@ -146,41 +153,46 @@ impl Staff {
         .await
     }
 
-    /// Signs in with what was typed, from `ip`, under the throttle: refused for an email or
-    /// address with too many recent failures even with the right password.
+    /// Signs in with what was typed, from `ip` (limited as `limited_as`, its IPv6 /64),
+    /// under the throttle: refused for an email or address with too many recent failures
+    /// even with the right password. The attempt is counted before the password is checked
+    /// and taken back when it was right, so guesses sent at once are counted as they arrive.
     pub async fn sign_in(
         &self,
         email_typed: &str,
         password_typed: &str,
         ip: IpAddr,
+        limited_as: IpAddr,
     ) -> Result<SignedIn, SignInError> {
         let now = OffsetDateTime::now_utc();
-        // Unparseable emails are counted too (as typed, lowercased): they cost a hash.
+        // Unparseable emails are counted too (as typed, tidied): they cost a hash.
         let email = Email::parse(email_typed).ok();
-        let email_subject = format!(
-            "email:{}",
-            email
-                .as_ref()
-                .map_or_else(|| email_typed.trim().to_lowercase(), |e| e.to_string())
-        );
-        let ip_subject = format!("ip:{ip}");
-        let actor = email_subject.trim_start_matches("email:").to_owned();
-        let since = crate::domain::clock::before(now, THROTTLE.window);
-        let (subject, ip_key, who) = (email_subject.clone(), ip_subject.clone(), actor.clone());
-        let throttled = self
+        let actor = email
+            .as_ref()
+            .map_or_else(|| as_typed(email_typed), |e| e.to_string());
+        let email_subject = format!("email:{actor}");
+        let ip_subject = format!("ip:{limited_as}");
+        let (subjects, who) = ([email_subject.clone(), ip_subject.clone()], actor.clone());
+        let slot = self
             .with_store(move |s| {
-                let refused = THROTTLE.refuses(
-                    s.login_failures(&subject, since)?,
-                    s.login_failures(&ip_key, since)?,
-                );
-                if refused {
+                let [email_subject, ip_subject] = &subjects;
+                let slot = s.take_sign_in_slot(
+                    &[
+                        (email_subject, THROTTLE.per_email),
+                        (ip_subject, THROTTLE.per_ip),
+                    ],
+                    now,
+                    THROTTLE.window,
+                )?;
+                if let SignInSlot::Refused { first: true, .. } = slot {
                     audit(s, &who, AuditAction::SignInThrottled, None, Some(ip))?;
                 }
-                Ok(refused)
+                Ok(slot)
             })
             .await?;
-        if throttled {
-            return Err(SignInError::Throttled(THROTTLE.window));
+        if let SignInSlot::Refused { until, .. } = slot {
+            let wait = (until - now).try_into().unwrap_or(Duration::ZERO);
+            return Err(SignInError::Throttled(wait.max(Duration::from_secs(1))));
         }
         let member = match &email {
             Some(email) => {
@@ -192,13 +204,23 @@ impl Staff {
         };
         let typed = Password::typed(password_typed);
         let stored = member.as_ref().map(|m| m.password_hash.clone());
-        let matches = verify(typed, stored).await?;
+        let matches = {
+            // Each check holds 19 MiB for tens of milliseconds: a burst waits its turn
+            // rather than taking the machine's memory and cores.
+            let _turn = self
+                .verifying
+                .acquire()
+                .await
+                .map_err(|e| StaffError::Internal(e.to_string()))?;
+            verify(typed, stored).await?
+        };
         match (member, matches) {
             (Some(member), true) => {
                 let token = SessionToken::new();
                 let token_hash = token.hash();
                 let who = member.email.clone();
                 self.with_store(move |s| {
+                    s.forgive_sign_in(&[&email_subject, &ip_subject], now)?;
                     s.create_session(&token_hash, &who, now)?;
                     audit(s, who.as_str(), AuditAction::SignIn, None, Some(ip))?;
                     Ok(())
@@ -212,7 +234,6 @@ impl Staff {
             }
             _ => {
                 self.with_store(move |s| {
-                    s.record_login_failure(&[&email_subject, &ip_subject], now, THROTTLE.window)?;
                     audit(s, &actor, AuditAction::SignInFailed, None, Some(ip))?;
                     Ok(())
                 })
@@ -268,6 +289,17 @@ impl Staff {
         self.with_store(move |s| Ok(s.audit_log(before_seq, limit)?))
             .await
     }
+}
+
+/// What was typed in the email field as the audit log and the throttle keep it: trimmed,
+/// lowercased, without control characters, at most an email's 254 characters.
+fn as_typed(text: &str) -> String {
+    text.trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(254)
+        .collect::<String>()
+        .to_lowercase()
 }
 
 fn audit(
@@ -366,7 +398,7 @@ mod tests {
             .await
             .expect("add");
         let signed = staff
-            .sign_in("Sari@Toko.id", "kata-sandi-panjang", ip)
+            .sign_in("Sari@Toko.id", "kata-sandi-panjang", ip, ip)
             .await
             .expect("in");
         assert_eq!(signed.role, Role::Owner);
@@ -376,11 +408,11 @@ mod tests {
             .expect("read");
         assert_eq!(session.map(|s| s.email), Some(email("sari@toko.id")));
         let wrong_password = staff
-            .sign_in("sari@toko.id", "bukan-sandinya!", ip)
+            .sign_in("sari@toko.id", "bukan-sandinya!", ip, ip)
             .await
             .expect_err("wrong");
         let wrong_email = staff
-            .sign_in("budi@toko.id", "kata-sandi-panjang", ip)
+            .sign_in("budi@toko.id", "kata-sandi-panjang", ip, ip)
             .await
             .expect_err("nobody");
         assert_eq!(wrong_password.to_string(), wrong_email.to_string());
@@ -405,13 +437,15 @@ mod tests {
             let ip = IpAddr::from([198, 51, 100, n]);
             assert!(matches!(
                 staff
-                    .sign_in("kasir@toko.id", "salah-salah-salah", ip)
+                    .sign_in("kasir@toko.id", "salah-salah-salah", ip, ip)
                     .await,
                 Err(SignInError::Wrong)
             ));
         }
         let ip = IpAddr::from([198, 51, 100, 99]);
-        let sixth = staff.sign_in("kasir@toko.id", "kasir-sandi-123", ip).await;
+        let sixth = staff
+            .sign_in("kasir@toko.id", "kasir-sandi-123", ip, ip)
+            .await;
         assert!(matches!(sixth, Err(SignInError::Throttled(_))), "{sixth:?}");
         // Another email from those addresses is not refused.
         staff
@@ -423,7 +457,7 @@ mod tests {
             .await
             .expect("add");
         assert!(staff
-            .sign_in("owner@toko.id", "owner-sandi-123", ip)
+            .sign_in("owner@toko.id", "owner-sandi-123", ip, ip)
             .await
             .is_ok());
     }
@@ -441,7 +475,7 @@ mod tests {
             .await
             .expect("add");
         let signed = staff
-            .sign_in("a@toko.id", "first-password-1", ip)
+            .sign_in("a@toko.id", "first-password-1", ip, ip)
             .await
             .expect("in");
         let cookie = signed.token.expose().to_owned();
@@ -458,11 +492,11 @@ mod tests {
             .expect("read")
             .is_none());
         assert!(staff
-            .sign_in("a@toko.id", "first-password-1", ip)
+            .sign_in("a@toko.id", "first-password-1", ip, ip)
             .await
             .is_err());
         assert!(staff
-            .sign_in("a@toko.id", "second-password-2", ip)
+            .sign_in("a@toko.id", "second-password-2", ip, ip)
             .await
             .is_ok());
         staff.remove(email("a@toko.id")).await.expect("remove");

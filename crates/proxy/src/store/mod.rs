@@ -156,11 +156,13 @@ pub trait PaymentStore: staff::StaffStore {
 }
 
 /// `text` for a `LIKE` pattern that finds it anywhere: its own `%`, `_` and `\` are
-/// escaped (`ESCAPE '\'`), so a search for `50%` finds `50%`, not everything.
+/// escaped (`ESCAPE '\'`), so a search for `50%` finds `50%`, not everything. Lowered as
+/// SQLite's `lower()` lowers (ASCII only: folding `É` here would stop `Élan` matching
+/// there); PostgreSQL lowers the pattern again with its own, Unicode, `lower()`.
 pub(crate) fn contains_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
     pattern.push('%');
-    for c in text.to_lowercase().chars() {
+    for c in text.to_ascii_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }

@@ -183,6 +183,7 @@ CREATE TABLE login_failures (
     at      TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX login_failures_subject ON login_failures(subject, at);
+CREATE INDEX login_failures_at ON login_failures(at);
 CREATE TABLE audit_log (
     seq     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at      TIMESTAMPTZ NOT NULL,
@@ -646,7 +647,7 @@ impl PaymentStore for PgStore {
                 let (exact, like) = (params.len().saturating_sub(1), params.len());
                 sql.push_str(&format!(
                     " AND (id = ${exact} OR invoice = ${exact} OR reference = ${exact}
-                           OR lower(customer_name) LIKE ${like} ESCAPE '\\')"
+                           OR lower(customer_name) LIKE lower(${like}) ESCAPE '\\')"
                 ));
             }
             // A pending payment past its expiry is expired for whoever lists it, as in the views.

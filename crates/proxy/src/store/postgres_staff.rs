@@ -2,13 +2,19 @@
 //! session started on one is good on all, a failure counted on one counts on all).
 
 use super::postgres::PgStore;
-use super::staff::{role_from_db, AuditEntry, AuditRecord, StaffMember, StaffSession, StaffStore};
+use super::staff::{
+    refusal_note, role_from_db, AuditEntry, AuditRecord, SignInSlot, StaffMember, StaffSession,
+    StaffStore,
+};
 use super::{limit_of, StoreError};
-use crate::domain::clock::before;
+use crate::domain::clock::{after, before};
 use crate::domain::staff::Email;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio_postgres::Row;
+
+/// The advisory lock sign-ins are counted under ("pdsignin" in ASCII).
+const SIGN_IN_LOCK: i64 = 0x7064_7369_676e_696e;
 
 fn member(row: &Row) -> Result<StaffMember, StoreError> {
     Ok(StaffMember {
@@ -161,21 +167,64 @@ impl StaffStore for PgStore {
         })
     }
 
-    fn record_login_failure(
+    fn take_sign_in_slot(
         &self,
-        subjects: &[&str],
+        subjects: &[(&str, u32)],
         at: OffsetDateTime,
-        forget: Duration,
-    ) -> Result<(), StoreError> {
+        window: Duration,
+    ) -> Result<SignInSlot, StoreError> {
+        let since = before(at, window);
         self.run(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
-            tx.execute(
-                "DELETE FROM login_failures WHERE at < $1",
-                &[&before(at, forget)],
-            )
-            .await?;
-            for subject in subjects {
+            // Every instance counts under one lock (held to the commit): two guesses on two
+            // proxies cannot both read four failures and both go on.
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SIGN_IN_LOCK])
+                .await?;
+            tx.execute("DELETE FROM login_failures WHERE at <= $1", &[&since])
+                .await?;
+            let mut refused: Option<(OffsetDateTime, &str)> = None;
+            for (subject, limit) in subjects {
+                // The limit-th newest failure: while it is in the window, the subject is at
+                // its limit; it leaves first.
+                let offset = i64::from(limit.saturating_sub(1));
+                let rows = tx
+                    .query(
+                        "SELECT at FROM login_failures WHERE subject = $1 AND at > $2
+                         ORDER BY at DESC LIMIT 1 OFFSET $3",
+                        &[subject, &since, &offset],
+                    )
+                    .await?;
+                if let Some(row) = rows.first() {
+                    let holding: OffsetDateTime = row.try_get(0)?;
+                    if refused.is_none_or(|(until, _)| holding > until) {
+                        refused = Some((holding, subject));
+                    }
+                }
+            }
+            if let Some((holding, subject)) = refused {
+                let note = refusal_note(subject);
+                let noted = !tx
+                    .query(
+                        "SELECT 1 FROM login_failures WHERE subject = $1 AND at > $2 LIMIT 1",
+                        &[&note, &since],
+                    )
+                    .await?
+                    .is_empty();
+                if !noted {
+                    tx.execute(
+                        "INSERT INTO login_failures (subject, at) VALUES ($1, $2)",
+                        &[&note, &at],
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                return Ok(SignInSlot::Refused {
+                    until: after(holding, window),
+                    first: !noted,
+                });
+            }
+            for (subject, _) in subjects {
                 tx.execute(
                     "INSERT INTO login_failures (subject, at) VALUES ($1, $2)",
                     &[subject, &at],
@@ -183,20 +232,21 @@ impl StaffStore for PgStore {
                 .await?;
             }
             tx.commit().await?;
-            Ok(())
+            Ok(SignInSlot::Counted)
         })
     }
 
-    fn login_failures(&self, subject: &str, since: OffsetDateTime) -> Result<u32, StoreError> {
+    fn forgive_sign_in(&self, subjects: &[&str], at: OffsetDateTime) -> Result<(), StoreError> {
         self.run(async {
-            let rows = self
-                .query(
-                    "SELECT COUNT(*) FROM login_failures WHERE subject = $1 AND at > $2",
-                    &[&subject, &since],
+            for subject in subjects {
+                self.execute(
+                    "DELETE FROM login_failures WHERE ctid IN
+                       (SELECT ctid FROM login_failures WHERE subject = $1 AND at = $2 LIMIT 1)",
+                    &[subject, &at],
                 )
                 .await?;
-            let n: i64 = rows.first().map_or(Ok(0), |row| row.try_get(0))?;
-            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+            }
+            Ok(())
         })
     }
 

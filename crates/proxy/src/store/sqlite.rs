@@ -166,6 +166,7 @@ CREATE TABLE login_failures (
     at      INTEGER NOT NULL
 );
 CREATE INDEX login_failures_subject ON login_failures(subject, at);
+CREATE INDEX login_failures_at ON login_failures(at);
 CREATE TABLE audit_log (
     seq     INTEGER PRIMARY KEY AUTOINCREMENT,
     at      INTEGER NOT NULL,

@@ -1,9 +1,12 @@
 //! [`StaffStore`] on SQLite: the tables migration v6 made (times in unix ms).
 
 use super::sqlite::{from_ms, to_ms, SqliteStore};
-use super::staff::{role_from_db, AuditEntry, AuditRecord, StaffMember, StaffSession, StaffStore};
+use super::staff::{
+    refusal_note, role_from_db, AuditEntry, AuditRecord, SignInSlot, StaffMember, StaffSession,
+    StaffStore,
+};
 use super::{limit_of, StoreError};
-use crate::domain::clock::before;
+use crate::domain::clock::{after, before};
 use crate::domain::staff::Email;
 use rusqlite::{params, OptionalExtension};
 use std::time::Duration;
@@ -160,35 +163,73 @@ impl StaffStore for SqliteStore {
         })
     }
 
-    fn record_login_failure(
+    fn take_sign_in_slot(
         &self,
-        subjects: &[&str],
+        subjects: &[(&str, u32)],
         at: OffsetDateTime,
-        forget: Duration,
-    ) -> Result<(), StoreError> {
+        window: Duration,
+    ) -> Result<SignInSlot, StoreError> {
+        let since = to_ms(before(at, window));
+        // An IMMEDIATE transaction: no other writer counts between this one's read and write.
         self.in_transaction(|conn| {
-            conn.execute(
-                "DELETE FROM login_failures WHERE at < ?1",
-                [to_ms(before(at, forget))],
-            )?;
-            for subject in subjects {
+            conn.execute("DELETE FROM login_failures WHERE at <= ?1", [since])?;
+            let mut refused: Option<(i64, &str)> = None;
+            for (subject, limit) in subjects {
+                // The limit-th newest failure: while it is in the window, the subject is at
+                // its limit; it leaves first.
+                let offset = i64::from(limit.saturating_sub(1));
+                let holding: Option<i64> = conn
+                    .prepare_cached(
+                        "SELECT at FROM login_failures WHERE subject = ?1 AND at > ?2
+                         ORDER BY at DESC LIMIT 1 OFFSET ?3",
+                    )?
+                    .query_row(params![subject, since, offset], |row| row.get(0))
+                    .optional()?;
+                if let Some(oldest) = holding {
+                    if refused.is_none_or(|(until, _)| oldest > until) {
+                        refused = Some((oldest, subject));
+                    }
+                }
+            }
+            if let Some((holding, subject)) = refused {
+                let note = refusal_note(subject);
+                let noted: bool = conn
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM login_failures WHERE subject = ?1 AND at > ?2)",
+                    )?
+                    .query_row(params![note, since], |row| row.get(0))?;
+                if !noted {
+                    conn.execute(
+                        "INSERT INTO login_failures (subject, at) VALUES (?1, ?2)",
+                        params![note, to_ms(at)],
+                    )?;
+                }
+                let until = after(from_ms(holding)?, window);
+                return Ok(SignInSlot::Refused {
+                    until,
+                    first: !noted,
+                });
+            }
+            for (subject, _) in subjects {
                 conn.execute(
                     "INSERT INTO login_failures (subject, at) VALUES (?1, ?2)",
                     params![subject, to_ms(at)],
                 )?;
             }
-            Ok(())
+            Ok(SignInSlot::Counted)
         })
     }
 
-    fn login_failures(&self, subject: &str, since: OffsetDateTime) -> Result<u32, StoreError> {
-        self.with(|conn| {
-            let n: i64 = conn
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM login_failures WHERE subject = ?1 AND at > ?2",
-                )?
-                .query_row(params![subject, to_ms(since)], |row| row.get(0))?;
-            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    fn forgive_sign_in(&self, subjects: &[&str], at: OffsetDateTime) -> Result<(), StoreError> {
+        self.in_transaction(|conn| {
+            for subject in subjects {
+                conn.execute(
+                    "DELETE FROM login_failures WHERE rowid IN
+                       (SELECT rowid FROM login_failures WHERE subject = ?1 AND at = ?2 LIMIT 1)",
+                    params![subject, to_ms(at)],
+                )?;
+            }
+            Ok(())
         })
     }
 

@@ -48,6 +48,22 @@ pub struct AuditRecord {
     pub entry: AuditEntry,
 }
 
+/// What the throttle answered a sign-in attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInSlot {
+    /// Counted (as a failure until forgiven): the password may be checked.
+    Counted,
+    /// A subject is at its limit until `until`, when the failure that keeps it there leaves
+    /// the window. `first`: the first refusal of that subject in the window (the audit log
+    /// records that one, not each of a flood).
+    Refused { until: OffsetDateTime, first: bool },
+}
+
+/// The subject a throttled subject's first refusal is noted under (same table, same window).
+pub(crate) fn refusal_note(subject: &str) -> String {
+    format!("refused:{subject}")
+}
+
 pub trait StaffStore: Send + Sync + 'static {
     /// Adds an account; `false` when the email has one already (nothing changed).
     fn add_staff(&self, member: &StaffMember) -> Result<bool, StoreError>;
@@ -77,16 +93,20 @@ pub trait StaffStore: Send + Sync + 'static {
     ) -> Result<Option<StaffSession>, StoreError>;
     /// Ends a session (sign out). Ending one that is not there is fine.
     fn end_session(&self, token_hash: &str) -> Result<(), StoreError>;
-    /// Records a failed sign-in against each of `subjects` (`email:…`, `ip:…`), and forgets
-    /// failures older than `forget` before `at`.
-    fn record_login_failure(
+    /// Counts a sign-in attempt as a failure against each `(subject, limit)` (`email:…`,
+    /// `ip:…`) unless one of them already has `limit` failures since `at - window`: in one
+    /// step, so that guesses sent in parallel cannot all pass a count taken before any was
+    /// recorded. A right password takes its count back with [`StaffStore::forgive_sign_in`].
+    /// Failures older than the window are forgotten.
+    fn take_sign_in_slot(
         &self,
-        subjects: &[&str],
+        subjects: &[(&str, u32)],
         at: OffsetDateTime,
-        forget: Duration,
-    ) -> Result<(), StoreError>;
-    /// Failed sign-ins of `subject` since `since`.
-    fn login_failures(&self, subject: &str, since: OffsetDateTime) -> Result<u32, StoreError>;
+        window: Duration,
+    ) -> Result<SignInSlot, StoreError>;
+    /// Takes back the failure [`StaffStore::take_sign_in_slot`] counted at `at` for each of
+    /// `subjects`.
+    fn forgive_sign_in(&self, subjects: &[&str], at: OffsetDateTime) -> Result<(), StoreError>;
     fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     /// The audit log newest first, `limit` lines before `before_seq` (from the newest when
     /// none).

@@ -533,49 +533,118 @@ pub(crate) fn a_session_lasts_while_used_and_ends_with_its_account(store: &dyn P
 }
 
 pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &dyn PaymentStore) {
+    use staff::SignInSlot::{Counted, Refused};
     let t0 = datetime!(2026-11-24 09:00 UTC);
     let window = Duration::from_secs(900);
+    let at = |s: u64| t0 + Duration::from_secs(s);
     for n in 0..3u64 {
+        assert_eq!(
+            store
+                .take_sign_in_slot(
+                    &[("email:a@toko.id", 3), ("ip:192.0.2.1", 30)],
+                    at(n * 60),
+                    window
+                )
+                .expect("slot"),
+            Counted
+        );
+    }
+    // At the limit: refused until the oldest of the three leaves the window; the first
+    // refusal is marked so, the next is not.
+    let refused = |s: u64| {
         store
-            .record_login_failure(
-                &["email:a@toko.id", "ip:192.0.2.1"],
-                t0 + Duration::from_secs(n * 60),
+            .take_sign_in_slot(
+                &[("email:a@toko.id", 3), ("ip:192.0.2.1", 30)],
+                at(s),
                 window,
             )
-            .expect("record");
+            .expect("slot")
+    };
+    assert_eq!(
+        refused(180),
+        Refused {
+            until: at(900),
+            first: true
+        }
+    );
+    assert_eq!(
+        refused(200),
+        Refused {
+            until: at(900),
+            first: false
+        }
+    );
+    // The address's own limit refuses another email.
+    for n in 0..2u64 {
+        assert_eq!(
+            store
+                .take_sign_in_slot(
+                    &[("email:c@toko.id", 5), ("ip:198.51.100.1", 2)],
+                    at(n),
+                    window
+                )
+                .expect("slot"),
+            Counted
+        );
     }
-    store
-        .record_login_failure(&["email:b@toko.id", "ip:192.0.2.1"], t0, window)
-        .expect("record");
     assert_eq!(
         store
-            .login_failures("email:a@toko.id", t0 - window)
-            .expect("count"),
-        3
+            .take_sign_in_slot(
+                &[("email:d@toko.id", 5), ("ip:198.51.100.1", 2)],
+                at(10),
+                window
+            )
+            .expect("slot"),
+        Refused {
+            until: at(900),
+            first: true
+        }
     );
-    assert_eq!(
+    // A right password takes its count back.
+    for n in 0..3u64 {
+        assert_eq!(
+            store
+                .take_sign_in_slot(&[("email:b@toko.id", 1)], at(n), window)
+                .expect("slot"),
+            Counted
+        );
         store
-            .login_failures("ip:192.0.2.1", t0 - window)
-            .expect("count"),
-        4
-    );
-    // Only those after `since` count.
+            .forgive_sign_in(&["email:b@toko.id"], at(n))
+            .expect("forgive");
+    }
+    // Once the oldest failure has left the window, one more attempt is let through.
+    assert_eq!(refused(901), Counted);
     assert_eq!(
-        store
-            .login_failures("email:a@toko.id", t0 + Duration::from_secs(30))
-            .expect("count"),
-        2
+        refused(902),
+        Refused {
+            until: at(960),
+            first: false
+        }
     );
-    // A failure much later forgets the old ones.
-    store
-        .record_login_failure(&["email:c@toko.id"], t0 + Duration::from_secs(7200), window)
-        .expect("record");
-    assert_eq!(
-        store
-            .login_failures("email:a@toko.id", t0 - window)
-            .expect("count"),
-        0
-    );
+}
+
+/// Guesses sent at once: exactly the limit get through, however they interleave.
+pub(crate) fn parallel_sign_ins_cannot_pass_the_limit_together(store: &dyn PaymentStore) {
+    let t0 = datetime!(2026-11-24 10:00 UTC);
+    let window = Duration::from_secs(900);
+    let counted = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..12u64)
+            .map(|n| {
+                scope.spawn(move || {
+                    store.take_sign_in_slot(
+                        &[("email:race@toko.id", 5), ("ip:203.0.113.50", 30)],
+                        t0 + Duration::from_millis(n),
+                        window,
+                    )
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("thread").expect("slot"))
+            .filter(|slot| *slot == staff::SignInSlot::Counted)
+            .count()
+    });
+    assert_eq!(counted, 5);
 }
 
 pub(crate) fn the_audit_log_pages_newest_first(store: &dyn PaymentStore) {
@@ -693,7 +762,10 @@ pub(crate) fn search_finds_by_id_invoice_reference_or_part_of_a_name(store: &dyn
     let mut plain = sample("PYG-S3", None);
     plain.customer_name = "Diskon 500".into();
     plain.reference = None;
-    for p in [&sari, &percent, &plain] {
+    let mut accented = sample("PYG-S4", None);
+    accented.customer_name = "Élan Ñoño".into();
+    accented.reference = None;
+    for p in [&sari, &percent, &plain, &accented] {
         put(store, p).expect("insert");
     }
     let find = |q: &str| -> Vec<String> {
@@ -719,6 +791,8 @@ pub(crate) fn search_finds_by_id_invoice_reference_or_part_of_a_name(store: &dyn
         assert_eq!(find(q), ["PYG-S1"], "{q}");
     }
     assert_eq!(find("50%"), ["PYG-S2"], "% is not a wildcard");
+    // A name beyond ASCII is found as written, its ASCII part in any case.
+    assert_eq!(find("ÉLAN Ñoño"), ["PYG-S4"]);
     assert_eq!(find("diskon"), ["PYG-S3", "PYG-S2"]);
     assert!(find("ORD-").is_empty(), "a reference is matched whole");
     // With a date range.
@@ -747,6 +821,7 @@ macro_rules! store_suite {
             a_payment_marked_for_review_keeps_everything_else,
             a_session_lasts_while_used_and_ends_with_its_account,
             failed_sign_ins_are_counted_per_subject_within_the_window,
+            parallel_sign_ins_cannot_pass_the_limit_together,
             the_audit_log_pages_newest_first,
             the_dashboard_reads_days_timelines_and_recent_events,
             search_finds_by_id_invoice_reference_or_part_of_a_name,

@@ -367,7 +367,14 @@ async fn one_answer_for_a_wrong_email_or_password_and_the_sixth_failure_is_429()
         StatusCode::TOO_MANY_REQUESTS,
         "the right password too"
     );
-    assert!(sixth.headers().contains_key("retry-after"));
+    // Retry-After: until the first of the five failures (a moment ago) leaves the 15 minutes.
+    let retry_after: u64 = sixth
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((840..=900).contains(&retry_after), "{retry_after}");
     assert!(browser.cookie.is_none());
     // Another account from the same address still signs in (the address limit is higher).
     Browser::signed_in(&app, CASHIER, CASHIER_PASSWORD).await;
@@ -378,6 +385,39 @@ async fn one_answer_for_a_wrong_email_or_password_and_the_sixth_failure_is_429()
         log.contains("sign_in_throttled") && log.contains("127.0.0.1"),
         "{log}"
     );
+}
+
+#[tokio::test]
+async fn guesses_sent_at_once_are_counted_as_they_arrive() {
+    let app = shop(&[]).await;
+    let browser = Browser::new(&app);
+    let guesses = (0..9).map(|n| {
+        let password = format!("tebakan-ke-{n}");
+        let browser = &browser;
+        async move {
+            browser
+                .post(
+                    "/admin/login",
+                    &[("email", OWNER), ("password", password.as_str())],
+                )
+                .await
+                .status()
+        }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let wrong = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((wrong, refused), (5, 4), "{answers:?}");
+    // Four refusals, one line in the audit log for them.
+    let log = cli(&app, &["audit", "list"], "").await;
+    let log = String::from_utf8_lossy(&log.stdout);
+    assert_eq!(log.matches("sign_in_throttled").count(), 1, "{log}");
 }
 
 #[tokio::test]
@@ -420,6 +460,10 @@ async fn a_change_from_another_origin_is_refused_and_nothing_is_done() {
     let seen = receiver.seen();
     assert_eq!(seen.len(), 2, "the refused ones sent nothing");
     assert_eq!(seen[1].id, event, "the same webhook-id");
+    // And the audit log holds the one resend that was done, none of the refused.
+    let audit = browser.page("/admin/audit").await;
+    assert_eq!(audit.matches("<code>resend</code>").count(), 1, "{audit}");
+    assert_eq!(audit.matches("<code>sign_out</code>").count(), 0, "{audit}");
 }
 
 #[tokio::test]

@@ -42,6 +42,8 @@ pub struct Change {
     #[serde(rename = "type")]
     kind: String,
     payment: String,
+    /// When the event happened, unix milliseconds: a page drawn after it already shows it.
+    at: i128,
     status: &'static str,
     /// The payment's row, as the lists draw it.
     row: String,
@@ -75,6 +77,11 @@ pub async fn changes(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
+    // A full answer may have left events out: the next poll goes on from the last one given.
+    let answered_to = match events.last() {
+        Some(last) if events.len() >= MAX_CHANGES => last.created_at,
+        _ => now,
+    };
     let t = staff.t();
     let today = start_of_today(now, zone);
     let mut changes = Vec::new();
@@ -91,6 +98,7 @@ pub async fn changes(
             (event.event_type == "payment.paid").then(|| announcement(record.total_amount));
         changes.push(Change {
             row: render::to_html(render::payment_row(t, &record, now, zone)),
+            at: now_ms(event.created_at),
             event: event.id,
             kind: event.event_type,
             payment: record.id.clone(),
@@ -107,7 +115,7 @@ pub async fn changes(
         None
     };
     Json(Live {
-        now: now_ms(now),
+        now: now_ms(answered_to),
         changes,
         summary,
     })

@@ -7,6 +7,7 @@ use super::session::{
     cleared_cookie, ip_of, lang_of, secure_cookies, session_cookie, Staff, LANG_COOKIE,
 };
 use super::texts::texts;
+use crate::http::client_ip::limit_key;
 use crate::http::hosted::PageLang;
 use crate::staff::SignInError;
 use crate::state::AppState;
@@ -96,7 +97,12 @@ pub async fn submit(
     };
     match state
         .staff
-        .sign_in(&credentials.email, &credentials.password, client.ip)
+        .sign_in(
+            &credentials.email,
+            &credentials.password,
+            client.ip,
+            limit_key(client.ip),
+        )
         .await
     {
         Ok(signed) => {

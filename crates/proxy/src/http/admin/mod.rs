@@ -91,12 +91,8 @@ async fn same_origin_only(
         "cross-origin admin request refused"
     );
     let lang = session::lang_of(request.headers());
-    render::message_page(
-        lang,
-        StatusCode::FORBIDDEN,
-        "This request did not come from the dashboard itself / Permintaan ini bukan dari dasbor.",
-    )
-    .into_response()
+    render::message_page(lang, StatusCode::FORBIDDEN, texts::texts(lang).cross_origin)
+        .into_response()
 }
 
 /// Whether the request's `Origin` (else `Referer`) is the proxy's own: `CHECKOUT_PUBLIC_URL`'s

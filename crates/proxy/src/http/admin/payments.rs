@@ -118,18 +118,21 @@ fn bad_filter(staff: &Staff, e: BadFilter) -> Response {
 }
 
 fn unavailable(staff: &Staff, e: ServiceError) -> Response {
-    tracing::error!(error = %e, "dashboard read failed");
     match e {
+        // The asker's mistake (an `after` from another list, or edited): not the server's.
         ServiceError::UnknownCursor(_) => render::message_page(
             staff.lang,
             StatusCode::BAD_REQUEST,
             &format!("{}: after", staff.t().bad_request),
         ),
-        _ => render::message_page(
-            staff.lang,
-            StatusCode::SERVICE_UNAVAILABLE,
-            staff.t().unavailable,
-        ),
+        e => {
+            tracing::error!(error = %e, "dashboard read failed");
+            render::message_page(
+                staff.lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                staff.t().unavailable,
+            )
+        }
     }
 }
 
@@ -268,7 +271,8 @@ async fn visible_payment(
     staff: &Staff,
     id: &str,
 ) -> Result<Arc<PaymentRecord>, Response> {
-    let record = match state.payments.record(id).await {
+    // Read from the store: another instance may have changed it since this one cached it.
+    let record = match state.payments.stored(id).await {
         Ok(record) => record,
         Err(ServiceError::NotFound) => {
             return Err(render::message_page(
@@ -433,7 +437,7 @@ pub async fn check_now(
             ServiceError::UpstreamBusy(_) => render::message_page(
                 staff.lang,
                 StatusCode::SERVICE_UNAVAILABLE,
-                "PayDigital: busy, try again in a minute / sibuk, coba lagi sebentar lagi",
+                staff.t().upstream_busy,
             ),
             e => unavailable(&staff, e),
         };

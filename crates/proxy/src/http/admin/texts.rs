@@ -70,6 +70,10 @@ pub struct Texts {
     pub forbidden: &'static str,
     pub not_found: &'static str,
     pub unavailable: &'static str,
+    /// Check now refused by the budget of PayDigital calls.
+    pub upstream_busy: &'static str,
+    /// A change asked for by a page on another origin (the same-origin rule).
+    pub cross_origin: &'static str,
     pub bad_request: &'static str,
     pub today_only: &'static str,
     pub other_language: &'static str,
@@ -145,6 +149,8 @@ pub const ID: Texts = Texts {
     forbidden: "Halaman ini hanya untuk pemilik toko.",
     not_found: "Tidak ditemukan.",
     unavailable: "Data toko sedang tidak bisa dibaca. Coba lagi sebentar lagi.",
+    upstream_busy: "PayDigital sedang sibuk. Coba lagi dalam semenit.",
+    cross_origin: "Permintaan ini tidak datang dari dasbor sendiri, jadi ditolak.",
     bad_request: "Permintaan tidak valid",
     today_only: "Kasir melihat pembayaran hari ini saja.",
     other_language: "English",
@@ -220,6 +226,8 @@ pub const EN: Texts = Texts {
     forbidden: "This page is for the shop's owner.",
     not_found: "Not found.",
     unavailable: "The shop's data cannot be read right now. Try again shortly.",
+    upstream_busy: "PayDigital is busy. Try again in a minute.",
+    cross_origin: "This request did not come from the dashboard itself, so it was refused.",
     bad_request: "Invalid request",
     today_only: "Cashiers see today's payments only.",
     other_language: "Bahasa Indonesia",

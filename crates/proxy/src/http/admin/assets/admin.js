@@ -15,11 +15,18 @@
     try { return localStorage.getItem(ANNOUNCE_ON) === "on"; } catch (_) { return false; }
   }
 
+  // Speaks `text`; the promise settles when it has been said (or could not be).
   function speak(text) {
-    if (!("speechSynthesis" in window)) return;
-    const utterance = new SpeechSynthesisUtterance(text);
-    utterance.lang = "id-ID";
-    window.speechSynthesis.speak(utterance);
+    if (!("speechSynthesis" in window)) return Promise.resolve();
+    return new Promise((done) => {
+      const utterance = new SpeechSynthesisUtterance(text);
+      utterance.lang = "id-ID";
+      utterance.onend = done;
+      utterance.onerror = done;
+      // A voice that never starts (none installed for id-ID) must not hold the page.
+      setTimeout(done, 15000);
+      window.speechSynthesis.speak(utterance);
+    });
   }
 
   // Marks `payment` announced on this device; true if nobody (no tab) had yet.
@@ -33,14 +40,18 @@
     return true;
   }
 
+  // Announces `payment` unless this device has; resolves once the lock is released, with
+  // a promise of the words having been said.
   async function announceOnce(payment, text) {
-    if (!announceOn()) return;
-    const run = () => { if (markAnnounced(payment)) speak(text); };
+    if (!announceOn()) return { said: Promise.resolve() };
+    let said = Promise.resolve();
+    const run = () => { if (markAnnounced(payment)) said = speak(text); };
     if (navigator.locks && navigator.locks.request) {
       await navigator.locks.request("pd-announce", run);
     } else {
       run();
     }
+    return { said };
   }
 
   function setUpToggle() {
@@ -79,7 +90,8 @@
   }
 
   function startLive(container) {
-    let since = Number(container.getAttribute("data-live-since")) || Date.now();
+    const drawnAt = Number(container.getAttribute("data-live-since")) || Date.now();
+    let since = drawnAt;
     const seen = new Set();
     const wantsSummary = container.getAttribute("data-live") === "overview";
     const detailOf = container.getAttribute("data-live") === "detail" ? container.getAttribute("data-payment") : null;
@@ -95,9 +107,17 @@
             if (seen.has(change.event)) continue;
             seen.add(change.event);
             placeRow(container, change);
-            if (detailOf && change.payment === detailOf) { window.location.reload(); return; }
+            let spoken = { said: Promise.resolve() };
             if (change.type === "payment.paid" && change.announce) {
-              announceOnce(change.payment, change.announce);
+              spoken = await announceOnce(change.payment, change.announce);
+            }
+            // The detail page is drawn again for a change it does not show yet (the poll's
+            // overlap sends older ones too: reloading for those would never stop), once the
+            // announcement is said (a reload would cut it short).
+            if (detailOf && change.payment === detailOf && change.at >= drawnAt) {
+              await spoken.said;
+              window.location.reload();
+              return;
             }
           }
           if (live.summary) {
