@@ -1083,11 +1083,12 @@ impl PaymentStore for PgStore {
 
     fn payment_attempts(&self, payment_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
         self.run(async {
+            // ctid breaks ties of one instant, so that every read gives the same order.
             let rows = self
                 .query(
                     "SELECT a.event_id, a.at, a.outcome, a.duration_ms
                      FROM attempts AS a JOIN events AS e ON e.id = a.event_id
-                     WHERE e.payment_id = $1 ORDER BY a.at",
+                     WHERE e.payment_id = $1 ORDER BY a.at, a.ctid",
                     &[&payment_id],
                 )
                 .await?;
