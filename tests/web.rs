@@ -64,8 +64,13 @@ async fn sleep(ms: u32) {
 }
 
 /// Waits until `ready` holds, failing the test after 20 s.
-async fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    for _ in 0..400 {
+async fn wait_until(what: &str, ready: impl FnMut() -> bool) {
+    wait_within(what, 20_000, ready).await;
+}
+
+/// Waits until `ready` holds, failing the test after `ms`.
+async fn wait_within(what: &str, ms: u32, mut ready: impl FnMut() -> bool) {
+    for _ in 0..ms / 50 {
         if ready() {
             return;
         }
@@ -469,7 +474,10 @@ async fn backs_off_and_says_reconnecting_while_the_proxy_is_unreachable() {
         "a network blip is not an error"
     );
     fail_fetches(None);
-    wait_until("recovered", || {
+    // The next try may be a whole backoff away: up to 16 s (+20 %) by now, and a loaded
+    // machine's timers run late.
+    let longest_wait = paydigital_checkout::machine::MAX_BACKOFF_MS + 10_000;
+    wait_within("recovered", longest_wait, || {
         text(&host, "[role=status]") == paydigital_checkout::i18n::ID.waiting
     })
     .await;
