@@ -190,10 +190,8 @@ where
 
 fn observed(observe: &Observe, asked: &Asked, response: &Response) {
     let took = asked.started.elapsed();
-    let route = response
-        .extensions()
-        .get::<Route>()
-        .unwrap_or(&Route::UNMATCHED);
+    let unmatched = Route::UNMATCHED;
+    let route = response.extensions().get::<Route>().unwrap_or(&unmatched);
     let method = method_label(&asked.method);
     let status = response.status().as_u16();
     if let Some(metrics) = &observe.metrics {

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod helpers;
 mod merchant;
+mod metrics;
 mod migrate;
 mod receiver;
 mod sandbox;
