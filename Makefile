@@ -21,12 +21,17 @@ export CARGO_TERM_COLOR := never
 ifeq ($(CI),true)
 export CARGO_INCREMENTAL := 0
 endif
+VENV := $(TOOLS_DIR)/venv
+# The API tests' Prometheus parser (tests/api/metrics.rs).
+export PAYDIGITAL_PROMETHEUS_PYTHON := $(VENV)/bin/python
 export TOOLS_DIR NPM_DIR QRCODE_JS_VERSION ESBUILD_VERSION TWIGGY_VERSION OHA_VERSION
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli zbar-tools
+# The native tests run the README's PHP snippets (php-curl: create-payment.php uses cURL).
+APT_NATIVE_TEST_PACKAGES := php-cli php-curl
 
-.PHONY: help demo test check setup setup-browsers setup-postgres check-versions widget size fmt lint test-native test-browsers test-e2e bench clean
+.PHONY: help demo test check setup setup-browsers setup-postgres setup-native-tests check-versions widget size fmt lint test-native test-browsers test-e2e bench clean
 
 help:
 	@echo "make demo   - set up, build the widget and serve the demo shop with the sandbox on http://127.0.0.1:8080"
@@ -78,6 +83,17 @@ setup-browsers:
 	fi
 	@geckodriver --version 2>/dev/null | grep -q "^geckodriver $(GECKODRIVER_VERSION)" \
 	  || cargo install --locked --root $(TOOLS_DIR) geckodriver@$(GECKODRIVER_VERSION)
+
+# What the native tests run besides Rust: PHP for the README's PHP snippets (Debian's), and
+# Python's prometheus_client to parse /metrics as Prometheus does (a pinned venv).
+setup-native-tests:
+	@missing=""; for p in $(APT_NATIVE_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@[ "$$($(VENV)/bin/python -c 'import importlib.metadata as m; print(m.version("prometheus-client"))' 2>/dev/null)" = "$(PROMETHEUS_CLIENT_PY_VERSION)" ] \
+	  || { python3 -m venv $(VENV) && $(VENV)/bin/pip install --quiet --disable-pip-version-check prometheus-client==$(PROMETHEUS_CLIENT_PY_VERSION); }
 
 # The tests' PostgreSQL 15: Debian's server package (scripts/postgres.sh runs a throwaway
 # cluster from it, with TLS on: openssl makes its certificates).
@@ -132,17 +148,17 @@ lint: setup
 # end, also on failure): the store suite runs on both stores, the API tests run once on
 # SQLite and once more on PostgreSQL, and the scale-out test runs three proxies on it — alone,
 # since it bounds timings that other tests running beside it on two cores would stretch.
-test-native: setup-postgres
+test-native: setup-postgres setup-native-tests
 	@env=$$(scripts/postgres.sh start) \
 	  || { echo "make test: cannot start PostgreSQL (above); the PostgreSQL tests cannot run" >&2; exit 1; }; \
 	eval "$$env"; trap 'scripts/postgres.sh stop "$$PAYDIGITAL_PG_DIR"' EXIT; \
 	cargo test --workspace -- --skip scale_out::; \
 	cargo test -p paydigital-proxy --test api -- scale_out::; \
-	PAYDIGITAL_TEST_BACKEND=postgres cargo test -p paydigital-proxy --test api -- admin:: browser:: merchant:: webhooks::
+	PAYDIGITAL_TEST_BACKEND=postgres cargo test -p paydigital-proxy --test api -- admin:: browser:: merchant:: metrics:: webhooks::
 
 # The inner loop while working: formatting, clippy on native targets, and every native test
 # that needs neither PostgreSQL nor a browser (the store suite on SQLite, the API on SQLite).
-check:
+check: setup-native-tests
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace -- --skip postgres --skip migrate::

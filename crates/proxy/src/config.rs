@@ -218,6 +218,64 @@ pub struct Config {
     pub check_lease: Duration,
     /// `CHECKOUT_SESSION_IDLE_SECS`: a dashboard session unused this long is over.
     pub session_idle: Duration,
+    /// `CHECKOUT_METRICS_LISTEN`: where `GET /metrics` is served (Prometheus text), on a
+    /// listener of its own so that it is never public by accident; `None`: nowhere.
+    pub metrics_listen: Option<SocketAddr>,
+    /// `CHECKOUT_INSTANCE_ID`: this proxy's name in its metrics and JSON log lines (one
+    /// made at start when unset, so that each run is told apart).
+    pub instance_id: String,
+    /// `CHECKOUT_LOG_FORMAT`: `text` (people) or `json` (one object a line, for a collector).
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`CHECKOUT_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Lines for people, as tracing-subscriber writes them.
+    #[default]
+    Text,
+    /// One JSON object a line, to standard error, and a line for every request (status reads
+    /// at debug level only: they come thousands a second).
+    Json,
+}
+
+impl LogFormat {
+    /// `CHECKOUT_LOG_FORMAT`: `text` when unset.
+    pub fn parse(text: Option<&str>) -> Result<LogFormat, ConfigError> {
+        match text.map(str::trim).filter(|t| !t.is_empty()) {
+            None | Some("text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(invalid(
+                "CHECKOUT_LOG_FORMAT",
+                format!("is text or json, not {other:?}"),
+            )),
+        }
+    }
+}
+
+/// An instance id made at start: `px-` and 8 hex digits from the OS's random source.
+fn new_instance_id() -> String {
+    use rand::Rng;
+    format!("px-{:08x}", rand::rngs::OsRng.gen::<u32>())
+}
+
+/// `CHECKOUT_INSTANCE_ID`: a label value, so letters, digits and `-_.:` only, at most 64.
+fn instance_id(vars: &Vars<impl Fn(&str) -> Option<String>>) -> Result<String, ConfigError> {
+    let Some(id) = vars.get("CHECKOUT_INSTANCE_ID") else {
+        return Ok(new_instance_id());
+    };
+    let id = id.trim();
+    let fits = id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if !fits {
+        return Err(invalid(
+            "CHECKOUT_INSTANCE_ID",
+            "is at most 64 letters, digits and -_.: (e.g. checkout-1)",
+        ));
+    }
+    Ok(id.to_owned())
 }
 
 /// A configuration the proxy refuses to start with. Messages name the variable.
@@ -593,6 +651,13 @@ impl Config {
                     .into(),
             ),
             livemode: !sandbox,
+            metrics_listen: vars
+                .get("CHECKOUT_METRICS_LISTEN")
+                .map(|v| v.trim().parse())
+                .transpose()
+                .map_err(|e| invalid("CHECKOUT_METRICS_LISTEN", e))?,
+            instance_id: instance_id(&vars)?,
+            log_format: LogFormat::parse(vars.get("CHECKOUT_LOG_FORMAT").as_deref())?,
             max_connections: usize::try_from(vars.u64("CHECKOUT_MAX_CONNECTIONS", 10_000)?)
                 .ok()
                 .filter(|n| (1..=1_000_000).contains(n))
@@ -664,6 +729,39 @@ mod tests {
             Database::Sqlite(path) if path == &PathBuf::from("paydigital-checkout.sqlite")
         ));
         assert_eq!(config.database_pool, 10);
+        assert_eq!(config.metrics_listen, None, "no metrics unless asked");
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(config.instance_id.starts_with("px-") && config.instance_id.len() == 11);
+    }
+
+    #[test]
+    fn metrics_listen_log_format_and_instance_id_are_checked() {
+        let config = Config::from_vars(
+            vars(&[
+                ("CHECKOUT_METRICS_LISTEN", "127.0.0.1:9464"),
+                ("CHECKOUT_LOG_FORMAT", "json"),
+                ("CHECKOUT_INSTANCE_ID", "checkout-1"),
+            ]),
+            true,
+        )
+        .expect("valid");
+        assert_eq!(
+            config.metrics_listen,
+            Some("127.0.0.1:9464".parse().expect("addr"))
+        );
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.instance_id, "checkout-1");
+        for (name, bad) in [
+            ("CHECKOUT_METRICS_LISTEN", "9464"),
+            ("CHECKOUT_LOG_FORMAT", "yaml"),
+            ("CHECKOUT_INSTANCE_ID", "a\"b"),
+        ] {
+            let err = Config::from_vars(vars(&[(name, bad)]), true).expect_err(bad);
+            assert!(
+                matches!(&err, ConfigError::Invalid { name: n, .. } if *n == name),
+                "{name}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -13,11 +13,13 @@
 //! `http/` parses, authorises and answers; `payments/` is the service every front door and
 //! worker calls; `staff/` the shop's people (accounts, sessions, the audit log); `domain/` is what a payment is and how it may change (no I/O); `store/`,
 //! `upstream/` and `webhooks` talk to the database, PayDigital and the shop's server.
-//! `config` is read by all of them and names none.
+//! `config` is read by all of them and names none; so is `metrics`, what `/metrics` shows,
+//! which only names the store's values it encodes.
 
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod metrics;
 pub mod payments;
 pub mod staff;
 pub mod startup;

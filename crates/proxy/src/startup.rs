@@ -1,7 +1,9 @@
 //! Starting the proxy (zero2prod's `startup.rs`): open the store, bind, build the service
 //! and its state, serve, and spawn the background workers; [`Running`] stops them together.
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, LogFormat};
+use crate::http::metrics::Observe;
+use crate::metrics::Metrics;
 use crate::payments::Payments;
 use crate::staff::Staff;
 use crate::state::AppState;
@@ -40,11 +42,14 @@ pub enum StartError {
 /// A server running in this process (tests, `serve`).
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `GET /metrics` answers (`CHECKOUT_METRICS_LISTEN`), if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
     pub sandbox: Option<Arc<Sandbox>>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), std::io::Error>>,
-    /// The confirmation worker and the webhook deliverer: stopped with the server. What
-    /// they had in flight is in the store and resumes at the next start.
+    /// The confirmation worker, the webhook deliverer and the metrics listener: stopped with
+    /// the server. What the workers had in flight is in the store and resumes at the next
+    /// start.
     background: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -106,10 +111,11 @@ fn spawn_router(
     router: Router,
     sandbox: Option<Arc<Sandbox>>,
     max_connections: usize,
+    observe: Observe,
 ) -> Result<Running, StartError> {
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let service = crate::http::with_hygiene(router);
+    let service = crate::http::with_hygiene(router, observe);
     let task = tokio::spawn(crate::http::serve::serve(
         listener,
         service,
@@ -120,6 +126,7 @@ fn spawn_router(
     ));
     Ok(Running {
         addr,
+        metrics_addr: None,
         sandbox,
         shutdown,
         task,
@@ -142,6 +149,10 @@ pub async fn start(
             source,
         })?;
     let listener = bind(config.listen).await?;
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     let sandbox = sandbox.map(|sandbox_config| {
         config.upstream.base_url = format!("http://{addr}");
@@ -149,10 +160,15 @@ pub async fn start(
         config.upstream.store_id = sandbox_config.store_id.clone();
         Sandbox::new(sandbox_config, Faults::default())
     });
-    let upstream = Upstream::for_group(&config, store.clone())?;
+    let metrics = Arc::new(Metrics::new(&config.instance_id));
+    let upstream = Upstream::for_group(&config, store.clone(), metrics.clone())?;
     let sender = config.webhook.clone().map(Sender::new).transpose()?;
-    let staff = Arc::new(Staff::new(store.clone(), config.session_idle));
-    let payments = Arc::new(Payments::new(&config, store, upstream));
+    let staff = Arc::new(Staff::new(
+        store.clone(),
+        config.session_idle,
+        metrics.clone(),
+    ));
+    let payments = Arc::new(Payments::new(&config, store, upstream, metrics.clone()));
     let confirm = Confirm::new(
         payments.clone(),
         config.upstream_max_rps,
@@ -160,12 +176,32 @@ pub async fn start(
     );
     let static_dir = config.static_dir.clone();
     let max_connections = config.max_connections;
+    // Requests are counted only when someone can read the count, and logged one line each
+    // only in JSON: the text format stays as it was.
+    let observe = Observe::new(
+        metrics_listener.as_ref().map(|_| metrics),
+        config.log_format == LogFormat::Json,
+    );
     let state = AppState::new(config, payments.clone(), staff);
     let mut router = crate::http::router(state, &static_dir);
     if let Some(sandbox) = &sandbox {
         router = router.merge(sandbox::router(sandbox.clone()));
     }
-    let mut running = spawn_router(listener, router, sandbox, max_connections)?;
+    if observe.is_on() {
+        router = crate::http::metrics::tag_routes(router);
+    }
+    let mut running = spawn_router(listener, router, sandbox, max_connections, observe)?;
+    if let Some(listener) = metrics_listener {
+        running.metrics_addr = Some(listener.local_addr().map_err(StartError::Serve)?);
+        let page = crate::http::metrics::router(payments.clone());
+        running.background.push(tokio::spawn(async move {
+            // A few scrapers, not the public: a handful of connections is plenty.
+            let serving = crate::http::serve::serve(listener, page, 64, std::future::pending());
+            if let Err(e) = serving.await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        }));
+    }
     running
         .background
         .push(tokio::spawn(workers::run(Arc::new(confirm))));
@@ -191,5 +227,6 @@ pub async fn start_sandbox(
         sandbox::router(sandbox.clone()),
         Some(sandbox),
         SANDBOX_MAX_CONNECTIONS,
+        Observe::default(),
     )
 }

@@ -73,6 +73,7 @@ pub fn run(command: PaymentsCommand) -> Result<(), CliError> {
 /// `payments check ID`: one upstream call through the same service, gate and budget as the
 /// server's.
 fn check(id: &str) -> Result<(), CliError> {
+    use paydigital_proxy::metrics::Metrics;
     use paydigital_proxy::payments::Payments;
     use paydigital_proxy::upstream::Upstream;
     let config = paydigital_proxy::config::Config::from_env(false)?;
@@ -93,8 +94,11 @@ fn check(id: &str) -> Result<(), CliError> {
             .open(2)
             .await
             .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", config.database)))?;
-        let upstream = Upstream::for_group(&config, store.clone()).map_err(|e| failed(&e))?;
-        let payments = Payments::new(&config, store, upstream);
+        // Counted for nobody: a command serves no /metrics.
+        let metrics = std::sync::Arc::new(Metrics::new(&config.instance_id));
+        let upstream =
+            Upstream::for_group(&config, store.clone(), metrics.clone()).map_err(|e| failed(&e))?;
+        let payments = Payments::new(&config, store, upstream, metrics);
         let record = payments.check_now(id).await.map_err(|e| failed(&e))?;
         let view = payments
             .views()

@@ -2,7 +2,7 @@
 //! (the sandbox alone): logging, the runtime, the banner tests and people read, signals.
 
 use super::{say, CliError};
-use paydigital_proxy::config::{self, Config};
+use paydigital_proxy::config::{self, Config, LogFormat};
 use paydigital_proxy::upstream::sandbox::{Faults, SandboxConfig};
 use paydigital_proxy::{Running, StartError};
 use std::future::Future;
@@ -24,13 +24,19 @@ pub fn serve(
         config::sandbox_stays_private(config.listen, key_given)?;
     }
     let static_dir = config.static_dir.clone();
-    run_server(async move {
+    let log_format = config.log_format;
+    let instance_id = config.instance_id.clone();
+    run_server(log_format, async move {
         let running = paydigital_proxy::start(config, sandbox.then(SandboxConfig::default)).await?;
         let url = running.url();
-        tracing::info!(%url, static_dir = %static_dir.display(), sandbox, "listening");
+        tracing::info!(%url, static_dir = %static_dir.display(), sandbox, instance_id, "listening");
         say(&format!("PayDigital checkout: {url}/"));
         if sandbox {
             say(&format!("Sandbox (pay or expire payments): {url}/sandbox"));
+        }
+        if let Some(metrics) = running.metrics_addr {
+            tracing::info!(%metrics, "metrics at /metrics");
+            say(&format!("Metrics (Prometheus): http://{metrics}/metrics"));
         }
         Ok(running)
     })
@@ -42,7 +48,8 @@ pub fn sandbox(listen: SocketAddr, faults: Option<&str>) -> Result<(), CliError>
         .transpose()
         .map_err(|e| CliError::Usage(format!("--faults: {e}")))?
         .unwrap_or_default();
-    run_server(async move {
+    let log_format = LogFormat::parse(std::env::var("CHECKOUT_LOG_FORMAT").ok().as_deref())?;
+    run_server(log_format, async move {
         let running =
             paydigital_proxy::start_sandbox(listen, SandboxConfig::default(), faults).await?;
         say(&format!("Sandbox PayDigital: {}/sandbox", running.url()));
@@ -51,8 +58,11 @@ pub fn sandbox(listen: SocketAddr, faults: Option<&str>) -> Result<(), CliError>
 }
 
 /// Starts a server with `start` and runs it until SIGTERM or Ctrl-C.
-fn run_server(start: impl Future<Output = Result<Running, StartError>>) -> Result<(), CliError> {
-    init_logging();
+fn run_server(
+    log_format: LogFormat,
+    start: impl Future<Output = Result<Running, StartError>>,
+) -> Result<(), CliError> {
+    init_logging(log_format);
     // Store calls run on the blocking pool; a few threads serve SQLite (and a PostgreSQL pool
     // of 10) well, hundreds (tokio's default ceiling) only cost memory under load.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -68,13 +78,29 @@ fn run_server(start: impl Future<Output = Result<Running, StartError>>) -> Resul
         .map_err(|e| CliError::Failed(e.to_string()))
 }
 
-fn init_logging() {
+/// Text for people on standard output, as ever; or JSON for a log collector: one object a
+/// line on standard error (standard output keeps the banner), with the event's fields at the
+/// top level (`timestamp`, `level`, `message`, ...) and the request it happened in under
+/// `span` (`id` is the request id). No line carries a secret: keys, secrets and cookies are
+/// never a field (`config.rs` prints them as `***`).
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .init();
+    match format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_target(false)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
 }
 
 /// SIGTERM or Ctrl-C. The handlers are registered when this is called, not when it is first

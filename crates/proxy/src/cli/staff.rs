@@ -5,6 +5,7 @@
 
 use super::{say, CliError, CliStore, StoreArg};
 use paydigital_proxy::domain::staff::{Email, Password, Role};
+use paydigital_proxy::metrics::Metrics;
 use paydigital_proxy::staff::{Staff, StaffError};
 use std::io::BufRead;
 use std::time::Duration;
@@ -75,7 +76,11 @@ fn password_from_stdin() -> Result<Password, CliError> {
 
 fn service(store: &CliStore) -> Staff {
     // The idle timeout is the server's business; the CLI never reads a session.
-    Staff::new(store.store.clone(), Duration::from_secs(1))
+    Staff::new(
+        store.store.clone(),
+        Duration::from_secs(1),
+        std::sync::Arc::new(Metrics::new("cli")),
+    )
 }
 
 fn failed(e: StaffError) -> CliError {

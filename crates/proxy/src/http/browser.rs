@@ -108,6 +108,7 @@ async fn create_payment(
     let payments = &state.payments;
     let Created { record, replayed } = payments.create(new, idempotency).await?;
     Ok(created(
+        &record.id,
         payments.views().public(&record, OffsetDateTime::now_utc()),
         replayed,
     ))

@@ -57,8 +57,12 @@ pub fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Respo
 }
 
 /// 201 with the payment; `Idempotent-Replayed: true` when an earlier request made it.
-pub fn created<T: serde::Serialize>(view: T, replayed: bool) -> Response {
+pub fn created<T: serde::Serialize>(id: &str, view: T, replayed: bool) -> Response {
     let mut response = (StatusCode::CREATED, Json(view)).into_response();
+    // For the request's log line (a create's path names no payment).
+    response
+        .extensions_mut()
+        .insert(super::metrics::PaymentId(id.to_owned()));
     if replayed {
         response
             .headers_mut()

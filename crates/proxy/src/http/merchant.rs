@@ -97,6 +97,7 @@ async fn create(
     let payments = &state.payments;
     let Created { record, replayed } = payments.create(new, idempotency).await?;
     Ok(created(
+        &record.id,
         payments
             .views()
             .merchant(&record, OffsetDateTime::now_utc()),

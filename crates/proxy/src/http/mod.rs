@@ -4,7 +4,8 @@
 //! `admin/` (the shop's people: sign-in, dashboard, live feed);
 //! `kit.rs` is what their handlers share, `error.rs` the one error they answer with, and
 //! `client_ip.rs` who the client behind the reverse proxies is; `serve.rs` the connection
-//! loop (header timeout, connection cap, graceful shutdown).
+//! loop (header timeout, connection cap, graceful shutdown); `metrics.rs` what each request
+//! is counted and logged as, and the `/metrics` page.
 //! Handlers parse, authorise and answer; what a payment does is the service's
 //! (`crate::payments`).
 
@@ -15,6 +16,7 @@ pub mod error;
 pub mod hosted;
 pub mod kit;
 pub mod merchant;
+pub mod metrics;
 pub mod serve;
 pub mod widget_files;
 
@@ -93,14 +95,16 @@ fn request_span<B>(req: &Request<B>) -> tracing::Span {
     tracing::info_span!("request", id, method = %req.method(), path)
 }
 
-/// Request ids, structured request logs (path only: query strings stay out), security
-/// headers, body limit — one stack around the whole router, served as it is.
+/// Request metrics and access log lines (as `observe` says; see `metrics.rs`), request ids,
+/// structured request logs (path only: query strings stay out), security headers, body
+/// limit — one stack around the whole router, served as it is.
 ///
 /// Built with `ServiceBuilder` outside the router rather than with `Router::layer`: each
 /// `Router::layer` boxes every route once more, and axum clones a route's boxes for every
 /// request, so ten layers were ten allocations and clones per status read (BENCHMARKS.md).
 pub fn with_hygiene(
     router: Router,
+    observe: metrics::Observe,
 ) -> impl tower::Service<
     Request<axum::body::Body>,
     Response = axum::response::Response,
@@ -113,6 +117,8 @@ pub fn with_hygiene(
     let x_request_id = header::HeaderName::from_static("x-request-id");
     tower::ServiceBuilder::new()
         // What axum::serve takes: the layers' body types, boxed once.
+        // Outermost: it times the whole stack.
+        .layer(observe)
         .map_response(axum::response::IntoResponse::into_response)
         .layer(SetRequestIdLayer::new(
             x_request_id.clone(),

@@ -23,8 +23,9 @@ use crate::domain::ids;
 use crate::domain::lifecycle::{CheckSchedule, EventType};
 use crate::domain::payment::PaymentRecord;
 use crate::domain::views::Views;
+use crate::metrics::Metrics;
 use crate::store::{
-    Attempt, EventFilter, EventRecord, ListFilter, NewEvent, PaymentStore, StoreError,
+    Attempt, Backlog, EventFilter, EventRecord, ListFilter, NewEvent, PaymentStore, StoreError,
     StoredAttempt,
 };
 use crate::upstream::{Call, Upstream};
@@ -98,10 +99,17 @@ pub struct Payments {
     cache: PaymentCache,
     /// Wakes the webhook deliverer when an event is written.
     events_written: Arc<Notify>,
+    /// Store errors are counted here; the workers count their work.
+    metrics: Arc<Metrics>,
 }
 
 impl Payments {
-    pub fn new(config: &Config, store: Arc<dyn PaymentStore>, upstream: Upstream) -> Payments {
+    pub fn new(
+        config: &Config,
+        store: Arc<dyn PaymentStore>,
+        upstream: Upstream,
+        metrics: Arc<Metrics>,
+    ) -> Payments {
         Payments {
             views: Views {
                 zone: config.upstream.zone,
@@ -116,7 +124,13 @@ impl Payments {
             upstream,
             creating: KeyedLocks::new(),
             refreshing: KeyedLocks::new(),
+            metrics,
         }
+    }
+
+    /// What `/metrics` shows.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// How payments are shown (zone, hosted page URL).
@@ -135,9 +149,12 @@ impl Payments {
         f: impl FnOnce(&dyn PaymentStore) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ServiceError> {
         let store = self.store.clone();
-        Ok(tokio::task::spawn_blocking(move || f(store.as_ref()))
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))??)
+        let metrics = self.metrics.clone();
+        Ok(tokio::task::spawn_blocking(move || {
+            f(store.as_ref()).inspect_err(|e| metrics.store_error(e))
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))??)
     }
 
     /// A payment's latest known record: from memory, else from the store. Anything that is
@@ -371,6 +388,11 @@ impl Payments {
             .await
     }
 
+    /// What the store holds that an operator watches (open payments, the webhook queue).
+    pub async fn backlog(&self, now: OffsetDateTime) -> Result<Backlog, ServiceError> {
+        self.with_store(move |s| s.backlog(now)).await
+    }
+
     /// Fails when the store cannot be read.
     pub async fn health(&self) -> Result<(), ServiceError> {
         self.with_store(|s| s.health()).await
@@ -430,8 +452,10 @@ mod tests {
         let mut record = sample("PYG-HOT", None);
         record.expires_at = OffsetDateTime::now_utc() + Duration::from_secs(900);
         put(store.as_ref(), &record).expect("insert");
-        let upstream = Upstream::for_group(&config, store.clone()).expect("upstream");
-        let payments = Payments::new(&config, store, upstream);
+        let metrics = Arc::new(crate::metrics::Metrics::new("test"));
+        let upstream =
+            Upstream::for_group(&config, store.clone(), metrics.clone()).expect("upstream");
+        let payments = Payments::new(&config, store, upstream, metrics);
         // The first read loads it, asks upstream (in vain) and schedules the next check.
         let first = payments
             .current(&record.id, Reader::Browser)

@@ -6,6 +6,7 @@
 use crate::domain::staff::{
     AccountInvalid, AuditAction, Email, Password, Role, SessionToken, THROTTLE,
 };
+use crate::metrics::Metrics;
 use crate::store::staff::{AuditEntry, AuditRecord, SignInSlot, StaffMember, StaffSession};
 use crate::store::{PaymentStore, StoreError};
 use argon2::password_hash::rand_core::OsRng;
@@ -59,15 +60,18 @@ pub struct SignedIn {
 pub struct Staff {
     store: Arc<dyn PaymentStore>,
     idle: Duration,
+    metrics: Arc<Metrics>,
     /// Password checks running at once (one per core of a small machine).
     verifying: Semaphore,
 }
 
 impl Staff {
-    pub fn new(store: Arc<dyn PaymentStore>, idle: Duration) -> Staff {
+    /// Store errors are counted in `metrics`.
+    pub fn new(store: Arc<dyn PaymentStore>, idle: Duration, metrics: Arc<Metrics>) -> Staff {
         Staff {
             store,
             idle,
+            metrics,
             verifying: Semaphore::new(2),
         }
     }
@@ -77,9 +81,16 @@ impl Staff {
         f: impl FnOnce(&dyn PaymentStore) -> Result<T, StaffError> + Send + 'static,
     ) -> Result<T, StaffError> {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
-            .await
-            .map_err(|e| StaffError::Internal(e.to_string()))?
+        let metrics = self.metrics.clone();
+        tokio::task::spawn_blocking(move || {
+            f(store.as_ref()).inspect_err(|e| {
+                if let StaffError::Store(e) = e {
+                    metrics.store_error(e);
+                }
+            })
+        })
+        .await
+        .map_err(|e| StaffError::Internal(e.to_string()))?
     }
 
     /// Adds an account (the CLI's `staff add`).
@@ -378,7 +389,11 @@ mod tests {
 
     fn service() -> Staff {
         let store: Arc<dyn PaymentStore> = Arc::new(SqliteStore::in_memory().expect("store"));
-        Staff::new(store, Duration::from_secs(3600))
+        Staff::new(
+            store,
+            Duration::from_secs(3600),
+            Arc::new(crate::metrics::Metrics::new("test")),
+        )
     }
 
     fn email(text: &str) -> Email {

@@ -20,8 +20,8 @@ mod types;
 pub use postgres::{PgStore, PostgresUrl};
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 pub use types::{
-    AfterAttempt, Attempt, DeliveryState, Dump, EventFilter, EventRecord, Imported, KeyClaim,
-    ListFilter, NewEvent, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
+    AfterAttempt, Attempt, Backlog, DeliveryState, Dump, EventFilter, EventRecord, Imported,
+    KeyClaim, ListFilter, NewEvent, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
 };
 
 use crate::domain::days::DayTotal;
@@ -132,6 +132,9 @@ pub trait PaymentStore: staff::StaffStore {
     fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError>;
     /// Fails when the store cannot be read.
     fn health(&self) -> Result<(), StoreError>;
+    /// What an operator watches, as of `now`: payments still checked (`next_check_at` set,
+    /// not paid), pending or past expiry, and the undelivered events (`/metrics`).
+    fn backlog(&self, now: OffsetDateTime) -> Result<Backlog, StoreError>;
 
     // What the dashboard reads.
 

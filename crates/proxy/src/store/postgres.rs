@@ -10,9 +10,9 @@
 use super::postgres_tls::{check_not_cleartext_across_a_network, connector, split_options, Tls};
 use super::{
     budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
-    status_from_db, to_i64, to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord,
-    Imported, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError,
-    StoredAttempt,
+    status_from_db, to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter,
+    EventRecord, Imported, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim,
+    StoreError, StoredAttempt,
 };
 use crate::domain::days::DayTotal;
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
@@ -1036,6 +1036,35 @@ impl PaymentStore for PgStore {
         self.run(async {
             self.query("SELECT 1", &[]).await?;
             Ok(())
+        })
+    }
+
+    fn backlog(&self, now: OffsetDateTime) -> Result<Backlog, StoreError> {
+        self.run(async {
+            // Both over partial indexes: the payments still checked, the undelivered events.
+            let payments = self
+                .query(
+                    "SELECT COUNT(*) FILTER (WHERE expires_at > $1)::bigint,
+                            COUNT(*) FILTER (WHERE expires_at <= $1)::bigint
+                     FROM payments WHERE next_check_at IS NOT NULL AND status <> 'paid'",
+                    &[&now],
+                )
+                .await?;
+            let events = self
+                .query(
+                    "SELECT COUNT(*)::bigint, MIN(created_at) FROM events WHERE state = 'pending'",
+                    &[],
+                )
+                .await?;
+            let (Some(payments), Some(events)) = (payments.first(), events.first()) else {
+                return Err(StoreError::Corrupt("an aggregate returned no row".into()));
+            };
+            Ok(Backlog {
+                payments_pending: to_u64(payments.try_get(0)?)?,
+                payments_expired_watched: to_u64(payments.try_get(1)?)?,
+                events_pending: to_u64(events.try_get(0)?)?,
+                oldest_pending_event_at: events.try_get(1)?,
+            })
         })
     }
 

@@ -2,9 +2,9 @@
 
 use super::{
     budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
-    status_from_db, to_i64, to_u64, Attempt, DeliveryState, Dump, EventFilter, EventRecord,
-    KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError, StoredAttempt,
-    StoredPayment,
+    status_from_db, to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter,
+    EventRecord, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError,
+    StoredAttempt, StoredPayment,
 };
 use crate::domain::clock::{after, before};
 use crate::domain::days::DayTotal;
@@ -897,6 +897,29 @@ impl PaymentStore for SqliteStore {
             // A round trip, not a count: `count(*)` scans the table under the store's lock.
             conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?;
             Ok(())
+        })
+    }
+
+    fn backlog(&self, now: OffsetDateTime) -> Result<Backlog, StoreError> {
+        self.with(|conn| {
+            // Both over partial indexes: the payments still checked, the undelivered events.
+            let (pending, expired): (i64, i64) = conn
+                .prepare_cached(
+                    "SELECT COALESCE(SUM(expires_at > ?1), 0), COALESCE(SUM(expires_at <= ?1), 0)
+                     FROM payments WHERE next_check_at IS NOT NULL AND status <> 'paid'",
+                )?
+                .query_row(params![to_unix(now)], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            let (events, oldest): (i64, Option<i64>) = conn
+                .prepare_cached(
+                    "SELECT COUNT(*), MIN(created_at) FROM events WHERE state = 'pending'",
+                )?
+                .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(Backlog {
+                payments_pending: to_u64(pending)?,
+                payments_expired_watched: to_u64(expired)?,
+                events_pending: to_u64(events)?,
+                oldest_pending_event_at: oldest.map(from_ms).transpose()?,
+            })
         })
     }
 

@@ -807,6 +807,72 @@ pub(crate) fn search_finds_by_id_invoice_reference_or_part_of_a_name(store: &dyn
     assert!(within.is_empty(), "created_before is exclusive");
 }
 
+pub(crate) fn the_backlog_counts_watched_payments_and_undelivered_events(store: &dyn PaymentStore) {
+    let now = datetime!(2026-11-24 08:10:00 UTC);
+    assert_eq!(store.backlog(now).expect("empty"), Backlog::default());
+    let stored = |invoice: &str, expires_at, n: u32, next_check| {
+        let mut payment = sample(invoice, None);
+        payment.expires_at = expires_at;
+        store
+            .insert(&payment, &event(&payment, "payment.created", n), next_check)
+            .expect("insert");
+        payment
+    };
+    let check = Some(now);
+    // Payable, past expiry but still checked, and one nobody checks any more.
+    stored("PYG-OPEN", datetime!(2026-11-24 08:19:05 UTC), 10, check);
+    stored("PYG-LATE", datetime!(2026-11-24 08:05:00 UTC), 20, check);
+    stored("PYG-DONE", datetime!(2026-11-24 08:05:00 UTC), 30, None);
+    // Paid: not open, whatever its next check.
+    let paid = stored("PYG-PAID", datetime!(2026-11-24 08:19:05 UTC), 5, check);
+    let mut to = paid.clone();
+    to.status = Status::Paid;
+    to.paid_at = Some(now);
+    assert!(store
+        .transition(
+            &to,
+            Status::Pending,
+            &event(&paid, "payment.paid", 40),
+            check
+        )
+        .expect("paid"));
+    let backlog = store.backlog(now).expect("backlog");
+    assert_eq!(
+        (backlog.payments_pending, backlog.payments_expired_watched),
+        (1, 1)
+    );
+    assert_eq!(backlog.events_pending, 5);
+    assert_eq!(
+        backlog.oldest_pending_event_at,
+        Some(datetime!(2026-11-24 08:04:10 UTC))
+    );
+    // The oldest delivered: the next oldest is the queue's age.
+    let claimed = store
+        .claim_due_events(now, LEASE, 10)
+        .expect("claim")
+        .into_iter()
+        .find(|e| e.id == "evt_PYG-PAID_5")
+        .expect("the paid payment's first event is due");
+    assert!(store
+        .record_attempt(
+            &claimed.id,
+            &Attempt {
+                at: now,
+                outcome: "HTTP 204".into(),
+                then: AfterAttempt::Delivered,
+                lease: claimed.leased_until,
+                duration: None,
+            },
+        )
+        .expect("attempt"));
+    let backlog = store.backlog(now).expect("backlog");
+    assert_eq!(backlog.events_pending, 4);
+    assert_eq!(
+        backlog.oldest_pending_event_at,
+        Some(datetime!(2026-11-24 08:04:15 UTC))
+    );
+}
+
 macro_rules! store_suite {
     ($fresh:expr) => {
         $crate::store::suite::store_suite!(@tests $fresh;
@@ -825,6 +891,7 @@ macro_rules! store_suite {
             the_audit_log_pages_newest_first,
             the_dashboard_reads_days_timelines_and_recent_events,
             search_finds_by_id_invoice_reference_or_part_of_a_name,
+            the_backlog_counts_watched_payments_and_undelivered_events,
         );
     };
     (@tests $fresh:expr; $($name:ident,)*) => {

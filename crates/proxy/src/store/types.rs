@@ -208,6 +208,20 @@ pub struct Dump {
     pub audit: Vec<super::staff::AuditEntry>,
 }
 
+/// What the store holds that an operator watches (read once per metrics scrape, by
+/// indexed queries only: payments still checked and undelivered events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Backlog {
+    /// Pending payments whose code is still payable.
+    pub payments_pending: u64,
+    /// Payments past their expiry that are still checked for a late payment (the grace).
+    pub payments_expired_watched: u64,
+    /// Webhook events waiting for an attempt.
+    pub events_pending: u64,
+    /// When the oldest of those was written.
+    pub oldest_pending_event_at: Option<OffsetDateTime>,
+}
+
 /// What an import added (rows already there are left as they are).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Imported {

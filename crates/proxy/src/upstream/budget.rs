@@ -7,6 +7,7 @@
 //! A refusal is remembered here until the budget has room again, so a storm of readers
 //! costs the store one question per interval, not one per read.
 
+use crate::metrics::Metrics;
 use crate::store::PaymentStore;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,6 +33,15 @@ impl Call {
         }
     }
 
+    /// Who asked, for `checkout_upstream_budget_refusals_total`.
+    fn label(self) -> &'static str {
+        match self {
+            Call::Create => "create",
+            Call::WatchedStatus => "watched_status",
+            Call::BackgroundStatus => "background_status",
+        }
+    }
+
     fn index(self) -> usize {
         Call::ALL.iter().position(|c| *c == self).unwrap_or(0)
     }
@@ -49,14 +59,17 @@ pub struct Budget {
     limits: Limits,
     /// Per [`Call`]: refused until then, without asking the store again.
     refused_until: Mutex<[Option<Instant>; 3]>,
+    /// Counts refusals and store errors.
+    metrics: Arc<Metrics>,
 }
 
 impl Budget {
-    pub fn new(store: Arc<dyn PaymentStore>, limits: Limits) -> Budget {
+    pub fn new(store: Arc<dyn PaymentStore>, limits: Limits, metrics: Arc<Metrics>) -> Budget {
         Budget {
             store,
             limits,
             refused_until: Mutex::new([None; 3]),
+            metrics,
         }
     }
 
@@ -83,9 +96,14 @@ impl Budget {
     }
 
     /// `Some(wait)` when a refusal of this call is still fresh here: a caller can skip the
-    /// work that would lead to the call (no store asked).
+    /// work that would lead to the call (no store asked). Each `Some` is a refusal counted.
     pub fn refused(&self, call: Call) -> Option<Duration> {
-        self.lock()[call.index()].and_then(|until| until.checked_duration_since(Instant::now()))
+        let wait = self.lock()[call.index()]
+            .and_then(|until| until.checked_duration_since(Instant::now()));
+        if wait.is_some() {
+            self.metrics.budget_refused(call.label());
+        }
+        wait
     }
 
     /// Takes one call; `Err(wait)` when the group is over budget for that long. A store that
@@ -106,6 +124,7 @@ impl Budget {
             Ok(Ok(None)) => return Ok(()),
             Ok(Ok(Some(wait))) => wait,
             Ok(Err(e)) => {
+                self.metrics.store_error(&e);
                 tracing::warn!(error = %e, "cannot read the upstream budget");
                 Duration::from_secs(1)
             }
@@ -115,6 +134,7 @@ impl Budget {
             }
         };
         self.lock()[slot] = Instant::now().checked_add(wait);
+        self.metrics.budget_refused(call.label());
         Err(wait)
     }
 
@@ -140,6 +160,7 @@ mod tests {
                 status_per_second,
                 creates_per_minute,
             },
+            Arc::new(Metrics::new("test")),
         )
     }
 

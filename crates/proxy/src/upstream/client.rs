@@ -2,6 +2,7 @@
 
 use super::budget::{Budget, Call, Limits};
 use crate::config::{Config, UpstreamConfig};
+use crate::metrics::Metrics;
 use crate::store::PaymentStore;
 use paydigital::wire::{self, CreateForm, CreateReply, StatusReply, UpstreamError};
 use std::sync::Arc;
@@ -35,6 +36,20 @@ impl UpstreamFailure {
             _ => false,
         }
     }
+
+    /// The outcome label of a call that was made (`checkout_upstream_calls_total`).
+    fn label(&self) -> &'static str {
+        match self {
+            UpstreamFailure::Timeout(_) => "timeout",
+            UpstreamFailure::Transport(_) => "transport",
+            UpstreamFailure::Http { status, .. } if *status >= 500 => "http_5xx",
+            UpstreamFailure::Http { .. } => "http_4xx",
+            UpstreamFailure::OverBudget(_) => "over_budget",
+            UpstreamFailure::TooLarge(_) => "too_large",
+            UpstreamFailure::Reply(UpstreamError::Refused { .. }) => "refused",
+            UpstreamFailure::Reply(_) => "bad_answer",
+        }
+    }
 }
 
 /// The longest answer read from PayDigital.
@@ -49,14 +64,17 @@ pub struct Upstream {
     config: UpstreamConfig,
     /// Every call, retries too, takes one from it first.
     budget: Arc<Budget>,
+    metrics: Arc<Metrics>,
 }
 
 impl Upstream {
     /// The client for `config`'s PayDigital, with the budget the group shares in `store`
     /// (`CHECKOUT_UPSTREAM_MAX_RPS`, `CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN`).
+    /// Calls, their outcomes and the budget's refusals are counted in `metrics`.
     pub fn for_group(
         config: &Config,
         store: Arc<dyn PaymentStore>,
+        metrics: Arc<Metrics>,
     ) -> Result<Upstream, reqwest::Error> {
         let limits = Limits {
             status_per_second: config.upstream_max_rps,
@@ -64,11 +82,16 @@ impl Upstream {
         };
         Upstream::new(
             config.upstream.clone(),
-            Arc::new(Budget::new(store, limits)),
+            Arc::new(Budget::new(store, limits, metrics.clone())),
+            metrics,
         )
     }
 
-    pub fn new(config: UpstreamConfig, budget: Arc<Budget>) -> Result<Upstream, reqwest::Error> {
+    pub fn new(
+        config: UpstreamConfig,
+        budget: Arc<Budget>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Upstream, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
@@ -78,6 +101,7 @@ impl Upstream {
             http,
             config,
             budget,
+            metrics,
         })
     }
 
@@ -109,18 +133,38 @@ impl Upstream {
         };
         let form = serde_urlencoded::to_string(request.form_fields())
             .map_err(|e| UpstreamFailure::Transport(e.to_string()))?;
-        let body = self
-            .send(
-                self.http
-                    .post(format!("{}/api/create_payment.php", self.config.base_url))
-                    .header(
-                        reqwest::header::CONTENT_TYPE,
-                        "application/x-www-form-urlencoded",
-                    )
-                    .body(form),
-            )
-            .await?;
-        Ok(wire::parse_create(&body, self.config.zone)?)
+        let started = std::time::Instant::now();
+        let result = async {
+            let body = self
+                .send(
+                    self.http
+                        .post(format!("{}/api/create_payment.php", self.config.base_url))
+                        .header(
+                            reqwest::header::CONTENT_TYPE,
+                            "application/x-www-form-urlencoded",
+                        )
+                        .body(form),
+                )
+                .await?;
+            Ok(wire::parse_create(&body, self.config.zone)?)
+        }
+        .await;
+        self.count("create", &result, started);
+        result
+    }
+
+    /// One call made: its outcome and how long it took.
+    fn count<T>(
+        &self,
+        kind: &'static str,
+        result: &Result<T, UpstreamFailure>,
+        started: std::time::Instant,
+    ) {
+        let outcome = match result {
+            Ok(_) => "ok",
+            Err(failure) => failure.label(),
+        };
+        self.metrics.upstream_call(kind, outcome, started.elapsed());
     }
 
     /// Reads a payment's status, trying once more after a transient failure (if the budget
@@ -132,6 +176,7 @@ impl Upstream {
                 .take(call)
                 .await
                 .map_err(UpstreamFailure::OverBudget)?;
+            let started = std::time::Instant::now();
             let result: Result<StatusReply, UpstreamFailure> = async {
                 let body = self
                     .send(
@@ -143,6 +188,7 @@ impl Upstream {
                 Ok(wire::parse_status(&body, self.config.zone)?)
             }
             .await;
+            self.count("status", &result, started);
             match result {
                 Err(failure) if attempt < STATUS_ATTEMPTS && failure.is_transient() => {
                     tracing::info!(invoice, %failure, "retrying status read");

@@ -5,7 +5,7 @@
 
 use super::ClaimedWork;
 use crate::payments::{Payments, ServiceError};
-use crate::store::{Attempt, EventRecord};
+use crate::store::{AfterAttempt, Attempt, EventRecord};
 use crate::webhooks::{after_attempt, Sender};
 use rand::Rng;
 use std::sync::Arc;
@@ -64,6 +64,13 @@ impl ClaimedWork for Deliver {
             OffsetDateTime::now_utc(),
             jitter,
         );
+        let counted = match then {
+            AfterAttempt::Delivered => "delivered",
+            AfterAttempt::RetryAt(_) => "retry",
+            AfterAttempt::Failed => "failed",
+            AfterAttempt::Abandoned => "abandoned",
+        };
+        self.payments.metrics().webhook_attempt(counted, duration);
         let attempt = Attempt {
             at,
             outcome: outcome.describe(),

@@ -549,3 +549,177 @@ async fn the_readme_snippets_create_payments() {
         assert_eq!(first["checkout_url"], format!("{PUBLIC_URL}/pay/{id}"));
     }
 }
+
+/// `php -S` serving one of the README's PHP snippets, as a shop's web server would run it,
+/// with `env` in its environment; the child (killed when dropped) and its base URL. Fails
+/// with a clear message where `php` is missing (`make setup-native-tests` installs it).
+async fn php_server(
+    script: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let child = tokio::process::Command::new("php")
+        .args(["-S", &address])
+        .arg(script)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "php: {e}. The README's PHP snippets run with Debian's php-cli and php-curl: \
+                 run `make setup-native-tests`"
+            )
+        });
+    let listening = crate::helpers::wait_for(std::time::Duration::from_secs(10), || async {
+        tokio::net::TcpStream::connect(&address).await.is_ok()
+    })
+    .await;
+    assert!(
+        listening,
+        "php -S {address} {} did not listen",
+        script.display()
+    );
+    (child, format!("http://{address}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_php_snippets_create_a_payment_and_verify_webhooks() {
+    use paydigital_proxy::config::WebhookSecret;
+    use paydigital_proxy::webhooks::signatures;
+    let (receive, text) = snippet("receive-webhook.php");
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
+    )
+    .expect("README");
+    assert!(
+        readme.contains(text.trim_end()),
+        "README.md shows examples/merchant/receive-webhook.php as it is"
+    );
+    let (receiver, receiver_url) = php_server(
+        &receive,
+        &[("CHECKOUT_WEBHOOK_SECRET", crate::helpers::WEBHOOK_SECRET)],
+    )
+    .await;
+    let app = TestApp::spawn_with(&[
+        (
+            "CHECKOUT_WEBHOOK_URL",
+            &format!("{receiver_url}/webhooks/paydigital"),
+        ),
+        ("CHECKOUT_WEBHOOK_SECRET", crate::helpers::WEBHOOK_SECRET),
+        ("CHECKOUT_WEBHOOK_RETRY_SCHEDULE", "200ms,200ms"),
+    ])
+    .await;
+
+    // create-payment.php behind PHP's web server: the shopper is sent to the hosted page.
+    let (create, _) = snippet("create-payment.php");
+    let (_creator, creator_url) = php_server(
+        &create,
+        &[
+            ("PROXY_URL", app.proxy.url().as_str()),
+            ("CHECKOUT_MERCHANT_KEY", MERCHANT_KEY),
+        ],
+    )
+    .await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let checkout = || async {
+        let response = http
+            .get(format!("{creator_url}/checkout"))
+            .send()
+            .await
+            .expect("php answers");
+        assert_eq!(response.status(), 303, "create-payment.php redirects");
+        response.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
+    };
+    let first = checkout().await;
+    let again = checkout().await;
+    assert_eq!(
+        first, again,
+        "retried with the same Idempotency-Key: one payment"
+    );
+    let id = first
+        .strip_prefix(&format!("{PUBLIC_URL}/pay/"))
+        .unwrap_or_else(|| panic!("{first} is the hosted page"))
+        .to_owned();
+    let payment = app.merchant_get(&format!("payments/{id}")).await;
+    assert_eq!(payment["reference"], "ORDER-1003");
+    assert_eq!(payment["amount"], 150_000);
+    assert_eq!(payment["customer_name"], "Andi");
+
+    // receive-webhook.php took the proxy's real, signed deliveries (204), the first time.
+    app.pay(payment["invoice"].as_str().expect("invoice"));
+    app.merchant_get(&format!("payments/{id}")).await;
+    let events = app
+        .events_when(std::time::Duration::from_secs(15), |events| {
+            events["data"].as_array().is_some_and(|all| {
+                all.len() == 2 && all.iter().all(|e| e["delivery"]["state"] == "delivered")
+            })
+        })
+        .await;
+    for event in events["data"].as_array().expect("events") {
+        assert_eq!(event["delivery"]["state"], "delivered", "{event}");
+        assert_eq!(event["delivery"]["attempts"], 1, "{event}");
+    }
+
+    // And it refuses what was not signed with the secret, or was changed, or is old.
+    let secret = WebhookSecret::parse(crate::helpers::WEBHOOK_SECRET).expect("secret");
+    let other = WebhookSecret::parse("whsec_6lVivdF9r+kMuycmtZoFMVcgrruxW/mwu6KNlJJPFBY=")
+        .expect("another secret");
+    let body = json!({ "type": "payment.paid", "timestamp": "2026-11-24T15:10:00+07:00",
+                       "livemode": false, "data": payment })
+    .to_string();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let deliver = |body: String, timestamp: i64, signature: String| {
+        let http = http.clone();
+        let url = format!("{receiver_url}/webhooks/paydigital");
+        async move {
+            http.post(url)
+                .header("content-type", "application/json")
+                .header("webhook-id", "evt_php_test")
+                .header("webhook-timestamp", timestamp.to_string())
+                .header("webhook-signature", signature)
+                .body(body)
+                .send()
+                .await
+                .expect("php answers")
+                .status()
+                .as_u16()
+        }
+    };
+    let signed = signatures(std::slice::from_ref(&secret), "evt_php_test", now, &body);
+    assert_eq!(
+        deliver(body.clone(), now, signed.clone()).await,
+        204,
+        "genuine"
+    );
+    let tampered = body.replace("150000", "1500");
+    assert_ne!(tampered, body);
+    assert_eq!(deliver(tampered, now, signed).await, 400, "tampered body");
+    let forged = signatures(std::slice::from_ref(&other), "evt_php_test", now, &body);
+    assert_eq!(
+        deliver(body.clone(), now, forged).await,
+        400,
+        "another secret"
+    );
+    let rotating = signatures(&[other, secret.clone()], "evt_php_test", now, &body);
+    assert_eq!(
+        deliver(body.clone(), now, rotating).await,
+        204,
+        "one of two known"
+    );
+    let old = now - 600;
+    let replayed = signatures(std::slice::from_ref(&secret), "evt_php_test", old, &body);
+    assert_eq!(deliver(body, old, replayed).await, 400, "replayed later");
+    drop(receiver);
+}
