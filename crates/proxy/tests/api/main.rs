@@ -9,6 +9,7 @@ mod cli;
 mod helpers;
 mod merchant;
 mod migrate;
+mod openapi;
 mod receiver;
 mod sandbox;
 mod scale_out;

@@ -549,3 +549,42 @@ async fn the_readme_snippets_create_payments() {
         assert_eq!(first["checkout_url"], format!("{PUBLIC_URL}/pay/{id}"));
     }
 }
+
+/// Numbers as JSON Schema counts them (and so the OpenAPI document, and every client
+/// generated from it): `125000.0` and `1.25e5` are the integer 125000; a fraction, a negative
+/// number or a string is refused, naming `amount`.
+#[tokio::test]
+async fn a_whole_number_written_with_a_point_is_that_integer() {
+    let app = TestApp::spawn().await;
+    let post = |body: &'static str| {
+        app.http
+            .post(format!("{}/api/merchant/payments", app.proxy.url()))
+            .bearer_auth(MERCHANT_KEY)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    for body in [r#"{"amount": 125000.0}"#, r#"{"amount": 1.25e5}"#] {
+        let response = post(body).await.expect("answer");
+        assert_eq!(response.status(), 201, "{body}");
+        let payment: Value = response.json().await.expect("json");
+        assert_eq!(payment["amount"], json!(125_000), "{body}: {payment}");
+    }
+    for body in [
+        r#"{"amount": 1000.5}"#,
+        r#"{"amount": "125000"}"#,
+        r#"{"amount": -5}"#,
+        r#"{"amount": 1e300}"#,
+    ] {
+        let response = post(body).await.expect("answer");
+        assert_eq!(response.status(), 400, "{body}");
+        let answer: Value = response.json().await.expect("json");
+        assert_eq!(answer["error"]["field"], "amount", "{body}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("whole number")),
+            "{body}: {answer}"
+        );
+    }
+}
