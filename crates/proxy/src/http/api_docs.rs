@@ -4,7 +4,8 @@
 //! and allowed by its hash in the page's CSP.
 
 use super::kit::{no_store, usable_from_any_origin};
-use super::openapi::document_json;
+use super::openapi::document_json_for;
+use crate::domain::new_payment::PaymentRules;
 use crate::state::AppState;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -17,22 +18,26 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, OnceLock};
 
-pub fn router() -> Router<Arc<AppState>> {
+/// The document this proxy's `rules` make, and its page, drawn once here.
+pub fn router(rules: &PaymentRules) -> Router<Arc<AppState>> {
+    let json: Arc<str> = document_json_for(rules).into();
+    let document = serde_json::from_str::<Value>(&json).unwrap_or_default();
+    let page: Arc<str> = render(&document).into_string().into();
     Router::new()
-        .route("/api/openapi.json", get(openapi_json))
-        .route("/api/docs", get(docs_page))
+        .route("/api/openapi.json", get(move || openapi_json(json.clone())))
+        .route("/api/docs", get(move || docs_page(page.clone())))
         // Every `/api/` answer is `no-store` (`docs/proxy-api.md`); this one changes with
         // each release.
         .layer(no_store())
 }
 
-async fn openapi_json() -> Response {
+async fn openapi_json(json: Arc<str>) -> Response {
     let mut response = (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        document_json(),
+        json.to_string(),
     )
         .into_response();
     // Any tool on any origin may read the contract.
@@ -61,13 +66,8 @@ fn docs_csp() -> &'static str {
     })
 }
 
-async fn docs_page() -> Response {
-    static PAGE: OnceLock<String> = OnceLock::new();
-    let page = PAGE.get_or_init(|| {
-        let document = serde_json::from_str::<Value>(document_json()).unwrap_or_default();
-        render(&document).into_string()
-    });
-    let mut response = axum::response::Html(page.as_str()).into_response();
+async fn docs_page(page: Arc<str>) -> Response {
+    let mut response = axum::response::Html(page.to_string()).into_response();
     let headers = response.headers_mut();
     if let Ok(csp) = HeaderValue::from_str(docs_csp()) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);

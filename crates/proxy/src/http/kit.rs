@@ -62,6 +62,12 @@ where
     }
 }
 
+/// A query string read into `T`, with the contract's error shape when it cannot be (a
+/// parameter given twice): axum's own rejection is plain text.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct AppQuery<T>(pub T);
+
 /// The request's body, with the contract's `payload_too_large` past [`super::MAX_BODY_BYTES`]
 /// (axum's own rejection is plain text).
 pub struct JsonBody(pub Bytes);

@@ -5,7 +5,7 @@
 
 use super::error::ApiError;
 use super::kit::{
-    created, idempotency_key, no_store, parse_json, parse_limit, request_timeout,
+    created, idempotency_key, no_store, parse_json, parse_limit, request_timeout, AppQuery,
     IdempotencyKeyHeader, JsonBody,
 };
 use crate::domain::ids;
@@ -16,7 +16,7 @@ use crate::domain::views::MerchantPayment;
 use crate::payments::{Created, Idempotency, KeyScope, Page, Reader, ServiceError};
 use crate::state::AppState;
 use crate::store::{DeliveryState, EventFilter, EventRecord, ListFilter};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -158,7 +158,8 @@ pub struct ListQuery {
     /// Only payments with this `reference`.
     reference: Option<String>,
     /// Only payments with this status (`expired` includes pending ones whose time is up).
-    #[param(value_type = Option<paydigital::Status>)]
+    /// `pending`, `paid` or `expired`; empty is the same as absent (as for every filter).
+    #[param(value_type = Option<String>, pattern = r"^\s*(pending|paid|expired)?\s*$")]
     status: Option<String>,
     /// Only payments created after this moment (exclusive): an RFC 3339 time, a date
     /// (`2026-11-01`, midnight in PayDigital's zone) or unix seconds.
@@ -167,8 +168,8 @@ pub struct ListQuery {
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<u8>, minimum = 1, maximum = 100)]
     limit: Option<String>,
-    /// A `next_cursor` from the previous page.
-    #[param(pattern = r"^pay_[A-Za-z0-9_-]{22,64}$")]
+    /// A `next_cursor` from the previous page (one the store knows: another id is a 400).
+    #[param(pattern = r"^(pay_[A-Za-z0-9_-]{22,64})?$")]
     cursor: Option<String>,
 }
 
@@ -192,7 +193,7 @@ pub struct ListQuery {
 )]
 async fn list(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<ListQuery>,
+    AppQuery(query): AppQuery<ListQuery>,
 ) -> Result<Json<Page<MerchantPayment>>, ApiError> {
     let limit = parse_limit(query.limit.as_deref())?;
     let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
@@ -242,7 +243,7 @@ async fn list(
 #[serde(default)]
 pub struct EventsQuery {
     /// A `next_cursor` from the previous page (an event id the store knows).
-    #[param(pattern = r"^evt_[A-Za-z0-9_-]{22,64}$")]
+    #[param(pattern = r"^(evt_[A-Za-z0-9_-]{22,64})?$")]
     after: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<u8>, minimum = 1, maximum = 100)]
@@ -325,7 +326,7 @@ impl EventView {
 )]
 async fn events(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<EventsQuery>,
+    AppQuery(query): AppQuery<EventsQuery>,
 ) -> Result<Json<Page<EventView>>, ApiError> {
     let limit = parse_limit(query.limit.as_deref())?;
     let after_id = match query.after.filter(|a| !a.is_empty()) {

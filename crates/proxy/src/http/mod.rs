@@ -48,7 +48,7 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
     let api = browser::router(state.clone())
         .merge(merchant::router(state.clone()))
         .route("/healthz", get(healthz).layer(kit::no_store()));
-    api.merge(api_docs::router())
+    api.merge(api_docs::router(&state.config.rules))
         .merge(hosted::router())
         .merge(admin::router(state.clone()))
         .with_state(state)

@@ -8,9 +8,11 @@
 
 use super::error::ErrorCode;
 use super::{browser, merchant};
+use crate::domain::new_payment::PaymentRules;
 use crate::domain::views::WebhookBody;
 use crate::state::AppState;
 use paydigital::api::ErrorBody;
+use serde_json::{json, Value};
 use std::sync::{Arc, OnceLock};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr, Schema};
@@ -154,14 +156,60 @@ pub fn document() -> Document {
     document
 }
 
-/// The document as served and committed: pretty JSON with a final newline.
+/// The document for a proxy with the default configuration (what `paydigital-proxy
+/// openapi` writes and `docs/openapi.json` holds): pretty JSON with a final newline.
 pub fn document_json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
-    JSON.get_or_init(|| {
-        let mut json = document()
-            .to_pretty_json()
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        json.push('\n');
-        json
-    })
+    JSON.get_or_init(|| document_json_for(&PaymentRules::defaults()))
+}
+
+/// The document as a proxy with `rules` serves it: what a create's body may be depends on
+/// them (its amount range; `amount` without a catalog, `item` — one of the catalog's — with
+/// one; `reference` only when `CHECKOUT_BROWSER_REFERENCE` is on), and a document that
+/// allowed more would promise answers the proxy refuses.
+pub fn document_json_for(rules: &PaymentRules) -> String {
+    let mut document = serde_json::to_value(document()).unwrap_or_default();
+    let schemas = &mut document["components"]["schemas"];
+    let range = |amount: &mut Value| {
+        amount["minimum"] = json!(rules.min_amount);
+        amount["maximum"] = json!(rules.max_amount);
+    };
+    range(&mut schemas["MerchantPaymentRequest"]["properties"]["amount"]);
+    let create = &mut schemas["CreatePayment"];
+    let (drop, required, mode) = match &rules.catalog {
+        None => (
+            "item",
+            "amount",
+            "This proxy has no catalog: send `amount`.",
+        ),
+        Some(_) => ("amount", "item", "This proxy sets the prices: send `item`."),
+    };
+    if let Some(properties) = create["properties"].as_object_mut() {
+        *properties = std::mem::take(properties)
+            .into_iter()
+            .filter(|(name, _)| name != drop && (rules.browser_reference || name != "reference"))
+            .collect();
+        match &rules.catalog {
+            None => {
+                let amount = &mut properties["amount"];
+                amount["type"] = json!("integer");
+                range(amount);
+            }
+            Some(catalog) => {
+                let item = &mut properties["item"];
+                item["type"] = json!("string");
+                item["enum"] = json!(catalog.items.keys().collect::<Vec<_>>());
+            }
+        }
+    }
+    create["required"] = json!([required]);
+    create["description"] = json!(format!("`POST /api/payments`. {mode}"));
+    create["example"] = match &rules.catalog {
+        None => json!({ "amount": 25000, "description": "Kopi susu" }),
+        Some(catalog) => json!({ "item": catalog.items.keys().next() }),
+    };
+    let mut json = serde_json::to_string_pretty(&document)
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    json.push('\n');
+    json
 }

@@ -189,3 +189,55 @@ async fn the_examples_have_the_shape_of_real_answers() {
         "event data",
     );
 }
+
+/// A proxy's document says what that proxy takes: with a catalog, `item` (one of its ids)
+/// and no `amount`; its own amount range for the shop's server; no `reference` from
+/// browsers when `CHECKOUT_BROWSER_REFERENCE=off`.
+#[tokio::test]
+async fn a_proxy_documents_its_own_catalog_and_amount_range() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let catalog = dir.path().join("catalog.toml");
+    std::fs::write(
+        &catalog,
+        "[items.kopi-susu]\nname = \"Kopi Susu\"\nprice = 25000\n\
+         [items.roti]\nname = \"Roti\"\nprice = 12000\n",
+    )
+    .expect("write");
+    let app = TestApp::spawn_with(&[
+        ("CHECKOUT_CATALOG", catalog.to_str().expect("path")),
+        ("CHECKOUT_MAX_AMOUNT", "5000000"),
+        ("CHECKOUT_BROWSER_REFERENCE", "off"),
+    ])
+    .await;
+    let document: Value = app
+        .http
+        .get(format!("{}/api/openapi.json", app.proxy.url()))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("json");
+    let schemas = &document["components"]["schemas"];
+    let create = &schemas["CreatePayment"];
+    assert_eq!(create["required"], json!(["item"]));
+    assert_eq!(
+        create["properties"]["item"]["enum"],
+        json!(["kopi-susu", "roti"])
+    );
+    assert!(create["properties"].get("amount").is_none(), "{create}");
+    assert!(create["properties"].get("reference").is_none(), "{create}");
+    let response = app.create(create["example"].clone()).await;
+    assert_eq!(response.status(), 201, "the example is refused");
+    let amount = &schemas["MerchantPaymentRequest"]["properties"]["amount"];
+    assert_eq!(
+        (amount["minimum"].clone(), amount["maximum"].clone()),
+        (json!(1000), json!(5_000_000))
+    );
+
+    // The default document (the committed one) takes open amounts.
+    let default: Value = serde_json::from_str(document_json()).expect("json");
+    let create = &default["components"]["schemas"]["CreatePayment"];
+    assert_eq!(create["required"], json!(["amount"]));
+    assert!(create["properties"].get("item").is_none(), "{create}");
+}
