@@ -51,13 +51,15 @@ echo "contract-tests: sandbox proxy at $url; Schemathesis, every check, $max_exa
 
 # The document the running proxy serves is the one it is tested against.
 status=0
-"$venv/bin/schemathesis" --config-file scripts/schemathesis.toml --no-color run "$url/api/openapi.json" \
+# Run from the temporary folder: Schemathesis keeps its caches (.schemathesis/) where it runs.
+config="$PWD/scripts/schemathesis.toml"
+(cd "$work" && "$venv/bin/schemathesis" --config-file "$config" --no-color run "$url/api/openapi.json" \
   --url "$url" \
   --checks all \
   --max-examples "$max_examples" \
   --header "Authorization: Bearer $key" \
   --seed "${CONTRACT_SEED:-20261202}" \
-  --report junit --report-dir "$work/report" || status=$?
+  --report junit --report-dir "$work/report") || status=$?
 if [[ $status -ne 0 ]]; then
   echo "contract-tests: the proxy's log:" >&2
   tail -n 50 "$work/proxy.err" >&2

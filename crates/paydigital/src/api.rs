@@ -116,12 +116,14 @@ pub mod whole_number {
 /// A payment as the proxy knows it: the body of a create (201) and of a status read (200).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// A sandbox proxy's answer to `{"amount": 25000, "description": "Kopi susu"}`.
 #[cfg_attr(feature = "openapi", schema(example = json!({
-    "id": "pay_3q2Nw8vJp0mB5sYc1xK7aQ", "invoice": "INV17640000001234", "status": "pending",
-    "amount": 25000, "unique_code": 123, "total_amount": 25123,
-    "qr_content": "00020101021226...6304ABCD", "payment_url": null,
-    "expires_at": "2026-12-02T12:15:00+07:00", "expires_in": 899,
-    "server_time": "2026-12-02T12:00:01+07:00", "paid_at": null
+    "id": "pay_v8LePiaRhgYdL-haNHYxXQ", "invoice": "PYG20261202125326001", "status": "pending",
+    "amount": 25000, "unique_code": 35, "total_amount": 25035,
+    "qr_content": "00020101021226710021ID.BIZ.PAYDIGITAL.WWW01189360000000000000010213SANDBOX-STORE0303UMI51440014ID.CO.QRIS.WWW0215ID10260000000010303UMI5204599953033605405250355802ID5912Toko Sandbox6007JAKARTA61051011062240120PYG2026120212532600163047898",
+    "payment_url": "http://127.0.0.1:8080/sandbox/pay/PYG20261202125326001",
+    "expires_at": "2026-12-02T13:08:26+07:00", "expires_in": 899,
+    "server_time": "2026-12-02T12:53:26+07:00", "paid_at": null
 })))]
 pub struct Payment {
     /// The public id (`pay_...`): how the payment is named in every URL.

@@ -12,17 +12,19 @@ use time::{OffsetDateTime, UtcOffset};
 
 /// The merchant's view of a payment: the public view and what only the shop's server may see.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+// A sandbox proxy's answer to the `MerchantPaymentRequest` example.
 #[schema(example = json!({
-    "id": "pay_3q2Nw8vJp0mB5sYc1xK7aQ", "invoice": "INV17640000001234", "status": "paid",
-    "amount": 125000, "unique_code": 123, "total_amount": 125123,
-    "qr_content": "00020101021226...6304ABCD", "payment_url": null,
-    "expires_at": "2026-12-02T12:15:00+07:00", "expires_in": 0,
-    "server_time": "2026-12-02T12:16:40+07:00", "paid_at": "2026-12-02T12:03:11+07:00",
+    "id": "pay_wMwxABBNkry-s8Gel7yCIA", "invoice": "PYG20261202125326002", "status": "pending",
+    "amount": 125000, "unique_code": 381, "total_amount": 125381,
+    "qr_content": "00020101021226710021ID.BIZ.PAYDIGITAL.WWW01189360000000000000010213SANDBOX-STORE0303UMI51440014ID.CO.QRIS.WWW0215ID10260000000010303UMI52045999530336054061253815802ID5912Toko Sandbox6007JAKARTA61051011062240120PYG2026120212532600263047136",
+    "payment_url": "http://127.0.0.1:8080/sandbox/pay/PYG20261202125326002",
+    "expires_at": "2026-12-02T13:08:26+07:00", "expires_in": 899,
+    "server_time": "2026-12-02T12:53:26+07:00", "paid_at": null,
     "reference": "ORDER-1001", "metadata": {"cart": "c_81"}, "description": "Pesanan 1001",
     "customer_name": "Budi", "source": "merchant", "item": null, "late": false,
-    "created_at": "2026-12-02T12:00:00+07:00",
-    "checkout_url": "https://pay.toko.example/pay/pay_3q2Nw8vJp0mB5sYc1xK7aQ",
-    "livemode": true, "review": null
+    "created_at": "2026-12-02T12:53:26+07:00",
+    "checkout_url": "https://pay.toko.example/pay/pay_wMwxABBNkry-s8Gel7yCIA",
+    "livemode": false, "review": null
 }))]
 pub struct MerchantPayment {
     #[serde(flatten)]

@@ -80,6 +80,15 @@ fn text<'a>(value: &'a Value, key: &str) -> &'a str {
     value.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
+/// A description's Markdown, as far as these use it: `code` spans; the rest is text.
+fn prose(text: &str) -> Markup {
+    html! {
+        @for (i, part) in text.split('`').enumerate() {
+            @if i % 2 == 1 { code { (part) } } @else { (part) }
+        }
+    }
+}
+
 fn object(value: &Value) -> impl Iterator<Item = (&String, &Value)> {
     value.as_object().into_iter().flat_map(Map::iter)
 }
@@ -159,8 +168,8 @@ fn render_operation(path: &str, method: &str, op: &Value) -> Markup {
     html! {
         section.op id=(text(op, "operationId")) {
             h4 { span.method { (method.to_uppercase()) } " " code { (path) } }
-            @if !text(op, "summary").is_empty() { p { strong { (text(op, "summary")) } } }
-            @if !text(op, "description").is_empty() { p { (text(op, "description")) } }
+            @if !text(op, "summary").is_empty() { p { strong { (prose(text(op, "summary"))) } } }
+            @if !text(op, "description").is_empty() { p { (prose(text(op, "description"))) } }
             @if secured { p { "Needs " code { "Authorization: Bearer <CHECKOUT_MERCHANT_KEY>" } "." } }
             @if let Some(params) = op.get("parameters").and_then(Value::as_array) {
                 table {
@@ -170,7 +179,7 @@ fn render_operation(path: &str, method: &str, op: &Value) -> Markup {
                             td.mono { (text(param, "name")) @if param.get("required") == Some(&Value::Bool(true)) { " (required)" } }
                             td { (text(param, "in")) }
                             td { (param.get("schema").map(schema_type).unwrap_or_default()) }
-                            td { (text(param, "description")) }
+                            td { (prose(text(param, "description"))) }
                         }
                     }
                 }
@@ -191,7 +200,7 @@ fn render_operation(path: &str, method: &str, op: &Value) -> Markup {
                                 " " span.muted { "(" (content_type) ")" }
                             }
                         }
-                        td { (text(response, "description")) }
+                        td { (prose(text(response, "description"))) }
                     }
                 }
             }
@@ -225,7 +234,7 @@ fn render_schema(name: &str, schema: &Value) -> Markup {
     html! {
         section id=(schema_anchor(name)) {
             h3 { code { (name) } }
-            @if !text(schema, "description").is_empty() { p { (text(schema, "description")) } }
+            @if !text(schema, "description").is_empty() { p { (prose(text(schema, "description"))) } }
             @for part in parts {
                 @if part.get("$ref").is_some() {
                     p { "Every field of " (schema_type(part)) ", and:" }
@@ -238,7 +247,7 @@ fn render_schema(name: &str, schema: &Value) -> Markup {
                             tr {
                                 td.mono { (field) @if required.contains(&field.as_str()) { " *" } }
                                 td { (schema_type(property)) }
-                                td { (text(property, "description")) }
+                                td { (prose(text(property, "description"))) }
                             }
                         }
                     }
@@ -275,7 +284,7 @@ pub fn render(document: &Value) -> Markup {
             }
             body {
                 h1 { (text(info, "title")) " " span.muted { (text(info, "version")) } }
-                p { (text(info, "description")) }
+                p { (prose(text(info, "description"))) }
                 p { "The machine-readable document: " a href="/api/openapi.json" { code { "/api/openapi.json" } } " (OpenAPI " (text(document, "openapi")) ")." }
                 nav { ul {
                     @for (name, _) in &tags { li { a href={ "#tag-" (name) } { (name) } } }
@@ -283,7 +292,7 @@ pub fn render(document: &Value) -> Markup {
                 } }
                 @for (name, description) in &tags {
                     h2 id={ "tag-" (name) } { (name) }
-                    p { (description) }
+                    p { (prose(description)) }
                     @if *name == "webhooks" {
                         (render_operations(&document["webhooks"], name))
                     } @else {

@@ -197,13 +197,14 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> 
     Ok(Some(key.to_owned()))
 }
 
-/// A list's `limit`: [`DEFAULT_LIMIT`] when absent, 1 to [`MAX_LIMIT`].
+/// A list's `limit`: [`DEFAULT_LIMIT`] when absent or empty, else 1 to [`MAX_LIMIT`] written
+/// in plain digits (no sign, space or leading zero: what the OpenAPI document's pattern says).
 pub fn parse_limit(limit: Option<&str>) -> Result<usize, ApiError> {
-    match limit.map(str::trim) {
+    match limit {
         None | Some("") => Ok(DEFAULT_LIMIT),
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
+        Some(text) => Some(text)
+            .filter(|t| t.bytes().all(|b| b.is_ascii_digit()) && !t.starts_with('0'))
+            .and_then(|t| t.parse::<usize>().ok())
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or_else(|| ApiError::field("limit", format!("limit is 1 to {MAX_LIMIT}"))),
     }

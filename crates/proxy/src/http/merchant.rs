@@ -159,14 +159,14 @@ pub struct ListQuery {
     reference: Option<String>,
     /// Only payments with this status (`expired` includes pending ones whose time is up).
     /// `pending`, `paid` or `expired`; empty is the same as absent (as for every filter).
-    #[param(value_type = Option<String>, pattern = r"^\s*(pending|paid|expired)?\s*$")]
+    #[param(value_type = Option<String>, pattern = r"^(pending|paid|expired)?$")]
     status: Option<String>,
     /// Only payments created after this moment (exclusive): an RFC 3339 time, a date
     /// (`2026-11-01`, midnight in PayDigital's zone) or unix seconds.
     #[param(example = "2026-11-01")]
     created_after: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[param(value_type = Option<u8>, minimum = 1, maximum = 100)]
+    /// Page size, 1 to 100 (default 20; empty is the default).
+    #[param(value_type = Option<String>, pattern = r"^([1-9][0-9]?|100)?$")]
     limit: Option<String>,
     /// A `next_cursor` from the previous page (one the store knows: another id is a 400).
     #[param(pattern = r"^(pay_[A-Za-z0-9_-]{22,64})?$")]
@@ -198,8 +198,11 @@ async fn list(
     let limit = parse_limit(query.limit.as_deref())?;
     let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
+        // Exactly the word (the document's pattern): `parse_status` also trims, for the CLI.
         Some(text) => Some(
-            parse_status(text)
+            Some(text)
+                .filter(|t| *t == t.trim())
+                .and_then(parse_status)
                 .ok_or_else(|| ApiError::field("status", "status is pending, paid or expired"))?,
         ),
     };
@@ -245,8 +248,8 @@ pub struct EventsQuery {
     /// A `next_cursor` from the previous page (an event id the store knows).
     #[param(pattern = r"^(evt_[A-Za-z0-9_-]{22,64})?$")]
     after: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[param(value_type = Option<u8>, minimum = 1, maximum = 100)]
+    /// Page size, 1 to 100 (default 20; empty is the default).
+    #[param(value_type = Option<String>, pattern = r"^([1-9][0-9]?|100)?$")]
     limit: Option<String>,
 }
 

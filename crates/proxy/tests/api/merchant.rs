@@ -321,7 +321,12 @@ async fn lists_page_newest_first_without_skipping_while_payments_arrive() {
     for (query, field) in [
         ("limit=0", "limit"),
         ("limit=101", "limit"),
+        // As the document's patterns say: plain digits, the exact word.
+        ("limit=05", "limit"),
+        ("limit=%2B5", "limit"),
+        ("limit=%205", "limit"),
         ("status=lunas", "status"),
+        ("status=%20paid", "status"),
         ("created_after=kemarin", "created_after"),
         ("cursor=PYG1", "cursor"),
         ("cursor=pay_AAAAAAAAAAAAAAAAAAAAAA", "cursor"),
@@ -338,6 +343,18 @@ async fn lists_page_newest_first_without_skipping_while_payments_arrive() {
         let answer: Value = response.json().await.expect("json");
         assert_eq!(answer["error"]["field"], field, "{query}");
     }
+    // A parameter given twice is the contract's JSON error too, not axum's plain text.
+    let twice = app
+        .merchant(
+            Method::GET,
+            "payments?limit=5&limit=6",
+            Some(MERCHANT_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(twice.status(), 400);
+    assert_eq!(twice.headers()["content-type"], "application/json");
+    assert_eq!(error_code(twice).await, "invalid_request");
 }
 
 #[tokio::test]
