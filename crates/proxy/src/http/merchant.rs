@@ -163,7 +163,7 @@ pub struct ListQuery {
     status: Option<String>,
     /// Only payments created after this moment (exclusive): an RFC 3339 time, a date
     /// (`2026-11-01`, midnight in PayDigital's zone) or unix seconds.
-    #[param(example = "2026-11-01")]
+    #[param(example = "2026-11-01", schema_with = created_after_schema)]
     created_after: Option<String>,
     /// Page size, 1 to 100 (default 20; empty is the default).
     #[param(value_type = Option<String>, pattern = r"^([1-9][0-9]?|100)?$")]
@@ -171,6 +171,20 @@ pub struct ListQuery {
     /// A `next_cursor` from the previous page (one the store knows: another id is a 400).
     #[param(pattern = r"^(pay_[A-Za-z0-9_-]{22,64})?$")]
     cursor: Option<String>,
+}
+
+/// `created_after`'s three forms, and empty (the same as absent).
+fn created_after_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let format = |f| text().format(Some(SchemaFormat::KnownFormat(f)));
+    AnyOfBuilder::new()
+        .item(format(KnownFormat::DateTime))
+        .item(format(KnownFormat::Date))
+        .item(text().pattern(Some(r"^-?[0-9]{1,11}$")))
+        .item(text().max_length(Some(0)))
+        .build()
+        .into()
 }
 
 /// The payments, newest first, a page at a time.
@@ -209,12 +223,18 @@ async fn list(
     let payments = &state.payments;
     let created_after = match query.created_after.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some(text) => Some(parse_moment(text, payments.views().zone).ok_or_else(|| {
-            ApiError::field(
+        // Exactly as written (the document's forms): `parse_moment` also trims, for the CLI.
+        Some(text) => Some(
+            Some(text)
+                .filter(|t| *t == t.trim())
+                .and_then(|t| parse_moment(t, payments.views().zone))
+                .ok_or_else(|| {
+                    ApiError::field(
                 "created_after",
                 "created_after is an RFC 3339 time, a date like 2026-11-01, or unix seconds",
             )
-        })?),
+                })?,
+        ),
     };
     let before_id = match query.cursor.filter(|c| !c.is_empty()) {
         Some(cursor) if !ids::looks_like_payment_id(&cursor) => {
