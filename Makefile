@@ -22,21 +22,23 @@ ifeq ($(CI),true)
 export CARGO_INCREMENTAL := 0
 endif
 VENV := $(TOOLS_DIR)/venv
+CONTRACT_VENV := $(TOOLS_DIR)/contract-venv
 # The API tests' Prometheus parser (tests/api/metrics.rs).
 export PAYDIGITAL_PROMETHEUS_PYTHON := $(VENV)/bin/python
-export TOOLS_DIR NPM_DIR QRCODE_JS_VERSION ESBUILD_VERSION TWIGGY_VERSION OHA_VERSION
+export TOOLS_DIR NPM_DIR CONTRACT_VENV QRCODE_JS_VERSION ESBUILD_VERSION TWIGGY_VERSION OHA_VERSION
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli zbar-tools
 # The native tests run the README's PHP snippets (php-curl: create-payment.php uses cURL).
 APT_NATIVE_TEST_PACKAGES := php-cli php-curl
 
-.PHONY: help demo test check setup setup-browsers setup-postgres setup-native-tests check-versions widget size fmt lint test-native test-browsers test-e2e bench clean
+.PHONY: help demo test check setup setup-browsers setup-postgres setup-native-tests setup-contract check-versions widget size fmt lint test-native test-browsers test-e2e test-contract bench clean
 
 help:
 	@echo "make demo   - set up, build the widget and serve the demo shop with the sandbox on http://127.0.0.1:8080"
 	@echo "make test   - set up and run every test (native, Chromium, Firefox, size budget, clippy, fmt)"
 	@echo "make check  - the quick loop: fmt, clippy, native tests on SQLite (no PostgreSQL, no browser)"
+	@echo "make test-contract - the OpenAPI document validated, then Schemathesis against a sandbox proxy"
 	@echo "make bench  - measure size and speed into BENCHMARKS.md"
 
 ## Tools -------------------------------------------------------------------------------
@@ -94,6 +96,14 @@ setup-native-tests:
 	fi
 	@[ "$$($(VENV)/bin/python -c 'import importlib.metadata as m; print(m.version("prometheus-client"))' 2>/dev/null)" = "$(PROMETHEUS_CLIENT_PY_VERSION)" ] \
 	  || { python3 -m venv $(VENV) && $(VENV)/bin/pip install --quiet --disable-pip-version-check prometheus-client==$(PROMETHEUS_CLIENT_PY_VERSION); }
+
+# The contract tests' Python tools (PyPI), pinned in tools.env, in a venv of their own.
+setup-contract:
+	@[ -x $(CONTRACT_VENV)/bin/python ] || python3 -m venv $(CONTRACT_VENV)
+	@$(CONTRACT_VENV)/bin/pip show schemathesis 2>/dev/null | grep -qx "Version: $(SCHEMATHESIS_VERSION)" \
+	  && $(CONTRACT_VENV)/bin/pip show openapi-spec-validator 2>/dev/null | grep -qx "Version: $(OPENAPI_SPEC_VALIDATOR_VERSION)" \
+	  || $(CONTRACT_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	       schemathesis==$(SCHEMATHESIS_VERSION) openapi-spec-validator==$(OPENAPI_SPEC_VALIDATOR_VERSION)
 
 # The tests' PostgreSQL 15: Debian's server package (scripts/postgres.sh runs a throwaway
 # cluster from it, with TLS on: openssl makes its certificates).
@@ -172,7 +182,12 @@ test-e2e: setup setup-browsers widget
 	cargo build -p paydigital-proxy
 	NODE_PATH=$(NPM_DIR)/node_modules node --test e2e/
 
-test: setup setup-browsers fmt lint test-native size test-browsers test-e2e
+# The OpenAPI document against the running code: validated, then Schemathesis with every
+# check over the merchant and browser APIs of a sandbox proxy (scripts/contract-tests.sh).
+test-contract: setup-contract
+	scripts/contract-tests.sh
+
+test: setup setup-browsers fmt lint test-native test-contract size test-browsers test-e2e
 	@echo "make test: all passed"
 
 bench: setup setup-browsers widget

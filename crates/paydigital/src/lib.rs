@@ -33,6 +33,7 @@ pub fn rupiah(amount: u64) -> String {
 
 /// Where a payment stands. Every status word PayDigital may use maps onto one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Waiting for the customer (also what unknown words mean: never claim paid or expired

@@ -12,6 +12,8 @@ use time::UtcOffset;
 
 /// PayDigital will not create a payment under this many rupiah.
 pub const UPSTREAM_MIN_AMOUNT: u64 = 1000;
+/// `CHECKOUT_MAX_AMOUNT` when unset.
+pub const DEFAULT_MAX_AMOUNT: u64 = 10_000_000;
 
 /// The merchant's PayDigital key. It prints as `***` so that no `{:?}` can leak it.
 #[derive(Clone, PartialEq, Eq)]
@@ -536,6 +538,17 @@ impl WebhookConfig {
 }
 
 impl PaymentRules {
+    /// What a proxy configured with none of the variables allows (the committed OpenAPI
+    /// document describes it).
+    pub fn defaults() -> PaymentRules {
+        PaymentRules {
+            min_amount: UPSTREAM_MIN_AMOUNT,
+            max_amount: DEFAULT_MAX_AMOUNT,
+            catalog: None,
+            browser_reference: true,
+        }
+    }
+
     fn from_vars(
         vars: &Vars<impl Fn(&str) -> Option<String>>,
     ) -> Result<PaymentRules, ConfigError> {
@@ -548,7 +561,7 @@ impl PaymentRules {
             None => None,
         };
         let min_amount = vars.u64("CHECKOUT_MIN_AMOUNT", UPSTREAM_MIN_AMOUNT)?;
-        let max_amount = vars.u64("CHECKOUT_MAX_AMOUNT", 10_000_000)?;
+        let max_amount = vars.u64("CHECKOUT_MAX_AMOUNT", DEFAULT_MAX_AMOUNT)?;
         if min_amount < UPSTREAM_MIN_AMOUNT {
             return Err(invalid(
                 "CHECKOUT_MIN_AMOUNT",

@@ -1,8 +1,9 @@
 //! The command line: what `paydigital-proxy` takes (`Cli`), and one module per command with
 //! its own output — `serve` (and the sandbox alone), `payments`, `webhooks`, `staff` and
-//! `audit`, `migrate`, `qris`. Each command answers `Ok` or a [`CliError`]; `main` turns that into the exit code.
+//! `audit`, `migrate`, `qris`, `openapi`. Each command answers `Ok` or a [`CliError`]; `main` turns that into the exit code.
 
 mod migrate;
+mod openapi;
 mod payments;
 mod qris;
 mod serve;
@@ -75,6 +76,13 @@ enum Command {
         #[command(subcommand)]
         command: staff::AuditCommand,
     },
+    /// Write the OpenAPI 3.1 document of the merchant API, the browser API and the webhooks
+    /// (what `/api/openapi.json` serves).
+    Openapi {
+        /// Write it to this file instead of stdout (e.g. docs/openapi.json).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Copy a SQLite store (payments, events, delivery state, staff, audit log) into PostgreSQL, for running
     /// several proxies. Stop the old proxy first; running it again copies nothing twice.
     Migrate {
@@ -128,6 +136,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Staff { command } => staff::run(command),
         Command::Audit { command } => staff::audit(command),
         Command::Migrate { to, from } => migrate::migrate(&to, from),
+        Command::Openapi { output } => openapi::openapi(output.as_deref()),
     }
 }
 

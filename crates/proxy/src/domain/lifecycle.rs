@@ -39,11 +39,18 @@ impl Change {
     }
 }
 
-/// The webhook events (`docs/merchant-api.md`, "Webhooks").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The webhook events (`docs/merchant-api.md`, "Webhooks"). Serialized as
+/// [`EventType::as_str`] writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub enum EventType {
+    /// A payment was made (its code is ready to show).
+    #[serde(rename = "payment.created")]
     Created,
+    /// The money arrived (`data.late` is true when it came after `payment.expired`).
+    #[serde(rename = "payment.paid")]
     Paid,
+    /// The code's time is up and PayDigital had not been paid (it may still turn paid).
+    #[serde(rename = "payment.expired")]
     Expired,
 }
 

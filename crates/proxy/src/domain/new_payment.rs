@@ -76,18 +76,52 @@ pub struct Catalog {
 /// `POST /api/merchant/payments`. Unknown fields are refused (a misspelt `refrence` would
 /// otherwise vanish from the shop's books without a word). Fields serialize in a fixed
 /// order, so its JSON is a canonical form of the request (the idempotency fingerprint).
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"amount": 125000, "reference": "ORDER-1001",
+    "description": "Pesanan 1001", "customer_name": "Budi", "metadata": {"cart": "c_81"}}))]
 #[serde(deny_unknown_fields)]
 pub struct MerchantPaymentRequest {
+    /// Rupiah, a whole number (`125000`, or `125000.0`), from `CHECKOUT_MIN_AMOUNT` (1000)
+    /// to `CHECKOUT_MAX_AMOUNT`; the catalog does not apply.
+    #[serde(deserialize_with = "paydigital::api::whole_number::required")]
+    #[schema(minimum = 1000, maximum = 10_000_000)]
     pub amount: u64,
+    /// The shop's order id; not unique (an order may need a second code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub reference: Option<String>,
+    /// Shown by PayDigital; default `Pembayaran`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 255, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub description: Option<String>,
+    /// Default `Pelanggan`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub customer_name: Option<String>,
+    /// Up to 20 pairs; keys 1 to 40 characters, values up to 500.
     #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    #[schema(schema_with = metadata_schema)]
     pub metadata: Metadata,
+}
+
+/// `metadata`'s bounds as JSON Schema says them (utoipa's attributes have no `maxProperties`).
+pub fn metadata_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let text = |max: usize| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(max))
+    };
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(format!(
+            "Up to {MAX_METADATA_PAIRS} pairs; keys 1 to {MAX_METADATA_KEY} characters, values \
+             up to {MAX_METADATA_VALUE}."
+        )))
+        .max_properties(Some(MAX_METADATA_PAIRS))
+        .property_names(Some(text(MAX_METADATA_KEY).min_length(Some(1))))
+        .additional_properties(Some(text(MAX_METADATA_VALUE)))
+        .build()
 }
 
 /// What a new payment may be: who decides prices and within what range, and what a

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 /// Who asked for a payment, and so who chose its amount.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// The shop's server, with the merchant key: it priced the order.
@@ -38,7 +38,7 @@ impl Source {
 
 /// Why a payment needs a person to look at it. PayDigital said something about it that does
 /// not fit what the proxy asked for, so nothing was believed from that answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Review {
     /// A status answer whose `amount` or `total_amount` differ from the payment's.

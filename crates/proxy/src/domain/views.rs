@@ -1,7 +1,9 @@
 //! A payment as each reader may see it: a browser (the public view of `docs/proxy-api.md`)
 //! or the shop's server (the merchant view of `docs/merchant-api.md`, also every webhook's
-//! `data`). Times are written in PayDigital's zone.
+//! `data`, and the webhook body itself). Times are written in PayDigital's zone. These are
+//! also the OpenAPI document's schemas (`http/openapi.rs`): what is sent is what is documented.
 
+use super::lifecycle::EventType;
 use super::payment::{status_at, Metadata, PaymentRecord, Review, Source};
 use paydigital::api::Payment;
 use paydigital::wire::rfc3339;
@@ -9,24 +11,62 @@ use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};
 
 /// The merchant's view of a payment: the public view and what only the shop's server may see.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+// A sandbox proxy's answer to the `MerchantPaymentRequest` example.
+#[schema(example = json!({
+    "id": "pay_wMwxABBNkry-s8Gel7yCIA", "invoice": "PYG20261202125326002", "status": "pending",
+    "amount": 125000, "unique_code": 381, "total_amount": 125381,
+    "qr_content": "00020101021226710021ID.BIZ.PAYDIGITAL.WWW01189360000000000000010213SANDBOX-STORE0303UMI51440014ID.CO.QRIS.WWW0215ID10260000000010303UMI52045999530336054061253815802ID5912Toko Sandbox6007JAKARTA61051011062240120PYG2026120212532600263047136",
+    "payment_url": "http://127.0.0.1:8080/sandbox/pay/PYG20261202125326002",
+    "expires_at": "2026-12-02T13:08:26+07:00", "expires_in": 899,
+    "server_time": "2026-12-02T12:53:26+07:00", "paid_at": null,
+    "reference": "ORDER-1001", "metadata": {"cart": "c_81"}, "description": "Pesanan 1001",
+    "customer_name": "Budi", "source": "merchant", "item": null, "late": false,
+    "created_at": "2026-12-02T12:53:26+07:00",
+    "checkout_url": "https://pay.toko.example/pay/pay_wMwxABBNkry-s8Gel7yCIA",
+    "livemode": false, "review": null
+}))]
 pub struct MerchantPayment {
     #[serde(flatten)]
     pub public: Payment,
+    /// The shop's order id, as the create named it (not unique).
+    #[schema(required = true)]
     pub reference: Option<String>,
+    /// The shop's own notes, as the create gave them (`{}` when none).
+    #[schema(schema_with = super::new_payment::metadata_schema)]
     pub metadata: Metadata,
     pub description: String,
     pub customer_name: String,
     pub source: Source,
+    /// The catalog item's id, for a `catalog` payment.
+    #[schema(required = true)]
     pub item: Option<String>,
+    /// Paid after the proxy had recorded it expired.
     pub late: bool,
+    /// RFC 3339.
     pub created_at: String,
+    /// The hosted page, `{CHECKOUT_PUBLIC_URL}/pay/{id}`; null when that is not configured.
+    #[schema(required = true)]
     pub checkout_url: Option<String>,
     /// `false` for a sandbox's payments: no money moved.
     pub livemode: bool,
     /// Set when PayDigital said something about it that was not believed: look before you
     /// ship (`amount_mismatch`, `invoice_mismatch`).
+    #[schema(required = true)]
     pub review: Option<Review>,
+}
+
+/// A webhook's body (Standard Webhooks): what changed, when, and the payment as of then.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WebhookBody {
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// RFC 3339: when the change happened (each attempt's own time is `webhook-timestamp`).
+    pub timestamp: String,
+    /// `false` from a sandbox: no money moved.
+    pub livemode: bool,
+    /// The merchant view of the payment as of the change.
+    pub data: MerchantPayment,
 }
 
 /// How views are written: the zone of their times, and where the hosted page lives.

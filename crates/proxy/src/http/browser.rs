@@ -4,7 +4,10 @@
 
 use super::client_ip::{client_ip, limit_key};
 use super::error::ApiError;
-use super::kit::{created, idempotency_key, json_response, no_store, request_timeout, AppJson};
+use super::kit::{
+    created, idempotency_key, json_response, no_store, request_timeout, AppJson,
+    IdempotencyKeyHeader,
+};
 use crate::config::{AllowedOrigins, Config};
 use crate::payments::{Created, Idempotency, KeyScope, Reader};
 use crate::state::AppState;
@@ -12,13 +15,23 @@ use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
 use axum::Router;
-use paydigital::api::CreatePayment;
+use paydigital::api::{CreatePayment, ErrorBody, Payment};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The browser routes with their part of the OpenAPI document (each registered from its
+/// handler's `#[utoipa::path]`). The create alone has a request timer.
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    let (schemas, paths, create) = routes!(create_payment);
+    OpenApiRouter::new()
+        .routes((schemas, paths, create.layer(request_timeout())))
+        .routes(routes!(payment_status))
+}
 
 /// The browser routes, with origin checks and CORS.
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
@@ -34,13 +47,8 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         ])
         .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(600));
-    Router::new()
-        .route(
-            "/api/payments",
-            post(create_payment).layer(request_timeout()),
-        )
-        .route("/api/payments/{id}", get(payment_status))
-        .layer(tower::ServiceBuilder::new().layer(no_store()).layer(cors))
+    let (router, _) = routes().split_for_parts();
+    router.layer(tower::ServiceBuilder::new().layer(no_store()).layer(cors))
 }
 
 /// The page's origin is one the merchant allowed: browsers name it, and a page the merchant
@@ -88,6 +96,33 @@ fn client_key(config: &Config, headers: &HeaderMap, peer: SocketAddr) -> IpAddr 
     limit_key(client_ip(&config.trusted_proxies, peer.ip(), forwarded))
 }
 
+/// Create a payment from a shop's page: an open amount, or a catalog item the proxy prices.
+///
+/// Limited per client IP (`CHECKOUT_CREATES_PER_MINUTE`). The same `Idempotency-Key` with the
+/// same body answers the same payment (201, `Idempotent-Replayed: true`).
+#[utoipa::path(
+    post,
+    path = "/api/payments",
+    tag = "browser",
+    operation_id = "createPayment",
+    params(IdempotencyKeyHeader),
+    request_body = CreatePayment,
+    responses(
+        (status = 201, description = "The payment, public view (also for a replayed `Idempotency-Key`)",
+            body = Payment,
+            headers(("Idempotent-Replayed" = String, description = "`true` when an earlier request with this `Idempotency-Key` made the payment"))),
+        (status = 400, body = ErrorBody, description = "`invalid_request` (not JSON, not `application/json`, an unknown field, a wrong type, a text too long — with `field` where one field is wrong — or `amount` where the shop has a catalog), `amount_out_of_range` (`field`: `amount`), `unknown_item`"),
+        (status = 403, body = ErrorBody, description = "`origin_not_allowed`: a page whose origin is not in `CHECKOUT_ALLOWED_ORIGINS`"),
+        (status = 408, description = "The request took longer than 30 s (no body)"),
+        (status = 409, body = ErrorBody, description = "`idempotency_conflict`, `idempotency_in_progress` (`Retry-After: 1`)"),
+        (status = 413, body = ErrorBody, description = "`payload_too_large`: the body is over 64 KiB"),
+        (status = 429, body = ErrorBody, description = "`rate_limited`: too many creates from this address (`Retry-After`)"),
+        (status = 500, body = ErrorBody, description = "`internal_error`"),
+        (status = 502, body = ErrorBody, description = "`upstream_error`: PayDigital refused the payment, or gave a code that is not valid QRIS"),
+        (status = 503, body = ErrorBody, description = "`upstream_busy` (`Retry-After`), `store_unavailable` (`Retry-After: 1`)"),
+        (status = 504, body = ErrorBody, description = "`upstream_timeout`"),
+    )
+)]
 async fn create_payment(
     _: AllowedOrigin,
     State(state): State<Arc<AppState>>,
@@ -114,6 +149,22 @@ async fn create_payment(
     ))
 }
 
+/// A payment's status, by its public id: refreshed from PayDigital at most once per 2 s per
+/// payment, however many pages ask. Not rate-limited.
+#[utoipa::path(
+    get,
+    path = "/api/payments/{id}",
+    tag = "browser",
+    operation_id = "getPayment",
+    params(("id" = String, Path, description = "The payment's id (`pay_…`)", pattern = r"^pay_[A-Za-z0-9_-]{22,64}$")),
+    responses(
+        (status = 200, description = "The payment, public view", body = Payment),
+        (status = 403, body = ErrorBody, description = "`origin_not_allowed`"),
+        (status = 404, body = ErrorBody, description = "`not_found`: no payment has this id (an upstream invoice number is never one)"),
+        (status = 500, body = ErrorBody, description = "`internal_error`"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+    )
+)]
 async fn payment_status(
     _: AllowedOrigin,
     State(state): State<Arc<AppState>>,

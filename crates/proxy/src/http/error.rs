@@ -4,7 +4,6 @@
 
 use crate::domain::new_payment::Invalid;
 use crate::payments::ServiceError;
-use axum::extract::rejection::JsonRejection;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use paydigital::api::{ErrorBody, ErrorDetail};
@@ -77,22 +76,91 @@ impl ApiError {
     }
 
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            ApiError::InvalidRequest(_) | ApiError::InvalidField { .. } => "invalid_request",
-            ApiError::Unauthorized => "unauthorized",
-            ApiError::AmountOutOfRange { .. } => "amount_out_of_range",
-            ApiError::UnknownItem(_) => "unknown_item",
-            ApiError::OriginNotAllowed => "origin_not_allowed",
-            ApiError::NotFound => "not_found",
-            ApiError::PayloadTooLarge => "payload_too_large",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::IdempotencyConflict => "idempotency_conflict",
-            ApiError::IdempotencyInProgress => "idempotency_in_progress",
-            ApiError::StoreUnavailable(_) => "store_unavailable",
-            ApiError::Upstream(_) => "upstream_error",
-            ApiError::UpstreamTimeout => "upstream_timeout",
-            ApiError::UpstreamBusy { .. } => "upstream_busy",
-            ApiError::Internal(_) => "internal_error",
+            ApiError::InvalidRequest(_) | ApiError::InvalidField { .. } => {
+                ErrorCode::InvalidRequest
+            }
+            ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::AmountOutOfRange { .. } => ErrorCode::AmountOutOfRange,
+            ApiError::UnknownItem(_) => ErrorCode::UnknownItem,
+            ApiError::OriginNotAllowed => ErrorCode::OriginNotAllowed,
+            ApiError::NotFound => ErrorCode::NotFound,
+            ApiError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
+            ApiError::IdempotencyInProgress => ErrorCode::IdempotencyInProgress,
+            ApiError::StoreUnavailable(_) => ErrorCode::StoreUnavailable,
+            ApiError::Upstream(_) => ErrorCode::UpstreamError,
+            ApiError::UpstreamTimeout => ErrorCode::UpstreamTimeout,
+            ApiError::UpstreamBusy { .. } => ErrorCode::UpstreamBusy,
+            ApiError::Internal(_) => ErrorCode::InternalError,
+        }
+    }
+}
+
+/// Every `error.code` the API answers with: the OpenAPI document's enum of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    Unauthorized,
+    AmountOutOfRange,
+    UnknownItem,
+    OriginNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    IdempotencyConflict,
+    IdempotencyInProgress,
+    StoreUnavailable,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamBusy,
+    InternalError,
+}
+
+impl ErrorCode {
+    /// Every code, for the test that keeps [`ErrorCode::as_str`] and the document together.
+    pub const ALL: [ErrorCode; 15] = [
+        ErrorCode::InvalidRequest,
+        ErrorCode::Unauthorized,
+        ErrorCode::AmountOutOfRange,
+        ErrorCode::UnknownItem,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::NotFound,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::IdempotencyConflict,
+        ErrorCode::IdempotencyInProgress,
+        ErrorCode::StoreUnavailable,
+        ErrorCode::UpstreamError,
+        ErrorCode::UpstreamTimeout,
+        ErrorCode::UpstreamBusy,
+        ErrorCode::InternalError,
+    ];
+
+    /// The word the body carries (serde writes the same; a test checks).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::AmountOutOfRange => "amount_out_of_range",
+            ErrorCode::UnknownItem => "unknown_item",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::IdempotencyConflict => "idempotency_conflict",
+            ErrorCode::IdempotencyInProgress => "idempotency_in_progress",
+            ErrorCode::StoreUnavailable => "store_unavailable",
+            ErrorCode::UpstreamError => "upstream_error",
+            ErrorCode::UpstreamTimeout => "upstream_timeout",
+            ErrorCode::UpstreamBusy => "upstream_busy",
+            ErrorCode::InternalError => "internal_error",
         }
     }
 }
@@ -146,13 +214,9 @@ impl From<ServiceError> for ApiError {
     }
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge
-        } else {
-            ApiError::InvalidRequest(rejection.body_text())
-        }
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::InvalidRequest(rejection.body_text())
     }
 }
 
@@ -191,5 +255,20 @@ impl IntoResponse for ApiError {
             }
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn each_code_is_written_as_the_document_names_it() {
+        for code in ErrorCode::ALL {
+            assert_eq!(
+                serde_json::to_value(code).expect("serializes"),
+                serde_json::json!(code.as_str())
+            );
+        }
     }
 }

@@ -4,36 +4,48 @@
 //! `Origin` (a web page) is refused, so the key never lives in a page.
 
 use super::error::ApiError;
-use super::kit::{created, idempotency_key, no_store, parse_limit, request_timeout};
+use super::kit::{
+    created, idempotency_key, no_store, parse_json, parse_limit, request_timeout, AppQuery,
+    IdempotencyKeyHeader, JsonBody,
+};
 use crate::domain::ids;
+use crate::domain::lifecycle::EventType;
 use crate::domain::new_payment::MerchantPaymentRequest;
 use crate::domain::payment::{parse_moment, parse_status};
 use crate::domain::views::MerchantPayment;
 use crate::payments::{Created, Idempotency, KeyScope, Page, Reader, ServiceError};
 use crate::state::AppState;
 use crate::store::{DeliveryState, EventFilter, EventRecord, ListFilter};
-use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{get, post};
 use axum::{Json, Router};
+use paydigital::api::ErrorBody;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The merchant routes with their part of the OpenAPI document: each route is registered
+/// from its handler's `#[utoipa::path]`, so the document names exactly what is served.
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(read))
+        .routes(routes!(events))
+}
 
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/api/merchant/payments", post(create).get(list))
-        .route("/api/merchant/payments/{id}", get(read))
-        .route("/api/merchant/events", get(events))
-        .route_layer(
-            tower::ServiceBuilder::new()
-                .layer(no_store())
-                .layer(request_timeout())
-                .layer(axum::middleware::from_fn_with_state(state, authorize)),
-        )
+    let (router, _) = routes().split_for_parts();
+    router.route_layer(
+        tower::ServiceBuilder::new()
+            .layer(no_store())
+            .layer(request_timeout())
+            .layer(axum::middleware::from_fn_with_state(state, authorize)),
+    )
 }
 
 /// Refuses pages (any `Origin`), then anyone without the key. No key configured: nobody has it.
@@ -57,39 +69,41 @@ async fn authorize(
     }
 }
 
-/// The body as JSON, or a 400 that names the field that is wrong.
-fn parse_body(body: &[u8]) -> Result<MerchantPaymentRequest, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::InvalidRequest(format!("the body is not valid JSON: {inner}"));
-        }
-        // serde_json ends its messages with the position; the field name says more.
-        let message = inner.to_string();
-        let message = message
-            .split_once(" at line ")
-            .map_or(message.as_str(), |(m, _)| m);
-        // A missing or unknown field is named in the message; the path stops at its object.
-        let field = match message.split('`').nth(1) {
-            Some(name) if path == "." => name.to_owned(),
-            _ => path,
-        };
-        if field == "amount" {
-            return ApiError::field("amount", "amount is required: a whole number of rupiah");
-        }
-        ApiError::field(&field, format!("{field}: {message}"))
-    })
-}
-
+/// Create a payment for an order: the shop's server decides the amount.
+///
+/// The same `Idempotency-Key` with the same body answers the same payment (201,
+/// `Idempotent-Replayed: true`) and calls PayDigital once.
+#[utoipa::path(
+    post,
+    path = "/api/merchant/payments",
+    tag = "merchant",
+    operation_id = "createMerchantPayment",
+    security(("merchantKey" = [])),
+    params(IdempotencyKeyHeader),
+    request_body = MerchantPaymentRequest,
+    responses(
+        (status = 201, description = "The payment, merchant view (also for a replayed `Idempotency-Key`).",
+            body = MerchantPayment,
+            headers(("Idempotent-Replayed" = String, description = "`true` when an earlier request with this `Idempotency-Key` made the payment"))),
+        (status = 400, body = ErrorBody, description = "`invalid_request` (with `field`: the body is not JSON, an unknown field, a wrong type, a text too long, metadata out of bounds, a bad `Idempotency-Key`), `amount_out_of_range` (`field`: `amount`)"),
+        (status = 401, body = ErrorBody, description = "`unauthorized`: no merchant key, or the wrong one (with `WWW-Authenticate: Bearer`)"),
+        (status = 403, body = ErrorBody, description = "`origin_not_allowed`: the request names an `Origin` (a web page)"),
+        (status = 408, description = "The request took longer than 30 s (no body)"),
+        (status = 409, body = ErrorBody, description = "`idempotency_conflict`: the key was used with another body; `idempotency_in_progress`: another request with the key is still creating (`Retry-After: 1`)"),
+        (status = 413, body = ErrorBody, description = "`payload_too_large`: the body is over 64 KiB"),
+        (status = 500, body = ErrorBody, description = "`internal_error`"),
+        (status = 502, body = ErrorBody, description = "`upstream_error`: PayDigital refused the payment or answered nonsense"),
+        (status = 503, body = ErrorBody, description = "`upstream_busy`: the budget of creates at PayDigital is spent (`Retry-After`); `store_unavailable` (`Retry-After: 1`)"),
+        (status = 504, body = ErrorBody, description = "`upstream_timeout`: PayDigital did not answer in time"),
+    )
+)]
 async fn create(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let request = parse_body(&body)?;
+    let request: MerchantPaymentRequest = parse_json(&body)?;
     let idempotency = key
         .map(|key| Idempotency::new(KeyScope::Merchant, &key, &request))
         .transpose()?;
@@ -105,6 +119,24 @@ async fn create(
     ))
 }
 
+/// One payment, merchant view.
+#[utoipa::path(
+    get,
+    path = "/api/merchant/payments/{id}",
+    tag = "merchant",
+    operation_id = "getMerchantPayment",
+    security(("merchantKey" = [])),
+    params(("id" = String, Path, description = "The payment's id (`pay_…`)", pattern = r"^pay_[A-Za-z0-9_-]{22,64}$")),
+    responses(
+        (status = 200, description = "The payment, merchant view", body = MerchantPayment),
+        (status = 401, body = ErrorBody, description = "`unauthorized`"),
+        (status = 403, body = ErrorBody, description = "`origin_not_allowed`"),
+        (status = 404, body = ErrorBody, description = "`not_found`: no payment has this id"),
+        (status = 408, description = "The request took longer than 30 s (no body)"),
+        (status = 500, body = ErrorBody, description = "`internal_error`"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+    )
+)]
 async fn read(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -118,37 +150,92 @@ async fn read(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `GET /api/merchant/payments`'s filters. Each is read as text and checked here, so a
+/// wrong one is a 400 naming it. The document says what each must be.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct ListQuery {
+    /// Only payments with this `reference`.
     reference: Option<String>,
+    /// Only payments with this status (`expired` includes pending ones whose time is up).
+    /// `pending`, `paid` or `expired`; empty is the same as absent (as for every filter).
+    #[param(value_type = Option<String>, pattern = r"^(pending|paid|expired)?$")]
     status: Option<String>,
+    /// Only payments created after this moment (exclusive): an RFC 3339 time, a date
+    /// (`2026-11-01`, midnight in PayDigital's zone) or unix seconds.
+    #[param(example = "2026-11-01", schema_with = created_after_schema)]
     created_after: Option<String>,
+    /// Page size, 1 to 100 (default 20; empty is the default).
+    #[param(value_type = Option<String>, pattern = r"^([1-9][0-9]?|100)?$")]
     limit: Option<String>,
+    /// A `next_cursor` from the previous page (one the store knows: another id is a 400).
+    #[param(pattern = r"^(pay_[A-Za-z0-9_-]{22,64})?$")]
     cursor: Option<String>,
 }
 
+/// `created_after`'s three forms, and empty (the same as absent).
+fn created_after_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let format = |f| text().format(Some(SchemaFormat::KnownFormat(f)));
+    AnyOfBuilder::new()
+        .item(format(KnownFormat::DateTime))
+        .item(format(KnownFormat::Date))
+        .item(text().pattern(Some(r"^-?[0-9]{1,11}$")))
+        .item(text().max_length(Some(0)))
+        .build()
+        .into()
+}
+
+/// The payments, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/merchant/payments",
+    tag = "merchant",
+    operation_id = "listMerchantPayments",
+    security(("merchantKey" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of payments, merchant view", body = Page<MerchantPayment>),
+        (status = 400, body = ErrorBody, description = "`invalid_request` with `field`: `status`, `created_after`, `limit` or `cursor` (not a next_cursor, or one the store does not know)"),
+        (status = 401, body = ErrorBody, description = "`unauthorized`"),
+        (status = 403, body = ErrorBody, description = "`origin_not_allowed`"),
+        (status = 408, description = "The request took longer than 30 s (no body)"),
+        (status = 500, body = ErrorBody, description = "`internal_error`"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+    )
+)]
 async fn list(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<ListQuery>,
+    AppQuery(query): AppQuery<ListQuery>,
 ) -> Result<Json<Page<MerchantPayment>>, ApiError> {
     let limit = parse_limit(query.limit.as_deref())?;
     let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
+        // Exactly the word (the document's pattern): `parse_status` also trims, for the CLI.
         Some(text) => Some(
-            parse_status(text)
+            Some(text)
+                .filter(|t| *t == t.trim())
+                .and_then(parse_status)
                 .ok_or_else(|| ApiError::field("status", "status is pending, paid or expired"))?,
         ),
     };
     let payments = &state.payments;
     let created_after = match query.created_after.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some(text) => Some(parse_moment(text, payments.views().zone).ok_or_else(|| {
-            ApiError::field(
+        // Exactly as written (the document's forms): `parse_moment` also trims, for the CLI.
+        Some(text) => Some(
+            Some(text)
+                .filter(|t| *t == t.trim())
+                .and_then(|t| parse_moment(t, payments.views().zone))
+                .ok_or_else(|| {
+                    ApiError::field(
                 "created_after",
                 "created_after is an RFC 3339 time, a date like 2026-11-01, or unix seconds",
             )
-        })?),
+                })?,
+        ),
     };
     let before_id = match query.cursor.filter(|c| !c.is_empty()) {
         Some(cursor) if !ids::looks_like_payment_id(&cursor) => {
@@ -174,30 +261,46 @@ async fn list(
     Ok(Json(page.map(|p| payments.views().merchant(&p, now))))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `GET /api/merchant/events`'s parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct EventsQuery {
+    /// A `next_cursor` from the previous page (an event id the store knows).
+    #[param(pattern = r"^(evt_[A-Za-z0-9_-]{22,64})?$")]
     after: Option<String>,
+    /// Page size, 1 to 100 (default 20; empty is the default).
+    #[param(value_type = Option<String>, pattern = r"^([1-9][0-9]?|100)?$")]
     limit: Option<String>,
 }
 
 /// An event as the events API shows it: what the webhook carried, and how its delivery went.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
+    /// `evt_…`: the webhook's `webhook-id`.
     pub id: String,
     #[serde(rename = "type")]
+    #[schema(value_type = EventType)]
     pub event_type: String,
+    /// RFC 3339.
     pub created_at: String,
     pub payment_id: String,
+    /// The webhook body's `data`: the merchant view of the payment as of the change.
+    #[schema(value_type = Option<MerchantPayment>, required = true)]
     pub data: serde_json::Value,
     pub delivery: Delivery,
 }
 
-#[derive(Debug, Serialize)]
+/// How an event's delivery to `CHECKOUT_WEBHOOK_URL` went.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Delivery {
     pub state: DeliveryState,
     pub attempts: u32,
+    /// RFC 3339.
+    #[schema(required = true)]
     pub last_attempt_at: Option<String>,
+    /// The last attempt's outcome: `HTTP 503`, `timeout`, a connection error.
+    #[schema(required = true)]
     pub last_status: Option<String>,
 }
 
@@ -226,11 +329,28 @@ impl EventView {
     }
 }
 
-/// `GET /api/merchant/events?after=&limit=`: every event oldest first, so a shop can catch
-/// up on anything its webhook endpoint missed.
+/// Every webhook event, oldest first, so a shop can catch up on anything its webhook
+/// endpoint missed.
+#[utoipa::path(
+    get,
+    path = "/api/merchant/events",
+    tag = "merchant",
+    operation_id = "listEvents",
+    security(("merchantKey" = [])),
+    params(EventsQuery),
+    responses(
+        (status = 200, description = "A page of events", body = Page<EventView>),
+        (status = 400, body = ErrorBody, description = "`invalid_request` with `field`: `after` (not an event id, or one the store does not know) or `limit`"),
+        (status = 401, body = ErrorBody, description = "`unauthorized`"),
+        (status = 403, body = ErrorBody, description = "`origin_not_allowed`"),
+        (status = 408, description = "The request took longer than 30 s (no body)"),
+        (status = 500, body = ErrorBody, description = "`internal_error`"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+    )
+)]
 async fn events(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<EventsQuery>,
+    AppQuery(query): AppQuery<EventsQuery>,
 ) -> Result<Json<Page<EventView>>, ApiError> {
     let limit = parse_limit(query.limit.as_deref())?;
     let after_id = match query.after.filter(|a| !a.is_empty()) {

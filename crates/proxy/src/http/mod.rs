@@ -1,7 +1,8 @@
 //! Every route of the proxy and the layers around them. Each front door has its module:
 //! `browser.rs` (the widget's API), `merchant.rs` (the shop's server), `hosted.rs` (the
 //! hosted page and QR images), `widget_files.rs` (the widget itself and the demo shop),
-//! `admin/` (the shop's people: sign-in, dashboard, live feed);
+//! `admin/` (the shop's people: sign-in, dashboard, live feed), `api_docs.rs` (the OpenAPI
+//! document `openapi.rs` generates from the handlers, and its HTML page);
 //! `kit.rs` is what their handlers share, `error.rs` the one error they answer with, and
 //! `client_ip.rs` who the client behind the reverse proxies is; `serve.rs` the connection
 //! loop (header timeout, connection cap, graceful shutdown); `metrics.rs` what each request
@@ -10,6 +11,7 @@
 //! (`crate::payments`).
 
 pub mod admin;
+pub mod api_docs;
 pub mod browser;
 pub mod client_ip;
 pub mod error;
@@ -17,6 +19,7 @@ pub mod hosted;
 pub mod kit;
 pub mod merchant;
 pub mod metrics;
+pub mod openapi;
 pub mod serve;
 pub mod widget_files;
 
@@ -47,7 +50,8 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
     let api = browser::router(state.clone())
         .merge(merchant::router(state.clone()))
         .route("/healthz", get(healthz).layer(kit::no_store()));
-    api.merge(hosted::router())
+    api.merge(api_docs::router(&state.config.rules))
+        .merge(hosted::router())
         .merge(admin::router(state.clone()))
         .with_state(state)
         .merge(widget_files::router(static_dir, storefront))

@@ -22,7 +22,7 @@ use crate::domain::days::DayTotal;
 use crate::domain::ids;
 use crate::domain::lifecycle::{CheckSchedule, EventType};
 use crate::domain::payment::PaymentRecord;
-use crate::domain::views::Views;
+use crate::domain::views::{Views, WebhookBody};
 use crate::metrics::Metrics;
 use crate::store::{
     Attempt, Backlog, EventFilter, EventRecord, ListFilter, NewEvent, PaymentStore, StoreError,
@@ -54,9 +54,11 @@ pub struct Created {
 }
 
 /// One page of a list, and the cursor to the next (`null` at the end).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub data: Vec<T>,
+    /// Pass it back (`cursor`, `after`) for the next page; null on the last one.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -405,12 +407,12 @@ impl Payments {
         record: &PaymentRecord,
         now: OffsetDateTime,
     ) -> Result<NewEvent, ServiceError> {
-        let body = serde_json::to_string(&serde_json::json!({
-            "type": kind.as_str(),
-            "timestamp": rfc3339(now, self.views.zone),
-            "livemode": self.views.livemode,
-            "data": self.views.merchant(record, now),
-        }))
+        let body = serde_json::to_string(&WebhookBody {
+            event_type: kind,
+            timestamp: rfc3339(now, self.views.zone),
+            livemode: self.views.livemode,
+            data: self.views.merchant(record, now),
+        })
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
         Ok(NewEvent {
             id: ids::new_event_id(),

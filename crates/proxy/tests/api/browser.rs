@@ -170,6 +170,31 @@ async fn concurrent_status_reads_share_one_upstream_call() {
     assert_eq!(app.sandbox_state().status_calls(&invoice), 1);
 }
 
+/// As JSON Schema counts numbers: `10000.0` is the integer 10000; `10000.5` and `"10000"`
+/// are refused with `"field": "amount"`.
+#[tokio::test]
+async fn a_whole_amount_written_with_a_point_is_that_integer() {
+    let app = TestApp::spawn().await;
+    let post = |body: &'static str| {
+        app.http
+            .post(format!("{}/api/payments", app.proxy.url()))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    let response = post(r#"{"amount": 10000.0}"#).await.expect("answer");
+    assert_eq!(response.status(), 201);
+    let payment: Value = response.json().await.expect("json");
+    assert_eq!(payment["amount"], json!(10_000), "{payment}");
+    for body in [r#"{"amount": 10000.5}"#, r#"{"amount": "10000"}"#] {
+        let response = post(body).await.expect("answer");
+        assert_eq!(response.status(), 400, "{body}");
+        let answer: Value = response.json().await.expect("json");
+        assert_eq!(answer["error"]["code"], "invalid_request", "{body}");
+        assert_eq!(answer["error"]["field"], "amount", "{body}: {answer}");
+    }
+}
+
 #[tokio::test]
 async fn input_is_validated_with_clear_errors() {
     let app = TestApp::spawn().await;

@@ -187,3 +187,39 @@ async fn kill_9_loses_nothing_and_sigterm_stops_cleanly() {
     });
     assert!(status.success(), "{status}");
 }
+
+/// `paydigital-proxy openapi` writes the committed `docs/openapi.json`, byte for byte, to
+/// stdout or to `--output`.
+#[test]
+fn openapi_writes_the_committed_document() {
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/openapi.json"
+    ))
+    .expect("docs/openapi.json");
+    let out = Command::new(BIN).arg("openapi").output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout == committed.as_bytes(),
+        "docs/openapi.json is stale: cargo run -p paydigital-proxy -- openapi --output docs/openapi.json"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("openapi.json");
+    let status = Command::new(BIN)
+        .args(["openapi", "--output"])
+        .arg(&file)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    assert_eq!(std::fs::read_to_string(&file).expect("written"), committed);
+    let refused = Command::new(BIN)
+        .args(["openapi", "--output", "/nonexistent-dir/openapi.json"])
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("cannot write"));
+}

@@ -11,6 +11,7 @@ mod logs;
 mod merchant;
 mod metrics;
 mod migrate;
+mod openapi;
 mod receiver;
 mod sandbox;
 mod scale_out;

@@ -321,7 +321,12 @@ async fn lists_page_newest_first_without_skipping_while_payments_arrive() {
     for (query, field) in [
         ("limit=0", "limit"),
         ("limit=101", "limit"),
+        // As the document's patterns say: plain digits, the exact word.
+        ("limit=05", "limit"),
+        ("limit=%2B5", "limit"),
+        ("limit=%205", "limit"),
         ("status=lunas", "status"),
+        ("status=%20paid", "status"),
         ("created_after=kemarin", "created_after"),
         ("cursor=PYG1", "cursor"),
         ("cursor=pay_AAAAAAAAAAAAAAAAAAAAAA", "cursor"),
@@ -338,6 +343,18 @@ async fn lists_page_newest_first_without_skipping_while_payments_arrive() {
         let answer: Value = response.json().await.expect("json");
         assert_eq!(answer["error"]["field"], field, "{query}");
     }
+    // A parameter given twice is the contract's JSON error too, not axum's plain text.
+    let twice = app
+        .merchant(
+            Method::GET,
+            "payments?limit=5&limit=6",
+            Some(MERCHANT_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(twice.status(), 400);
+    assert_eq!(twice.headers()["content-type"], "application/json");
+    assert_eq!(error_code(twice).await, "invalid_request");
 }
 
 #[tokio::test]
@@ -722,4 +739,43 @@ async fn the_readme_php_snippets_create_a_payment_and_verify_webhooks() {
     let replayed = signatures(std::slice::from_ref(&secret), "evt_php_test", old, &body);
     assert_eq!(deliver(body, old, replayed).await, 400, "replayed later");
     drop(receiver);
+}
+
+/// Numbers as JSON Schema counts them (and so the OpenAPI document, and every client
+/// generated from it): `125000.0` and `1.25e5` are the integer 125000; a fraction, a negative
+/// number or a string is refused, naming `amount`.
+#[tokio::test]
+async fn a_whole_number_written_with_a_point_is_that_integer() {
+    let app = TestApp::spawn().await;
+    let post = |body: &'static str| {
+        app.http
+            .post(format!("{}/api/merchant/payments", app.proxy.url()))
+            .bearer_auth(MERCHANT_KEY)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    for body in [r#"{"amount": 125000.0}"#, r#"{"amount": 1.25e5}"#] {
+        let response = post(body).await.expect("answer");
+        assert_eq!(response.status(), 201, "{body}");
+        let payment: Value = response.json().await.expect("json");
+        assert_eq!(payment["amount"], json!(125_000), "{body}: {payment}");
+    }
+    for body in [
+        r#"{"amount": 1000.5}"#,
+        r#"{"amount": "125000"}"#,
+        r#"{"amount": -5}"#,
+        r#"{"amount": 1e300}"#,
+    ] {
+        let response = post(body).await.expect("answer");
+        assert_eq!(response.status(), 400, "{body}");
+        let answer: Value = response.json().await.expect("json");
+        assert_eq!(answer["error"]["field"], "amount", "{body}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("whole number")),
+            "{body}: {answer}"
+        );
+    }
 }
