@@ -61,8 +61,10 @@ async fn authorize(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`.
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim());
     match (&state.config.merchant_key, presented) {
         (Some(key), Some(presented)) if key.matches(presented) => Ok(next.run(req).await),
         _ => Err(ApiError::Unauthorized),

@@ -83,6 +83,22 @@ impl MakeRequestId for Sequential {
     }
 }
 
+/// A client's own `x-request-id` is kept (a load balancer's id ties its logs to ours) only
+/// when it looks like one: up to 64 of `A-Z a-z 0-9 . _ -`. Anything else is replaced, so
+/// nobody writes what they like into the logs and answers.
+fn drop_unfit_request_id<B>(mut req: Request<B>) -> Request<B> {
+    let fit = req.headers().get("x-request-id").is_none_or(|v| {
+        let v = v.as_bytes();
+        (1..=64).contains(&v.len())
+            && v.iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    });
+    if !fit {
+        req.headers_mut().remove("x-request-id");
+    }
+    req
+}
+
 /// The span a request's log lines are recorded in. Status reads — the hot path, thousands a
 /// second, logging nothing of their own but upstream reads, which name their invoice — get
 /// none: a span per read cost a fifth of the read's CPU time (BENCHMARKS.md).
@@ -124,6 +140,7 @@ pub fn with_hygiene(
         // Outermost: it times the whole stack.
         .layer(observe)
         .map_response(axum::response::IntoResponse::into_response)
+        .map_request(drop_unfit_request_id::<axum::body::Body>)
         .layer(SetRequestIdLayer::new(
             x_request_id.clone(),
             Sequential::default(),

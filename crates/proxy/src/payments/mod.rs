@@ -363,9 +363,11 @@ impl Payments {
     pub async fn events_since(
         &self,
         since: OffsetDateTime,
+        after: Option<String>,
         limit: usize,
     ) -> Result<Vec<EventRecord>, ServiceError> {
-        self.with_store(move |s| s.events_since(since, limit)).await
+        self.with_store(move |s| s.events_since(since, after.as_deref(), limit))
+            .await
     }
 
     /// Queues an event to be delivered again, now, with the same `webhook-id`; the

@@ -154,6 +154,7 @@ pub trait PaymentStore: staff::StaffStore {
     fn events_since(
         &self,
         since: OffsetDateTime,
+        after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<EventRecord>, StoreError>;
 }

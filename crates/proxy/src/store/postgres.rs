@@ -1136,6 +1136,7 @@ impl PaymentStore for PgStore {
     fn events_since(
         &self,
         since: OffsetDateTime,
+        after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<EventRecord>, StoreError> {
         self.run(async {
@@ -1144,9 +1145,11 @@ impl PaymentStore for PgStore {
                     concat!(
                         "SELECT ",
                         event_columns!(),
-                        " FROM events WHERE created_at >= $1 ORDER BY created_at, seq LIMIT $2"
+                        " FROM events WHERE created_at >= $1 AND ($3::text IS NULL OR
+                           (created_at, seq) > (SELECT created_at, seq FROM events WHERE id = $3))
+                         ORDER BY created_at, seq LIMIT $2"
                     ),
-                    &[&since, &limit_of(limit)],
+                    &[&since, &limit_of(limit), &after],
                 )
                 .await?;
             decode_all(&rows, decode_event)

@@ -977,15 +977,20 @@ impl PaymentStore for SqliteStore {
     fn events_since(
         &self,
         since: OffsetDateTime,
+        after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<EventRecord>, StoreError> {
         self.with(|conn| {
+            // `after` unknown: nothing at or before `since` is read again (NULL compares false).
             let mut statement = conn.prepare_cached(concat!(
                 event_columns!(),
-                " WHERE created_at >= ?1 ORDER BY created_at, seq LIMIT ?2"
+                " WHERE created_at >= ?1 AND (?3 IS NULL OR (created_at, seq) >
+                   (SELECT created_at, seq FROM events WHERE id = ?3))
+                 ORDER BY created_at, seq LIMIT ?2"
             ))?;
-            let rows =
-                collect(statement.query_map(params![to_ms(since), limit_of(limit)], decode_event)?);
+            let rows = collect(
+                statement.query_map(params![to_ms(since), limit_of(limit), after], decode_event)?,
+            );
             rows
         })
     }

@@ -743,13 +743,43 @@ pub(crate) fn the_dashboard_reads_days_timelines_and_recent_events(store: &dyn P
         .is_empty());
     // Events by time: those at or after the moment, oldest first.
     let recent = store
-        .events_since(datetime!(2026-11-24 08:04:06 UTC), 100)
+        .events_since(datetime!(2026-11-24 08:04:06 UTC), None, 100)
         .expect("recent");
     assert!(
         recent.iter().all(|e| e.event_type == "payment.paid"),
         "{recent:?}"
     );
     assert_eq!(recent.len(), 3);
+}
+
+/// A burst of one instant larger than a page is read page by page, after the last event
+/// given, each once: the live feed cannot stall on it.
+pub(crate) fn events_of_one_instant_page_after_the_last_given(store: &dyn PaymentStore) {
+    let mut written = Vec::new();
+    for n in 0..7 {
+        let mut payment = sample(&format!("PYG-B{n}"), None);
+        payment.reference = None;
+        put(store, &payment).expect("insert");
+        written.push(event(&payment, "payment.created", 0).id);
+    }
+    let instant = datetime!(2026-11-24 08:04:05 UTC);
+    let mut read = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..4 {
+        let page = store
+            .events_since(instant, after.as_deref(), 3)
+            .expect("page");
+        read.extend(page.iter().map(|e| e.id.clone()));
+        after = page.last().map(|e| e.id.clone());
+        if page.len() < 3 {
+            break;
+        }
+    }
+    assert_eq!(read, written, "every event once, in the order written");
+    assert!(store
+        .events_since(instant, Some("evt_unknown"), 3)
+        .expect("unknown")
+        .is_empty());
 }
 
 pub(crate) fn search_finds_by_id_invoice_reference_or_part_of_a_name(store: &dyn PaymentStore) {
@@ -888,6 +918,7 @@ macro_rules! store_suite {
             a_session_lasts_while_used_and_ends_with_its_account,
             failed_sign_ins_are_counted_per_subject_within_the_window,
             parallel_sign_ins_cannot_pass_the_limit_together,
+            events_of_one_instant_page_after_the_last_given,
             the_audit_log_pages_newest_first,
             the_dashboard_reads_days_timelines_and_recent_events,
             search_finds_by_id_invoice_reference_or_part_of_a_name,

@@ -779,3 +779,42 @@ async fn a_whole_number_written_with_a_point_is_that_integer() {
         );
     }
 }
+
+/// `bearer` is `Bearer` (the scheme is case-insensitive); a client's request id is kept when
+/// it looks like one and replaced when it does not (nobody writes into our logs at will).
+#[tokio::test]
+async fn the_bearer_scheme_is_any_case_and_a_wild_request_id_is_replaced() {
+    let app = TestApp::spawn().await;
+    let list = |authorization: String, request_id: &'static str| {
+        app.http
+            .get(format!("{}/api/merchant/payments", app.proxy.url()))
+            .header("Authorization", authorization)
+            .header("x-request-id", request_id)
+            .send()
+    };
+    let lower = list(format!("bearer {MERCHANT_KEY}"), "lb-7f3a.1_z")
+        .await
+        .expect("answer");
+    assert_eq!(lower.status(), 200);
+    assert_eq!(
+        lower.headers()["x-request-id"],
+        "lb-7f3a.1_z",
+        "a fit id is kept"
+    );
+    let other_scheme = list(format!("Basic {MERCHANT_KEY}"), "x")
+        .await
+        .expect("answer");
+    assert_eq!(other_scheme.status(), 401);
+    let wild = list(
+        format!("Bearer {MERCHANT_KEY}"),
+        "<script>alert(1)</script>",
+    )
+    .await
+    .expect("answer");
+    assert_eq!(wild.status(), 200);
+    let replaced = wild.headers()["x-request-id"].to_str().expect("ascii");
+    assert!(
+        !replaced.is_empty() && replaced.bytes().all(|b| b.is_ascii_digit()),
+        "{replaced}"
+    );
+}

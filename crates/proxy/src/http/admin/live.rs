@@ -31,6 +31,9 @@ const MAX_CHANGES: usize = 200;
 pub struct LiveQuery {
     /// Unix milliseconds: the `now` of the page's previous answer (or of the page itself).
     since: i64,
+    /// The last event of a full answer (its `after`): go on exactly after it, no overlap.
+    #[serde(default)]
+    after: Option<String>,
     /// `1`: also send today's summary and the week (the overview shows them).
     #[serde(default)]
     summary: u8,
@@ -42,8 +45,6 @@ pub struct Change {
     #[serde(rename = "type")]
     kind: String,
     payment: String,
-    /// When the event happened, unix milliseconds: a page drawn after it already shows it.
-    at: i128,
     status: &'static str,
     /// The payment's row, as the lists draw it.
     row: String,
@@ -54,6 +55,8 @@ pub struct Change {
 #[derive(Serialize)]
 pub struct Live {
     now: i128,
+    /// Set when the answer was full: the next poll sends it back to read on from there.
+    after: Option<String>,
     changes: Vec<Change>,
     summary: Option<String>,
 }
@@ -69,18 +72,29 @@ pub async fn changes(
         i128::from(query.since).saturating_mul(1_000_000),
     )
     .unwrap_or(now);
-    let since = before(asked, OVERLAP).max(before(now, MAX_BACK));
-    let events = match state.payments.events_since(since, MAX_CHANGES).await {
+    // An event id is 30-odd characters; anything longer is not one of ours.
+    let after = query.after.filter(|id| !id.is_empty() && id.len() <= 64);
+    let floor = before(now, MAX_BACK);
+    let since = match after {
+        Some(_) => asked.max(floor),
+        None => before(asked, OVERLAP).max(floor),
+    };
+    let events = match state
+        .payments
+        .events_since(since, after.clone(), MAX_CHANGES)
+        .await
+    {
         Ok(events) => events,
         Err(e) => {
             tracing::error!(error = %e, "cannot read the live feed");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    // A full answer may have left events out: the next poll goes on from the last one given.
-    let answered_to = match events.last() {
-        Some(last) if events.len() >= MAX_CHANGES => last.created_at,
-        _ => now,
+    // A full answer may have left events out: the next poll goes on after the last one given
+    // (by its place in the log: a burst of one instant may hold more than a page).
+    let (answered_to, next_after) = match events.last() {
+        Some(last) if events.len() >= MAX_CHANGES => (last.created_at, Some(last.id.clone())),
+        _ => (now, None),
     };
     let t = staff.t();
     let today = start_of_today(now, zone);
@@ -98,7 +112,6 @@ pub async fn changes(
             (event.event_type == "payment.paid").then(|| announcement(record.total_amount));
         changes.push(Change {
             row: render::to_html(render::payment_row(t, &record, now, zone)),
-            at: now_ms(event.created_at),
             event: event.id,
             kind: event.event_type,
             payment: record.id.clone(),
@@ -116,6 +129,7 @@ pub async fn changes(
     };
     Json(Live {
         now: now_ms(answered_to),
+        after: next_after,
         changes,
         summary,
     })

@@ -124,7 +124,9 @@ pub async fn submit(
                 StatusCode::TOO_MANY_REQUESTS,
                 Some(t.throttled),
             );
-            if let Ok(value) = HeaderValue::from_str(&wait.as_secs().to_string()) {
+            // Rounded up: a client that waits this long is not refused again.
+            let seconds = wait.as_millis().div_ceil(1000).max(1);
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             response

@@ -323,9 +323,12 @@ pub async fn detail(
         _ => None,
     };
     let status = status_at(&record, now);
+    // The events this page shows: the live feed redraws it for any other (no clocks compared).
+    let shown: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
     let body = html! {
         (render::notice(notice))
-        div data-live="detail" data-live-since=(now_ms(now)) data-payment=(record.id) {
+        div data-live="detail" data-live-since=(now_ms(now)) data-payment=(record.id)
+            data-events=(shown.join(" ")) {
             (facts(t, &record, now, zone))
         }
         @if status != Status::Paid {

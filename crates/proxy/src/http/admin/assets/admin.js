@@ -90,19 +90,24 @@
   }
 
   function startLive(container) {
-    const drawnAt = Number(container.getAttribute("data-live-since")) || Date.now();
-    let since = drawnAt;
+    let since = Number(container.getAttribute("data-live-since")) || Date.now();
+    let after = null;
+    const shownEvents = new Set((container.getAttribute("data-events") || "").split(" "));
     const seen = new Set();
     const wantsSummary = container.getAttribute("data-live") === "overview";
     const detailOf = container.getAttribute("data-live") === "detail" ? container.getAttribute("data-payment") : null;
     async function poll() {
       try {
-        const url = "/admin/live?since=" + encodeURIComponent(since) + (wantsSummary ? "&summary=1" : "");
+        const url = "/admin/live?since=" + encodeURIComponent(since)
+          + (after ? "&after=" + encodeURIComponent(after) : "")
+          + (wantsSummary ? "&summary=1" : "");
         const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
         if (response.status === 401) { window.location.assign("/admin/login"); return; }
         if (response.ok) {
           const live = await response.json();
           since = live.now;
+          // A full answer: the next one goes on after its last event, without the overlap.
+          after = live.after || null;
           for (const change of live.changes) {
             if (seen.has(change.event)) continue;
             seen.add(change.event);
@@ -111,10 +116,10 @@
             if (change.type === "payment.paid" && change.announce) {
               spoken = await announceOnce(change.payment, change.announce);
             }
-            // The detail page is drawn again for a change it does not show yet (the poll's
-            // overlap sends older ones too: reloading for those would never stop), once the
-            // announcement is said (a reload would cut it short).
-            if (detailOf && change.payment === detailOf && change.at >= drawnAt) {
+            // The detail page is drawn again for an event it does not show yet (the poll's
+            // overlap sends those it shows too: reloading for them would never stop), once
+            // the announcement is said (a reload would cut it short).
+            if (detailOf && change.payment === detailOf && !shownEvents.has(change.event)) {
               await spoken.said;
               window.location.reload();
               return;
