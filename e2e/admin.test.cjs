@@ -247,6 +247,21 @@ for (const browser of ["chromium", "firefox"]) {
       await driver.wait(until.elementLocated(By.css("p.notice")), 5000);
       await waitFor("the resend", 10000, () => received.filter((r) => r.id === paidEvent).length === 2);
 
+      // An open detail page turns paid by itself, once: drawn again for the new event, and
+      // not again for the events it shows (two more polls later it is the same page).
+      const pending = await merchant("POST", "payments", { amount: 12000, reference: `${reference}-D` });
+      await driver.get(`${proxy.url}/admin/payments/${pending.id}`);
+      await driver.findElement(By.css("dd [data-status=pending]"));
+      const payNow = await fetch(`${proxy.url}/sandbox/payments/${pending.invoice}/pay`, { method: "POST" });
+      assert.ok(payNow.ok);
+      await driver.wait(until.elementLocated(By.css("dd [data-status=paid]")), 10000, "the detail turns paid without a reload by hand");
+      await driver.executeScript("window.__samePage = true");
+      const polls = () => driver.executeScript(
+        "return performance.getEntriesByType('resource').filter((e) => e.name.includes('/admin/live')).length");
+      const seenPolls = await polls();
+      await driver.wait(async () => (await polls()) >= seenPolls + 2, 10000, "two more polls");
+      assert.equal(await driver.executeScript("return window.__samePage === true"), true, "not drawn again for what it shows");
+
       // Export, with the session the page has.
       const csv = await driver.executeAsyncScript(`const done = arguments[arguments.length - 1];
         fetch("/admin/payments.csv").then((r) => r.text()).then(done, (e) => done("failed " + e));`);
