@@ -181,6 +181,7 @@ pub async fn start(
     let observe = Observe::new(
         metrics_listener.as_ref().map(|_| metrics),
         config.log_format == LogFormat::Json,
+        &config.instance_id,
     );
     let state = AppState::new(config, payments.clone(), staff);
     let mut router = crate::http::router(state, &static_dir);

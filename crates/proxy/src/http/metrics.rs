@@ -96,13 +96,21 @@ where
 pub struct Observe {
     metrics: Option<Arc<crate::metrics::Metrics>>,
     access_log: bool,
+    /// On each access line: request ids are counted per process, so two proxies' lines are
+    /// told apart by this.
+    instance_id: Arc<str>,
 }
 
 impl Observe {
-    pub fn new(metrics: Option<Arc<crate::metrics::Metrics>>, access_log: bool) -> Observe {
+    pub fn new(
+        metrics: Option<Arc<crate::metrics::Metrics>>,
+        access_log: bool,
+        instance_id: &str,
+    ) -> Observe {
         Observe {
             metrics,
             access_log,
+            instance_id: instance_id.into(),
         }
     }
 
@@ -216,9 +224,11 @@ fn observed(observe: &Observe, asked: &Asked, response: &Response) {
         });
     let duration_ms = took.as_secs_f64() * 1000.0;
     let route = route.as_str();
+    let instance_id = &*observe.instance_id;
     // Status reads come thousands a second: their lines are for debugging only.
     if asked.method == Method::GET && route == "/api/payments/{id}" {
         tracing::debug!(
+            instance_id,
             request_id,
             method,
             route,
@@ -229,6 +239,7 @@ fn observed(observe: &Observe, asked: &Asked, response: &Response) {
         );
     } else {
         tracing::info!(
+            instance_id,
             request_id,
             method,
             route,

@@ -222,6 +222,8 @@ async fn json_logs_are_one_object_a_line_with_the_request_and_never_a_secret() {
     assert_eq!(create["payment_id"], id.as_str(), "{create}");
     assert_eq!(create["level"], "INFO");
     assert!(create["request_id"].as_str().is_some_and(|r| !r.is_empty()));
+    // Request ids are counted per process: the instance tells two proxies' lines apart.
+    assert_eq!(create["instance_id"], "checkout-logs-1", "{create}");
     assert!(
         create["duration_ms"].as_f64().is_some_and(|d| d > 0.0),
         "{create}"
