@@ -6,36 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 browsers=${BROWSERS:-"chromium firefox"}
-work=$(mktemp -d)
-proxy_pid=""
-cleanup() {
-  if [[ -n $proxy_pid ]]; then kill "$proxy_pid" 2>/dev/null || true; wait "$proxy_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/sandbox-proxy.sh
+source scripts/sandbox-proxy.sh
 
 cargo build --quiet -p paydigital-proxy
-CHECKOUT_DATABASE="$work/checkout.sqlite" \
-CHECKOUT_ALLOWED_ORIGINS='*' \
-CHECKOUT_CREATES_PER_MINUTE=10000 \
-CHECKOUT_STATUS_REFRESH_MS=300 \
-CHECKOUT_UPSTREAM_MAX_RPS=1000 \
-PAYDIGITAL_TIMEOUT_SECS=2 \
-CHECKOUT_STATIC_DIR="$PWD/dist" \
-RUST_LOG=warn \
-  target/debug/paydigital-proxy serve --sandbox --listen 127.0.0.1:0 > "$work/proxy.out" 2> "$work/proxy.err" &
-proxy_pid=$!
-url=""
-for _ in $(seq 1 100); do
-  url=$(sed -n 's|^PayDigital checkout: \(http://[^/]*\)/$|\1|p' "$work/proxy.out" | head -n 1)
-  [[ -n $url ]] && break
-  sleep 0.1
-done
-if [[ -z $url ]]; then
-  echo "browser-tests: the sandbox proxy did not start:" >&2
-  cat "$work/proxy.err" >&2
-  exit 1
-fi
+start_sandbox_proxy browser-tests \
+  CHECKOUT_DATABASE="$work/checkout.sqlite" \
+  CHECKOUT_ALLOWED_ORIGINS='*' \
+  CHECKOUT_CREATES_PER_MINUTE=10000 \
+  CHECKOUT_STATUS_REFRESH_MS=300 \
+  CHECKOUT_UPSTREAM_MAX_RPS=1000 \
+  PAYDIGITAL_TIMEOUT_SECS=2 \
+  CHECKOUT_STATIC_DIR="$PWD/dist" \
+  RUST_LOG=warn
 echo "browser-tests: sandbox proxy at $url"
 
 export PAYDIGITAL_TEST_PROXY=$url

@@ -9,13 +9,8 @@ cd "$(dirname "$0")/.."
 
 venv=${CONTRACT_VENV:?"set CONTRACT_VENV (make test-contract does)"}
 max_examples=${CONTRACT_MAX_EXAMPLES:-100}
-work=$(mktemp -d)
-proxy_pid=""
-cleanup() {
-  if [[ -n $proxy_pid ]]; then kill "$proxy_pid" 2>/dev/null || true; wait "$proxy_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/sandbox-proxy.sh
+source scripts/sandbox-proxy.sh
 
 cargo build --quiet -p paydigital-proxy
 target/debug/paydigital-proxy openapi --output "$work/openapi.json"
@@ -25,28 +20,16 @@ echo "contract-tests: openapi-spec-validator"
 key="contract-merchant-key-sandbox-only-0123456789"
 # The budgets are opened wide: Schemathesis creates hundreds of payments in a minute, and a
 # 429 or 503 for a budget is a real answer, but not the one these checks are about.
-CHECKOUT_DATABASE="$work/checkout.sqlite" \
-CHECKOUT_MERCHANT_KEY="$key" \
-CHECKOUT_PUBLIC_URL=http://127.0.0.1:9 \
-CHECKOUT_CREATES_PER_MINUTE=100000 \
-CHECKOUT_UPSTREAM_MAX_RPS=10000 \
-CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN=100000 \
-PAYDIGITAL_TIMEOUT_SECS=5 \
-CHECKOUT_STATIC_DIR="$work/no-static" \
-RUST_LOG=warn \
-  target/debug/paydigital-proxy serve --sandbox --listen 127.0.0.1:0 > "$work/proxy.out" 2> "$work/proxy.err" &
-proxy_pid=$!
-url=""
-for _ in $(seq 1 100); do
-  url=$(sed -n 's|^PayDigital checkout: \(http://[^/]*\)/$|\1|p' "$work/proxy.out" | head -n 1)
-  [[ -n $url ]] && break
-  sleep 0.1
-done
-if [[ -z $url ]]; then
-  echo "contract-tests: the sandbox proxy did not start:" >&2
-  cat "$work/proxy.err" >&2
-  exit 1
-fi
+start_sandbox_proxy contract-tests \
+  CHECKOUT_DATABASE="$work/checkout.sqlite" \
+  CHECKOUT_MERCHANT_KEY="$key" \
+  CHECKOUT_PUBLIC_URL=http://127.0.0.1:9 \
+  CHECKOUT_CREATES_PER_MINUTE=100000 \
+  CHECKOUT_UPSTREAM_MAX_RPS=10000 \
+  CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN=100000 \
+  PAYDIGITAL_TIMEOUT_SECS=5 \
+  CHECKOUT_STATIC_DIR="$work/no-static" \
+  RUST_LOG=warn
 echo "contract-tests: sandbox proxy at $url; Schemathesis, every check, $max_examples examples an operation"
 
 # The document the running proxy serves is the one it is tested against.

@@ -352,6 +352,14 @@ pub fn serve_binary(
     (child, url)
 }
 
+/// A port free a moment ago, for a server whose URL must be known before it starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 /// The base URL in `serve`'s first line, `PayDigital checkout: http://127.0.0.1:PORT/`.
 pub fn banner_url(line: &str) -> Option<String> {
     line.trim()

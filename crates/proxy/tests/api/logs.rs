@@ -4,7 +4,7 @@
 //! request's line names its route, status, time, request id and payment, and no secret is
 //! in any line.
 
-use crate::helpers::{banner_url, signal, MERCHANT_KEY, WEBHOOK_SECRET};
+use crate::helpers::{banner_url, free_port, signal, MERCHANT_KEY, WEBHOOK_SECRET};
 use crate::receiver::Receiver;
 use serde_json::{json, Value};
 use std::io::BufRead;
@@ -14,14 +14,6 @@ use std::time::Duration;
 const BIN: &str = env!("CARGO_BIN_EXE_paydigital-proxy");
 const OWNER: &str = "pemilik@toko.example";
 const PASSWORD: &str = "sandi-PASSWORDSECRET-panjang";
-
-/// A port free a moment ago (the proxy's public URL must be known before it starts).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_are_one_object_a_line_with_the_request_and_never_a_secret() {

@@ -1,7 +1,7 @@
 //! The merchant API, the hosted page and QR images against a real proxy and sandbox
 //! (`docs/merchant-api.md`).
 
-use crate::helpers::{captured_logs, error_code, TestApp, MERCHANT_KEY, PUBLIC_URL};
+use crate::helpers::{captured_logs, error_code, free_port, TestApp, MERCHANT_KEY, PUBLIC_URL};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -574,10 +574,7 @@ async fn php_server(
     script: &std::path::Path,
     env: &[(&str, &str)],
 ) -> (tokio::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let address = format!("127.0.0.1:{port}");
     let child = tokio::process::Command::new("php")
         .args(["-S", &address])

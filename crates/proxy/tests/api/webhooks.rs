@@ -1,7 +1,7 @@
 //! The shop's server is told: confirmation without a browser and signed webhooks, against the
 //! sandbox and a real HTTP receiver that answers as each test scripts it.
 
-use crate::helpers::{signal, wait_for, TestApp, MERCHANT_KEY, WEBHOOK_SECRET};
+use crate::helpers::{free_port, signal, wait_for, TestApp, MERCHANT_KEY, WEBHOOK_SECRET};
 use crate::receiver::{ok, Received, Receiver, Reply};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -503,10 +503,7 @@ fn the_command_line_lists_resends_and_makes_secrets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_node_receiver_verifies_and_records_a_paid_order() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../examples/shop/webhook-receiver.mjs"
