@@ -28,6 +28,12 @@ export PAYDIGITAL_PROMETHEUS_PYTHON := $(VENV)/bin/python
 export TOOLS_DIR NPM_DIR CONTRACT_VENV QRCODE_JS_VERSION ESBUILD_VERSION TWIGGY_VERSION OHA_VERSION
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Installs those of Debian's packages $(1) that are not there yet.
+APT_INSTALL_MISSING = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+  if [ -n "$$missing" ]; then \
+    echo "installing:$$missing"; \
+    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+  fi
 # A venv at $(1). Debian's own python3 makes one only with its python3-venv package
 # (pyenv's and python.org's need none): installed when the first try fails.
 MAKE_VENV = { python3 -m venv $(1) 2>/dev/null || { echo "installing: python3-venv"; rm -rf $(1); \
@@ -83,22 +89,14 @@ check-versions:
 	fi
 
 setup-browsers:
-	@missing=""; for p in $(APT_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	fi
+	@$(call APT_INSTALL_MISSING,$(APT_TEST_PACKAGES))
 	@geckodriver --version 2>/dev/null | grep -q "^geckodriver $(GECKODRIVER_VERSION)" \
 	  || cargo install --locked --root $(TOOLS_DIR) geckodriver@$(GECKODRIVER_VERSION)
 
 # What the native tests run besides Rust: PHP for the README's PHP snippets (Debian's), and
 # Python's prometheus_client to parse /metrics as Prometheus does (a pinned venv).
 setup-native-tests:
-	@missing=""; for p in $(APT_NATIVE_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	fi
+	@$(call APT_INSTALL_MISSING,$(APT_NATIVE_TEST_PACKAGES))
 	@[ "$$($(VENV)/bin/python -c 'import importlib.metadata as m; print(m.version("prometheus-client"))' 2>/dev/null)" = "$(PROMETHEUS_CLIENT_PY_VERSION)" ] \
 	  || { $(call MAKE_VENV,$(VENV)) && $(VENV)/bin/pip install --quiet --disable-pip-version-check prometheus-client==$(PROMETHEUS_CLIENT_PY_VERSION); }
 
