@@ -127,13 +127,14 @@ fn render(rows: &[BookRow], format: Format) -> Result<String, String> {
         Format::Csv => export::csv(rows),
         Format::Table => {
             let mut out = format!(
-                "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {:<25}  {}\n",
-                "CREATED", "ID", "INVOICE", "STATUS", "TOTAL", "REFERENCE", "PAID AT", "REVIEW"
+                "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {:<25}  {:<16}  {:<8}  {}\n",
+                "CREATED", "ID", "INVOICE", "STATUS", "TOTAL", "REFERENCE", "PAID AT", "REVIEW",
+                "SOURCE", "LINK"
             );
             for r in rows {
                 let status = if r.late { "paid*" } else { r.status.as_str() };
                 out.push_str(&format!(
-                    "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {:<25}  {}\n",
+                    "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {:<25}  {:<16}  {:<8}  {}\n",
                     r.created_at,
                     r.id,
                     r.invoice,
@@ -141,7 +142,9 @@ fn render(rows: &[BookRow], format: Format) -> Result<String, String> {
                     paydigital::rupiah(r.total_amount),
                     r.reference,
                     r.paid_at,
-                    r.review
+                    r.review,
+                    r.source,
+                    r.payment_link_id
                 ));
             }
             let paid: u64 = rows

@@ -1,4 +1,4 @@
-//! Public ids: `pay_` (payments) and `evt_` (webhook events) and 22 characters of base64url,
+//! Public ids: `pay_` (payments), `evt_` (webhook events) and `plink_` (payment links) and 22 characters of base64url,
 //! 128 bits from the OS's secure random source. Nothing in them can be guessed or counted
 //! (PayDigital's invoice numbers are timestamps: anyone could read a shop's sales off them),
 //! so only ids go in public URLs.
@@ -10,6 +10,7 @@ use rand::RngCore;
 
 const PREFIX: &str = "pay_";
 const EVENT_PREFIX: &str = "evt_";
+const LINK_PREFIX: &str = "plink_";
 /// 16 random bytes in base64url without padding.
 const RANDOM_CHARS: usize = 22;
 /// Longest id accepted in a URL; longer ones are not looked up at all.
@@ -30,6 +31,21 @@ pub fn new_payment_id() -> String {
 /// A new event id, the `webhook-id` of every attempt to deliver that event.
 pub fn new_event_id() -> String {
     random_id(EVENT_PREFIX)
+}
+
+/// A new payment link id.
+pub fn new_link_id() -> String {
+    random_id(LINK_PREFIX)
+}
+
+/// Whether `id` has the shape of a payment link id: worth a store lookup.
+pub fn looks_like_link_id(id: &str) -> bool {
+    id.strip_prefix(LINK_PREFIX).is_some_and(|rest| {
+        (RANDOM_CHARS..=MAX_LEN - PREFIX.len()).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 /// Whether `id` could be an event id (a cursor of the events list).
@@ -65,6 +81,10 @@ mod tests {
         assert!(event.starts_with("evt_") && event.len() == 26, "{event}");
         assert!(looks_like_event_id(&event) && !looks_like_payment_id(&event));
         assert_ne!(new_event_id(), event);
+        let link = new_link_id();
+        assert!(link.starts_with("plink_") && link.len() == 28, "{link}");
+        assert!(looks_like_link_id(&link) && !looks_like_payment_id(&link));
+        assert!(!looks_like_link_id("plink_short") && !looks_like_link_id(&new_payment_id()));
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct NewPayment {
     pub customer_name: String,
     pub reference: Option<String>,
     pub metadata: Metadata,
+    /// The payment link it is made through (`source: link`).
+    pub payment_link_id: Option<String>,
 }
 
 /// Why a create was refused. Each names what was wrong.
@@ -203,6 +205,7 @@ impl PaymentRules {
             customer_name: customer_name.unwrap_or_else(|| DEFAULT_CUSTOMER_NAME.to_owned()),
             reference,
             metadata: Metadata::new(),
+            payment_link_id: None,
         })
     }
 
@@ -220,11 +223,12 @@ impl PaymentRules {
                 .unwrap_or_else(|| DEFAULT_CUSTOMER_NAME.to_owned()),
             reference: clean_text("reference", body.reference, MAX_REFERENCE)?,
             metadata: body.metadata,
+            payment_link_id: None,
         })
     }
 }
 
-fn check_metadata(metadata: &Metadata) -> Result<(), Invalid> {
+pub fn check_metadata(metadata: &Metadata) -> Result<(), Invalid> {
     if metadata.len() > MAX_METADATA_PAIRS {
         return Err(Invalid::field(
             "metadata",

@@ -14,6 +14,8 @@ pub enum Source {
     Browser,
     /// A browser, for a catalog item the proxy priced.
     Catalog,
+    /// A customer on a payment link's page (`/l/{id}`): the link set the price or bounds.
+    Link,
 }
 
 impl Source {
@@ -22,6 +24,7 @@ impl Source {
             Source::Merchant => "merchant",
             Source::Browser => "browser",
             Source::Catalog => "catalog",
+            Source::Link => "link",
         }
     }
 
@@ -31,6 +34,7 @@ impl Source {
             "merchant" => Some(Source::Merchant),
             "browser" => Some(Source::Browser),
             "catalog" => Some(Source::Catalog),
+            "link" => Some(Source::Link),
             _ => None,
         }
     }
@@ -101,6 +105,8 @@ pub struct PaymentRecord {
     pub request_fingerprint: Option<String>,
     /// Set when an answer from PayDigital about it could not be believed.
     pub review: Option<Review>,
+    /// The payment link (`plink_…`) it was made through, for `source: link`.
+    pub payment_link_id: Option<String>,
 }
 
 /// A payment's status at `now`: a pending one past its expiry is expired to everyone.

@@ -208,6 +208,8 @@ pub enum AuditAction {
     StaffAdded,
     StaffRemoved,
     PasswordSet,
+    /// A payment link made, deactivated or activated again from the dashboard.
+    LinkChange,
 }
 
 impl AuditAction {
@@ -223,6 +225,7 @@ impl AuditAction {
             AuditAction::StaffAdded => "staff_added",
             AuditAction::StaffRemoved => "staff_removed",
             AuditAction::PasswordSet => "password_set",
+            AuditAction::LinkChange => "link_change",
         }
     }
 }

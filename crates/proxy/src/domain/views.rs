@@ -4,6 +4,7 @@
 //! also the OpenAPI document's schemas (`http/openapi.rs`): what is sent is what is documented.
 
 use super::lifecycle::EventType;
+use super::links::{LinkAmount, LinkWithTotals};
 use super::payment::{status_at, Metadata, PaymentRecord, Review, Source};
 use paydigital::api::Payment;
 use paydigital::wire::rfc3339;
@@ -24,7 +25,7 @@ use time::{OffsetDateTime, UtcOffset};
     "customer_name": "Budi", "source": "merchant", "item": null, "late": false,
     "created_at": "2026-12-02T12:53:26+07:00",
     "checkout_url": "https://pay.toko.example/pay/pay_wMwxABBNkry-s8Gel7yCIA",
-    "livemode": false, "review": null
+    "livemode": false, "review": null, "payment_link_id": null
 }))]
 pub struct MerchantPayment {
     #[serde(flatten)]
@@ -54,6 +55,9 @@ pub struct MerchantPayment {
     /// ship (`amount_mismatch`, `invoice_mismatch`).
     #[schema(required = true)]
     pub review: Option<Review>,
+    /// The payment link (`plink_…`) it was paid through, for `source: "link"`; else null.
+    #[schema(required = true)]
+    pub payment_link_id: Option<String>,
 }
 
 /// A webhook's body (Standard Webhooks): what changed, when, and the payment as of then.
@@ -119,6 +123,7 @@ impl Views {
             checkout_url: self.checkout_url(&p.id),
             livemode: self.livemode,
             review: p.review,
+            payment_link_id: p.payment_link_id.clone(),
         }
     }
 
@@ -127,5 +132,93 @@ impl Views {
         self.public_url
             .as_ref()
             .map(|base| format!("{base}/pay/{id}"))
+    }
+
+    /// A payment link's page, `{CHECKOUT_PUBLIC_URL}/l/{id}`, or its path without that.
+    pub fn link_url(&self, id: &str) -> String {
+        format!("{}/l/{id}", self.public_url.as_deref().unwrap_or(""))
+    }
+
+    /// A payment link's printable poster.
+    pub fn poster_url(&self, id: &str) -> String {
+        format!("{}/poster.png", self.link_url(id))
+    }
+}
+
+/// A payment link as the merchant API and the dashboard show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "plink_Zt3bq0W6V3bC9kZ1m0c4VQ", "title": "Kopi susu 1 liter", "description": null,
+    "amount": 25000, "min_amount": null, "max_amount": null, "max_payments": 50,
+    "expires_at": null, "success_url": null, "metadata": {}, "active": true,
+    "paid_count": 0, "paid_total": 0, "created_at": "2026-12-02T12:53:26+07:00",
+    "url": "https://pay.toko.example/l/plink_Zt3bq0W6V3bC9kZ1m0c4VQ",
+    "poster_url": "https://pay.toko.example/l/plink_Zt3bq0W6V3bC9kZ1m0c4VQ/poster.png"
+}))]
+pub struct LinkView {
+    /// `plink_…`.
+    pub id: String,
+    pub title: String,
+    #[schema(required = true)]
+    pub description: Option<String>,
+    /// The fixed price; null when the customer types the amount.
+    #[schema(required = true)]
+    pub amount: Option<u64>,
+    /// For a typed amount: the lowest (null: the shop's minimum).
+    #[schema(required = true)]
+    pub min_amount: Option<u64>,
+    /// For a typed amount: the highest (null: the shop's maximum).
+    #[schema(required = true)]
+    pub max_amount: Option<u64>,
+    /// How many payments may be paid; null: no limit.
+    #[schema(required = true)]
+    pub max_payments: Option<u32>,
+    /// RFC 3339; null: never.
+    #[schema(required = true)]
+    pub expires_at: Option<String>,
+    #[schema(required = true)]
+    pub success_url: Option<String>,
+    #[schema(schema_with = super::new_payment::metadata_schema)]
+    pub metadata: Metadata,
+    /// False once deactivated.
+    pub active: bool,
+    /// Payments of the link that are paid.
+    pub paid_count: u64,
+    /// Their `total_amount`s summed (what customers really paid).
+    pub paid_total: u64,
+    /// RFC 3339.
+    pub created_at: String,
+    /// The customer's page, `{CHECKOUT_PUBLIC_URL}/l/{id}` (a path when that is unset).
+    pub url: String,
+    /// The printable poster (PNG; `.svg` too).
+    pub poster_url: String,
+}
+
+impl Views {
+    /// A link as its owner sees it.
+    pub fn link(&self, l: &LinkWithTotals) -> LinkView {
+        let link = &l.link;
+        let (amount, min_amount, max_amount) = match link.amount {
+            LinkAmount::Fixed(amount) => (Some(amount), None, None),
+            LinkAmount::Open { min, max } => (None, min, max),
+        };
+        LinkView {
+            id: link.id.clone(),
+            title: link.title.clone(),
+            description: link.description.clone(),
+            amount,
+            min_amount,
+            max_amount,
+            max_payments: link.max_payments,
+            expires_at: link.expires_at.map(|at| rfc3339(at, self.zone)),
+            success_url: link.success_url.clone(),
+            metadata: link.metadata.clone(),
+            active: link.active,
+            paid_count: l.paid_count,
+            paid_total: l.paid_total,
+            created_at: rfc3339(link.created_at, self.zone),
+            url: self.link_url(&link.id),
+            poster_url: self.poster_url(&link.id),
+        }
     }
 }

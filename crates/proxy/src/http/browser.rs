@@ -88,7 +88,7 @@ fn origin_allowed(origins: &AllowedOrigins, headers: &HeaderMap) -> bool {
 }
 
 /// The key this request's client is limited under.
-fn client_key(config: &Config, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+pub(crate) fn client_key(config: &Config, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
     let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()

@@ -75,8 +75,14 @@ fn escape(text: &str) -> String {
     html_escape::encode_double_quoted_attribute(text).into_owned()
 }
 
-/// The hosted page: the payment's description, and the widget showing it.
-pub fn hosted_page_html(payment: &Payment, description: &str, lang: PageLang) -> String {
+/// The hosted page: the payment's description, and the widget showing it; once paid, the
+/// widget sends the customer to `success_url` (a payment link's) if there is one.
+pub fn hosted_page_html(
+    payment: &Payment,
+    description: &str,
+    lang: PageLang,
+    success_url: Option<&str>,
+) -> String {
     let (title, noscript) = match lang {
         PageLang::Id => (
             "Pembayaran",
@@ -103,7 +109,7 @@ pub fn hosted_page_html(payment: &Payment, description: &str, lang: PageLang) ->
 <body>
 <main>
 <h1>{description}</h1>
-<paydigital-checkout payment="{id}" lang="{lang}"></paydigital-checkout>
+<paydigital-checkout payment="{id}" lang="{lang}"{success}></paydigital-checkout>
 <noscript><p>{noscript}</p><p><img src="/api/payments/{id}/qr.svg" alt="QRIS" width="256" height="256"></p></noscript>
 </main>
 </body>
@@ -113,6 +119,9 @@ pub fn hosted_page_html(payment: &Payment, description: &str, lang: PageLang) ->
         amount = paydigital::rupiah(payment.total_amount),
         description = escape(description),
         id = escape(&payment.id),
+        success = success_url
+            .map(|url| format!(r#" success-url="{}""#, escape(url)))
+            .unwrap_or_default(),
     )
 }
 
@@ -146,7 +155,24 @@ async fn hosted_page(
         .payments
         .views()
         .public(&record, OffsetDateTime::now_utc());
-    let mut response = Html(hosted_page_html(&view, &record.description, lang)).into_response();
+    // A link's payment goes where the link says once paid (checked when the link was made).
+    let success_url = match &record.payment_link_id {
+        Some(link_id) => match state.payments.link(link_id).await {
+            Ok(link) => link.link.success_url,
+            Err(e) => {
+                tracing::warn!(link_id, error = %e, "cannot read the payment's link");
+                None
+            }
+        },
+        None => None,
+    };
+    let mut response = Html(hosted_page_html(
+        &view,
+        &record.description,
+        lang,
+        success_url.as_deref(),
+    ))
+    .into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(create, list))
         .routes(routes!(read))
         .routes(routes!(events))
+        .merge(super::merchant_links::routes())
 }
 
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {

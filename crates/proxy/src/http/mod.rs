@@ -17,7 +17,9 @@ pub mod client_ip;
 pub mod error;
 pub mod hosted;
 pub mod kit;
+pub mod link_page;
 pub mod merchant;
+pub mod merchant_links;
 pub mod metrics;
 pub mod openapi;
 pub mod serve;
@@ -52,6 +54,7 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
         .route("/healthz", get(healthz).layer(kit::no_store()));
     api.merge(api_docs::router(&state.config.rules))
         .merge(hosted::router())
+        .merge(link_page::router())
         .merge(admin::router(state.clone()))
         .with_state(state)
         .merge(widget_files::router(static_dir, storefront))

@@ -175,6 +175,9 @@ pub fn document_json_for(rules: &PaymentRules) -> String {
         amount["maximum"] = json!(rules.max_amount);
     };
     range(&mut schemas["MerchantPaymentRequest"]["properties"]["amount"]);
+    for field in ["amount", "min_amount", "max_amount"] {
+        range(&mut schemas["NewLinkRequest"]["properties"][field]);
+    }
     let create = &mut schemas["CreatePayment"];
     let (drop, required, mode) = match &rules.catalog {
         None => (

@@ -82,6 +82,7 @@ impl Payments {
             idempotency_key,
             request_fingerprint,
             review: None,
+            payment_link_id: new.payment_link_id,
         };
         let now = record.created_at;
         let created = self.event(EventType::Created, &record, now)?;

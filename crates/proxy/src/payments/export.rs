@@ -28,6 +28,8 @@ pub struct BookRow {
     pub late: bool,
     /// `amount_mismatch`, `invoice_mismatch`: look before you ship; empty otherwise.
     pub review: &'static str,
+    /// The payment link (`plink_…`) it was made through; empty otherwise.
+    pub payment_link_id: String,
 }
 
 impl BookRow {
@@ -47,6 +49,7 @@ impl BookRow {
             paid_at: p.paid_at.map(|at| rfc3339(at, zone)).unwrap_or_default(),
             late: p.late,
             review: p.review.map_or("", |r| r.as_str()),
+            payment_link_id: p.payment_link_id.clone().unwrap_or_default(),
         }
     }
 }
@@ -132,6 +135,7 @@ mod tests {
             paid_at: String::new(),
             late: false,
             review: "",
+            payment_link_id: "plink_AAAAAAAAAAAAAAAAAAAAAA".into(),
         };
         let csv = csv(std::slice::from_ref(&row)).expect("csv");
         let mut reader = csv::Reader::from_reader(csv.as_bytes());

@@ -25,6 +25,8 @@ const KEY_CLAIM_POLL: Duration = Duration::from_millis(50);
 pub enum KeyScope {
     Browser,
     Merchant,
+    /// A payment link's form: the key is the form's one-time token.
+    Link,
 }
 
 /// An `Idempotency-Key` with what it was sent with.
@@ -45,6 +47,7 @@ impl Idempotency {
         let scope = match scope {
             KeyScope::Browser => "browser",
             KeyScope::Merchant => "merchant",
+            KeyScope::Link => "link",
         };
         let fingerprint =
             serde_json::to_string(request).map_err(|e| ServiceError::Internal(e.to_string()))?;
@@ -139,7 +142,7 @@ impl Payments {
 
     /// The payment an earlier request with this key made: a replay, or a conflict if that
     /// request was another.
-    async fn made_with(&self, idempotency: &Idempotency) -> Result<Option<Created>, ServiceError> {
+    pub(super) async fn made_with(&self, idempotency: &Idempotency) -> Result<Option<Created>, ServiceError> {
         let lookup = idempotency.scoped_key.clone();
         let Some(existing) = self
             .with_store(move |s| s.find_by_idempotency_key(&lookup))

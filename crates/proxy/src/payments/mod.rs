@@ -11,6 +11,7 @@ mod create;
 mod error;
 pub mod export;
 mod idempotency;
+pub mod links;
 mod locks;
 mod refresh;
 
@@ -65,7 +66,7 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// `rows` were read with one more than `limit`: whether there is a next page, without a
     /// second query. The cursor is the last row shown.
-    fn of(mut rows: Vec<T>, limit: usize, id: impl Fn(&T) -> &str) -> Page<T> {
+    pub(crate) fn of(mut rows: Vec<T>, limit: usize, id: impl Fn(&T) -> &str) -> Page<T> {
         let more = rows.len() > limit;
         rows.truncate(limit);
         let next_cursor = more
@@ -85,6 +86,9 @@ impl<T> Page<T> {
     }
 }
 
+/// The customer name PayDigital is given for a link's payment (the page asks for none).
+const DEFAULT_LINK_CUSTOMER: &str = "Pelanggan";
+
 pub struct Payments {
     store: Arc<dyn PaymentStore>,
     upstream: Upstream,
@@ -103,6 +107,8 @@ pub struct Payments {
     events_written: Arc<Notify>,
     /// Store errors are counted here; the workers count their work.
     metrics: Arc<Metrics>,
+    /// Payment link forms' token secret, once read from the store.
+    form_secret: std::sync::OnceLock<crate::domain::link_tokens::FormSecret>,
 }
 
 impl Payments {
@@ -127,6 +133,7 @@ impl Payments {
             creating: KeyedLocks::new(),
             refreshing: KeyedLocks::new(),
             metrics,
+            form_secret: std::sync::OnceLock::new(),
         }
     }
 

@@ -7,10 +7,13 @@
 //! an upstream status read (the refresh claim), a due confirmation check and a webhook delivery
 //! (leases that lapse when their holder dies), a create with an `Idempotency-Key` (a key claim).
 
+pub mod links;
 mod postgres;
+mod postgres_links;
 mod postgres_staff;
 mod postgres_tls;
 mod sqlite;
+mod sqlite_links;
 mod sqlite_staff;
 pub mod staff;
 #[cfg(test)]
@@ -33,8 +36,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 /// What the proxy needs from storage. Calls block: call them from `spawn_blocking`. The
-/// shop's people are kept in the same store ([`staff::StaffStore`]).
-pub trait PaymentStore: staff::StaffStore {
+/// shop's people are kept in the same store ([`staff::StaffStore`]), and so are payment
+/// links ([`links::LinkStore`]).
+pub trait PaymentStore: staff::StaffStore + links::LinkStore {
     /// Stores a new payment with its `payment.created` event and its first check, in one
     /// transaction, and drops the claim on its idempotency key. An id, invoice or idempotency
     /// key seen before is an error.

@@ -196,6 +196,39 @@ ALTER TABLE attempts ADD COLUMN duration_ms BIGINT;
 CREATE INDEX events_created ON events(created_at);
 CREATE INDEX payments_paid ON payments(paid_at) WHERE paid_at IS NOT NULL;
 "#,
+    // v4 — payment links (issue #22): the links, the payments made through each, and the
+    // reservations that hold a link's `max_payments` while PayDigital is asked.
+    r#"
+CREATE TABLE payment_links (
+    seq                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id                  TEXT NOT NULL UNIQUE,
+    title               TEXT NOT NULL,
+    description         TEXT,
+    amount              BIGINT,
+    min_amount          BIGINT,
+    max_amount          BIGINT,
+    max_payments        BIGINT,
+    expires_at          TIMESTAMPTZ,
+    success_url         TEXT,
+    metadata            JSONB,
+    active              BOOLEAN NOT NULL DEFAULT true,
+    created_at          TIMESTAMPTZ NOT NULL,
+    idempotency_key     TEXT UNIQUE,
+    request_fingerprint TEXT
+);
+CREATE TABLE link_reservations (
+    key        TEXT PRIMARY KEY,
+    link_id    TEXT NOT NULL REFERENCES payment_links(id),
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX link_reservations_link ON link_reservations(link_id, expires_at);
+ALTER TABLE payments ADD COLUMN payment_link_id TEXT;
+CREATE INDEX payments_link ON payments(payment_link_id) WHERE payment_link_id IS NOT NULL;
+CREATE TABLE link_form_secret (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    secret TEXT NOT NULL
+);
+"#,
 ];
 
 /// The schema version this binary writes.
@@ -205,7 +238,8 @@ macro_rules! payment_columns {
     () => {
         "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
          payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
-         item, source, metadata, late, idempotency_key, request_fingerprint, review"
+         item, source, metadata, late, idempotency_key, request_fingerprint, review, \
+         payment_link_id"
     };
 }
 
@@ -268,6 +302,7 @@ fn decode(row: &Row) -> Result<PaymentRecord, StoreError> {
         idempotency_key: row.try_get(19)?,
         request_fingerprint: row.try_get(20)?,
         review: review_from_db(row.try_get(21)?)?,
+        payment_link_id: row.try_get(22)?,
     })
 }
 
@@ -579,6 +614,13 @@ impl PaymentStore for PgStore {
                     .prepare_cached("DELETE FROM idempotency_claims WHERE key = $1")
                     .await?;
                 tx.execute(&statement, &[key]).await?;
+                // A link payment consumes the reservation its create took (same key).
+                if p.payment_link_id.is_some() {
+                    let statement = tx
+                        .prepare_cached("DELETE FROM link_reservations WHERE key = $1")
+                        .await?;
+                    tx.execute(&statement, &[key]).await?;
+                }
             }
             insert_event(&tx, created).await?;
             tx.commit().await?;
@@ -1163,7 +1205,7 @@ macro_rules! insert_payment {
             "INSERT INTO payments (",
             payment_columns!(),
             ", next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-            $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+            $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
         )
     };
 }
@@ -1207,6 +1249,7 @@ async fn insert_payment(
                 &p.idempotency_key,
                 &p.request_fingerprint,
                 &p.review.map(Review::as_str),
+                &p.payment_link_id,
                 &next_check.map(millis),
             ],
         )

@@ -20,7 +20,8 @@ macro_rules! payment_columns {
     () => {
         "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
          payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
-         item, source, metadata, late, idempotency_key, request_fingerprint, review"
+         item, source, metadata, late, idempotency_key, request_fingerprint, review, \
+         payment_link_id"
     };
 }
 
@@ -181,6 +182,42 @@ CREATE INDEX payments_paid ON payments(paid_at) WHERE paid_at IS NOT NULL;
 "#,
         then: None,
     },
+    // v7 — payment links (issue #22): the links, the payments made through each, and the
+    // reservations that hold a link's `max_payments` while PayDigital is asked.
+    Migration {
+        sql: r#"
+CREATE TABLE payment_links (
+    id                  TEXT PRIMARY KEY NOT NULL,
+    title               TEXT NOT NULL,
+    description         TEXT,
+    amount              INTEGER,
+    min_amount          INTEGER,
+    max_amount          INTEGER,
+    max_payments        INTEGER,
+    expires_at          INTEGER,
+    success_url         TEXT,
+    metadata            TEXT,
+    active              INTEGER NOT NULL DEFAULT 1,
+    created_at          INTEGER NOT NULL,
+    idempotency_key     TEXT UNIQUE,
+    request_fingerprint TEXT
+);
+CREATE INDEX payment_links_active ON payment_links(active);
+CREATE TABLE link_reservations (
+    key        TEXT PRIMARY KEY NOT NULL,
+    link_id    TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX link_reservations_link ON link_reservations(link_id, expires_at);
+ALTER TABLE payments ADD COLUMN payment_link_id TEXT;
+CREATE INDEX payments_link ON payments(payment_link_id) WHERE payment_link_id IS NOT NULL;
+CREATE TABLE link_form_secret (
+    id     INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    secret TEXT NOT NULL
+);
+"#,
+        then: None,
+    },
 ];
 
 /// Gives every payment made before ids existed one, from the OS's random source.
@@ -261,6 +298,7 @@ fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<PaymentRecord, Sto
             idempotency_key: row.get(19)?,
             request_fingerprint: row.get(20)?,
             review: review_from_db(row.get(21)?)?,
+            payment_link_id: row.get(22)?,
         })
     })();
     Ok(record)
@@ -362,7 +400,7 @@ impl SqliteStore {
                 ", next_check_at FROM payments ORDER BY rowid"
             ))?;
             let payments = payments.query_map([], |row| {
-                let next: Option<i64> = row.get(22)?;
+                let next: Option<i64> = row.get(23)?;
                 Ok(decode(row)?.and_then(|record| {
                     Ok(StoredPayment {
                         record,
@@ -498,9 +536,9 @@ impl PaymentStore for SqliteStore {
                 "INSERT INTO payments (id, invoice, status, status_word, amount, unique_code,
                     total_amount, qr_content, payment_url, expires_at, paid_at, created_at,
                     description, customer_name, reference, item, source, metadata, late,
-                    idempotency_key, request_fingerprint, review, next_check_at)
+                    idempotency_key, request_fingerprint, review, next_check_at, payment_link_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
                 params![
                     p.id,
                     p.invoice,
@@ -525,11 +563,17 @@ impl PaymentStore for SqliteStore {
                     p.request_fingerprint,
                     p.review.map(Review::as_str),
                     next_check.map(to_ms),
+                    p.payment_link_id,
                 ],
             )?;
             if let Some(key) = &p.idempotency_key {
                 conn.prepare_cached("DELETE FROM idempotency_claims WHERE key = ?1")?
                     .execute([key])?;
+                // A link payment consumes the reservation its create took (same key).
+                if p.payment_link_id.is_some() {
+                    conn.prepare_cached("DELETE FROM link_reservations WHERE key = ?1")?
+                        .execute([key])?;
+                }
             }
             insert_event(conn, created)
         })

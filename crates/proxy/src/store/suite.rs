@@ -38,6 +38,7 @@ pub(crate) fn sample(invoice: &str, key: Option<&str>) -> PaymentRecord {
         idempotency_key: key.map(str::to_owned),
         request_fingerprint: key.map(|_| "{\"amount\":10000}".to_owned()),
         review: None,
+        payment_link_id: None,
     }
 }
 
@@ -415,6 +416,7 @@ pub(crate) fn a_payment_marked_for_review_keeps_everything_else(store: &dyn Paym
     assert_eq!(
         PaymentRecord {
             review: None,
+            payment_link_id: None,
             ..marked.clone()
         },
         payment,
@@ -903,6 +905,243 @@ pub(crate) fn the_backlog_counts_watched_payments_and_undelivered_events(store: 
     );
 }
 
+// ---- Payment links (issue #22): links, their paid totals, reservations, the form secret.
+
+use super::links::{LinkFilter, LinkInsert, Reservation};
+use crate::domain::links::{LinkAmount, LinkRefusal, PaymentLink};
+
+/// Before the suite's sample payments expire (08:19:05).
+const LINKS_NOW: OffsetDateTime = datetime!(2026-11-24 08:10:00 UTC);
+const LINK_TTL: Duration = Duration::from_secs(120);
+
+fn link_id(n: u32) -> String {
+    format!("plink_{n:0>22}")
+}
+
+pub(crate) fn sample_link(n: u32, max_payments: Option<u32>) -> PaymentLink {
+    PaymentLink {
+        id: link_id(n),
+        title: format!("Kopi {n}"),
+        description: Some("Satu liter".into()),
+        amount: LinkAmount::Fixed(25_000),
+        max_payments,
+        expires_at: Some(datetime!(2026-12-24 00:00:00.123 UTC)),
+        success_url: Some("https://toko.example/terima-kasih".into()),
+        metadata: Metadata::from([("sku".to_owned(), "K1".to_owned())]),
+        active: true,
+        created_at: datetime!(2026-11-24 08:00:00.5 UTC) + time::Duration::seconds(n.into()),
+        idempotency_key: None,
+        request_fingerprint: None,
+    }
+}
+
+/// A pending payment of `link` made with `key` (as the service stores one).
+fn link_payment(invoice: &str, link: &str, key: &str) -> PaymentRecord {
+    let mut p = sample(invoice, Some(key));
+    p.source = Source::Link;
+    p.payment_link_id = Some(link.to_owned());
+    p
+}
+
+fn pay(store: &dyn PaymentStore, p: &PaymentRecord) {
+    let mut paid = p.clone();
+    paid.status = Status::Paid;
+    paid.paid_at = Some(LINKS_NOW);
+    assert!(store
+        .transition(&paid, Status::Pending, &event(p, "payment.paid", 1), None)
+        .expect("paid"));
+}
+
+pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(store: &dyn PaymentStore) {
+    let mut open = sample_link(1, None);
+    open.amount = LinkAmount::Open {
+        min: Some(5000),
+        max: None,
+    };
+    open.description = None;
+    open.expires_at = None;
+    open.success_url = None;
+    open.metadata = Metadata::new();
+    let mut keyed = sample_link(2, Some(3));
+    keyed.idempotency_key = Some("merchant:link-key".into());
+    keyed.request_fingerprint = Some("{\"title\":\"Kopi 2\"}".into());
+    let third = sample_link(3, None);
+    for l in [&open, &keyed, &third] {
+        assert_eq!(store.insert_link(l).expect("insert"), LinkInsert::Created);
+    }
+    let read = store.link(&open.id).expect("read").expect("there");
+    assert_eq!(read.link, open);
+    assert_eq!((read.paid_count, read.paid_total), (0, 0));
+    assert_eq!(store.link(&link_id(9)).expect("read"), None);
+
+    // The same key again: the link that is there, not a second one.
+    let mut again = sample_link(4, None);
+    again.idempotency_key = keyed.idempotency_key.clone();
+    match store.insert_link(&again).expect("insert again") {
+        LinkInsert::Existing(existing) => assert_eq!(existing.link, keyed),
+        other => panic!("a second link with one key: {other:?}"),
+    }
+    assert_eq!(store.link(&again.id).expect("read"), None);
+
+    let page = |filter: LinkFilter| -> Vec<String> {
+        store
+            .list_links(&filter)
+            .expect("list")
+            .into_iter()
+            .map(|l| l.link.id)
+            .collect()
+    };
+    let first = page(LinkFilter {
+        limit: 2,
+        ..LinkFilter::default()
+    });
+    assert_eq!(first, [third.id.clone(), keyed.id.clone()]);
+    // A link made meanwhile does not shift the next page.
+    store.insert_link(&sample_link(5, None)).expect("insert");
+    let next = page(LinkFilter {
+        limit: 2,
+        before_id: Some(keyed.id.clone()),
+        ..LinkFilter::default()
+    });
+    assert_eq!(next, [open.id.clone()]);
+    assert!(matches!(
+        store.list_links(&LinkFilter {
+            limit: 2,
+            before_id: Some(link_id(9)),
+            ..LinkFilter::default()
+        }),
+        Err(StoreError::UnknownCursor(_))
+    ));
+
+    assert!(store.set_link_active(&keyed.id, false).expect("deactivate"));
+    assert!(!store.set_link_active(&link_id(9), false).expect("no such link"));
+    let inactive = page(LinkFilter {
+        active: Some(false),
+        limit: 10,
+        ..LinkFilter::default()
+    });
+    assert_eq!(inactive, [keyed.id.clone()]);
+    let active = page(LinkFilter {
+        active: Some(true),
+        limit: 10,
+        ..LinkFilter::default()
+    });
+    assert_eq!(active, [link_id(5), third.id.clone(), open.id.clone()]);
+
+    // Paid payments of the link add up; pending ones and other links' do not.
+    let (a, b) = (
+        link_payment("PYG1", &third.id, "link:a"),
+        link_payment("PYG2", &third.id, "link:b"),
+    );
+    let mut other = link_payment("PYG3", &open.id, "link:c");
+    other.total_amount = 99_999;
+    for p in [&a, &b, &other] {
+        put(store, p).expect("insert");
+    }
+    pay(store, &a);
+    pay(store, &other);
+    let totals = store.link(&third.id).expect("read").expect("there");
+    assert_eq!((totals.paid_count, totals.paid_total), (1, a.total_amount));
+    assert_eq!(
+        store.get(&b.id).expect("get").expect("there").payment_link_id,
+        Some(third.id.clone())
+    );
+    let listed = store
+        .list_links(&LinkFilter {
+            limit: 10,
+            ..LinkFilter::default()
+        })
+        .expect("list");
+    let of_open = listed.iter().find(|l| l.link.id == open.id).expect("listed");
+    assert_eq!((of_open.paid_count, of_open.paid_total), (1, 99_999));
+}
+
+pub(crate) fn reservations_hold_a_links_max_payments(store: &dyn PaymentStore) {
+    let two = sample_link(1, Some(2));
+    store.insert_link(&two).expect("insert");
+    let reserve = |key: &str, at: OffsetDateTime| {
+        store
+            .reserve_link_payment(&two.id, key, at, LINK_TTL)
+            .expect("reserve")
+    };
+    assert_eq!(reserve("link:a", LINKS_NOW), Reservation::Reserved);
+    assert_eq!(reserve("link:a", LINKS_NOW), Reservation::Reserved, "one form, one place");
+    assert_eq!(reserve("link:b", LINKS_NOW), Reservation::Reserved);
+    assert_eq!(reserve("link:c", LINKS_NOW), Reservation::Refused(LinkRefusal::Busy));
+
+    // The payment takes its reservation's place: still two taken.
+    let a = link_payment("PYG1", &two.id, "link:a");
+    put(store, &a).expect("insert");
+    assert_eq!(reserve("link:c", LINKS_NOW), Reservation::Refused(LinkRefusal::Busy));
+    // A failed create gives its place back.
+    store.release_link_reservation("link:b").expect("release");
+    store.release_link_reservation("link:none").expect("releasing nothing is fine");
+    assert_eq!(reserve("link:c", LINKS_NOW), Reservation::Reserved);
+    // A reservation left by a proxy that died lapses.
+    let later = LINKS_NOW + time::Duration::seconds(121);
+    assert_eq!(reserve("link:d", later), Reservation::Reserved);
+
+    // Paid up to the limit: sold out, whatever is reserved.
+    let b = link_payment("PYG2", &two.id, "link:c");
+    put(store, &b).expect("insert");
+    pay(store, &a);
+    pay(store, &b);
+    assert_eq!(reserve("link:e", LINKS_NOW), Reservation::Refused(LinkRefusal::SoldOut));
+
+    // An open payment that expired unpaid frees its place.
+    let three = sample_link(2, Some(1));
+    store.insert_link(&three).expect("insert");
+    put(store, &link_payment("PYG3", &three.id, "link:f")).expect("insert");
+    let r = |key: &str, at| store.reserve_link_payment(&three.id, key, at, LINK_TTL).expect("reserve");
+    assert_eq!(r("link:g", LINKS_NOW), Reservation::Refused(LinkRefusal::Busy));
+    assert_eq!(r("link:g", datetime!(2026-11-24 08:19:05 UTC)), Reservation::Reserved);
+
+    store.set_link_active(&three.id, false).expect("deactivate");
+    assert_eq!(r("link:h", LINKS_NOW), Reservation::Refused(LinkRefusal::Inactive));
+    let mut expiring = sample_link(3, None);
+    expiring.expires_at = Some(LINKS_NOW);
+    store.insert_link(&expiring).expect("insert");
+    assert_eq!(
+        store
+            .reserve_link_payment(&expiring.id, "link:i", LINKS_NOW, LINK_TTL)
+            .expect("reserve"),
+        Reservation::Refused(LinkRefusal::Expired)
+    );
+    assert_eq!(
+        store
+            .reserve_link_payment(&link_id(9), "link:j", LINKS_NOW, LINK_TTL)
+            .expect("reserve"),
+        Reservation::NoSuchLink
+    );
+}
+
+/// Ten customers pressing Pay at once on the last place: one gets it, however they
+/// interleave.
+pub(crate) fn parallel_reservations_take_a_links_last_place_once(store: &dyn PaymentStore) {
+    let one = sample_link(1, Some(1));
+    store.insert_link(&one).expect("insert");
+    let reserved = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..10)
+            .map(|n| {
+                let id = one.id.clone();
+                scope.spawn(move || {
+                    store.reserve_link_payment(&id, &format!("link:press-{n}"), LINKS_NOW, LINK_TTL)
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("thread").expect("reserve"))
+            .filter(|r| *r == Reservation::Reserved)
+            .count()
+    });
+    assert_eq!(reserved, 1);
+}
+
+pub(crate) fn every_instance_gets_the_first_stored_form_secret(store: &dyn PaymentStore) {
+    assert_eq!(store.link_form_secret("first").expect("secret"), "first");
+    assert_eq!(store.link_form_secret("second").expect("secret"), "first");
+}
+
 macro_rules! store_suite {
     ($fresh:expr) => {
         $crate::store::suite::store_suite!(@tests $fresh;
@@ -923,6 +1162,10 @@ macro_rules! store_suite {
             the_dashboard_reads_days_timelines_and_recent_events,
             search_finds_by_id_invoice_reference_or_part_of_a_name,
             the_backlog_counts_watched_payments_and_undelivered_events,
+            links_round_trip_page_filter_and_add_up_their_paid_payments,
+            reservations_hold_a_links_max_payments,
+            parallel_reservations_take_a_links_last_place_once,
+            every_instance_gets_the_first_stored_form_secret,
         );
     };
     (@tests $fresh:expr; $($name:ident,)*) => {

@@ -483,6 +483,7 @@ pub fn stored_payment(
         idempotency_key: None,
         request_fingerprint: None,
         review: None,
+        payment_link_id: None,
     };
     let event = paydigital_proxy::store::NewEvent {
         id: event_id.into(),

@@ -7,6 +7,7 @@ mod admin;
 mod browser;
 mod cli;
 mod helpers;
+mod links;
 mod logs;
 mod merchant;
 mod metrics;

@@ -559,3 +559,34 @@ async fn three_proxies_on_one_postgres_behave_as_one() {
     });
     assert!(outage_logged, "the outage is in the logs");
 }
+
+/// A payment link's `max_payments` holds for the group: ten customers pressing Pay at once on
+/// its last place, spread over three proxies on one PostgreSQL, make one payment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_presses_on_three_proxies_fill_a_links_last_place_once() {
+    let cluster = Cluster::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = paydigital_proxy::start_sandbox(
+        "127.0.0.1:0".parse().expect("addr"),
+        sandbox_config(),
+        paydigital_proxy::upstream::sandbox::Faults::default(),
+    )
+    .await
+    .expect("sandbox");
+    let upstream = sandbox.sandbox.clone().expect("sandbox state");
+    let (_receiver, hooks) = Receiver::start().await;
+    let proxies = start_proxies(
+        &["a", "b", "c"],
+        &cluster.url,
+        &sandbox.url(),
+        &hooks,
+        dir.path(),
+    );
+    let urls: Vec<String> = proxies.iter().map(|p| p.url.clone()).collect();
+    crate::links::ten_presses_make_one_payment(&urls).await;
+    assert_eq!(
+        upstream.calls()["endpoints"]["create_payment"].as_u64(),
+        Some(1),
+        "PayDigital was asked once"
+    );
+}

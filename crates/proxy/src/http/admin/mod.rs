@@ -1,6 +1,6 @@
 //! The shop's people's room (`../shared/spec/dashboard.md`): sign in and out (`login.rs`),
 //! the overview (`overview.rs`), payments with their detail, actions and export
-//! (`payments.rs`), the audit log (`audit.rs`), the live feed the open pages poll
+//! (`payments.rs`), payment links (`links.rs`), the audit log (`audit.rs`), the live feed the open pages poll
 //! (`live.rs`) and the pages' own script and styles (`assets.rs`). Pages are drawn on the
 //! server (`render.rs`, words in `texts.rs`); who may see what is one extractor
 //! (`session.rs`). Every state-changing request must come from the proxy's own origin
@@ -8,6 +8,7 @@
 
 mod assets;
 mod audit;
+mod links;
 mod live;
 mod login;
 mod overview;
@@ -48,6 +49,8 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             post(payments::resend),
         )
         .route("/admin/audit", get(audit::page))
+        .route("/admin/links", get(links::page).post(links::create))
+        .route("/admin/links/{id}/active", post(links::set_active))
         .route("/admin/live", get(live::changes))
         .route("/admin/assets/{file}", get(assets::file))
         .layer(axum::middleware::from_fn_with_state(

@@ -359,6 +359,9 @@ fn facts(t: &Texts, p: &PaymentRecord, now: OffsetDateTime, zone: UtcOffset) -> 
             dt { (t.expires) } dd { (moment(p.expires_at, zone)) }
             @if let Some(paid) = p.paid_at { dt { (t.paid_at) } dd { (moment(paid, zone)) } }
             dt { (t.source) } dd { (p.source.as_str()) }
+            @if let Some(link) = &p.payment_link_id {
+                dt { (t.payment_links) } dd { a href={ "/admin/links#link-" (link) } { (link) } }
+            }
             @if let Some(reference) = &p.reference { dt { (t.reference) } dd { (reference) } }
             dt { (t.invoice) } dd { (p.invoice) }
             @if !p.customer_name.is_empty() { dt { (t.customer) } dd { (p.customer_name) } }

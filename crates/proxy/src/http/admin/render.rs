@@ -19,12 +19,13 @@ use time::{OffsetDateTime, UtcOffset};
 pub enum Nav {
     Overview,
     Payments,
+    Links,
     Audit,
     None,
 }
 
 /// Bumped when `admin.js`/`admin.css` change, so a phone does not keep the old one.
-pub const ASSETS_VERSION: &str = "1";
+pub const ASSETS_VERSION: &str = "2";
 
 fn head(t: &Texts, title: &str) -> Markup {
     html! {
@@ -70,6 +71,9 @@ pub fn page(staff: &Viewer<'_>, nav: Nav, title: &str, body: Markup) -> Response
                             (link(Nav::Overview, "/admin/", t.overview))
                         }
                         (link(Nav::Payments, "/admin/payments", t.payments))
+                        @if staff.role == Role::Owner {
+                            (link(Nav::Links, "/admin/links", t.payment_links))
+                        }
                         @if staff.role == Role::Owner {
                             (link(Nav::Audit, "/admin/audit", t.audit_log))
                         }

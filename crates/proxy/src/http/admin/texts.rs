@@ -242,3 +242,93 @@ pub fn texts(lang: PageLang) -> &'static Texts {
         PageLang::En => &EN,
     }
 }
+
+/// The payment links page's words (`links.rs`), kept apart from [`Texts`] so each page's
+/// table stays whole.
+pub struct LinkTexts {
+    pub new_link: &'static str,
+    pub title: &'static str,
+    pub amount: &'static str,
+    pub amount_hint: &'static str,
+    pub min_amount: &'static str,
+    pub max_amount: &'static str,
+    pub max_payments: &'static str,
+    pub expires_at: &'static str,
+    pub create: &'static str,
+    pub created: &'static str,
+    pub changed: &'static str,
+    pub paid_count: &'static str,
+    pub paid_total: &'static str,
+    pub share: &'static str,
+    pub active: &'static str,
+    pub inactive: &'static str,
+    pub activate: &'static str,
+    pub deactivate: &'static str,
+    pub link_url: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+    pub poster: &'static str,
+    pub whatsapp: &'static str,
+    pub until: &'static str,
+}
+
+pub const LINKS_ID: LinkTexts = LinkTexts {
+    new_link: "Buat link pembayaran",
+    title: "Judul",
+    amount: "Harga tetap (Rp)",
+    amount_hint: "Isi harga tetap, atau kosongkan dan isi batas bawah/atas agar pembeli mengetik jumlahnya.",
+    min_amount: "Jumlah terendah (Rp)",
+    max_amount: "Jumlah tertinggi (Rp)",
+    max_payments: "Maks. pembayaran",
+    expires_at: "Berlaku sampai",
+    create: "Buat",
+    created: "Link pembayaran dibuat.",
+    changed: "Link pembayaran diubah.",
+    paid_count: "Dibayar",
+    paid_total: "Total diterima",
+    share: "Bagikan",
+    active: "Aktif",
+    inactive: "Nonaktif",
+    activate: "Aktifkan",
+    deactivate: "Nonaktifkan",
+    link_url: "Alamat link",
+    copy: "Salin",
+    copied: "Tersalin",
+    poster: "Poster",
+    whatsapp: "Bagikan di WhatsApp",
+    until: "sampai",
+};
+
+pub const LINKS_EN: LinkTexts = LinkTexts {
+    new_link: "New payment link",
+    title: "Title",
+    amount: "Fixed price (Rp)",
+    amount_hint: "Give a fixed price, or leave it empty and give bounds so the customer types the amount.",
+    min_amount: "Lowest amount (Rp)",
+    max_amount: "Highest amount (Rp)",
+    max_payments: "Max. payments",
+    expires_at: "Valid until",
+    create: "Create",
+    created: "Payment link created.",
+    changed: "Payment link changed.",
+    paid_count: "Paid",
+    paid_total: "Total received",
+    share: "Share",
+    active: "Active",
+    inactive: "Inactive",
+    activate: "Activate",
+    deactivate: "Deactivate",
+    link_url: "Link address",
+    copy: "Copy",
+    copied: "Copied",
+    poster: "Poster",
+    whatsapp: "Share on WhatsApp",
+    until: "until",
+};
+
+pub fn link_texts(lang: PageLang) -> &'static LinkTexts {
+    match lang {
+        PageLang::Id => &LINKS_ID,
+        PageLang::En => &LINKS_EN,
+    }
+}

@@ -145,3 +145,17 @@
     if (container) startLive(container);
   });
 })();
+
+// Payment links: a Copy button puts its link's address (the field it names) on the
+// clipboard; without the Clipboard API the field is selected for the person to copy.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("button[data-copy]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  if (!field) return;
+  field.select();
+  if (!navigator.clipboard) return;
+  navigator.clipboard.writeText(field.value).then(() => {
+    if (button.dataset.copied) button.textContent = button.dataset.copied;
+  }, () => { /* selected: the person copies it */ });
+});
