@@ -144,7 +144,8 @@ async fn a_link_is_created_once_per_key_read_listed_and_deactivated() {
     assert_eq!(page2["next_cursor"], Value::Null);
 
     // PATCH: only `active`; links are never deleted.
-    let patch = |body: Value| app.merchant(Method::PATCH, &format!("payment-links/{id}"), Some(MERCHANT_KEY), Some(body));
+    let path = format!("payment-links/{id}");
+    let patch = |body: Value| app.merchant(Method::PATCH, &path, Some(MERCHANT_KEY), Some(body));
     let off = patch(json!({"active": false})).await;
     assert_eq!(off.status(), 200);
     assert_eq!(off.json::<Value>().await.expect("json")["active"], false);
@@ -296,10 +297,8 @@ async fn the_page_never_creates_and_the_form_pays_once_per_token() {
 
 /// The same form sent twice at once.
 async fn futures_join(app: &TestApp, id: &str, token: &str) -> [String; 2] {
-    let (a, b) = tokio::join!(
-        press_ok(app, id, &[("token", token)]),
-        press_ok(app, id, &[("token", token)])
-    );
+    let form = [("token", token)];
+    let (a, b) = tokio::join!(press_ok(app, id, &form), press_ok(app, id, &form));
     [a, b]
 }
 
