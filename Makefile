@@ -40,8 +40,9 @@ MAKE_VENV = { python3 -m venv $(1) 2>/dev/null || { echo "installing: python3-ve
   $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv \
   && python3 -m venv $(1); }; }
 APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli zbar-tools
-# The native tests run the README's PHP snippets (php-curl: create-payment.php uses cURL).
-APT_NATIVE_TEST_PACKAGES := php-cli php-curl
+# The native tests run the README's PHP snippets (php-curl: create-payment.php uses cURL)
+# and read a payment link poster's QR back with zbar.
+APT_NATIVE_TEST_PACKAGES := php-cli php-curl zbar-tools
 
 .PHONY: help demo test check setup setup-browsers setup-postgres setup-native-tests setup-contract check-versions widget size fmt lint test-native test-browsers test-e2e test-contract bench clean
 
