@@ -1,6 +1,7 @@
 //! Every route of the proxy and the layers around them. Each front door has its module:
 //! `browser.rs` (the widget's API), `merchant.rs` (the shop's server), `hosted.rs` (the
 //! hosted page and QR images), `widget_files.rs` (the widget itself and the demo shop),
+//! `link_page.rs` and `link_poster.rs` (a payment link's page and poster),
 //! `admin/` (the shop's people: sign-in, dashboard, live feed), `api_docs.rs` (the OpenAPI
 //! document `openapi.rs` generates from the handlers, and its HTML page);
 //! `kit.rs` is what their handlers share, `error.rs` the one error they answer with, and
@@ -18,6 +19,7 @@ pub mod error;
 pub mod hosted;
 pub mod kit;
 pub mod link_page;
+pub mod link_poster;
 pub mod merchant;
 pub mod merchant_links;
 pub mod metrics;
@@ -55,6 +57,7 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
     api.merge(api_docs::router(&state.config.rules))
         .merge(hosted::router())
         .merge(link_page::router())
+        .merge(link_poster::router())
         .merge(admin::router(state.clone()))
         .with_state(state)
         .merge(widget_files::router(static_dir, storefront))

@@ -13,6 +13,7 @@ mod merchant;
 mod metrics;
 mod migrate;
 mod openapi;
+mod posters;
 mod receiver;
 mod sandbox;
 mod scale_out;
