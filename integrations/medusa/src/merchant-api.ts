@@ -95,7 +95,11 @@ export class MerchantApi {
         signal: AbortSignal.timeout(this.timeoutMs),
       })
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error)
+      // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, a timeout, …).
+      const cause = (error as { cause?: { code?: string; message?: string } })?.cause
+      const reason = [error instanceof Error ? error.message : String(error), cause?.code ?? cause?.message]
+        .filter(Boolean)
+        .join(": ")
       throw new MerchantApiError(`cannot reach the PayDigital proxy (${method} ${url}): ${reason}`, 0)
     }
     const text = await response.text()

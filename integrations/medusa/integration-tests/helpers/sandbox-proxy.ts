@@ -59,29 +59,33 @@ export async function startSandboxProxy(webhookUrl: string): Promise<SandboxProx
   child.stdout!.on("data", (chunk) => (stdout += chunk))
   child.stderr!.on("data", (chunk) => (stderr += chunk))
   let exited: string | null = null
-  child.once("error", (error) => (exited = `could not start ${PROXY_BIN}: ${error.message}`))
-  child.once("exit", (code, signal) => (exited = `exited with ${code ?? signal}`))
+  // Settles only when the proxy is gone: a failed start is reported at once, not at the deadline.
+  const gone = new Promise<string>((resolve) => {
+    child.once("error", (error) => resolve((exited = `could not be started: ${error.message}`)))
+    child.once("exit", (code, signal) => resolve((exited = `exited with ${code ?? signal}`)))
+  })
   const stop = async () => {
     if (exited === null) {
-      const gone = new Promise((resolve) => child.once("exit", resolve))
       child.kill("SIGTERM")
       await gone
     }
     rmSync(work, { recursive: true, force: true })
   }
+  const banner = waitFor(
+    "the sandbox proxy's banner",
+    async () => stdout.split("\n").some((line) => line.startsWith("PayDigital checkout: http")),
+    { timeoutMs: 30_000, everyMs: 100 }
+  )
+  const failed = gone.then((reason) => {
+    throw new Error(`the proxy ${PROXY_BIN} ${reason} before it was ready: ${stderr}`)
+  })
   try {
-    await waitFor(
-      `the sandbox proxy's banner (${PROXY_BIN})`,
-      async () => {
-        if (exited) throw new Error(`the proxy ${exited}: ${stderr}`)
-        return stdout.split("\n").some((line) => line.startsWith("PayDigital checkout: http"))
-      },
-      { timeoutMs: 30_000, everyMs: 100 }
-    )
+    await Promise.race([banner, failed])
   } catch (error) {
     await stop()
     throw error
   }
+  failed.catch(() => {}) // it exits when stopped: not an error then
   return { url, merchantKey, webhookSecret, log: () => stderr, stop }
 }
 
