@@ -44,13 +44,14 @@ APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli zbar-tools
 # and read a payment link poster's QR back with zbar.
 APT_NATIVE_TEST_PACKAGES := php-cli php-curl zbar-tools
 
-.PHONY: help demo test check setup setup-browsers setup-postgres setup-native-tests setup-contract check-versions widget size fmt lint test-native test-browsers test-e2e test-contract bench clean
+.PHONY: help demo test check setup setup-browsers setup-postgres setup-native-tests setup-contract check-versions widget size fmt lint test-native test-browsers test-e2e test-contract test-medusa bench clean
 
 help:
 	@echo "make demo   - set up, build the widget and serve the demo shop with the sandbox on http://127.0.0.1:8080"
 	@echo "make test   - set up and run every test (native, Chromium, Firefox, size budget, clippy, fmt)"
 	@echo "make check  - the quick loop: fmt, clippy, native tests on SQLite (no PostgreSQL, no browser)"
 	@echo "make test-contract - the OpenAPI document validated, then Schemathesis against a sandbox proxy"
+	@echo "make test-medusa - the Medusa payment provider: unit tests, then a real Medusa with the sandbox proxy"
 	@echo "make bench  - measure size and speed into BENCHMARKS.md"
 
 ## Tools -------------------------------------------------------------------------------
@@ -193,7 +194,24 @@ test-e2e: setup setup-browsers widget
 test-contract: setup-contract
 	scripts/contract-tests.sh
 
-test: setup setup-browsers fmt lint test-native test-contract size test-browsers test-e2e
+# The Medusa payment provider (integrations/medusa): its unit tests, and a real Medusa 2.21 on
+# a throwaway PostgreSQL beside the sandbox proxy (issue 25). npm ci runs only when
+# node_modules is missing or the lockfile changed (the stamp); the cluster is stopped on exit,
+# also on failure.
+MEDUSA_DIR := integrations/medusa
+$(MEDUSA_DIR)/node_modules/.paydigital-npm-ci: $(MEDUSA_DIR)/package-lock.json $(MEDUSA_DIR)/package.json
+	cd $(MEDUSA_DIR) && npm ci --prefer-offline --no-audit --no-fund
+	touch $@
+
+test-medusa: setup-postgres $(MEDUSA_DIR)/node_modules/.paydigital-npm-ci
+	cargo build -p paydigital-proxy
+	cd $(MEDUSA_DIR) && npm run typecheck && npm run build && npm run test:unit
+	@env=$$(scripts/postgres.sh start) \
+	  || { echo "make test-medusa: cannot start PostgreSQL (above)" >&2; exit 1; }; \
+	eval "$$env"; trap 'scripts/postgres.sh stop "$$PAYDIGITAL_PG_DIR"' EXIT; \
+	cd $(MEDUSA_DIR) && MEDUSA_DISABLE_TELEMETRY=true npm run test:integration
+
+test: setup setup-browsers fmt lint test-native test-contract size test-browsers test-e2e test-medusa
 	@echo "make test: all passed"
 
 bench: setup setup-browsers widget
