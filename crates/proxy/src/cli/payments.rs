@@ -128,8 +128,16 @@ fn render(rows: &[BookRow], format: Format) -> Result<String, String> {
         Format::Table => {
             let mut out = format!(
                 "{:<25}  {:<26}  {:<22}  {:<7}  {:>12}  {:<20}  {:<25}  {:<16}  {:<8}  {}\n",
-                "CREATED", "ID", "INVOICE", "STATUS", "TOTAL", "REFERENCE", "PAID AT", "REVIEW",
-                "SOURCE", "LINK"
+                "CREATED",
+                "ID",
+                "INVOICE",
+                "STATUS",
+                "TOTAL",
+                "REFERENCE",
+                "PAID AT",
+                "REVIEW",
+                "SOURCE",
+                "LINK"
             );
             for r in rows {
                 let status = if r.late { "paid*" } else { r.status.as_str() };

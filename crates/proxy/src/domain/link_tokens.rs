@@ -79,7 +79,12 @@ impl FormSecret {
 
     /// The token's nonce (base64url) if it is one this secret issued for `link_id`, within
     /// its lifetime at `now`.
-    pub fn check(&self, token: &str, link_id: &str, now: OffsetDateTime) -> Result<String, BadToken> {
+    pub fn check(
+        &self,
+        token: &str,
+        link_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<String, BadToken> {
         let bytes = URL_SAFE_NO_PAD
             .decode(token.trim())
             .map_err(|_| BadToken::Malformed)?;
@@ -143,7 +148,11 @@ mod tests {
             s.check(&token, "plink_a", NOW - time::Duration::seconds(61)),
             Err(BadToken::Stale)
         );
-        assert_ne!(s.issue("plink_a", NOW), token, "each page view its own nonce");
+        assert_ne!(
+            s.issue("plink_a", NOW),
+            token,
+            "each page view its own nonce"
+        );
     }
 
     #[test]
@@ -151,7 +160,10 @@ mod tests {
         let s = secret();
         let token = s.issue("plink_a", NOW);
         assert_eq!(s.check(&token, "plink_b", NOW), Err(BadToken::Forged));
-        assert_eq!(secret().check(&token, "plink_a", NOW), Err(BadToken::Forged));
+        assert_eq!(
+            secret().check(&token, "plink_a", NOW),
+            Err(BadToken::Forged)
+        );
         let mut bytes = URL_SAFE_NO_PAD.decode(&token).expect("base64");
         if let Some(last) = bytes.last_mut() {
             *last ^= 1;

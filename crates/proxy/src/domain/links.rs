@@ -26,9 +26,7 @@ impl LinkAmount {
     pub fn bounds(self, shop_min: u64, shop_max: u64) -> (u64, u64) {
         match self {
             LinkAmount::Fixed(amount) => (amount, amount),
-            LinkAmount::Open { min, max } => {
-                (min.unwrap_or(shop_min), max.unwrap_or(shop_max))
-            }
+            LinkAmount::Open { min, max } => (min.unwrap_or(shop_min), max.unwrap_or(shop_max)),
         }
     }
 }
@@ -73,7 +71,11 @@ pub struct LinkWithTotals {
 #[serde(deny_unknown_fields)]
 pub struct NewLinkRequest {
     /// Required, up to 120 characters.
-    #[schema(min_length = 1, max_length = 120, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 255, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
@@ -147,7 +149,9 @@ impl NewLinkRequest {
             if amount < shop_min || amount > shop_max {
                 Err(Invalid::field(
                     field,
-                    format!("{field} must be a whole number of rupiah from {shop_min} to {shop_max}"),
+                    format!(
+                        "{field} must be a whole number of rupiah from {shop_min} to {shop_max}"
+                    ),
                 ))
             } else {
                 Ok(amount)
@@ -185,10 +189,11 @@ impl NewLinkRequest {
         let expires_at = match self.expires_at.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(text) => {
-                let at = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-                    .map_err(|_| {
-                        Invalid::field("expires_at", "expires_at must be an RFC 3339 time")
-                    })?;
+                let at =
+                    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                        .map_err(|_| {
+                            Invalid::field("expires_at", "expires_at must be an RFC 3339 time")
+                        })?;
                 if at <= now {
                     return Err(Invalid::field("expires_at", "expires_at is in the past"));
                 }
@@ -235,9 +240,7 @@ pub fn amount_to_pay(
 ) -> Result<u64, Invalid> {
     match (amount, typed) {
         (LinkAmount::Fixed(price), _) => Ok(price),
-        (LinkAmount::Open { .. }, None) => {
-            Err(Invalid::field("amount", "type the amount to pay"))
-        }
+        (LinkAmount::Open { .. }, None) => Err(Invalid::field("amount", "type the amount to pay")),
         (open, Some(typed)) => {
             let (low, high) = open.bounds(shop_min, shop_max);
             if typed < low || typed > high {
@@ -297,7 +300,11 @@ pub fn page_refusal(link: &PaymentLink, paid: u64, now: OffsetDateTime) -> Optio
 
 /// Whether one more payment may be made for `link` now: active, not expired, and paid +
 /// open + reserved below `max_payments`.
-pub fn may_create(link: &PaymentLink, used: LinkUse, now: OffsetDateTime) -> Result<(), LinkRefusal> {
+pub fn may_create(
+    link: &PaymentLink,
+    used: LinkUse,
+    now: OffsetDateTime,
+) -> Result<(), LinkRefusal> {
     if let Some(refusal) = page_refusal(link, used.paid, now) {
         return Err(refusal);
     }
@@ -367,7 +374,13 @@ mod tests {
             "title"
         );
         let ok = validate(request(&"é".repeat(120))).expect("120 characters are fine");
-        assert_eq!(ok.amount, LinkAmount::Open { min: None, max: None });
+        assert_eq!(
+            ok.amount,
+            LinkAmount::Open {
+                min: None,
+                max: None
+            }
+        );
     }
 
     #[test]
@@ -421,8 +434,14 @@ mod tests {
             f(&mut r);
             validate(r)
         };
-        assert_eq!(field_of(with(|r| r.max_payments = Some(0)).unwrap_err()), "max_payments");
-        assert_eq!(with(|r| r.max_payments = Some(1)).map(|l| l.max_payments), Ok(Some(1)));
+        assert_eq!(
+            field_of(with(|r| r.max_payments = Some(0)).unwrap_err()),
+            "max_payments"
+        );
+        assert_eq!(
+            with(|r| r.max_payments = Some(1)).map(|l| l.max_payments),
+            Ok(Some(1))
+        );
         assert_eq!(
             field_of(with(|r| r.expires_at = Some("tomorrow".into())).unwrap_err()),
             "expires_at"
@@ -432,16 +451,16 @@ mod tests {
             "expires_at"
         );
         assert_eq!(
-            with(|r| r.expires_at = Some("2026-12-02T17:00:01+07:00".into()))
-                .map(|l| l.expires_at),
+            with(|r| r.expires_at = Some("2026-12-02T17:00:01+07:00".into())).map(|l| l.expires_at),
             Ok(Some(datetime!(2026-12-02 10:00:01 UTC)))
         );
-        for bad in ["javascript:alert(1)", "//evil.example", "/\\evil.example", "ftp://x"] {
-            assert_eq!(
-                field_of(with_url(bad).unwrap_err()),
-                "success_url",
-                "{bad}"
-            );
+        for bad in [
+            "javascript:alert(1)",
+            "//evil.example",
+            "/\\evil.example",
+            "ftp://x",
+        ] {
+            assert_eq!(field_of(with_url(bad).unwrap_err()), "success_url", "{bad}");
         }
         for good in ["https://toko.example/terima-kasih", "/thanks"] {
             assert_eq!(
@@ -469,7 +488,10 @@ mod tests {
             max: Some(50_000),
         };
         assert_eq!(amount_to_pay(open, Some(5000), 1000, 10_000_000), Ok(5000));
-        assert_eq!(amount_to_pay(open, Some(50_000), 1000, 10_000_000), Ok(50_000));
+        assert_eq!(
+            amount_to_pay(open, Some(50_000), 1000, 10_000_000),
+            Ok(50_000)
+        );
         let range = Err(Invalid::AmountOutOfRange {
             min: 5000,
             max: 50_000,
@@ -480,7 +502,10 @@ mod tests {
             field_of(amount_to_pay(open, None, 1000, 10_000_000).unwrap_err()),
             "amount"
         );
-        let unbounded = LinkAmount::Open { min: None, max: None };
+        let unbounded = LinkAmount::Open {
+            min: None,
+            max: None,
+        };
         assert_eq!(
             amount_to_pay(unbounded, Some(999), 1000, 10_000_000),
             Err(Invalid::AmountOutOfRange {
@@ -500,20 +525,41 @@ mod tests {
         let one = link(Some(1));
         assert_eq!(may_create(&one, LinkUse::default(), NOW), Ok(()));
         for busy in [
-            LinkUse { open: 1, ..LinkUse::default() },
-            LinkUse { reserved: 1, ..LinkUse::default() },
+            LinkUse {
+                open: 1,
+                ..LinkUse::default()
+            },
+            LinkUse {
+                reserved: 1,
+                ..LinkUse::default()
+            },
         ] {
             assert_eq!(may_create(&one, busy, NOW), Err(LinkRefusal::Busy));
         }
-        let sold = LinkUse { paid: 1, ..LinkUse::default() };
+        let sold = LinkUse {
+            paid: 1,
+            ..LinkUse::default()
+        };
         assert_eq!(may_create(&one, sold, NOW), Err(LinkRefusal::SoldOut));
         assert_eq!(page_refusal(&one, 1, NOW), Some(LinkRefusal::SoldOut));
-        assert_eq!(page_refusal(&one, 0, NOW), None, "an open payment may expire unpaid");
+        assert_eq!(
+            page_refusal(&one, 0, NOW),
+            None,
+            "an open payment may expire unpaid"
+        );
         let three = link(Some(3));
-        let used = LinkUse { paid: 1, open: 1, reserved: 0 };
+        let used = LinkUse {
+            paid: 1,
+            open: 1,
+            reserved: 0,
+        };
         assert_eq!(may_create(&three, used, NOW), Ok(()));
         let unlimited = link(None);
-        let lots = LinkUse { paid: 1000, open: 1000, reserved: 1000 };
+        let lots = LinkUse {
+            paid: 1000,
+            open: 1000,
+            reserved: 1000,
+        };
         assert_eq!(may_create(&unlimited, lots, NOW), Ok(()));
     }
 
@@ -521,7 +567,10 @@ mod tests {
     fn inactive_and_expired_links_take_nothing() {
         let mut off = link(None);
         off.active = false;
-        assert_eq!(may_create(&off, LinkUse::default(), NOW), Err(LinkRefusal::Inactive));
+        assert_eq!(
+            may_create(&off, LinkUse::default(), NOW),
+            Err(LinkRefusal::Inactive)
+        );
         let late = link(None);
         let at_expiry = datetime!(2026-12-03 00:00:00 UTC);
         assert_eq!(

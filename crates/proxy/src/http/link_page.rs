@@ -154,7 +154,13 @@ fn respond(status: StatusCode, markup: Markup) -> Response {
 }
 
 /// A page that only says something (404, 410, 409, 400), with a way back where it helps.
-fn notice(lang: PageLang, status: StatusCode, title: &str, message: &str, back: Option<&str>) -> Response {
+fn notice(
+    lang: PageLang,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    back: Option<&str>,
+) -> Response {
     let t = texts(lang);
     respond(
         status,
@@ -188,7 +194,13 @@ fn refused(lang: PageLang, link: &LinkWithTotals, refusal: LinkRefusal) -> Respo
     let back = format!("/l/{}", link.link.id);
     match refusal {
         LinkRefusal::Busy => {
-            let mut response = notice(lang, StatusCode::CONFLICT, &link.link.title, message, Some(back.as_str()));
+            let mut response = notice(
+                lang,
+                StatusCode::CONFLICT,
+                &link.link.title,
+                message,
+                Some(back.as_str()),
+            );
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(BUSY_RETRY_SECS));
@@ -304,7 +316,10 @@ fn typed_amount(text: Option<&str>) -> Result<Option<u64>, Invalid> {
     };
     let digits: String = text.chars().filter(|c| !matches!(c, '.' | ' ')).collect();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Invalid::field("amount", "amount is a whole number of rupiah"));
+        return Err(Invalid::field(
+            "amount",
+            "amount is a whole number of rupiah",
+        ));
     }
     digits
         .parse::<u64>()
@@ -351,13 +366,25 @@ async fn pay(
         Err(response) => return response,
     };
     if from_another_site(&headers) {
-        return notice(lang, StatusCode::FORBIDDEN, &link.link.title, t.bad_token, None);
+        return notice(
+            lang,
+            StatusCode::FORBIDDEN,
+            &link.link.title,
+            t.bad_token,
+            None,
+        );
     }
     let back = format!("/l/{}", link.link.id);
     let press: Press = match serde_urlencoded::from_bytes(&body) {
         Ok(press) => press,
         Err(_) => {
-            return notice(lang, StatusCode::BAD_REQUEST, &link.link.title, t.bad_token, Some(back.as_str()))
+            return notice(
+                lang,
+                StatusCode::BAD_REQUEST,
+                &link.link.title,
+                t.bad_token,
+                Some(back.as_str()),
+            )
         }
     };
     let now = OffsetDateTime::now_utc();
@@ -372,7 +399,13 @@ async fn pay(
                 BadToken::Stale => t.stale_token,
                 BadToken::Malformed | BadToken::Forged => t.bad_token,
             };
-            return notice(lang, StatusCode::BAD_REQUEST, &link.link.title, message, Some(back.as_str()));
+            return notice(
+                lang,
+                StatusCode::BAD_REQUEST,
+                &link.link.title,
+                message,
+                Some(back.as_str()),
+            );
         }
     };
     // The form's own payment first: a reload after paying the last place is not "sold out".
@@ -392,8 +425,14 @@ async fn pay(
         Err(invalid) => {
             let message = match invalid {
                 Invalid::AmountOutOfRange { min, max } => match lang {
-                    PageLang::Id => format!("Jumlah harus dari {} sampai {}.", rupiah(min), rupiah(max)),
-                    PageLang::En => format!("The amount must be from {} to {}.", rupiah(min), rupiah(max)),
+                    PageLang::Id => {
+                        format!("Jumlah harus dari {} sampai {}.", rupiah(min), rupiah(max))
+                    }
+                    PageLang::En => format!(
+                        "The amount must be from {} to {}.",
+                        rupiah(min),
+                        rupiah(max)
+                    ),
                 },
                 _ => match lang {
                     PageLang::Id => "Tulis jumlahnya dalam rupiah, tanpa sen.".to_owned(),
@@ -411,10 +450,17 @@ async fn pay(
         .create_limiter
         .check(client_key(&state.config, &headers, peer))
     {
-        let mut response = notice(lang, StatusCode::TOO_MANY_REQUESTS, &link.link.title, t.busy, Some(back.as_str()));
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().saturating_add(1)));
+        let mut response = notice(
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            &link.link.title,
+            t.busy,
+            Some(back.as_str()),
+        );
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().saturating_add(1)),
+        );
         return response;
     }
     match state.payments.pay_link(&link.link, amount, &nonce).await {
@@ -442,9 +488,19 @@ mod tests {
 
     #[test]
     fn amounts_read_as_rupiah() {
-        assert_eq!(amount_text(LinkAmount::Fixed(25_000), 1000, 10_000_000), "Rp 25.000");
         assert_eq!(
-            amount_text(LinkAmount::Open { min: Some(5000), max: None }, 1000, 10_000_000),
+            amount_text(LinkAmount::Fixed(25_000), 1000, 10_000_000),
+            "Rp 25.000"
+        );
+        assert_eq!(
+            amount_text(
+                LinkAmount::Open {
+                    min: Some(5000),
+                    max: None
+                },
+                1000,
+                10_000_000
+            ),
             "Rp 5.000 – Rp 10.000.000"
         );
     }

@@ -63,15 +63,20 @@ async fn create_link(
     let key = idempotency_key(&headers)?;
     let request: NewLinkRequest = parse_json(&body)?;
     let rules = &state.config.rules;
-    let validated =
-        request
-            .clone()
-            .validate(rules.min_amount, rules.max_amount, OffsetDateTime::now_utc())?;
+    let validated = request.clone().validate(
+        rules.min_amount,
+        rules.max_amount,
+        OffsetDateTime::now_utc(),
+    )?;
     let payments = &state.payments;
     let (link, replayed) = payments
         .create_link(request, key.as_deref(), validated)
         .await?;
-    Ok(created(&link.link.id, payments.views().link(&link), replayed))
+    Ok(created(
+        &link.link.id,
+        payments.views().link(&link),
+        replayed,
+    ))
 }
 
 /// `GET /api/merchant/payment-links`'s filters.
@@ -121,7 +126,10 @@ async fn list_links(
     };
     let before_id = match query.cursor.filter(|c| !c.is_empty()) {
         Some(cursor) if !ids::looks_like_link_id(&cursor) => {
-            return Err(ApiError::field("cursor", "cursor is a next_cursor from a list"))
+            return Err(ApiError::field(
+                "cursor",
+                "cursor is a next_cursor from a list",
+            ))
         }
         cursor => cursor,
     };

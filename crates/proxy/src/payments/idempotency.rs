@@ -142,7 +142,10 @@ impl Payments {
 
     /// The payment an earlier request with this key made: a replay, or a conflict if that
     /// request was another.
-    pub(super) async fn made_with(&self, idempotency: &Idempotency) -> Result<Option<Created>, ServiceError> {
+    pub(super) async fn made_with(
+        &self,
+        idempotency: &Idempotency,
+    ) -> Result<Option<Created>, ServiceError> {
         let lookup = idempotency.scoped_key.clone();
         let Some(existing) = self
             .with_store(move |s| s.find_by_idempotency_key(&lookup))

@@ -46,8 +46,9 @@ impl Payments {
         let stored = self
             .with_store(move |s| s.link_form_secret(&candidate))
             .await?;
-        let secret = FormSecret::from_stored(&stored)
-            .ok_or_else(|| ServiceError::Internal("the stored link form secret is malformed".into()))?;
+        let secret = FormSecret::from_stored(&stored).ok_or_else(|| {
+            ServiceError::Internal("the stored link form secret is malformed".into())
+        })?;
         Ok(self.form_secret.get_or_init(|| secret).clone())
     }
 
@@ -90,7 +91,7 @@ impl Payments {
                 if existing.link.request_fingerprint != link.request_fingerprint {
                     return Err(ServiceError::IdempotencyConflict);
                 }
-                Ok((existing, true))
+                Ok((*existing, true))
             }
         }
     }
@@ -108,7 +109,10 @@ impl Payments {
     }
 
     /// Links newest first, a page at a time.
-    pub async fn list_links(&self, filter: LinkFilter) -> Result<Page<LinkWithTotals>, ServiceError> {
+    pub async fn list_links(
+        &self,
+        filter: LinkFilter,
+    ) -> Result<Page<LinkWithTotals>, ServiceError> {
         let limit = filter.limit;
         let mut filter = filter;
         filter.limit = limit.saturating_add(1);
@@ -187,7 +191,13 @@ impl Payments {
         let result = self.create(new, Some(idempotency)).await;
         // Stored: the insert ended the reservation. Failed, or made by a twin request of the
         // same form (whose insert may have ended it before this one was taken): drop it.
-        if !matches!(&result, Ok(Created { replayed: false, .. })) {
+        if !matches!(
+            &result,
+            Ok(Created {
+                replayed: false,
+                ..
+            })
+        ) {
             let key = key.clone();
             if let Err(e) = self
                 .with_store(move |s| s.release_link_reservation(&key))

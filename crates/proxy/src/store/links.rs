@@ -22,7 +22,7 @@ pub struct LinkFilter {
 pub enum LinkInsert {
     Created,
     /// A link with the same idempotency key was there already (it is this one).
-    Existing(LinkWithTotals),
+    Existing(Box<LinkWithTotals>),
 }
 
 /// What a reservation for one more payment of a link answered.
@@ -64,11 +64,7 @@ pub trait LinkStore: Send + Sync + 'static {
 }
 
 /// A link's amount columns (`amount`, `min_amount`, `max_amount`) as a [`LinkAmount`].
-pub(crate) fn amount_from_db(
-    fixed: Option<u64>,
-    min: Option<u64>,
-    max: Option<u64>,
-) -> LinkAmount {
+pub(crate) fn amount_from_db(fixed: Option<u64>, min: Option<u64>, max: Option<u64>) -> LinkAmount {
     match fixed {
         Some(amount) => LinkAmount::Fixed(amount),
         None => LinkAmount::Open { min, max },

@@ -3,9 +3,7 @@
 //! link on any instance take turns, and counts paid, open and reserved payments in one
 //! statement (one snapshot: a payment replacing its reservation meanwhile is counted once).
 
-use super::links::{
-    amount_from_db, amount_to_db, LinkFilter, LinkInsert, LinkStore, Reservation,
-};
+use super::links::{amount_from_db, amount_to_db, LinkFilter, LinkInsert, LinkStore, Reservation};
 use super::postgres::PgStore;
 use super::{limit_of, to_i64, to_u64, StoreError};
 use crate::domain::clock::after;
@@ -83,7 +81,10 @@ impl LinkStore for PgStore {
         let metadata = if l.metadata.is_empty() {
             None
         } else {
-            Some(serde_json::to_value(&l.metadata).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            Some(
+                serde_json::to_value(&l.metadata)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            )
         };
         let (fixed, min, max) = (opt_i64(fixed)?, opt_i64(min)?, opt_i64(max)?);
         let max_payments = l.max_payments.map(i64::from);
@@ -124,12 +125,10 @@ impl LinkStore for PgStore {
                     &[&l.idempotency_key],
                 )
                 .await?;
-            let existing = rows
-                .first()
-                .map(decode)
-                .transpose()?
-                .ok_or_else(|| StoreError::Corrupt("a link key conflict without its link".into()))?;
-            Ok(LinkInsert::Existing(existing))
+            let existing = rows.first().map(decode).transpose()?.ok_or_else(|| {
+                StoreError::Corrupt("a link key conflict without its link".into())
+            })?;
+            Ok(LinkInsert::Existing(Box::new(existing)))
         })
     }
 
@@ -270,9 +269,9 @@ impl LinkStore for PgStore {
             let rows = self
                 .query("SELECT secret FROM link_form_secret WHERE id = 1", &[])
                 .await?;
-            let row = rows
-                .first()
-                .ok_or_else(|| StoreError::Corrupt("no link form secret after storing one".into()))?;
+            let row = rows.first().ok_or_else(|| {
+                StoreError::Corrupt("no link form secret after storing one".into())
+            })?;
             Ok(row.try_get(0)?)
         })
     }

@@ -2,9 +2,7 @@
 //! own times are unix seconds). A reservation is counted and taken in one `IMMEDIATE`
 //! transaction: SQLite has one writer, so two reservations cannot both count the same room.
 
-use super::links::{
-    amount_from_db, amount_to_db, LinkFilter, LinkInsert, LinkStore, Reservation,
-};
+use super::links::{amount_from_db, amount_to_db, LinkFilter, LinkInsert, LinkStore, Reservation};
 use super::sqlite::{from_ms, to_ms, SqliteStore};
 use super::{limit_of, to_i64, to_u64, StoreError};
 use crate::domain::clock::after;
@@ -59,9 +57,7 @@ fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<LinkWithTotals, St
         let (id, title, description, fixed, min, max, max_payments, expires_at) =
             (raw.0, raw.1, raw.2, raw.3, raw.4, raw.5, raw.6, raw.7);
         let max_payments = max_payments
-            .map(|n| {
-                u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("max_payments {n}")))
-            })
+            .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("max_payments {n}"))))
             .transpose()?;
         let metadata: Metadata = raw.9.map_or(Ok(Metadata::new()), |t| {
             serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("metadata: {e}")))
@@ -87,7 +83,11 @@ fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<LinkWithTotals, St
     })())
 }
 
-fn select(conn: &Connection, condition: &str, value: &str) -> Result<Option<LinkWithTotals>, StoreError> {
+fn select(
+    conn: &Connection,
+    condition: &str,
+    value: &str,
+) -> Result<Option<LinkWithTotals>, StoreError> {
     let sql = format!("{} WHERE {condition}", select_link!());
     conn.prepare_cached(&sql)?
         .query_row([value], decode)
@@ -101,12 +101,15 @@ impl LinkStore for SqliteStore {
         let metadata = if l.metadata.is_empty() {
             None
         } else {
-            Some(serde_json::to_string(&l.metadata).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            Some(
+                serde_json::to_string(&l.metadata)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            )
         };
         self.in_transaction(|conn| {
             if let Some(key) = &l.idempotency_key {
                 if let Some(existing) = select(conn, "l.idempotency_key = ?1", key)? {
-                    return Ok(LinkInsert::Existing(existing));
+                    return Ok(LinkInsert::Existing(Box::new(existing)));
                 }
             }
             conn.execute(
@@ -144,9 +147,11 @@ impl LinkStore for SqliteStore {
             let before: Option<i64> = match &filter.before_id {
                 None => None,
                 Some(id) => Some(
-                    conn.query_row("SELECT rowid FROM payment_links WHERE id = ?1", [id], |row| {
-                        row.get(0)
-                    })
+                    conn.query_row(
+                        "SELECT rowid FROM payment_links WHERE id = ?1",
+                        [id],
+                        |row| row.get(0),
+                    )
                     .optional()?
                     .ok_or_else(|| StoreError::UnknownCursor(id.clone()))?,
                 ),
@@ -231,9 +236,11 @@ impl LinkStore for SqliteStore {
                 "INSERT INTO link_form_secret (id, secret) VALUES (1, ?1) ON CONFLICT DO NOTHING",
                 [candidate],
             )?;
-            Ok(conn.query_row("SELECT secret FROM link_form_secret WHERE id = 1", [], |row| {
-                row.get(0)
-            })?)
+            Ok(conn.query_row(
+                "SELECT secret FROM link_form_secret WHERE id = 1",
+                [],
+                |row| row.get(0),
+            )?)
         })
     }
 }

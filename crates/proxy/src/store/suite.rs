@@ -952,7 +952,9 @@ fn pay(store: &dyn PaymentStore, p: &PaymentRecord) {
         .expect("paid"));
 }
 
-pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(store: &dyn PaymentStore) {
+pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(
+    store: &dyn PaymentStore,
+) {
     let mut open = sample_link(1, None);
     open.amount = LinkAmount::Open {
         min: Some(5000),
@@ -1014,7 +1016,9 @@ pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(store:
     ));
 
     assert!(store.set_link_active(&keyed.id, false).expect("deactivate"));
-    assert!(!store.set_link_active(&link_id(9), false).expect("no such link"));
+    assert!(!store
+        .set_link_active(&link_id(9), false)
+        .expect("no such link"));
     let inactive = page(LinkFilter {
         active: Some(false),
         limit: 10,
@@ -1043,7 +1047,11 @@ pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(store:
     let totals = store.link(&third.id).expect("read").expect("there");
     assert_eq!((totals.paid_count, totals.paid_total), (1, a.total_amount));
     assert_eq!(
-        store.get(&b.id).expect("get").expect("there").payment_link_id,
+        store
+            .get(&b.id)
+            .expect("get")
+            .expect("there")
+            .payment_link_id,
         Some(third.id.clone())
     );
     let listed = store
@@ -1052,7 +1060,10 @@ pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(store:
             ..LinkFilter::default()
         })
         .expect("list");
-    let of_open = listed.iter().find(|l| l.link.id == open.id).expect("listed");
+    let of_open = listed
+        .iter()
+        .find(|l| l.link.id == open.id)
+        .expect("listed");
     assert_eq!((of_open.paid_count, of_open.paid_total), (1, 99_999));
 }
 
@@ -1065,17 +1076,29 @@ pub(crate) fn reservations_hold_a_links_max_payments(store: &dyn PaymentStore) {
             .expect("reserve")
     };
     assert_eq!(reserve("link:a", LINKS_NOW), Reservation::Reserved);
-    assert_eq!(reserve("link:a", LINKS_NOW), Reservation::Reserved, "one form, one place");
+    assert_eq!(
+        reserve("link:a", LINKS_NOW),
+        Reservation::Reserved,
+        "one form, one place"
+    );
     assert_eq!(reserve("link:b", LINKS_NOW), Reservation::Reserved);
-    assert_eq!(reserve("link:c", LINKS_NOW), Reservation::Refused(LinkRefusal::Busy));
+    assert_eq!(
+        reserve("link:c", LINKS_NOW),
+        Reservation::Refused(LinkRefusal::Busy)
+    );
 
     // The payment takes its reservation's place: still two taken.
     let a = link_payment("PYG1", &two.id, "link:a");
     put(store, &a).expect("insert");
-    assert_eq!(reserve("link:c", LINKS_NOW), Reservation::Refused(LinkRefusal::Busy));
+    assert_eq!(
+        reserve("link:c", LINKS_NOW),
+        Reservation::Refused(LinkRefusal::Busy)
+    );
     // A failed create gives its place back.
     store.release_link_reservation("link:b").expect("release");
-    store.release_link_reservation("link:none").expect("releasing nothing is fine");
+    store
+        .release_link_reservation("link:none")
+        .expect("releasing nothing is fine");
     assert_eq!(reserve("link:c", LINKS_NOW), Reservation::Reserved);
     // A reservation left by a proxy that died lapses.
     let later = LINKS_NOW + time::Duration::seconds(121);
@@ -1086,18 +1109,34 @@ pub(crate) fn reservations_hold_a_links_max_payments(store: &dyn PaymentStore) {
     put(store, &b).expect("insert");
     pay(store, &a);
     pay(store, &b);
-    assert_eq!(reserve("link:e", LINKS_NOW), Reservation::Refused(LinkRefusal::SoldOut));
+    assert_eq!(
+        reserve("link:e", LINKS_NOW),
+        Reservation::Refused(LinkRefusal::SoldOut)
+    );
 
     // An open payment that expired unpaid frees its place.
     let three = sample_link(2, Some(1));
     store.insert_link(&three).expect("insert");
     put(store, &link_payment("PYG3", &three.id, "link:f")).expect("insert");
-    let r = |key: &str, at| store.reserve_link_payment(&three.id, key, at, LINK_TTL).expect("reserve");
-    assert_eq!(r("link:g", LINKS_NOW), Reservation::Refused(LinkRefusal::Busy));
-    assert_eq!(r("link:g", datetime!(2026-11-24 08:19:05 UTC)), Reservation::Reserved);
+    let r = |key: &str, at| {
+        store
+            .reserve_link_payment(&three.id, key, at, LINK_TTL)
+            .expect("reserve")
+    };
+    assert_eq!(
+        r("link:g", LINKS_NOW),
+        Reservation::Refused(LinkRefusal::Busy)
+    );
+    assert_eq!(
+        r("link:g", datetime!(2026-11-24 08:19:05 UTC)),
+        Reservation::Reserved
+    );
 
     store.set_link_active(&three.id, false).expect("deactivate");
-    assert_eq!(r("link:h", LINKS_NOW), Reservation::Refused(LinkRefusal::Inactive));
+    assert_eq!(
+        r("link:h", LINKS_NOW),
+        Reservation::Refused(LinkRefusal::Inactive)
+    );
     let mut expiring = sample_link(3, None);
     expiring.expires_at = Some(LINKS_NOW);
     store.insert_link(&expiring).expect("insert");

@@ -20,7 +20,12 @@ fn browser() -> reqwest::Client {
 
 async fn create_link(app: &TestApp, body: Value) -> Value {
     let response = app
-        .merchant(Method::POST, "payment-links", Some(MERCHANT_KEY), Some(body))
+        .merchant(
+            Method::POST,
+            "payment-links",
+            Some(MERCHANT_KEY),
+            Some(body),
+        )
         .await;
     assert_eq!(response.status(), 201);
     response.json().await.expect("json")
@@ -64,7 +69,10 @@ async fn press(app: &TestApp, id: &str, form: &[(&str, &str)]) -> reqwest::Respo
 async fn press_ok(app: &TestApp, id: &str, form: &[(&str, &str)]) -> String {
     let response = press(app, id, form).await;
     assert_eq!(response.status(), 303);
-    let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     location
         .strip_prefix("/pay/")
         .unwrap_or_else(|| panic!("a hosted page, not {location}"))
@@ -84,7 +92,12 @@ async fn a_link_is_created_once_per_key_read_listed_and_deactivated() {
     let body = json!({"title": "Kopi susu 1 liter", "amount": 25000, "max_payments": 50,
         "metadata": {"sku": "KS1"}, "success_url": "https://toko.example/terima-kasih"});
     let first = app
-        .merchant(Method::POST, "payment-links", Some(MERCHANT_KEY), Some(body.clone()))
+        .merchant(
+            Method::POST,
+            "payment-links",
+            Some(MERCHANT_KEY),
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(first.status(), 201);
     let link: Value = first.json().await.expect("json");
@@ -98,7 +111,10 @@ async fn a_link_is_created_once_per_key_read_listed_and_deactivated() {
     assert_eq!(link["paid_count"], 0);
     assert_eq!(link["metadata"], json!({"sku": "KS1"}));
     assert_eq!(link["url"], format!("{PUBLIC_URL}/l/{id}"));
-    assert_eq!(link["poster_url"], format!("{PUBLIC_URL}/l/{id}/poster.png"));
+    assert_eq!(
+        link["poster_url"],
+        format!("{PUBLIC_URL}/l/{id}/poster.png")
+    );
 
     // Idempotency-Key: the same body → the same link; another body → 409.
     let with_key = |body: Value| {
@@ -109,7 +125,12 @@ async fn a_link_is_created_once_per_key_read_listed_and_deactivated() {
             .json(&body)
             .send()
     };
-    let keyed: Value = with_key(body.clone()).await.expect("send").json().await.expect("json");
+    let keyed: Value = with_key(body.clone())
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
     let again = with_key(body.clone()).await.expect("send");
     assert_eq!(again.status(), 201);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
@@ -121,8 +142,14 @@ async fn a_link_is_created_once_per_key_read_listed_and_deactivated() {
     assert_eq!(error_code(other).await, "idempotency_conflict");
 
     assert_eq!(app.merchant_get(&format!("payment-links/{id}")).await, link);
-    for missing in ["payment-links/plink_AAAAAAAAAAAAAAAAAAAAAA", "payment-links/pay_x", "payment-links/..%2Fpayments"] {
-        let response = app.merchant(Method::GET, missing, Some(MERCHANT_KEY), None).await;
+    for missing in [
+        "payment-links/plink_AAAAAAAAAAAAAAAAAAAAAA",
+        "payment-links/pay_x",
+        "payment-links/..%2Fpayments",
+    ] {
+        let response = app
+            .merchant(Method::GET, missing, Some(MERCHANT_KEY), None)
+            .await;
         assert_eq!(response.status(), 404, "{missing}");
     }
 
@@ -138,9 +165,14 @@ async fn a_link_is_created_once_per_key_read_listed_and_deactivated() {
             .collect()
     };
     assert_eq!(ids(&page1).len(), 2);
-    let cursor = page1["next_cursor"].as_str().expect("a next page").to_owned();
-    let page2 = app.merchant_get(&format!("payment-links?limit=2&cursor={cursor}")).await;
-    assert_eq!(ids(&page2), [id.clone()]);
+    let cursor = page1["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let page2 = app
+        .merchant_get(&format!("payment-links?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(ids(&page2), std::slice::from_ref(&id));
     assert_eq!(page2["next_cursor"], Value::Null);
 
     // PATCH: only `active`; links are never deleted.
@@ -155,9 +187,19 @@ async fn a_link_is_created_once_per_key_read_listed_and_deactivated() {
     assert_eq!(wrong["error"]["field"], "title", "{wrong}");
     let not_bool = patch(json!({"active": "no"})).await;
     assert_eq!(not_bool.status(), 400);
-    assert_eq!(ids(&app.merchant_get("payment-links?active=false").await), [id.clone()]);
+    assert_eq!(
+        ids(&app.merchant_get("payment-links?active=false").await),
+        std::slice::from_ref(&id)
+    );
     assert!(!ids(&app.merchant_get("payment-links?active=true").await).contains(&id));
-    let bad = app.merchant(Method::GET, "payment-links?active=maybe", Some(MERCHANT_KEY), None).await;
+    let bad = app
+        .merchant(
+            Method::GET,
+            "payment-links?active=maybe",
+            Some(MERCHANT_KEY),
+            None,
+        )
+        .await;
     assert_eq!(bad.status(), 400);
     assert_eq!(page(&app, &id).await.status(), 410);
     assert_eq!(patch(json!({"active": true})).await.status(), 200);
@@ -177,25 +219,52 @@ async fn a_bad_link_is_refused_naming_what_is_wrong() {
         (json!({"title": "x".repeat(121)}), "title"),
         (json!({"title": "Kopi", "amount": 999}), "amount"),
         (json!({"title": "Kopi", "amount": 25000.5}), "amount"),
-        (json!({"title": "Kopi", "min_amount": 20000, "max_amount": 10000}), "min_amount"),
-        (json!({"title": "Kopi", "max_amount": 10_000_001}), "max_amount"),
+        (
+            json!({"title": "Kopi", "min_amount": 20000, "max_amount": 10000}),
+            "min_amount",
+        ),
+        (
+            json!({"title": "Kopi", "max_amount": 10_000_001}),
+            "max_amount",
+        ),
         (json!({"title": "Kopi", "max_payments": 0}), "max_payments"),
-        (json!({"title": "Kopi", "expires_at": "2020-01-01T00:00:00Z"}), "expires_at"),
-        (json!({"title": "Kopi", "expires_at": "besok"}), "expires_at"),
-        (json!({"title": "Kopi", "success_url": "javascript:alert(1)"}), "success_url"),
-        (json!({"title": "Kopi", "success_url": "//evil.example"}), "success_url"),
+        (
+            json!({"title": "Kopi", "expires_at": "2020-01-01T00:00:00Z"}),
+            "expires_at",
+        ),
+        (
+            json!({"title": "Kopi", "expires_at": "besok"}),
+            "expires_at",
+        ),
+        (
+            json!({"title": "Kopi", "success_url": "javascript:alert(1)"}),
+            "success_url",
+        ),
+        (
+            json!({"title": "Kopi", "success_url": "//evil.example"}),
+            "success_url",
+        ),
         (json!({"title": "Kopi", "prize": 1}), "prize"),
     ] {
         let response = app
-            .merchant(Method::POST, "payment-links", Some(MERCHANT_KEY), Some(body.clone()))
+            .merchant(
+                Method::POST,
+                "payment-links",
+                Some(MERCHANT_KEY),
+                Some(body.clone()),
+            )
             .await;
         assert_eq!(response.status(), 400, "{body}");
         let error: Value = response.json().await.expect("json");
         assert_eq!(error["error"]["field"], field, "{body}: {error}");
     }
     let both = app
-        .merchant(Method::POST, "payment-links", Some(MERCHANT_KEY),
-            Some(json!({"title": "Kopi", "amount": 25000, "min_amount": 1000})))
+        .merchant(
+            Method::POST,
+            "payment-links",
+            Some(MERCHANT_KEY),
+            Some(json!({"title": "Kopi", "amount": 25000, "min_amount": 1000})),
+        )
         .await;
     assert_eq!(both.status(), 400);
     assert_eq!(app.merchant_get("payment-links").await["data"], json!([]));
@@ -204,22 +273,42 @@ async fn a_bad_link_is_refused_naming_what_is_wrong() {
 #[tokio::test]
 async fn the_page_never_creates_and_the_form_pays_once_per_token() {
     let app = TestApp::spawn().await;
-    let link = create_link(&app, json!({"title": "Kopi <b>susu</b>", "amount": 25000,
-        "description": "Satu liter", "success_url": "/terima-kasih"})).await;
+    let link = create_link(
+        &app,
+        json!({"title": "Kopi <b>susu</b>", "amount": 25000,
+        "description": "Satu liter", "success_url": "/terima-kasih"}),
+    )
+    .await;
     let id = link["id"].as_str().expect("id");
 
     // Chat previews fetch the page, again and again: nothing is created.
     let first = page(&app, id).await;
     assert_eq!(first.status(), 200);
-    let csp = first.headers()["content-security-policy"].to_str().expect("ascii").to_owned();
-    for part in ["default-src 'none'", "frame-ancestors 'none'", "form-action 'self'"] {
+    let csp = first.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    for part in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
         assert!(csp.contains(part), "{csp}");
     }
     assert_eq!(first.headers()["cache-control"], "no-store");
     let html = first.text().await.expect("text");
-    assert!(html.contains(r#"<meta property="og:title" content="Kopi &lt;b&gt;susu&lt;/b&gt;">"#), "{html}");
-    assert!(html.contains(r#"<meta property="og:description" content="Rp 25.000 · Satu liter">"#), "{html}");
-    assert!(html.contains("<html lang=\"id\"") && html.contains(">Bayar</button>"), "{html}");
+    assert!(
+        html.contains(r#"<meta property="og:title" content="Kopi &lt;b&gt;susu&lt;/b&gt;">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<meta property="og:description" content="Rp 25.000 · Satu liter">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("<html lang=\"id\"") && html.contains(">Bayar</button>"),
+        "{html}"
+    );
     assert!(!html.contains("<script"), "nothing runs on the page");
     for _ in 0..20 {
         assert_eq!(page(&app, id).await.status(), 200);
@@ -240,7 +329,11 @@ async fn the_page_never_creates_and_the_form_pays_once_per_token() {
     // Pay: one payment per form, however often it is sent.
     let token = token_of(&html);
     let paid = press_ok(&app, id, &[("token", &token)]).await;
-    assert_eq!(press_ok(&app, id, &[("token", &token)]).await, paid, "a reload");
+    assert_eq!(
+        press_ok(&app, id, &[("token", &token)]).await,
+        paid,
+        "a reload"
+    );
     let twice = futures_join(&app, id, &token).await;
     assert_eq!(twice, [paid.clone(), paid.clone()], "a double click");
     assert_eq!(app.create_calls(), 1);
@@ -258,7 +351,10 @@ async fn the_page_never_creates_and_the_form_pays_once_per_token() {
         .text()
         .await
         .expect("text");
-    assert!(hosted.contains(r#"success-url="/terima-kasih""#), "{hosted}");
+    assert!(
+        hosted.contains(r#"success-url="/terima-kasih""#),
+        "{hosted}"
+    );
 
     // A new view, a new token: a second customer's payment.
     let second = press_ok(&app, id, &[("token", &open(&app, id).await)]).await;
@@ -276,7 +372,11 @@ async fn the_page_never_creates_and_the_form_pays_once_per_token() {
     ] {
         let response = press(&app, id, &form).await;
         assert_eq!(response.status(), 400, "{form:?}");
-        assert!(response.text().await.expect("text").contains("role=\"alert\""));
+        assert!(response
+            .text()
+            .await
+            .expect("text")
+            .contains("role=\"alert\""));
     }
     // Another site's form: refused.
     let cross = browser()
@@ -289,9 +389,16 @@ async fn the_page_never_creates_and_the_form_pays_once_per_token() {
     assert_eq!(cross.status(), 403);
     assert_eq!(payments(&app).await.len(), 2);
 
-    for missing in ["plink_AAAAAAAAAAAAAAAAAAAAAA", "pay_AAAAAAAAAAAAAAAAAAAAAA", "x"] {
+    for missing in [
+        "plink_AAAAAAAAAAAAAAAAAAAAAA",
+        "pay_AAAAAAAAAAAAAAAAAAAAAA",
+        "x",
+    ] {
         assert_eq!(page(&app, missing).await.status(), 404, "{missing}");
-        assert_eq!(press(&app, missing, &[("token", &token)]).await.status(), 404);
+        assert_eq!(
+            press(&app, missing, &[("token", &token)]).await.status(),
+            404
+        );
     }
 }
 
@@ -305,27 +412,54 @@ async fn futures_join(app: &TestApp, id: &str, token: &str) -> [String; 2] {
 #[tokio::test]
 async fn an_open_amount_is_held_to_the_links_bounds() {
     let app = TestApp::spawn().await;
-    let link = create_link(&app, json!({"title": "Donasi", "min_amount": 5000, "max_amount": 50000})).await;
+    let link = create_link(
+        &app,
+        json!({"title": "Donasi", "min_amount": 5000, "max_amount": 50000}),
+    )
+    .await;
     let id = link["id"].as_str().expect("id");
     let html = page(&app, id).await.text().await.expect("text");
-    assert!(html.contains(r#"min="5000""#) && html.contains(r#"max="50000""#), "{html}");
+    assert!(
+        html.contains(r#"min="5000""#) && html.contains(r#"max="50000""#),
+        "{html}"
+    );
     assert!(html.contains("Rp 5.000 – Rp 50.000"), "{html}");
     for typed in ["4999", "50001", "", "lima ribu", "-5000"] {
-        let response = press(&app, id, &[("token", &open(&app, id).await), ("amount", typed)]).await;
+        let response = press(
+            &app,
+            id,
+            &[("token", &open(&app, id).await), ("amount", typed)],
+        )
+        .await;
         assert_eq!(response.status(), 400, "{typed:?}");
         let text = response.text().await.expect("text");
         assert!(text.contains("role=\"alert\""), "{typed:?}: {text}");
-        assert!(text.contains(r#"name="token""#), "the form again, with a fresh token");
+        assert!(
+            text.contains(r#"name="token""#),
+            "the form again, with a fresh token"
+        );
     }
     assert_eq!(payments(&app).await.len(), 0);
-    let paid = press_ok(&app, id, &[("token", &open(&app, id).await), ("amount", "12.500")]).await;
-    assert_eq!(app.merchant_get(&format!("payments/{paid}")).await["amount"], 12500);
+    let paid = press_ok(
+        &app,
+        id,
+        &[("token", &open(&app, id).await), ("amount", "12.500")],
+    )
+    .await;
+    assert_eq!(
+        app.merchant_get(&format!("payments/{paid}")).await["amount"],
+        12500
+    );
 }
 
 #[tokio::test]
 async fn sold_out_deactivated_and_expired_links_answer_410_and_create_nothing() {
     let app = TestApp::spawn().await;
-    let link = create_link(&app, json!({"title": "Kaos edisi terbatas", "amount": 150000, "max_payments": 1})).await;
+    let link = create_link(
+        &app,
+        json!({"title": "Kaos edisi terbatas", "amount": 150000, "max_payments": 1}),
+    )
+    .await;
     let id = link["id"].as_str().expect("id");
     let token = open(&app, id).await;
     let paid = press_ok(&app, id, &[("token", &token)]).await;
@@ -336,7 +470,11 @@ async fn sold_out_deactivated_and_expired_links_answer_410_and_create_nothing() 
     assert!(busy.headers().contains_key("retry-after"));
     assert!(busy.text().await.expect("text").contains("Sedang dibayar"));
     app.pay(payment["invoice"].as_str().expect("invoice"));
-    assert_eq!(page(&app, id).await.status(), 200, "an open payment may still expire unpaid");
+    assert_eq!(
+        page(&app, id).await.status(),
+        200,
+        "an open payment may still expire unpaid"
+    );
     // The merchant's read asks PayDigital: the payment is recorded paid.
     assert!(
         wait_for(Duration::from_secs(10), || async {
@@ -358,15 +496,27 @@ async fn sold_out_deactivated_and_expired_links_answer_410_and_create_nothing() 
     let off = create_link(&app, json!({"title": "Teh", "amount": 5000})).await;
     let off_id = off["id"].as_str().expect("id");
     let off_token = open(&app, off_id).await;
-    app.merchant(Method::PATCH, &format!("payment-links/{off_id}"), Some(MERCHANT_KEY), Some(json!({"active": false})))
-        .await;
+    app.merchant(
+        Method::PATCH,
+        &format!("payment-links/{off_id}"),
+        Some(MERCHANT_KEY),
+        Some(json!({"active": false})),
+    )
+    .await;
     assert_eq!(page(&app, off_id).await.status(), 410);
-    assert_eq!(press(&app, off_id, &[("token", &off_token)]).await.status(), 410);
+    assert_eq!(
+        press(&app, off_id, &[("token", &off_token)]).await.status(),
+        410
+    );
 
     let soon = (time::OffsetDateTime::now_utc() + time::Duration::seconds(2))
         .format(&time::format_description::well_known::Rfc3339)
         .expect("format");
-    let expiring = create_link(&app, json!({"title": "Promo kilat", "amount": 5000, "expires_at": soon})).await;
+    let expiring = create_link(
+        &app,
+        json!({"title": "Promo kilat", "amount": 5000, "expires_at": soon}),
+    )
+    .await;
     let expiring_id = expiring["id"].as_str().expect("id");
     let expiring_token = open(&app, expiring_id).await;
     assert!(
@@ -376,8 +526,17 @@ async fn sold_out_deactivated_and_expired_links_answer_410_and_create_nothing() 
         .await,
         "the link expires"
     );
-    assert_eq!(press(&app, expiring_id, &[("token", &expiring_token)]).await.status(), 410);
-    assert_eq!(payments(&app).await.len(), 1, "nothing created for any of them");
+    assert_eq!(
+        press(&app, expiring_id, &[("token", &expiring_token)])
+            .await
+            .status(),
+        410
+    );
+    assert_eq!(
+        payments(&app).await.len(),
+        1,
+        "nothing created for any of them"
+    );
 }
 
 /// Ten customers press Pay at the same moment on a link with `max_payments: 1`, spread over
@@ -487,7 +646,11 @@ async fn a_link_payment_says_so_in_the_webhook_and_the_events_api() {
     for received in receiver.seen() {
         assert_eq!(received.payment(), paid);
         assert_eq!(received.json["data"]["source"], "link", "{}", received.body);
-        assert_eq!(received.json["data"]["payment_link_id"], id, "{}", received.body);
+        assert_eq!(
+            received.json["data"]["payment_link_id"], id,
+            "{}",
+            received.body
+        );
     }
     let events = app.merchant_get("events").await;
     let data = events["data"].as_array().expect("data");

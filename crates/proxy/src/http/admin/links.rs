@@ -196,7 +196,11 @@ pub async fn page(
 
 fn unavailable(staff: &super::session::Staff, e: ServiceError) -> Response {
     tracing::error!(error = %e, "payment links unavailable");
-    render::message_page(staff.lang, StatusCode::SERVICE_UNAVAILABLE, staff.t().unavailable)
+    render::message_page(
+        staff.lang,
+        StatusCode::SERVICE_UNAVAILABLE,
+        staff.t().unavailable,
+    )
 }
 
 /// What the create form posts (every field a text: empty is absent).
@@ -262,7 +266,12 @@ impl LinkForm {
 async fn audit(state: &AppState, staff: &super::session::Staff, subject: String) {
     if let Err(e) = state
         .staff
-        .record(&staff.email, AuditAction::LinkChange, Some(subject), staff.ip)
+        .record(
+            &staff.email,
+            AuditAction::LinkChange,
+            Some(subject),
+            staff.ip,
+        )
         .await
     {
         tracing::error!(error = %e, "cannot audit a link change");
@@ -286,10 +295,11 @@ pub async fn create(
         Err(e) => return again(format!("{}: {e}", staff.t().bad_request)).await,
     };
     let rules = &state.config.rules;
-    let validated = match request
-        .clone()
-        .validate(rules.min_amount, rules.max_amount, OffsetDateTime::now_utc())
-    {
+    let validated = match request.clone().validate(
+        rules.min_amount,
+        rules.max_amount,
+        OffsetDateTime::now_utc(),
+    ) {
         Ok(validated) => validated,
         Err(invalid) => return again(invalid.to_string()).await,
     };
@@ -374,7 +384,10 @@ mod tests {
         let request = form.request(offset!(+7)).expect("valid");
         assert_eq!(request.amount, Some(25_000));
         assert_eq!(request.min_amount, None);
-        assert_eq!(request.expires_at.as_deref(), Some("2026-12-31T23:59:00+07:00"));
+        assert_eq!(
+            request.expires_at.as_deref(),
+            Some("2026-12-31T23:59:00+07:00")
+        );
         let bad = LinkForm {
             title: "Kopi".into(),
             amount: "dua".into(),

@@ -276,7 +276,8 @@ pub const LINKS_ID: LinkTexts = LinkTexts {
     new_link: "Buat link pembayaran",
     title: "Judul",
     amount: "Harga tetap (Rp)",
-    amount_hint: "Isi harga tetap, atau kosongkan dan isi batas bawah/atas agar pembeli mengetik jumlahnya.",
+    amount_hint:
+        "Isi harga tetap, atau kosongkan dan isi batas bawah/atas agar pembeli mengetik jumlahnya.",
     min_amount: "Jumlah terendah (Rp)",
     max_amount: "Jumlah tertinggi (Rp)",
     max_payments: "Maks. pembayaran",
@@ -303,7 +304,8 @@ pub const LINKS_EN: LinkTexts = LinkTexts {
     new_link: "New payment link",
     title: "Title",
     amount: "Fixed price (Rp)",
-    amount_hint: "Give a fixed price, or leave it empty and give bounds so the customer types the amount.",
+    amount_hint:
+        "Give a fixed price, or leave it empty and give bounds so the customer types the amount.",
     min_amount: "Lowest amount (Rp)",
     max_amount: "Highest amount (Rp)",
     max_payments: "Max. payments",
