@@ -156,7 +156,9 @@ for (const browser of ["chromium", "firefox"]) {
       assert.equal(await driver.findElement(By.css(".amount")).getText(), "Rp 25.000");
       await check(driver, browser, "link-page");
       await driver.findElement(By.css("form button[type=submit]")).click();
-      await driver.wait(until.urlMatches(/\/pay\/pay_[A-Za-z0-9_-]{22}$/), 10000, "the hosted page of a new payment");
+      await driver.wait(until.urlMatches(/\/pay\/pay_[A-Za-z0-9_-]{22}$/), 10000).catch(async (e) => {
+        throw new Error(`not on a hosted page (${await driver.getCurrentUrl()}): ${await driver.findElement(By.css("body")).getText()}: ${e}`);
+      });
       const paymentId = (await driver.getCurrentUrl()).split("/pay/")[1];
       const payment = await merchant(`payments/${paymentId}`);
       assert.equal(payment.source, "link");

@@ -130,7 +130,9 @@ fn page(lang: PageLang, title: &str, head: Markup, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex";
-                meta name="referrer" content="no-referrer";
+                // `same-origin`, not `no-referrer`: with no referrer a browser's form post
+                // says `Origin: null`, and the Pay press is checked to come from this origin.
+                meta name="referrer" content="same-origin";
                 title { (title) }
                 (head)
                 style { (maud::PreEscaped(STYLE)) }

@@ -91,7 +91,7 @@ impl Payments {
                 if existing.link.request_fingerprint != link.request_fingerprint {
                     return Err(ServiceError::IdempotencyConflict);
                 }
-                Ok((existing, true))
+                Ok((*existing, true))
             }
         }
     }

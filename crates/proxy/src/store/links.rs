@@ -22,7 +22,7 @@ pub struct LinkFilter {
 pub enum LinkInsert {
     Created,
     /// A link with the same idempotency key was there already (it is this one).
-    Existing(LinkWithTotals),
+    Existing(Box<LinkWithTotals>),
 }
 
 /// What a reservation for one more payment of a link answered.

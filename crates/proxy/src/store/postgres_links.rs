@@ -128,7 +128,7 @@ impl LinkStore for PgStore {
             let existing = rows.first().map(decode).transpose()?.ok_or_else(|| {
                 StoreError::Corrupt("a link key conflict without its link".into())
             })?;
-            Ok(LinkInsert::Existing(existing))
+            Ok(LinkInsert::Existing(Box::new(existing)))
         })
     }
 

@@ -109,7 +109,7 @@ impl LinkStore for SqliteStore {
         self.in_transaction(|conn| {
             if let Some(key) = &l.idempotency_key {
                 if let Some(existing) = select(conn, "l.idempotency_key = ?1", key)? {
-                    return Ok(LinkInsert::Existing(existing));
+                    return Ok(LinkInsert::Existing(Box::new(existing)));
                 }
             }
             conn.execute(
