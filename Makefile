@@ -209,7 +209,7 @@ test-medusa: setup-postgres $(MEDUSA_DIR)/node_modules/.paydigital-npm-ci
 	@env=$$(scripts/postgres.sh start) \
 	  || { echo "make test-medusa: cannot start PostgreSQL (above)" >&2; exit 1; }; \
 	eval "$$env"; trap 'scripts/postgres.sh stop "$$PAYDIGITAL_PG_DIR"' EXIT; \
-	cd $(MEDUSA_DIR) && MEDUSA_DISABLE_TELEMETRY=true npm run test:integration
+	(cd $(MEDUSA_DIR) && MEDUSA_DISABLE_TELEMETRY=true npm run test:integration)
 
 test: setup setup-browsers fmt lint test-native test-contract size test-browsers test-e2e test-medusa
 	@echo "make test: all passed"
