@@ -18,7 +18,7 @@ const path = require("node:path");
 const { chromium } = require("playwright-core");
 
 const ROOT = path.resolve(__dirname, "..");
-const DIST = path.join(ROOT, "dist");
+const DIST = process.env.DIST || path.join(ROOT, "dist");
 const RUNS = Number(process.env.RUNS || 15);
 const FAST_RUNS = Number(process.env.FAST_RUNS || 15);
 const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
