@@ -76,6 +76,7 @@ function staticDir(work) {
   const page = (title, script, element) => `<!DOCTYPE html>
 <html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+<link rel="icon" href="data:,">
 <script src="${script}" defer></script>
 </head><body><main><h1>Kopi Senja</h1><p>Bayar dengan QRIS</p>
 ${element}
@@ -106,7 +107,7 @@ const WATCH_QR = `(() => {
     requestAnimationFrame(() => {
       const painted = performance.now();
       const requests = performance.getEntriesByType("resource").map((e) => ({
-        url: e.name, start: e.startTime, end: e.responseEnd, bytes: e.encodedBodySize }));
+        url: e.name, start: e.startTime, end: e.responseEnd, bytes: e.encodedBodySize, cached: e.transferSize === 0 }));
       const nav = performance.getEntriesByType("navigation")[0];
       requests.unshift({ url: "page", start: 0, end: nav ? nav.responseEnd : NaN, bytes: nav ? nav.encodedBodySize : 0 });
       done({ painted, requests });
@@ -192,13 +193,13 @@ function split(visits) {
   for (const v of visits) {
     for (const r of v.requests) {
       if (r.kind === "status read") continue;
-      if (!kinds.has(r.kind)) kinds.set(r.kind, { start: [], end: [], bytes: [] });
+      if (!kinds.has(r.kind)) kinds.set(r.kind, { start: [], end: [], bytes: [], cached: 0 });
       const k = kinds.get(r.kind);
-      k.start.push(r.start); k.end.push(r.end); k.bytes.push(r.bytes);
+      k.start.push(r.start); k.end.push(r.end); k.bytes.push(r.bytes); k.cached += r.cached ? 1 : 0;
     }
   }
   return [...kinds.entries()]
-    .map(([name, k]) => ({ name, start: median(k.start), end: median(k.end), bytes: median(k.bytes) }))
+    .map(([name, k]) => ({ name, start: median(k.start), end: median(k.end), bytes: median(k.bytes), cached: k.cached * 2 > k.start.length }))
     .sort((a, b) => a.start - b.start);
 }
 
@@ -232,12 +233,12 @@ function section(results, chromiumVersion) {
     if (!name.startsWith("Slow")) continue;
     for (const visitKind of ["first", "repeat"]) {
       lines.push(`Where the time goes, ${name}, ${visitKind} visit (medians from Resource Timing: `
-        + "each request's start and response end, ms after the page started; bytes as sent, 0 when "
-        + "it came from the cache):", "");
+        + "each request's start and response end, ms after the page started; its body's size as "
+        + "sent, brotli):", "");
       lines.push("| | request | start | end | bytes |", "|---|---|---:|---:|---:|");
       for (const variant of VARIANTS) {
         const visits = byVariant[variant][visitKind];
-        for (const r of split(visits)) lines.push(`| ${variant} | ${r.name} | ${Math.round(r.start)} | ${Math.round(r.end)} | ${Math.round(r.bytes)} |`);
+        for (const r of split(visits)) lines.push(`| ${variant} | ${r.name} | ${Math.round(r.start)} | ${Math.round(r.end)} | ${Math.round(r.bytes)}${r.cached ? " (from the cache)" : ""} |`);
         lines.push(`| ${variant} | **QR painted** | | **${Math.round(median(visits.map((v) => v.painted)))}** | |`);
       }
       lines.push("");
