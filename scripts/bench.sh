@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
 # `make bench`: installs the benchmark's own tools if missing (apt: wrk, php; npm: qrcode;
 # crates.io: twiggy, oha; esbuild comes with make setup), then measures and writes
-# BENCHMARKS.md (bench/bench.cjs).
+# BENCHMARKS.md (bench/bench.cjs, then bench/time-to-qr.cjs).
+# `scripts/bench.sh time-to-qr` (after `make widget`): only the time to QR (issue 23), its
+# section of BENCHMARKS.md rewritten in place; RUNS / FAST_RUNS set the runs per condition.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [[ ${1:-} == time-to-qr ]]; then
+  # Alone, outside make: the same tool folders the Makefile uses.
+  TOOLS_DIR=${TOOLS_DIR:-$HOME/.cache/paydigital-checkout} NPM_DIR=${NPM_DIR:-$HOME/.cache/paydigital-checkout/npm}
+  export PATH="$TOOLS_DIR/bin:$NPM_DIR/node_modules/.bin:$PATH"
+  version_of() { node -p "require('$NPM_DIR/node_modules/$1/package.json').version" 2>/dev/null || true; }
+  qrcode_version=$(sed -n 's/^QRCODE_JS_VERSION=//p' tools.env)
+  [[ $(version_of qrcode) == "$qrcode_version" ]] || npm install --prefix "$NPM_DIR" --no-audit --no-fund --silent "qrcode@$qrcode_version"
+  [[ -n ${PROXY_BIN:-} ]] || cargo build --release -p paydigital-proxy --bin paydigital-proxy
+  NODE_PATH="$NPM_DIR/node_modules" node bench/time-to-qr.cjs --write
+  exit
+fi
 : "${TOOLS_DIR:?run through make bench}" "${NPM_DIR:?}" "${QRCODE_JS_VERSION:?}" "${ESBUILD_VERSION:?}" "${TWIGGY_VERSION:?}" "${OHA_VERSION:?}"
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 
@@ -60,6 +74,9 @@ trap 'scripts/postgres.sh stop "$PAYDIGITAL_PG_DIR"' EXIT
 ulimit -n 65536 2>/dev/null || true
 WEBHOOK_SECTION=$webhook_section SIZE_TABLE=$size_table CRATE_TABLE=$crate_table QRCODE_JS_BUNDLE=$bundle \
   NODE_PATH="$NPM_DIR/node_modules" node bench/bench.cjs
+
+# Time to QR on a slow phone, widget against a plain-JS floor (issue 23): its own section.
+NODE_PATH="$NPM_DIR/node_modules" node bench/time-to-qr.cjs --write >/dev/null
 
 # The dashboard (issue 21): what 50 open tabs polling the live feed cost the proxy.
 cargo build --quiet --release -p paydigital-proxy

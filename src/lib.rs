@@ -14,4 +14,10 @@ pub mod qr;
 #[cfg(target_arch = "wasm32")]
 mod widget;
 #[cfg(target_arch = "wasm32")]
-pub use widget::{mount, CheckoutHandle};
+pub use widget::{mount, mount_with_create, CheckoutHandle};
+
+// talc instead of Rust's default dlmalloc: fewer bytes to download and faster allocation on
+// a slow phone (issue 23; BENCHMARKS.md, "Time to QR"). The widget is single-threaded wasm.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -3,7 +3,7 @@
 //! element per test, as in Leptos' own counter tests.
 #![cfg(target_arch = "wasm32")]
 
-use paydigital_checkout::{mount, CheckoutHandle};
+use paydigital_checkout::{mount, mount_with_create, CheckoutHandle};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -512,6 +512,34 @@ async fn bad_options_show_an_error_instead_of_a_blank_box() {
     );
 }
 
+#[wasm_bindgen_test]
+async fn an_option_of_the_wrong_type_is_named_with_its_value() {
+    // The values are formatted by JavaScript (patches/serde-wasm-bindgen), as serde would.
+    for (value, shown) in [
+        (json!(2.5), "floating point `2.5`"),
+        (json!(7), "floating point `7.0`"),
+        (json!(true), "boolean `true`"),
+    ] {
+        let host = new_host();
+        let events = Events::listen(&host);
+        let _handle = mount(
+            host.clone(),
+            options(json!({ "amount": 10_000, "description": value })),
+        )
+        .expect("mounts");
+        wait_state(&host, "error").await;
+        let message = events
+            .detail("paydigital:error")
+            .and_then(|d| d["message"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        assert!(message.starts_with("option description: "), "{message}");
+        assert!(
+            message.ends_with(&format!("invalid type: {shown}, expected a string")),
+            "{message}"
+        );
+    }
+}
+
 /// Loads the built loader from the proxy (another origin than this test page).
 async fn load_loader() {
     let window = web_sys::window().expect("window");
@@ -603,6 +631,112 @@ async fn the_loader_mounts_elements_and_the_javascript_api_from_another_origin()
         .query_selector(".pd")
         .expect("query")
         .is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_loader_creates_once_while_the_wasm_loads_and_the_widget_shows_that_payment() {
+    clear_session();
+    load_loader().await;
+    let before = create_calls().await;
+    let element = document()
+        .create_element("paydigital-checkout")
+        .expect("element");
+    element.set_attribute("amount", " 21000 ").expect("attr");
+    element
+        .set_attribute("endpoint", &format!("{}/", endpoint()))
+        .expect("attr");
+    element
+        .set_attribute("reference", "ORDER-EARLY")
+        .expect("attr");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&element)
+        .expect("append");
+    wait_state(&element, "pending").await;
+    assert!(find(&element, ".pd-qr svg").is_some());
+    // The loader's create, sent before the widget ran, is the only one: the widget took it.
+    assert_eq!(create_calls().await, before + 1, "one create, not two");
+    element.remove();
+}
+
+/// What the loader hands `mountWithCreate`: a create already sent (its answer `response`).
+fn early_create(
+    endpoint: &str,
+    body: &str,
+    response: js_sys::Promise,
+) -> (JsValue, web_sys::AbortController) {
+    let abort = web_sys::AbortController::new().expect("abort");
+    let value = js_sys::Object::new();
+    for (name, field) in [
+        ("endpoint", JsValue::from_str(endpoint)),
+        ("body", JsValue::from_str(body)),
+        ("key", JsValue::from_str("0123456789abcdef0123456789abcdef")),
+        ("response", response.into()),
+        ("abort", abort.clone().into()),
+    ] {
+        js_sys::Reflect::set(&value, &name.into(), &field).expect("set");
+    }
+    (value.into(), abort)
+}
+
+fn never_answered() -> js_sys::Promise {
+    js_sys::Promise::new(&mut |_, _| {})
+}
+
+#[wasm_bindgen_test]
+async fn an_early_create_that_is_not_the_widgets_own_is_cancelled_and_not_shown() {
+    clear_session();
+    let host = new_host();
+    let (early, abort) = early_create(&endpoint(), r#"{"amount":11111}"#, never_answered());
+    let handle = mount_with_create(
+        host.clone(),
+        options(json!({ "amount": 22_000, "endpoint": endpoint() })),
+        early,
+    )
+    .expect("mounts");
+    assert!(abort.signal().aborted(), "cancelled at once");
+    wait_state(&host, "pending").await;
+    assert_eq!(to_json(&handle.payment())["amount"], json!(22_000));
+}
+
+#[wasm_bindgen_test]
+async fn the_widget_checks_the_qris_of_the_loaders_answer_before_drawing_it() {
+    clear_session();
+    // The fixture is a pending payment whose code's CRC was altered, answered as if created.
+    let fixtures = "/tests/fixtures";
+    let answer = web_sys::window()
+        .expect("window")
+        .fetch_with_str(&format!("{fixtures}/bad-crc-payment.json"));
+    let (early, _abort) = early_create(fixtures, r#"{"amount":10000}"#, answer);
+    let host = new_host();
+    let _handle = mount_with_create(
+        host.clone(),
+        options(json!({ "amount": 10_000, "endpoint": fixtures })),
+        early,
+    )
+    .expect("mounts");
+    wait_state(&host, "error").await;
+    assert_eq!(error_code(&host).as_deref(), Some("invalid_qr"));
+    assert!(find(&host, "svg").is_none(), "never drawn");
+}
+
+#[wasm_bindgen_test]
+async fn destroy_stops_the_loaders_create_too() {
+    clear_session();
+    let host = new_host();
+    let (early, abort) = early_create(&endpoint(), r#"{"amount":23000}"#, never_answered());
+    let mut handle = mount_with_create(
+        host.clone(),
+        options(json!({ "amount": 23_000, "endpoint": endpoint() })),
+        early,
+    )
+    .expect("mounts");
+    sleep(50).await;
+    assert!(!abort.signal().aborted(), "taken, still waited for");
+    assert_eq!(state(&host).as_deref(), Some("loading"));
+    handle.destroy();
+    assert!(abort.signal().aborted(), "stopped with the checkout");
 }
 
 fn error_code(host: &Element) -> Option<String> {

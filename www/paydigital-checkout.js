@@ -24,16 +24,27 @@
   var base = scriptBase();
 
   var ready = null;
+  // The glue and the wasm are fetched at once, not one after the other (the glue's init takes
+  // the pending `Response`): a whole network latency less on a slow phone (issue 23). The wasm
+  // is served as application/wasm, so the browser compiles it while it downloads.
   function load() {
     if (!ready) {
+      var wasm = fetch(new URL(WIDGET_WASM, base).href);
+      wasm.catch(function () {});  // failures surface through `ready`
       ready = import(new URL(WIDGET_JS, base).href).then(function (widget) {
-        return widget.default({ module_or_path: new URL(WIDGET_WASM, base).href }).then(function () {
+        return widget.default({ module_or_path: wasm }).then(function () {
           return widget;
         });
       });
       ready.catch(function () { ready = null; });
     }
     return ready;
+  }
+
+  // For pages that show the checkout later (a button, a modal): downloads and compiles the
+  // widget now. Never rejects: a failure shows when the checkout mounts.
+  function preload() {
+    return load().then(function () {}, function () {});
   }
 
   var ATTRIBUTES = {
@@ -49,6 +60,52 @@
       if (element.hasAttribute(name)) options[ATTRIBUTES[name]] = element.getAttribute(name);
     });
     return options;
+  }
+
+  // The create the widget would send, sent now, while the wasm downloads: its answer is
+  // handed to the widget, which sends its own instead when what it would send differs, and
+  // verifies the QRIS either way (issue 23). Only the plain cases, spelled as
+  // `src/options.rs` reads them; anything else (a server-made `payment`, a remembered payment
+  // to resume, an option that is not text) is left to the widget alone.
+  function text(value) {
+    if (value === undefined || value === null) return null;
+    if (typeof value !== "string") return undefined;
+    return value.trim() || null;
+  }
+  function randomKey() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+  function earlyCreate(options) {
+    if (typeof fetch !== "function" || typeof AbortController !== "function" || !window.crypto) return null;
+    var endpoint = text(options.endpoint), item = text(options.item), payment = text(options.payment);
+    var description = text(options.description), customerName = text(options.customerName);
+    var reference = text(options.reference), amount = options.amount;
+    if ([endpoint, item, payment, description, customerName, reference].indexOf(undefined) >= 0 || payment) return null;
+    if (typeof amount === "string") amount = /^\s*[0-9]+\s*$/.test(amount) ? Number(amount) : amount.trim() ? NaN : null;
+    else if (amount === undefined) amount = null;
+    if (amount !== null && !(typeof amount === "number" && Number.isSafeInteger(amount) && amount > 0)) return null;
+    if ((amount === null) === (item === null)) return null;
+    endpoint = (endpoint || "/api/payments").replace(/\/+$/, "");
+    var order = amount !== null ? "amount=" + amount : "item=" + item;
+    try {
+      if (sessionStorage.getItem("paydigital-checkout|" + endpoint + "|" + order + "|" + (reference || ""))) return null;
+    } catch (e) { /* no storage: nothing to resume */ }
+    // Key order as the widget's `CreatePayment` serialises.
+    var body = {};
+    if (amount !== null) body.amount = amount;
+    if (item !== null) body.item = item;
+    if (description) body.description = description;
+    if (customerName) body.customer_name = customerName;
+    if (reference) body.reference = reference;
+    var early = { endpoint: endpoint, body: JSON.stringify(body), key: randomKey(), abort: new AbortController() };
+    early.response = fetch(endpoint, {
+      method: "POST", body: early.body, signal: early.abort.signal,
+      headers: { "Content-Type": "application/json", "Idempotency-Key": early.key }
+    });
+    early.response.catch(function () {});  // the widget reads the failure, or nobody needs it
+    return early;
   }
 
   var CALLBACKS = { onCreated: "paydigital:created", onPaid: "paydigital:paid",
@@ -77,8 +134,10 @@
     Object.keys(options).forEach(function (key) {
       if (!CALLBACKS[key]) settings[key] = options[key];
     });
-    return load().then(function (widget) {
-      var handle = widget.mount(element, settings);
+    var loading = load();  // the wasm first: it is the longest download
+    var early = earlyCreate(settings);
+    return loading.then(function (widget) {
+      var handle = widget.mountWithCreate(element, settings, early);
       return {
         get state() { return handle ? handle.state : "destroyed"; },
         get payment() { return handle ? handle.payment : null; },
@@ -89,12 +148,13 @@
         }
       };
     }, function (error) {
+      if (early) early.abort.abort();
       failLoading(element, error);
       throw error;
     });
   }
 
-  window.PayDigitalCheckout = { mount: mount, load: load };
+  window.PayDigitalCheckout = { mount: mount, load: load, preload: preload };
 
   if (!window.customElements || customElements.get("paydigital-checkout")) return;
   customElements.define("paydigital-checkout", class extends HTMLElement {
@@ -102,14 +162,22 @@
       var element = this;
       var token = (this._token = {});
       this.setAttribute("data-state", "loading");
-      load().then(function (widget) {
+      var options = optionsFrom(this);
+      var loading = load();  // the wasm first: it is the longest download
+      var early = (this._early = earlyCreate(options));
+      loading.then(function (widget) {
         // Removed (or re-added) while loading: only the latest connection mounts.
         if (element._token !== token || !element.isConnected) return;
-        element._handle = widget.mount(element, optionsFrom(element));
-      }, function (error) { failLoading(element, error); });
+        element._early = null;  // the widget's now: it stops it with everything else
+        element._handle = widget.mountWithCreate(element, options, early);
+      }, function (error) {
+        if (early) early.abort.abort();
+        failLoading(element, error);
+      });
     }
     disconnectedCallback() {
       this._token = null;
+      if (this._early) { this._early.abort.abort(); this._early = null; }
       if (this._handle) { this._handle.destroy(); this._handle.free(); this._handle = null; }
     }
   });

@@ -7,7 +7,9 @@ use super::js;
 use crate::machine::{Failure, FailureKind};
 use gloo_net::http::Request;
 use paydigital::api::{CreatePayment, ErrorBody, Payment};
-use web_sys::AbortSignal;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal};
 
 fn network(message: impl Into<String>) -> Failure {
     Failure::new(FailureKind::Network, "network", message)
@@ -21,7 +23,11 @@ fn failed(error: gloo_net::Error) -> Failure {
 /// Sends a request; a 2xx body is a payment, anything else the proxy's error (or a
 /// network failure, which the caller retries).
 async fn answer(request: Request) -> Result<Payment, Failure> {
-    let response = request.send().await.map_err(failed)?;
+    read_answer(request.send().await.map_err(failed)?).await
+}
+
+/// A response of the proxy: a 2xx body is a payment, anything else its error.
+async fn read_answer(response: gloo_net::http::Response) -> Result<Payment, Failure> {
     let status = response.status();
     let body = js_sys::JSON::parse(&response.text().await.map_err(failed)?).ok();
     if response.ok() {
@@ -63,4 +69,57 @@ pub async fn read(url: &str, signal: &AbortSignal) -> Result<Payment, Failure> {
         .build()
         .map_err(failed)?;
     answer(request).await
+}
+
+/// The create the loader sent while the wasm was still downloading
+/// (`www/paydigital-checkout.js`, issue 23): the request as it went out and its pending
+/// answer. The widget adopts it only when it is exactly the create it would send itself.
+#[derive(serde::Deserialize)]
+pub struct EarlyCreate {
+    endpoint: String,
+    body: String,
+    key: String,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    response: js_sys::Promise,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    abort: AbortController,
+}
+
+impl EarlyCreate {
+    /// Whether this is the request `create` would send to `endpoint`: the same URL, the same
+    /// JSON text, and a key the widget could have made (so a retry may repeat it).
+    pub fn is_for(&self, endpoint: &str, body: &CreatePayment) -> bool {
+        self.endpoint == endpoint
+            && js::json(body).as_deref() == Some(self.body.as_str())
+            && self.key.len() == 32
+            && self.key.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
+    /// Stops the request (when it is not used, or the checkout goes away).
+    pub fn cancel(&self) {
+        self.abort.abort();
+    }
+
+    /// The idempotency key it was sent with, and what stops it: the widget's from now on.
+    pub fn adopt(&self) -> (String, AbortController) {
+        (self.key.clone(), self.abort.clone())
+    }
+
+    /// Its answer, read as `create`'s would be.
+    pub async fn answer(self) -> Result<Payment, Failure> {
+        let response = JsFuture::from(self.response).await.map_err(rejected)?;
+        let response: web_sys::Response = response
+            .dyn_into()
+            .map_err(|_| network("the loader's request gave no response"))?;
+        read_answer(response.into()).await
+    }
+}
+
+/// A rejected `fetch` (`TypeError: Failed to fetch`, `AbortError`) as a network failure.
+fn rejected(error: JsValue) -> Failure {
+    network(
+        error
+            .dyn_ref::<js_sys::Error>()
+            .map_or_else(|| "fetch failed".to_owned(), |e| String::from(e.message())),
+    )
 }

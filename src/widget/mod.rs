@@ -45,6 +45,9 @@ pub(crate) struct Controller {
     idempotency_key: RefCell<String>,
     reading: Cell<bool>,
     last_kind: Cell<Option<PhaseKind>>,
+    /// The create the loader sent before the wasm was there, until the first `begin` uses
+    /// or cancels it.
+    early: RefCell<Option<api::EarlyCreate>>,
 }
 
 impl Controller {
@@ -139,6 +142,7 @@ impl Controller {
         let Some(options) = self.options().cloned() else {
             return;
         };
+        let early = self.take_early(&options);
         let this = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let signal = this.abort.borrow().signal();
@@ -175,8 +179,13 @@ impl Controller {
             if !this.current(generation) {
                 return;
             }
-            let key = this.idempotency_key.borrow().clone();
-            let created = api::create(&options.endpoint, &create, &key, &signal).await;
+            let created = match early {
+                Some(early) => early.answer().await,
+                None => {
+                    let key = this.idempotency_key.borrow().clone();
+                    api::create(&options.endpoint, &create, &key, &signal).await
+                }
+            };
             if !this.current(generation) {
                 return;
             }
@@ -186,6 +195,40 @@ impl Controller {
             }
             this.poll(generation).await;
         });
+    }
+
+    /// The loader's early create, if this first attempt is to use it: exactly the create it
+    /// would send, and no remembered payment to resume instead. Adopted here, before any
+    /// await, so that a destroy() from now on stops it; any other is cancelled.
+    fn take_early(&self, options: &Options) -> Option<api::EarlyCreate> {
+        let early = self.early.borrow_mut().take()?;
+        let resumes = options
+            .resume_key()
+            .is_some_and(|key| browser::session_get(&key).is_some());
+        let wanted = options.create_request().filter(|_| !resumes);
+        match wanted {
+            Some(create) if early.is_for(&options.endpoint, &create) => {
+                // Its key and its abort are this attempt's now: "Try again" repeats the key.
+                let (key, abort) = early.adopt();
+                *self.idempotency_key.borrow_mut() = key;
+                *self.abort.borrow_mut() = abort;
+                Some(early)
+            }
+            Some(_) => {
+                // A loader out of step with this widget: its answer is not shown, and the
+                // payment it may have made expires unused.
+                early.cancel();
+                web_sys::console::warn_1(
+                    &"PayDigital checkout: the loader's early create differs from the widget's"
+                        .into(),
+                );
+                None
+            }
+            None => {
+                early.cancel();
+                None
+            }
+        }
     }
 
     /// Reads the status until there is nothing left to wait for.
@@ -305,6 +348,9 @@ impl Controller {
     fn stop(&self) {
         self.alive.set(false);
         self.abort.borrow().abort();
+        if let Some(early) = self.early.borrow_mut().take() {
+            early.cancel();
+        }
         self.ticker.borrow_mut().take();
         if let Some(listener) = self.visibility.borrow_mut().take() {
             browser::off_document("visibilitychange", &listener);
@@ -368,6 +414,20 @@ impl Drop for CheckoutHandle {
 /// `paydigital:error`; they do not throw.
 #[wasm_bindgen]
 pub fn mount(host: HtmlElement, options: JsValue) -> Result<CheckoutHandle, JsValue> {
+    mount_with_create(host, options, JsValue::NULL)
+}
+
+/// [`mount`], with the create the loader sent while the wasm downloaded
+/// (`{endpoint, body, key, response, abort}`, see `www/paydigital-checkout.js`): the widget
+/// shows its answer, after checking it as its own, only if it is exactly the create the
+/// widget would send; otherwise it cancels it and sends its own.
+#[wasm_bindgen(js_name = mountWithCreate)]
+pub fn mount_with_create(
+    host: HtmlElement,
+    options: JsValue,
+    early: JsValue,
+) -> Result<CheckoutHandle, JsValue> {
+    let early = js::early_create(early);
     let options = js::options(options)
         .and_then(Options::from_raw)
         .map_err(|e| e.to_string());
@@ -416,6 +476,7 @@ pub fn mount(host: HtmlElement, options: JsValue) -> Result<CheckoutHandle, JsVa
             idempotency_key: RefCell::new(browser::random_key()),
             reading: Cell::new(false),
             last_kind: Cell::new(None),
+            early: RefCell::new(None),
         });
         *filled.borrow_mut() = Some(controller.clone());
         view::checkout(controller, lang)
@@ -426,17 +487,23 @@ pub fn mount(host: HtmlElement, options: JsValue) -> Result<CheckoutHandle, JsVa
         .ok_or_else(|| JsValue::from_str("mount failed"))?;
     match &options {
         Ok(_) => {
+            *controller.early.borrow_mut() = early;
             controller.start_ticker();
             controller.watch_visibility();
             controller.begin();
         }
-        Err(message) => controller.update(|c| {
-            c.create_failed(Failure::new(
-                FailureKind::Config,
-                "invalid_options",
-                message.clone(),
-            ))
-        }),
+        Err(message) => {
+            if let Some(early) = early {
+                early.cancel();
+            }
+            controller.update(|c| {
+                c.create_failed(Failure::new(
+                    FailureKind::Config,
+                    "invalid_options",
+                    message.clone(),
+                ))
+            })
+        }
     }
     Ok(CheckoutHandle {
         controller: Some(controller),

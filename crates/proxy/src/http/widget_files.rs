@@ -19,7 +19,10 @@ fn is_content_hashed(path: &str) -> bool {
         .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Any origin may load the widget; hashed files are cached for a year, the rest revalidated.
+/// Any origin may load the widget, and read its files' timings (`Timing-Allow-Origin`: a shop
+/// measuring its checkout page sees where the widget's time goes, issue 23); hashed files are
+/// cached for a year (`immutable`: a repeat visit asks nothing, and Chromium keeps the wasm's
+/// compiled code with them), the rest revalidated.
 async fn widget_headers(req: Request, next: Next) -> Response {
     let hashed = is_content_hashed(req.uri().path());
     let mut response = next.run(req).await;
@@ -29,6 +32,10 @@ async fn widget_headers(req: Request, next: Next) -> Response {
         .extensions_mut()
         .insert(crate::metrics::Route::fixed("/checkout/"));
     usable_from_any_origin(response.headers_mut());
+    response.headers_mut().insert(
+        header::HeaderName::from_static("timing-allow-origin"),
+        HeaderValue::from_static("*"),
+    );
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         let cache = if hashed {
             "public, max-age=31536000, immutable"
@@ -77,7 +84,44 @@ async fn storefront_page(index: &Path) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::is_content_hashed;
+    use super::{is_content_hashed, router};
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use tower::ServiceExt;
+
+    /// The browser compiles wasm while it downloads only when it is served as
+    /// `application/wasm`, brotli or not; and a shop's page may read the files' timings.
+    #[tokio::test]
+    async fn wasm_is_served_as_wasm_with_timings_open_compressed_or_not() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let wasm = "paydigital-checkout-0123456789abcdef_bg.wasm";
+        std::fs::write(dir.path().join(wasm), b"\0asm\x01\0\0\0").expect("write");
+        std::fs::write(dir.path().join(format!("{wasm}.br")), b"brotli").expect("write");
+        for encoding in ["identity", "br"] {
+            let request = Request::get(format!("/checkout/{wasm}"))
+                .header(header::ACCEPT_ENCODING, encoding)
+                .body(Body::empty())
+                .expect("request");
+            let response = router(dir.path(), false)
+                .oneshot(request)
+                .await
+                .expect("answer");
+            assert_eq!(response.status(), 200, "{encoding}");
+            let headers = response.headers();
+            assert_eq!(
+                headers[header::CONTENT_TYPE],
+                "application/wasm",
+                "{encoding}"
+            );
+            assert_eq!(headers["timing-allow-origin"], "*", "{encoding}");
+            assert_eq!(
+                headers[header::CACHE_CONTROL],
+                "public, max-age=31536000, immutable"
+            );
+            let brotli = headers.get(header::CONTENT_ENCODING).map(|v| v.as_bytes());
+            assert_eq!(brotli == Some(b"br".as_slice()), encoding == "br");
+        }
+    }
 
     #[test]
     fn recognises_trunks_hashed_names() {
