@@ -301,11 +301,14 @@ for (const browser of ["chromium", "firefox"]) {
         assert.match(error, n < 6 ? /salah/ : /Terlalu banyak/, `attempt ${n}`);
       }
       await signIn(driver, CASHIER);
-      await driver.wait(until.urlIs(`${proxy.url}/admin/payments`), 5000);
+      await driver.wait(until.urlIs(`${proxy.url}/admin/counter`), 5000, "a cashier lands on the counter");
       const nav = await driver.findElement(By.css("header nav")).getText();
       assert.doesNotMatch(nav, /Ringkasan|Log audit/);
       assert.match(nav, /Pembayaran/);
+      assert.match(nav, /Kasir/);
       await check(driver, browser, "cashier");
+      await driver.get(`${proxy.url}/admin/payments`);
+      await check(driver, browser, "cashier-payments");
       await driver.get(`${proxy.url}/admin/audit`);
       assert.match(await driver.findElement(By.css("main")).getText(), /hanya untuk pemilik/);
     } finally {

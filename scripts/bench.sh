@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
 # `make bench`: installs the benchmark's own tools if missing (apt: wrk, php; npm: qrcode;
 # crates.io: twiggy, oha; esbuild comes with make setup), then measures and writes
-# BENCHMARKS.md (bench/bench.cjs, then bench/time-to-qr.cjs).
+# BENCHMARKS.md (bench/bench.cjs, bench/time-to-qr.cjs, bench/dashboard.cjs, bench/counter.cjs).
+# `scripts/bench.sh counter` (after `make widget`): only the counter's section, printed.
 # `scripts/bench.sh time-to-qr` (after `make widget`): only the time to QR (issue 23), its
 # section of BENCHMARKS.md rewritten in place; RUNS / FAST_RUNS set the runs per condition.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [[ ${1:-} == counter ]]; then
+  TOOLS_DIR=${TOOLS_DIR:-$HOME/.cache/paydigital-checkout} NPM_DIR=${NPM_DIR:-$HOME/.cache/paydigital-checkout/npm}
+  export PATH="$TOOLS_DIR/bin:$NPM_DIR/node_modules/.bin:$PATH"
+  qrcode_version=$(sed -n 's/^QRCODE_JS_VERSION=//p' tools.env)
+  [[ $(node -p "require('$NPM_DIR/node_modules/qrcode/package.json').version" 2>/dev/null) == "$qrcode_version" ]] \
+    || npm install --prefix "$NPM_DIR" --no-audit --no-fund --silent "qrcode@$qrcode_version"
+  bundle="$TOOLS_DIR/bench/qrcode.js"; mkdir -p "$(dirname "$bundle")"
+  esbuild "$NPM_DIR/node_modules/qrcode/lib/browser.js" --bundle --format=iife --global-name=QRCode \
+    --minify --log-level=warning --outfile="$bundle"
+  [[ -n ${PROXY_BIN:-} ]] || cargo build --release -p paydigital-proxy --bin paydigital-proxy
+  QRCODE_JS_BUNDLE=$bundle NODE_PATH="$NPM_DIR/node_modules" node bench/counter.cjs
+  exit
+fi
 if [[ ${1:-} == time-to-qr ]]; then
   # Alone, outside make: the same tool folders the Makefile uses.
   TOOLS_DIR=${TOOLS_DIR:-$HOME/.cache/paydigital-checkout} NPM_DIR=${NPM_DIR:-$HOME/.cache/paydigital-checkout/npm}
@@ -81,3 +95,6 @@ NODE_PATH="$NPM_DIR/node_modules" node bench/time-to-qr.cjs --write >/dev/null
 # The dashboard (issue 21): what 50 open tabs polling the live feed cost the proxy.
 cargo build --quiet --release -p paydigital-proxy
 { echo; node bench/dashboard.cjs; } >> BENCHMARKS.md
+
+# The counter (issue 22): Charge to QR painted on a slow tablet, against a plain-JS floor.
+{ echo; QRCODE_JS_BUNDLE=$bundle NODE_PATH="$NPM_DIR/node_modules" node bench/counter.cjs; } >> BENCHMARKS.md

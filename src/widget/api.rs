@@ -86,6 +86,17 @@ pub struct EarlyCreate {
 }
 
 impl EarlyCreate {
+    /// What the loader hands over with `mountWithCreate`: the create it already sent, or
+    /// nothing (`null`, or anything else it could not have made).
+    pub fn from_loader(value: JsValue) -> Option<EarlyCreate> {
+        if value.is_undefined() || value.is_null() {
+            return None;
+        }
+        js::read(value).ok()
+    }
+}
+
+impl EarlyCreate {
     /// Whether this is the request `create` would send to `endpoint`: the same URL, the same
     /// JSON text, and a key the widget could have made (so a retry may repeat it).
     pub fn is_for(&self, endpoint: &str, body: &CreatePayment) -> bool {

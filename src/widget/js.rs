@@ -28,15 +28,6 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
         .map(String::from)
 }
 
-/// What the loader hands over with `mountWithCreate`: the create it already sent, or nothing
-/// (`null`, or anything else it could not have made).
-pub fn early_create(value: JsValue) -> Option<super::api::EarlyCreate> {
-    if value.is_undefined() || value.is_null() {
-        return None;
-    }
-    read(value).ok()
-}
-
 /// The options of `mount()`, or the loader's copy of the element's attributes. A missing
 /// object is no options (the widget then says which one is needed).
 pub fn options(value: JsValue) -> Result<RawOptions, OptionsError> {

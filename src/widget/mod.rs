@@ -427,7 +427,7 @@ pub fn mount_with_create(
     options: JsValue,
     early: JsValue,
 ) -> Result<CheckoutHandle, JsValue> {
-    let early = js::early_create(early);
+    let early = api::EarlyCreate::from_loader(early);
     let options = js::options(options)
         .and_then(Options::from_raw)
         .map_err(|e| e.to_string());

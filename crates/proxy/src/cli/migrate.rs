@@ -1,5 +1,6 @@
-//! `migrate --to postgres://…`: a SQLite store copied into PostgreSQL, skipping what is
-//! already there (so a second run copies nothing).
+//! `migrate --to postgres://…`: a SQLite store (payments, events, attempts, payment links,
+//! staff, audit log) copied into PostgreSQL, skipping what is already there (so a second run
+//! copies nothing).
 
 use super::{say, CliError};
 use paydigital_proxy::config;
@@ -39,13 +40,15 @@ pub fn migrate(to: &str, from: Option<PathBuf>) -> Result<(), CliError> {
         })
         .map_err(|e| failed(format!("cannot write {url}: {e}")))?;
     say(&format!(
-        "{} -> {url}: {} of {} payments, {} of {} events, {} attempts, {} of {} staff, {} of {} audit lines copied (the rest were there already)",
+        "{} -> {url}: {} of {} payments, {} of {} events, {} attempts, {} of {} links, {} of {} staff, {} of {} audit lines copied (the rest were there already)",
         from.display(),
         imported.payments,
         dump.payments.len(),
         imported.events,
         dump.events.len(),
         imported.attempts,
+        imported.links,
+        dump.links.len(),
         imported.staff,
         dump.staff.len(),
         imported.audit,

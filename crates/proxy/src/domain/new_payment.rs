@@ -16,8 +16,12 @@ pub const MAX_METADATA_PAIRS: usize = 20;
 pub const MAX_METADATA_KEY: usize = 40;
 pub const MAX_METADATA_VALUE: usize = 500;
 
+/// Longest note a cashier may add to a sale, in characters (PayDigital shows it as the
+/// description, and the counter lists it).
+pub const MAX_COUNTER_NOTE: usize = 140;
+
 /// What PayDigital shows when the request named no description, and no customer.
-const DEFAULT_DESCRIPTION: &str = "Pembayaran";
+pub const DEFAULT_DESCRIPTION: &str = "Pembayaran";
 const DEFAULT_CUSTOMER_NAME: &str = "Pelanggan";
 
 /// A create, validated: what the payment service sends upstream and keeps.
@@ -32,6 +36,8 @@ pub struct NewPayment {
     pub metadata: Metadata,
     /// The payment link it is made through (`source: link`).
     pub payment_link_id: Option<String>,
+    /// Who charged it at the counter (`source: counter`).
+    pub created_by: Option<String>,
 }
 
 /// Why a create was refused. Each names what was wrong.
@@ -104,6 +110,20 @@ pub struct MerchantPaymentRequest {
     #[serde(default, skip_serializing_if = "Metadata::is_empty")]
     #[schema(schema_with = metadata_schema)]
     pub metadata: Metadata,
+}
+
+/// `POST /admin/counter/sales`: what a cashier keyed in. Fields serialize in a fixed order:
+/// the JSON is the idempotency fingerprint of the sale.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CounterSaleRequest {
+    /// Rupiah, a whole number, within the shop's range (the catalog does not apply: the
+    /// cashier is the shop).
+    #[serde(deserialize_with = "paydigital::api::whole_number::required")]
+    pub amount: u64,
+    /// What it was for (`2 kopi susu`); PayDigital shows it. Default `Pembayaran`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// `metadata`'s bounds as JSON Schema says them (utoipa's attributes have no `maxProperties`).
@@ -206,6 +226,7 @@ impl PaymentRules {
             reference,
             metadata: Metadata::new(),
             payment_link_id: None,
+            created_by: None,
         })
     }
 
@@ -224,6 +245,30 @@ impl PaymentRules {
             reference: clean_text("reference", body.reference, MAX_REFERENCE)?,
             metadata: body.metadata,
             payment_link_id: None,
+            created_by: None,
+        })
+    }
+}
+
+impl PaymentRules {
+    /// A cashier's sale at the counter, `cashier` recorded as who charged it.
+    pub fn counter_payment(
+        &self,
+        body: CounterSaleRequest,
+        cashier: &str,
+    ) -> Result<NewPayment, Invalid> {
+        let amount = self.amount_in_range(body.amount)?;
+        let note = clean_text("note", body.note, MAX_COUNTER_NOTE)?;
+        Ok(NewPayment {
+            amount,
+            item: None,
+            source: Source::Counter,
+            description: note.unwrap_or_else(|| DEFAULT_DESCRIPTION.to_owned()),
+            customer_name: DEFAULT_CUSTOMER_NAME.to_owned(),
+            reference: None,
+            metadata: Metadata::new(),
+            payment_link_id: None,
+            created_by: Some(cashier.to_owned()),
         })
     }
 }
@@ -330,6 +375,44 @@ mod tests {
             }),
             Err(range)
         );
+    }
+
+    #[test]
+    fn a_counter_sale_is_in_range_noted_and_names_its_cashier() {
+        let mut rules = open_amounts();
+        rules.catalog = Some(Catalog {
+            items: BTreeMap::new(),
+        });
+        let sale = |amount: u64, note: Option<&str>| {
+            rules.counter_payment(
+                CounterSaleRequest {
+                    amount,
+                    note: note.map(str::to_owned),
+                },
+                "kasir@toko.id",
+            )
+        };
+        let new = sale(25_000, Some(" 2 kopi susu ")).expect("valid with a catalog too");
+        assert_eq!(new.source, Source::Counter);
+        assert_eq!(new.created_by.as_deref(), Some("kasir@toko.id"));
+        assert_eq!(new.description, "2 kopi susu");
+        assert_eq!(new.customer_name, "Pelanggan");
+        assert_eq!(sale(1000, None).map(|n| n.description), Ok("Pembayaran".into()));
+        assert_eq!(
+            sale(999, None),
+            Err(Invalid::AmountOutOfRange {
+                min: 1000,
+                max: 10_000_000
+            })
+        );
+        assert!(matches!(
+            sale(5000, Some(&"x".repeat(141))),
+            Err(Invalid::Field { field, .. }) if field == "note"
+        ));
+        assert!(matches!(
+            sale(5000, Some("a\u{0}b")),
+            Err(Invalid::Field { field, .. }) if field == "note"
+        ));
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub enum Source {
     Catalog,
     /// A customer on a payment link's page (`/l/{id}`): the link set the price or bounds.
     Link,
+    /// A cashier at the counter (`/admin/counter`) keyed the amount in.
+    Counter,
 }
 
 impl Source {
@@ -25,6 +27,7 @@ impl Source {
             Source::Browser => "browser",
             Source::Catalog => "catalog",
             Source::Link => "link",
+            Source::Counter => "counter",
         }
     }
 
@@ -35,6 +38,7 @@ impl Source {
             "browser" => Some(Source::Browser),
             "catalog" => Some(Source::Catalog),
             "link" => Some(Source::Link),
+            "counter" => Some(Source::Counter),
             _ => None,
         }
     }
@@ -107,6 +111,8 @@ pub struct PaymentRecord {
     pub review: Option<Review>,
     /// The payment link (`plink_…`) it was made through, for `source: link`.
     pub payment_link_id: Option<String>,
+    /// The member of staff (their email) who charged it at the counter, for `source: counter`.
+    pub created_by: Option<String>,
 }
 
 /// A payment's status at `now`: a pending one past its expiry is expired to everyone.

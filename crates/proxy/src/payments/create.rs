@@ -83,6 +83,7 @@ impl Payments {
             request_fingerprint,
             review: None,
             payment_link_id: new.payment_link_id,
+            created_by: new.created_by,
         };
         let now = record.created_at;
         let created = self.event(EventType::Created, &record, now)?;

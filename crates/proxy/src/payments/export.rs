@@ -30,6 +30,8 @@ pub struct BookRow {
     pub review: &'static str,
     /// The payment link (`plink_…`) it was made through; empty otherwise.
     pub payment_link_id: String,
+    /// Who charged it at the counter (their email); empty otherwise.
+    pub created_by: String,
 }
 
 impl BookRow {
@@ -50,6 +52,7 @@ impl BookRow {
             late: p.late,
             review: p.review.map_or("", |r| r.as_str()),
             payment_link_id: p.payment_link_id.clone().unwrap_or_default(),
+            created_by: p.created_by.clone().unwrap_or_default(),
         }
     }
 }
@@ -64,6 +67,7 @@ impl BookRow {
             reference: inert(&self.reference),
             description: inert(&self.description),
             customer_name: inert(&self.customer_name),
+            created_by: inert(&self.created_by),
             ..self.clone()
         }
     }
@@ -136,6 +140,7 @@ mod tests {
             late: false,
             review: "",
             payment_link_id: "plink_AAAAAAAAAAAAAAAAAAAAAA".into(),
+            created_by: "-kasir@toko.id".into(),
         };
         let csv = csv(std::slice::from_ref(&row)).expect("csv");
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
@@ -149,5 +154,6 @@ mod tests {
         assert!(record
             .iter()
             .any(|c| c == "'=HYPERLINK(\"https://evil.example\",\"Klik\")"));
+        assert!(record.iter().any(|c| c == "'-kasir@toko.id"));
     }
 }

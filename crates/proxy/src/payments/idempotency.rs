@@ -27,6 +27,9 @@ pub enum KeyScope {
     Merchant,
     /// A payment link's form: the key is the form's one-time token.
     Link,
+    /// A sale at the counter: the key is the sale's, made by the counter page, and it is
+    /// the signed-in person's own (`counter:{email}:{key}`).
+    Counter,
 }
 
 /// An `Idempotency-Key` with what it was sent with.
@@ -48,6 +51,7 @@ impl Idempotency {
             KeyScope::Browser => "browser",
             KeyScope::Merchant => "merchant",
             KeyScope::Link => "link",
+            KeyScope::Counter => "counter",
         };
         let fingerprint =
             serde_json::to_string(request).map_err(|e| ServiceError::Internal(e.to_string()))?;

@@ -187,6 +187,7 @@ impl Payments {
             reference: None,
             metadata: link.metadata.clone(),
             payment_link_id: Some(link.id.clone()),
+            created_by: None,
         };
         let result = self.create(new, Some(idempotency)).await;
         // Stored: the insert ended the reservation. Failed, or made by a twin request of the

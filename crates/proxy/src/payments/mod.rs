@@ -1,12 +1,13 @@
 //! The payment service every front door (browser API, merchant API, hosted page) and every
 //! worker shares: create a payment upstream and keep it (`create.rs`, with
-//! `idempotency.rs`), read it by id, refresh it from PayDigital through one gate per payment
+//! `idempotency.rs`; a counter sale is `counter.rs`), read it by id, refresh it from PayDigital through one gate per payment
 //! (`refresh.rs`), list payments and events. It answers in [`ServiceError`], never in HTTP.
 //!
 //! Every store call goes through [`Payments::with_store`] (on the blocking pool); the latest
 //! record of watched payments is kept in memory (`cache.rs`) after the store, never before.
 
 mod cache;
+mod counter;
 mod create;
 mod error;
 pub mod export;
@@ -15,6 +16,7 @@ pub mod links;
 mod locks;
 mod refresh;
 
+pub use counter::{is_counter_sale_of, ChargeError, RECENT_SALES};
 pub use error::ServiceError;
 pub use idempotency::{Idempotency, KeyScope};
 

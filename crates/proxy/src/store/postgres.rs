@@ -229,6 +229,11 @@ CREATE TABLE link_form_secret (
     secret TEXT NOT NULL
 );
 "#,
+    // v5: who charged a payment at the counter; the counter lists one person's recent sales.
+    r#"
+ALTER TABLE payments ADD COLUMN created_by TEXT;
+CREATE INDEX payments_counter ON payments(created_by, created_at) WHERE created_by IS NOT NULL;
+"#,
 ];
 
 /// The schema version this binary writes.
@@ -239,7 +244,7 @@ macro_rules! payment_columns {
         "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
          payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
          item, source, metadata, late, idempotency_key, request_fingerprint, review, \
-         payment_link_id"
+         payment_link_id, created_by"
     };
 }
 
@@ -303,6 +308,7 @@ fn decode(row: &Row) -> Result<PaymentRecord, StoreError> {
         request_fingerprint: row.try_get(20)?,
         review: review_from_db(row.try_get(21)?)?,
         payment_link_id: row.try_get(22)?,
+        created_by: row.try_get(23)?,
     })
 }
 
@@ -468,7 +474,15 @@ impl PgStore {
     pub async fn import(&self, dump: &Dump) -> Result<Imported, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let mut imported = Imported::default();
+        let mut imported = Imported {
+            links: super::postgres_links::import_links(
+                &tx,
+                &dump.links,
+                dump.link_form_secret.as_deref(),
+            )
+            .await?,
+            ..Imported::default()
+        };
         for stored in &dump.payments {
             let p = &stored.record;
             let inserted =
@@ -672,6 +686,9 @@ impl PaymentStore for PgStore {
             }
             if let Some(reference) = &filter.reference {
                 and(&mut sql, &mut params, "reference = ?", reference);
+            }
+            if let Some(cashier) = &filter.created_by {
+                and(&mut sql, &mut params, "created_by = ?", cashier);
             }
             if let Some(after) = &filter.created_after {
                 and(&mut sql, &mut params, "created_at > ?", after);
@@ -1205,7 +1222,7 @@ macro_rules! insert_payment {
             "INSERT INTO payments (",
             payment_columns!(),
             ", next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-            $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+            $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
         )
     };
 }
@@ -1250,6 +1267,7 @@ async fn insert_payment(
                 &p.request_fingerprint,
                 &p.review.map(Review::as_str),
                 &p.payment_link_id,
+                &p.created_by,
                 &next_check.map(millis),
             ],
         )

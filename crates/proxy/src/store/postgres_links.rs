@@ -75,8 +75,25 @@ fn millis(at: OffsetDateTime) -> OffsetDateTime {
         .unwrap_or(at)
 }
 
-impl LinkStore for PgStore {
-    fn insert_link(&self, l: &PaymentLink) -> Result<LinkInsert, StoreError> {
+/// A link's row: its columns as [`INSERT_LINK`] takes them.
+struct LinkRow {
+    fixed: Option<i64>,
+    min: Option<i64>,
+    max: Option<i64>,
+    max_payments: Option<i64>,
+    expires_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+    metadata: Option<serde_json::Value>,
+}
+
+/// Writes a link; followed by the conflict it gives way to.
+const INSERT_LINK: &str = "INSERT INTO payment_links (id, title, description, amount, min_amount,
+        max_amount, max_payments, expires_at, success_url, metadata, active,
+        created_at, idempotency_key, request_fingerprint)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+
+impl LinkRow {
+    fn of(l: &PaymentLink) -> Result<LinkRow, StoreError> {
         let (fixed, min, max) = amount_to_db(l.amount);
         let metadata = if l.metadata.is_empty() {
             None
@@ -86,36 +103,69 @@ impl LinkStore for PgStore {
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             )
         };
-        let (fixed, min, max) = (opt_i64(fixed)?, opt_i64(min)?, opt_i64(max)?);
-        let max_payments = l.max_payments.map(i64::from);
+        Ok(LinkRow {
+            fixed: opt_i64(fixed)?,
+            min: opt_i64(min)?,
+            max: opt_i64(max)?,
+            max_payments: l.max_payments.map(i64::from),
+            expires_at: l.expires_at.map(millis),
+            created_at: millis(l.created_at),
+            metadata,
+        })
+    }
+
+    fn params<'a>(&'a self, l: &'a PaymentLink) -> [&'a (dyn ToSql + Sync); 14] {
+        [
+            &l.id,
+            &l.title,
+            &l.description,
+            &self.fixed,
+            &self.min,
+            &self.max,
+            &self.max_payments,
+            &self.expires_at,
+            &l.success_url,
+            &self.metadata,
+            &l.active,
+            &self.created_at,
+            &l.idempotency_key,
+            &l.request_fingerprint,
+        ]
+    }
+}
+
+/// `migrate --to`: copies each of `links` unless its id or key is there already, and the link
+/// forms' secret unless there is one (so forms shown before the move still post). The number
+/// of links written.
+pub(super) async fn import_links(
+    tx: &deadpool_postgres::Transaction<'_>,
+    links: &[PaymentLink],
+    secret: Option<&str>,
+) -> Result<u64, StoreError> {
+    let sql = format!("{INSERT_LINK} ON CONFLICT DO NOTHING");
+    let mut written = 0;
+    for link in links {
+        let row = LinkRow::of(link)?;
+        written += tx.execute(sql.as_str(), &row.params(link)).await?;
+    }
+    if let Some(secret) = secret {
+        tx.execute(
+            "INSERT INTO link_form_secret (id, secret) VALUES (1, $1) ON CONFLICT DO NOTHING",
+            &[&secret],
+        )
+        .await?;
+    }
+    Ok(written)
+}
+
+impl LinkStore for PgStore {
+    fn insert_link(&self, l: &PaymentLink) -> Result<LinkInsert, StoreError> {
+        let row = LinkRow::of(l)?;
+        let sql = format!("{INSERT_LINK} ON CONFLICT (idempotency_key) DO NOTHING");
         self.run(async {
-            // `ON CONFLICT DO NOTHING`: of two creates with one key (on any instances), one
-            // inserts; the other finds it.
-            let inserted = self
-                .execute(
-                    "INSERT INTO payment_links (id, title, description, amount, min_amount,
-                        max_amount, max_payments, expires_at, success_url, metadata, active,
-                        created_at, idempotency_key, request_fingerprint)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-                     ON CONFLICT (idempotency_key) DO NOTHING",
-                    &[
-                        &l.id,
-                        &l.title,
-                        &l.description,
-                        &fixed,
-                        &min,
-                        &max,
-                        &max_payments,
-                        &l.expires_at.map(millis),
-                        &l.success_url,
-                        &metadata,
-                        &l.active,
-                        &millis(l.created_at),
-                        &l.idempotency_key,
-                        &l.request_fingerprint,
-                    ],
-                )
-                .await?;
+            // `ON CONFLICT (idempotency_key) DO NOTHING`: of two creates with one key (on any
+            // instances), one inserts; the other finds it.
+            let inserted = self.execute(sql.as_str(), &row.params(l)).await?;
             if inserted == 1 {
                 return Ok(LinkInsert::Created);
             }

@@ -21,7 +21,7 @@ macro_rules! payment_columns {
         "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
          payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
          item, source, metadata, late, idempotency_key, request_fingerprint, review, \
-         payment_link_id"
+         payment_link_id, created_by"
     };
 }
 
@@ -218,6 +218,14 @@ CREATE TABLE link_form_secret (
 "#,
         then: None,
     },
+    // v8: who charged a payment at the counter; the counter lists one person's recent sales.
+    Migration {
+        sql: r#"
+ALTER TABLE payments ADD COLUMN created_by TEXT;
+CREATE INDEX payments_counter ON payments(created_by, created_at) WHERE created_by IS NOT NULL;
+"#,
+        then: None,
+    },
 ];
 
 /// Gives every payment made before ids existed one, from the OS's random source.
@@ -299,6 +307,7 @@ fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<PaymentRecord, Sto
             request_fingerprint: row.get(20)?,
             review: review_from_db(row.get(21)?)?,
             payment_link_id: row.get(22)?,
+            created_by: row.get(23)?,
         })
     })();
     Ok(record)
@@ -389,6 +398,7 @@ impl SqliteStore {
         let staff = super::staff::StaffStore::list_staff(self)?;
         let mut dump = self.dump_payments_and_audit()?;
         dump.staff = staff;
+        (dump.links, dump.link_form_secret) = self.dump_links()?;
         Ok(dump)
     }
 
@@ -400,7 +410,7 @@ impl SqliteStore {
                 ", next_check_at FROM payments ORDER BY rowid"
             ))?;
             let payments = payments.query_map([], |row| {
-                let next: Option<i64> = row.get(23)?;
+                let next: Option<i64> = row.get(24)?;
                 Ok(decode(row)?.and_then(|record| {
                     Ok(StoredPayment {
                         record,
@@ -433,6 +443,8 @@ impl SqliteStore {
                 attempts,
                 staff: Vec::new(),
                 audit,
+                links: Vec::new(),
+                link_form_secret: None,
             })
         })
     }
@@ -536,9 +548,10 @@ impl PaymentStore for SqliteStore {
                 "INSERT INTO payments (id, invoice, status, status_word, amount, unique_code,
                     total_amount, qr_content, payment_url, expires_at, paid_at, created_at,
                     description, customer_name, reference, item, source, metadata, late,
-                    idempotency_key, request_fingerprint, review, next_check_at, payment_link_id)
+                    idempotency_key, request_fingerprint, review, next_check_at, payment_link_id,
+                    created_by)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
                 params![
                     p.id,
                     p.invoice,
@@ -564,6 +577,7 @@ impl PaymentStore for SqliteStore {
                     p.review.map(Review::as_str),
                     next_check.map(to_ms),
                     p.payment_link_id,
+                    p.created_by,
                 ],
             )?;
             if let Some(key) = &p.idempotency_key {
@@ -601,6 +615,7 @@ impl PaymentStore for SqliteStore {
         sql.push_str(" WHERE (:reference IS NULL OR reference = :reference)");
         sql.push_str(" AND (:after IS NULL OR created_at > :after)");
         sql.push_str(" AND (:until IS NULL OR created_at < :until)");
+        sql.push_str(" AND (:created_by IS NULL OR created_by = :created_by)");
         if filter.search.is_some() {
             sql.push_str(
                 " AND (id = :search OR invoice = :search OR reference = :search
@@ -629,6 +644,7 @@ impl PaymentStore for SqliteStore {
             let limit = limit_of(filter.limit);
             let mut named: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
                 (":reference", &filter.reference),
+                (":created_by", &filter.created_by),
                 (":before", &before),
                 (":limit", &limit),
             ];

@@ -26,6 +26,27 @@ macro_rules! select_link {
     };
 }
 
+impl SqliteStore {
+    /// Every link, oldest first, and the link forms' secret if one was made: `migrate --to`.
+    pub(super) fn dump_links(&self) -> Result<(Vec<PaymentLink>, Option<String>), StoreError> {
+        self.with(|conn| {
+            let mut statement = conn.prepare(concat!(select_link!(), " ORDER BY l.rowid"))?;
+            let mut links = Vec::new();
+            for row in statement.query_map([], decode)? {
+                links.push(row??.link);
+            }
+            let secret = conn
+                .query_row(
+                    "SELECT secret FROM link_form_secret WHERE id = 1",
+                    [],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            Ok((links, secret))
+        })
+    }
+}
+
 fn opt_u64(n: Option<i64>) -> Result<Option<u64>, StoreError> {
     n.map(to_u64).transpose()
 }

@@ -39,6 +39,7 @@ pub(crate) fn sample(invoice: &str, key: Option<&str>) -> PaymentRecord {
         request_fingerprint: key.map(|_| "{\"amount\":10000}".to_owned()),
         review: None,
         payment_link_id: None,
+        created_by: None,
     }
 }
 
@@ -1181,6 +1182,53 @@ pub(crate) fn every_instance_gets_the_first_stored_form_secret(store: &dyn Payme
     assert_eq!(store.link_form_secret("second").expect("secret"), "first");
 }
 
+pub(crate) fn a_counter_sale_keeps_its_cashier_and_lists_by_them(store: &dyn PaymentStore) {
+    let sale = |invoice: &str, cashier: &str, minutes_ago: i64| {
+        let mut p = sample(invoice, None);
+        p.source = Source::Counter;
+        p.reference = None;
+        p.created_by = Some(cashier.to_owned());
+        p.created_at = datetime!(2026-11-24 20:00:00 UTC) - time::Duration::minutes(minutes_ago);
+        p
+    };
+    let mine = sale("PYG-KASIR-1", "kasir@toko.id", 30);
+    let older = sale("PYG-KASIR-0", "kasir@toko.id", 13 * 60);
+    let theirs = sale("PYG-PEMILIK", "pemilik@toko.id", 10);
+    let shop = sample("PYG-SHOP", None);
+    for p in [&older, &mine, &theirs, &shop] {
+        put(store, p).expect("insert");
+    }
+    assert_eq!(store.get(&mine.id).expect("get"), Some(mine.clone()), "kept as it was");
+    let by = |cashier: &str, after: Option<OffsetDateTime>| {
+        store
+            .list(&ListFilter {
+                created_by: Some(cashier.to_owned()),
+                created_after: after,
+                limit: 10,
+                ..ListFilter::default()
+            })
+            .expect("list")
+            .into_iter()
+            .map(|p| p.invoice)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(by("kasir@toko.id", None), ["PYG-KASIR-1", "PYG-KASIR-0"]);
+    assert_eq!(
+        by("kasir@toko.id", Some(datetime!(2026-11-24 08:00:00 UTC))),
+        ["PYG-KASIR-1"],
+        "the last twelve hours"
+    );
+    assert_eq!(by("pemilik@toko.id", None), ["PYG-PEMILIK"]);
+    assert!(by("tamu@toko.id", None).is_empty());
+    let everyone = store
+        .list(&ListFilter {
+            limit: 10,
+            ..ListFilter::default()
+        })
+        .expect("list");
+    assert_eq!(everyone.len(), 4, "no filter, every payment");
+}
+
 macro_rules! store_suite {
     ($fresh:expr) => {
         $crate::store::suite::store_suite!(@tests $fresh;
@@ -1205,6 +1253,7 @@ macro_rules! store_suite {
             reservations_hold_a_links_max_payments,
             parallel_reservations_take_a_links_last_place_once,
             every_instance_gets_the_first_stored_form_secret,
+            a_counter_sale_keeps_its_cashier_and_lists_by_them,
         );
     };
     (@tests $fresh:expr; $($name:ident,)*) => {

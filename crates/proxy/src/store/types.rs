@@ -40,6 +40,8 @@ pub struct ListFilter {
     /// A payment whose id, invoice or reference is this, or whose customer name contains it
     /// (any case).
     pub search: Option<String>,
+    /// Only payments this member of staff charged at the counter (their email).
+    pub created_by: Option<String>,
     /// Only payments created before this one (the previous page's last id).
     pub before_id: Option<String>,
     pub limit: usize,
@@ -206,6 +208,10 @@ pub struct Dump {
     /// The shop's people and what they did (sessions are not copied: staff sign in again).
     pub staff: Vec<super::staff::StaffMember>,
     pub audit: Vec<super::staff::AuditEntry>,
+    /// Payment links, oldest first, and the secret their pages' forms are signed with (link
+    /// reservations are not copied: they lapse in minutes).
+    pub links: Vec<crate::domain::links::PaymentLink>,
+    pub link_form_secret: Option<String>,
 }
 
 /// What the store holds that an operator watches (read once per metrics scrape, by
@@ -226,6 +232,7 @@ pub struct Backlog {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Imported {
     pub payments: u64,
+    pub links: u64,
     pub events: u64,
     pub attempts: u64,
     pub staff: u64,

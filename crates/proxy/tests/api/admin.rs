@@ -13,13 +13,13 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 const BIN: &str = env!("CARGO_BIN_EXE_paydigital-proxy");
-const OWNER: &str = "pemilik@toko.example";
-const OWNER_PASSWORD: &str = "kata-sandi-pemilik-toko";
-const CASHIER: &str = "kasir@toko.example";
-const CASHIER_PASSWORD: &str = "kata-sandi-kasir-123";
+pub(crate) const OWNER: &str = "pemilik@toko.example";
+pub(crate) const OWNER_PASSWORD: &str = "kata-sandi-pemilik-toko";
+pub(crate) const CASHIER: &str = "kasir@toko.example";
+pub(crate) const CASHIER_PASSWORD: &str = "kata-sandi-kasir-123";
 
 /// `paydigital-proxy ARGS` on the test's store, with `stdin` on standard input.
-async fn cli(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
+pub(crate) async fn cli(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = tokio::process::Command::new(BIN)
         .args(args)
         .env("CHECKOUT_DATABASE", &app.vars["CHECKOUT_DATABASE"])
@@ -36,7 +36,7 @@ async fn cli(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output 
 }
 
 /// A proxy with an owner and a cashier.
-async fn shop(extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn shop(extra: &[(&str, &str)]) -> TestApp {
     let app = TestApp::spawn_with(extra).await;
     for (email, role, password) in [
         (OWNER, "owner", OWNER_PASSWORD),
@@ -58,14 +58,14 @@ async fn shop(extra: &[(&str, &str)]) -> TestApp {
 }
 
 /// A browser of the dashboard: no redirects followed, its cookie kept by hand.
-struct Browser<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
-    cookie: Option<String>,
+pub(crate) struct Browser<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) http: reqwest::Client,
+    pub(crate) cookie: Option<String>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Browser<'a> {
+    pub(crate) fn new(app: &'a TestApp) -> Browser<'a> {
         Browser {
             app,
             http: reqwest::Client::builder()
@@ -76,11 +76,11 @@ impl<'a> Browser<'a> {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.app.proxy.url())
     }
 
-    async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         let mut request = self.http.get(self.url(path));
         if let Some(cookie) = &self.cookie {
             request = request.header(COOKIE, format!("pd_session={cookie}"));
@@ -89,11 +89,11 @@ impl<'a> Browser<'a> {
     }
 
     /// A form POST from the dashboard's own origin (the proxy's public URL).
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
         self.post_from(path, form, Some(PUBLIC_URL)).await
     }
 
-    async fn post_from(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Response {
+    pub(crate) async fn post_from(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Response {
         let mut request = self.http.post(self.url(path)).form(form);
         if let Some(origin) = origin {
             request = request.header(ORIGIN, origin);
@@ -104,7 +104,7 @@ impl<'a> Browser<'a> {
         request.send().await.expect("proxy answers")
     }
 
-    async fn sign_in(&mut self, email: &str, password: &str) -> Response {
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> Response {
         let response = self
             .post("/admin/login", &[("email", email), ("password", password)])
             .await;
@@ -122,21 +122,21 @@ impl<'a> Browser<'a> {
         response
     }
 
-    async fn signed_in(app: &'a TestApp, email: &str, password: &str) -> Browser<'a> {
+    pub(crate) async fn signed_in(app: &'a TestApp, email: &str, password: &str) -> Browser<'a> {
         let mut browser = Browser::new(app);
         let response = browser.sign_in(email, password).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{email} signs in");
         browser
     }
 
-    async fn page(&self, path: &str) -> String {
+    pub(crate) async fn page(&self, path: &str) -> String {
         let response = self.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         response.text().await.expect("text")
     }
 }
 
-fn location(response: &Response) -> &str {
+pub(crate) fn location(response: &Response) -> &str {
     response
         .headers()
         .get(LOCATION)
@@ -493,7 +493,7 @@ async fn a_cashier_sees_todays_payments_and_nothing_of_the_owners() {
             .expect("insert");
     }
     let cashier = Browser::signed_in(&app, CASHIER, CASHIER_PASSWORD).await;
-    assert_eq!(location(&cashier.get("/admin/").await), "/admin/payments");
+    assert_eq!(location(&cashier.get("/admin/").await), "/admin/counter");
     let list = cashier.page("/admin/payments").await;
     assert!(
         list.contains("HARI-INI") && !list.contains("KEMARIN"),

@@ -484,6 +484,7 @@ pub fn stored_payment(
         request_fingerprint: None,
         review: None,
         payment_link_id: None,
+        created_by: None,
     };
     let event = paydigital_proxy::store::NewEvent {
         id: event_id.into(),

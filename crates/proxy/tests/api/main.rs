@@ -6,6 +6,7 @@
 mod admin;
 mod browser;
 mod cli;
+mod counter;
 mod helpers;
 mod links;
 mod logs;

@@ -73,6 +73,25 @@ async fn a_sqlite_store_moves_to_postgres_once_with_its_delivery_state() {
     .await;
     assert_eq!(before.0.as_array().map(Vec::len), Some(2));
     assert_eq!(before.1.as_array().map(Vec::len), Some(3));
+    // A payment link, with what its page's forms are signed with.
+    let link = app
+        .merchant(
+            reqwest::Method::POST,
+            "payment-links",
+            Some(crate::helpers::MERCHANT_KEY),
+            Some(json!({ "title": "Kopi susu", "amount": 25_000, "max_payments": 5 })),
+        )
+        .await;
+    assert_eq!(link.status(), 201);
+    let link: Value = link.json().await.expect("json");
+    let link_id = link["id"].as_str().expect("id").to_owned();
+    let form = reqwest::get(format!("{}/l/{link_id}", app.proxy.url()))
+        .await
+        .expect("link page")
+        .text()
+        .await
+        .expect("text");
+    let link_before = app.merchant_get(&format!("payment-links/{link_id}")).await;
     // An owner, who must be able to sign in after the move with the same password.
     let added = Command::new(env!("CARGO_BIN_EXE_paydigital-proxy"))
         .args([
@@ -106,7 +125,7 @@ async fn a_sqlite_store_moves_to_postgres_once_with_its_delivery_state() {
     assert!(ok, "{err}");
     assert!(
         out.contains(
-            "2 of 2 payments, 3 of 3 events, 2 attempts, 1 of 1 staff, 1 of 1 audit lines copied"
+            "2 of 2 payments, 3 of 3 events, 2 attempts, 1 of 1 links, 1 of 1 staff, 1 of 1 audit lines copied"
         ),
         "{out}"
     );
@@ -120,7 +139,7 @@ async fn a_sqlite_store_moves_to_postgres_once_with_its_delivery_state() {
     assert!(ok, "{err}");
     assert!(
         out.contains(
-            "0 of 2 payments, 0 of 3 events, 0 attempts, 0 of 1 staff, 0 of 1 audit lines copied"
+            "0 of 2 payments, 0 of 3 events, 0 attempts, 0 of 1 links, 0 of 1 staff, 0 of 1 audit lines copied"
         ),
         "run twice, nothing doubled: {out}"
     );
@@ -187,6 +206,27 @@ async fn a_sqlite_store_moves_to_postgres_once_with_its_delivery_state() {
     let one = moved.merchant_get(&format!("payments/{paid_id}")).await;
     assert_eq!(one["metadata"]["cart"], "c_1");
     assert_eq!(one["status"], "paid");
+    // The link came along as it was, and a form its page showed before the move still pays.
+    assert_eq!(
+        moved.merchant_get(&format!("payment-links/{link_id}")).await,
+        link_before
+    );
+    let token = form
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form's token");
+    let pressed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(format!("{}/l/{link_id}", moved.proxy.url()))
+        .header("origin", moved.proxy.url())
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(pressed.status(), 303, "the old form pays on PostgreSQL");
 
     // Wrong arguments say what is wrong.
     let (ok, _, err) = migrate(&["--to", &sqlite, "--from", &sqlite]);

@@ -8,11 +8,13 @@ use axum::response::{IntoResponse, Response};
 
 const SCRIPT: &str = include_str!("assets/admin.js");
 const STYLES: &str = include_str!("assets/admin.css");
+const COUNTER_SCRIPT: &str = include_str!("assets/counter.js");
 
 pub async fn file(Path(name): Path<String>) -> Response {
     let (body, kind) = match name.as_str() {
         "admin.js" => (SCRIPT, "text/javascript; charset=utf-8"),
         "admin.css" => (STYLES, "text/css; charset=utf-8"),
+        "counter.js" => (COUNTER_SCRIPT, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let mut response = body.into_response();

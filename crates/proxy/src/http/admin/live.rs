@@ -11,6 +11,7 @@ use crate::domain::clock::before;
 use crate::domain::days::start_of_today;
 use crate::domain::payment::status_at;
 use crate::domain::words::announcement;
+use crate::payments::RECENT_SALES;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -97,14 +98,14 @@ pub async fn changes(
         _ => (now, None),
     };
     let t = staff.t();
-    let today = start_of_today(now, zone);
+    // A cashier's pages show today's payments, and the counter its last hours' sales.
+    let cashier_sees_from = start_of_today(now, zone).min(before(now, RECENT_SALES));
     let mut changes = Vec::new();
     for event in events {
         let Ok(record) = state.payments.stored(&event.payment_id).await else {
             continue;
         };
-        // A cashier's pages show today's payments only.
-        if !staff.is_owner() && record.created_at < today {
+        if !staff.is_owner() && record.created_at < cashier_sees_from {
             continue;
         }
         let status = status_at(&record, now);

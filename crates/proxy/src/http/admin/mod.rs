@@ -1,6 +1,6 @@
 //! The shop's people's room (`../shared/spec/dashboard.md`): sign in and out (`login.rs`),
 //! the overview (`overview.rs`), payments with their detail, actions and export
-//! (`payments.rs`), payment links (`links.rs`), the audit log (`audit.rs`), the live feed the open pages poll
+//! (`payments.rs`), payment links (`links.rs`), the counter (`counter.rs`), the audit log (`audit.rs`), the live feed the open pages poll
 //! (`live.rs`) and the pages' own script and styles (`assets.rs`). Pages are drawn on the
 //! server (`render.rs`, words in `texts.rs`); who may see what is one extractor
 //! (`session.rs`). Every state-changing request must come from the proxy's own origin
@@ -8,6 +8,7 @@
 
 mod assets;
 mod audit;
+mod counter;
 mod links;
 mod live;
 mod login;
@@ -51,6 +52,8 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/admin/audit", get(audit::page))
         .route("/admin/links", get(links::page).post(links::create))
         .route("/admin/links/{id}/active", post(links::set_active))
+        .route("/admin/counter", get(counter::page))
+        .route("/admin/counter/sales", post(counter::charge))
         .route("/admin/live", get(live::changes))
         .route("/admin/assets/{file}", get(assets::file))
         .layer(axum::middleware::from_fn_with_state(
@@ -59,7 +62,8 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         ))
         .layer(
             tower::ServiceBuilder::new()
-                .layer(SetResponseHeaderLayer::overriding(
+                // A page that needs more (the counter runs the widget) sets its own.
+                .layer(SetResponseHeaderLayer::if_not_present(
                     header::CONTENT_SECURITY_POLICY,
                     HeaderValue::from_static(ADMIN_CSP),
                 ))

@@ -1,5 +1,5 @@
 //! `/admin/`: today's money, the week, the latest payments (the owner's landing page; a
-//! cashier lands on the payments of today).
+//! cashier lands on the counter).
 
 use super::render::{self, Nav};
 use super::session::Staff;
@@ -18,7 +18,7 @@ const LATEST: usize = 10;
 
 pub async fn page(State(state): State<Arc<AppState>>, staff: Staff) -> Response {
     if !staff.is_owner() {
-        return Redirect::to("/admin/payments").into_response();
+        return Redirect::to("/admin/counter").into_response();
     }
     let t = staff.t();
     let now = OffsetDateTime::now_utc();

@@ -362,6 +362,9 @@ fn facts(t: &Texts, p: &PaymentRecord, now: OffsetDateTime, zone: UtcOffset) -> 
             @if let Some(link) = &p.payment_link_id {
                 dt { (t.payment_links) } dd { a href={ "/admin/links#link-" (link) } { (link) } }
             }
+            @if let Some(cashier) = &p.created_by {
+                dt { (t.charged_by) } dd { (cashier) }
+            }
             @if let Some(reference) = &p.reference { dt { (t.reference) } dd { (reference) } }
             dt { (t.invoice) } dd { (p.invoice) }
             @if !p.customer_name.is_empty() { dt { (t.customer) } dd { (p.customer_name) } }

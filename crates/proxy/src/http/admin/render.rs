@@ -20,12 +20,13 @@ pub enum Nav {
     Overview,
     Payments,
     Links,
+    Counter,
     Audit,
     None,
 }
 
 /// Bumped when `admin.js`/`admin.css` change, so a phone does not keep the old one.
-pub const ASSETS_VERSION: &str = "2";
+pub const ASSETS_VERSION: &str = "3";
 
 fn head(t: &Texts, title: &str) -> Markup {
     html! {
@@ -74,6 +75,7 @@ pub fn page(staff: &Viewer<'_>, nav: Nav, title: &str, body: Markup) -> Response
                         @if staff.role == Role::Owner {
                             (link(Nav::Links, "/admin/links", t.payment_links))
                         }
+                        (link(Nav::Counter, "/admin/counter", t.counter))
                         @if staff.role == Role::Owner {
                             (link(Nav::Audit, "/admin/audit", t.audit_log))
                         }

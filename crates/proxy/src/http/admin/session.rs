@@ -54,7 +54,7 @@ pub struct Owner(pub Staff);
 
 /// Why a request was not let in.
 pub enum Refused {
-    /// No live session: the login page (a page) or 401 (`/admin/live`).
+    /// No live session: the login page (a page) or 401 (`/admin/live`, a counter sale).
     NotSignedIn { wants_data: bool },
     /// Signed in, but not allowed this.
     Forbidden(PageLang),
@@ -164,7 +164,9 @@ impl FromRequestParts<Arc<AppState>> for Staff {
         state: &Arc<AppState>,
     ) -> Result<Staff, Refused> {
         let lang = lang_of(&parts.headers);
-        let wants_data = parts.uri.path().starts_with("/admin/live");
+        // What a page's script asks for gets 401 (it sends the person to sign in).
+        let path = parts.uri.path();
+        let wants_data = path.starts_with("/admin/live") || path == "/admin/counter/sales";
         let Some(token) =
             cookie(&parts.headers, SESSION_COOKIE).and_then(SessionToken::from_cookie)
         else {

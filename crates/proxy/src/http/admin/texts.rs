@@ -43,6 +43,8 @@ pub struct Texts {
     pub invoice: &'static str,
     pub description: &'static str,
     pub source: &'static str,
+    /// Who charged a counter sale.
+    pub charged_by: &'static str,
     pub expires: &'static str,
     pub paid_at: &'static str,
     pub metadata: &'static str,
@@ -122,6 +124,7 @@ pub const ID: Texts = Texts {
     invoice: "Invoice",
     description: "Keterangan",
     source: "Sumber",
+    charged_by: "Ditagih oleh",
     expires: "Kedaluwarsa",
     paid_at: "Dibayar",
     metadata: "Metadata",
@@ -199,6 +202,7 @@ pub const EN: Texts = Texts {
     invoice: "Invoice",
     description: "Description",
     source: "Source",
+    charged_by: "Charged by",
     expires: "Expires",
     paid_at: "Paid",
     metadata: "Metadata",
@@ -332,5 +336,70 @@ pub fn link_texts(lang: PageLang) -> &'static LinkTexts {
     match lang {
         PageLang::Id => &LINKS_ID,
         PageLang::En => &LINKS_EN,
+    }
+}
+
+/// The counter's words (`/admin/counter`).
+pub struct CounterTexts {
+    pub amount: &'static str,
+    pub keypad: &'static str,
+    pub delete: &'static str,
+    pub note: &'static str,
+    pub note_hint: &'static str,
+    pub charge: &'static str,
+    pub charging: &'static str,
+    pub minimum: &'static str,
+    pub paid: &'static str,
+    pub new_sale: &'static str,
+    pub new_code: &'static str,
+    pub expired: &'static str,
+    pub cancel: &'static str,
+    pub recent_sales: &'static str,
+    pub failed: &'static str,
+    pub no_script: &'static str,
+}
+
+pub const COUNTER_ID: CounterTexts = CounterTexts {
+    amount: "Jumlah",
+    keypad: "Papan angka",
+    delete: "Hapus",
+    note: "Catatan (opsional)",
+    note_hint: "Misalnya: 2 kopi susu. Ditampilkan ke pelanggan.",
+    charge: "Tagih",
+    charging: "Membuat kode…",
+    minimum: "Minimal",
+    paid: "Lunas",
+    new_sale: "Penjualan baru",
+    new_code: "Buat kode baru",
+    expired: "Kode kedaluwarsa. Jumlahnya sama:",
+    cancel: "Batal",
+    recent_sales: "Penjualan 12 jam terakhir",
+    failed: "Tidak bisa membuat kode:",
+    no_script: "Kasir memerlukan JavaScript.",
+};
+
+pub const COUNTER_EN: CounterTexts = CounterTexts {
+    amount: "Amount",
+    keypad: "Keypad",
+    delete: "Delete",
+    note: "Note (optional)",
+    note_hint: "For example: 2 iced coffees. The customer sees it.",
+    charge: "Charge",
+    charging: "Making the code…",
+    minimum: "Minimum",
+    paid: "Paid",
+    new_sale: "New sale",
+    new_code: "Get a new code",
+    expired: "The code expired. Same amount:",
+    cancel: "Cancel",
+    recent_sales: "Sales of the last 12 hours",
+    failed: "Could not make the code:",
+    no_script: "The counter needs JavaScript.",
+};
+
+pub fn counter_texts(lang: PageLang) -> &'static CounterTexts {
+    match lang {
+        PageLang::Id => &COUNTER_ID,
+        PageLang::En => &COUNTER_EN,
     }
 }

@@ -1,7 +1,7 @@
 // The dashboard's progressive enhancement: everything works without it but the live parts.
 // - Live: a page with [data-live] polls /admin/live every 2 s and puts each changed
 //   payment's row (drawn by the server) in place, new ones at the top of an unfiltered list.
-// - Announce payments: a paid payment is spoken (Web Speech API, id-ID) once per device,
+// - Announce payments (also for the counter, window.PayDigitalAdmin): a paid payment is spoken (Web Speech API, id-ID) once per device,
 //   whatever the number of open tabs: the Web Locks API makes "seen? then mark" one step
 //   across tabs, and localStorage remembers what was said and whether announcing is on.
 "use strict";
@@ -138,6 +138,10 @@
     }
     setTimeout(poll, POLL_MS);
   }
+
+  // The counter announces its own sale the moment it is paid (counter.js), through the same
+  // once-per-device rule as the live feed, which then says nothing more about it.
+  window.PayDigitalAdmin = { announceOnce };
 
   document.addEventListener("DOMContentLoaded", () => {
     setUpToggle();
