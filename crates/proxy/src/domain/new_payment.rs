@@ -397,7 +397,10 @@ mod tests {
         assert_eq!(new.created_by.as_deref(), Some("kasir@toko.id"));
         assert_eq!(new.description, "2 kopi susu");
         assert_eq!(new.customer_name, "Pelanggan");
-        assert_eq!(sale(1000, None).map(|n| n.description), Ok("Pembayaran".into()));
+        assert_eq!(
+            sale(1000, None).map(|n| n.description),
+            Ok("Pembayaran".into())
+        );
         assert_eq!(
             sale(999, None),
             Err(Invalid::AmountOutOfRange {

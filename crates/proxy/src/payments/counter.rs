@@ -36,8 +36,11 @@ impl Payments {
         request: CounterSaleRequest,
     ) -> Result<Created, ChargeError> {
         // The key is the cashier's own: another's sale key finds nothing of theirs.
-        let idempotency =
-            Idempotency::new(KeyScope::Counter, &format!("{cashier}:{sale_key}"), &request)?;
+        let idempotency = Idempotency::new(
+            KeyScope::Counter,
+            &format!("{cashier}:{sale_key}"),
+            &request,
+        )?;
         let new = rules.counter_payment(request, cashier)?;
         Ok(self.create(new, Some(idempotency)).await?)
     }

@@ -1198,7 +1198,11 @@ pub(crate) fn a_counter_sale_keeps_its_cashier_and_lists_by_them(store: &dyn Pay
     for p in [&older, &mine, &theirs, &shop] {
         put(store, p).expect("insert");
     }
-    assert_eq!(store.get(&mine.id).expect("get"), Some(mine.clone()), "kept as it was");
+    assert_eq!(
+        store.get(&mine.id).expect("get"),
+        Some(mine.clone()),
+        "kept as it was"
+    );
     let by = |cashier: &str, after: Option<OffsetDateTime>| {
         store
             .list(&ListFilter {

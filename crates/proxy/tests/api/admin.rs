@@ -93,7 +93,12 @@ impl<'a> Browser<'a> {
         self.post_from(path, form, Some(PUBLIC_URL)).await
     }
 
-    pub(crate) async fn post_from(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Response {
+    pub(crate) async fn post_from(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Response {
         let mut request = self.http.post(self.url(path)).form(form);
         if let Some(origin) = origin {
             request = request.header(ORIGIN, origin);

@@ -5,10 +5,8 @@
 //! HTTP against a real proxy, on SQLite and on PostgreSQL. The keypad, the widget and Paid
 //! in real browsers are `e2e/counter.test.cjs`.
 
-use crate::admin::{
-    location, shop, Browser, CASHIER, CASHIER_PASSWORD, OWNER, OWNER_PASSWORD,
-};
-use crate::helpers::{error_code, PUBLIC_URL};
+use crate::admin::{location, shop, Browser, CASHIER, CASHIER_PASSWORD, OWNER, OWNER_PASSWORD};
+use crate::helpers::{error_code, read_until, PUBLIC_URL};
 use base64::Engine as _;
 use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, ORIGIN};
 use reqwest::{Response, StatusCode};
@@ -65,18 +63,27 @@ async fn a_cashier_charges_a_sale_that_names_them_everywhere_the_owner_looks() {
     for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "000"] {
         assert!(page.contains(&format!("data-key=\"{key}\"")), "key {key}");
     }
-    assert!(page.contains("data-key=\"delete\">Hapus<"), "Delete is Hapus");
+    assert!(
+        page.contains("data-key=\"delete\">Hapus<"),
+        "Delete is Hapus"
+    );
     assert!(page.contains(">Tagih<"), "Charge is Tagih");
     assert!(page.contains("Rp 0"));
     assert!(
         page.contains("href=\"/admin/counter\" aria-current=\"page\""),
         "the nav's Counter is this page"
     );
-    assert!(page.contains("/checkout/paydigital-checkout.js"), "the widget shows the sale");
+    assert!(
+        page.contains("/checkout/paydigital-checkout.js"),
+        "the widget shows the sale"
+    );
 
     let before = app.create_calls();
     let response = cashier
-        .sale(json!({ "amount": 25000, "note": " 2 kopi susu " }), "sale-1")
+        .sale(
+            json!({ "amount": 25000, "note": " 2 kopi susu " }),
+            "sale-1",
+        )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let sale: Value = response.json().await.expect("json");
@@ -103,11 +110,17 @@ async fn a_cashier_charges_a_sale_that_names_them_everywhere_the_owner_looks() {
     assert_eq!(merchant["total_amount"], total);
     let owner = Browser::signed_in(&app, OWNER, OWNER_PASSWORD).await;
     let detail = owner.page(&format!("/admin/payments/{id}")).await;
-    assert!(detail.contains("Ditagih oleh") && detail.contains(CASHIER), "{detail}");
+    assert!(
+        detail.contains("Ditagih oleh") && detail.contains(CASHIER),
+        "{detail}"
+    );
     assert!(detail.contains("counter"));
     let csv = owner.page("/admin/payments.csv").await;
     let line = csv.lines().find(|l| l.contains(&id)).expect("in the CSV");
-    assert!(line.contains(",counter,") && line.ends_with(CASHIER), "{line}");
+    assert!(
+        line.contains(",counter,") && line.ends_with(CASHIER),
+        "{line}"
+    );
     // The customer's side (what the widget reads) names no member of staff.
     let public = reqwest::get(format!("{}/api/payments/{id}", app.proxy.url()))
         .await
@@ -158,7 +171,11 @@ async fn a_bad_sale_is_refused_naming_what_was_wrong_and_nothing_is_made() {
     let before = app.create_calls();
     for (body, field, code) in [
         (json!({ "amount": 999 }), "amount", "amount_out_of_range"),
-        (json!({ "amount": 10_000_001 }), "amount", "amount_out_of_range"),
+        (
+            json!({ "amount": 10_000_001 }),
+            "amount",
+            "amount_out_of_range",
+        ),
         (json!({ "amount": "25000" }), "amount", "invalid_request"),
         (json!({ "amount": 1000.5 }), "amount", "invalid_request"),
         (json!({}), "amount", "invalid_request"),
@@ -201,7 +218,10 @@ async fn without_a_session_or_from_another_origin_no_sale_is_made() {
     let app = shop(&[]).await;
     let before = app.create_calls();
     let stranger = Browser::new(&app);
-    assert_eq!(location(&stranger.get("/admin/counter").await), "/admin/login");
+    assert_eq!(
+        location(&stranger.get("/admin/counter").await),
+        "/admin/login"
+    );
     let anonymous = stranger
         .sale_from(&json!({ "amount": 5000 }), Some("k1"), Some(PUBLIC_URL))
         .await;
@@ -226,15 +246,8 @@ async fn the_counter_lists_its_own_last_12_hours_and_a_reload_resumes_the_sale()
     let app = shop(&[]).await;
     let cashier = Browser::signed_in(&app, CASHIER, CASHIER_PASSWORD).await;
     let owner = Browser::signed_in(&app, OWNER, OWNER_PASSWORD).await;
-    let mine = cashier.charge(21000, "mine").await;
-    let mine_id = mine["payment"].as_str().expect("id").to_owned();
-    let theirs = owner.charge(22000, "theirs").await;
-    let theirs_id = theirs["payment"].as_str().expect("id").to_owned();
-    let shop_order = app
-        .merchant_create(json!({ "amount": 23000, "reference": "WEB-1" }))
-        .await;
-    let shop_id = shop_order["id"].as_str().expect("id").to_owned();
-    // Two older sales of this cashier, put in the store directly: 11 and 13 hours ago.
+    // Two older sales of this cashier, put in the store directly (before today's, as they
+    // would have been): 11 and 13 hours ago.
     let now = time::OffsetDateTime::now_utc();
     let mut old_ids = Vec::new();
     for (n, hours) in [(1u32, 11u64), (2, 13)] {
@@ -258,12 +271,35 @@ async fn the_counter_lists_its_own_last_12_hours_and_a_reload_resumes_the_sale()
             .expect("insert");
         old_ids.push(id);
     }
+    let mine = cashier.charge(21000, "mine").await;
+    let mine_id = mine["payment"].as_str().expect("id").to_owned();
+    let theirs = owner.charge(22000, "theirs").await;
+    let theirs_id = theirs["payment"].as_str().expect("id").to_owned();
+    let shop_order = app
+        .merchant_create(json!({ "amount": 23000, "reference": "WEB-1" }))
+        .await;
+    let shop_id = shop_order["id"].as_str().expect("id").to_owned();
     let page = cashier.page("/admin/counter").await;
-    assert!(page.contains(&format!("row-{mine_id}")), "this cashier's sale");
-    assert!(page.contains(&format!("row-{}", old_ids[0])), "11 hours ago");
-    assert!(!page.contains(&format!("row-{}", old_ids[1])), "13 hours ago");
-    assert!(!page.contains(&format!("row-{theirs_id}")), "another person's sale");
-    assert!(!page.contains(&format!("row-{shop_id}")), "not a counter sale");
+    assert!(
+        page.contains(&format!("row-{mine_id}")),
+        "this cashier's sale"
+    );
+    assert!(
+        page.contains(&format!("row-{}", old_ids[0])),
+        "11 hours ago"
+    );
+    assert!(
+        !page.contains(&format!("row-{}", old_ids[1])),
+        "13 hours ago"
+    );
+    assert!(
+        !page.contains(&format!("row-{theirs_id}")),
+        "another person's sale"
+    );
+    assert!(
+        !page.contains(&format!("row-{shop_id}")),
+        "not a counter sale"
+    );
     assert!(sale_on_page(&page).is_none(), "no sale in progress");
     // Newest first.
     let newest = page.find(&format!("row-{mine_id}")).expect("listed");
@@ -271,14 +307,21 @@ async fn the_counter_lists_its_own_last_12_hours_and_a_reload_resumes_the_sale()
     assert!(newest < older);
 
     // A reload during the sale: the same sale.
-    let resumed = cashier.page(&format!("/admin/counter?sale={mine_id}")).await;
+    let resumed = cashier
+        .page(&format!("/admin/counter?sale={mine_id}"))
+        .await;
     let sale = sale_on_page(&resumed).expect("the sale is on the page");
     assert_eq!(sale["payment"], mine_id.as_str());
     assert_eq!(sale["status"], "pending");
     assert_eq!(sale["amount"], 21000);
     assert_eq!(sale["total_amount"], mine["total_amount"]);
     // Anything else in the address is not resumed.
-    for other in [&theirs_id, &shop_id, &"pay_NoSuchPaymentAnywhere0".to_owned(), &"../x".to_owned()] {
+    for other in [
+        &theirs_id,
+        &shop_id,
+        &"pay_NoSuchPaymentAnywhere0".to_owned(),
+        &"../x".to_owned(),
+    ] {
         let page = cashier.page(&format!("/admin/counter?sale={other}")).await;
         assert!(sale_on_page(&page).is_none(), "{other}");
     }
@@ -288,11 +331,16 @@ async fn the_counter_lists_its_own_last_12_hours_and_a_reload_resumes_the_sale()
         .expect("invoice")
         .to_owned();
     app.pay(&invoice);
-    let checked = owner
-        .post(&format!("/admin/payments/{mine_id}/check"), &[])
+    let path = format!("payments/{mine_id}");
+    read_until(
+        Duration::from_secs(10),
+        || app.merchant_get(&path),
+        |p| p["status"] == "paid",
+    )
+    .await;
+    let paid = cashier
+        .page(&format!("/admin/counter?sale={mine_id}"))
         .await;
-    assert_eq!(checked.status(), StatusCode::SEE_OTHER);
-    let paid = cashier.page(&format!("/admin/counter?sale={mine_id}")).await;
     assert_eq!(sale_on_page(&paid).expect("sale")["status"], "paid");
 }
 
@@ -325,5 +373,9 @@ async fn the_counter_page_may_run_the_widget_and_no_other_page_may() {
     assert_eq!(payments, paydigital_proxy::http::admin::ADMIN_CSP);
     let script = cashier.get("/admin/assets/counter.js").await;
     assert_eq!(script.status(), StatusCode::OK);
-    assert!(script.text().await.expect("text").contains("/admin/counter/sales"));
+    assert!(script
+        .text()
+        .await
+        .expect("text")
+        .contains("/admin/counter/sales"));
 }

@@ -208,7 +208,9 @@ async fn a_sqlite_store_moves_to_postgres_once_with_its_delivery_state() {
     assert_eq!(one["status"], "paid");
     // The link came along as it was, and a form its page showed before the move still pays.
     assert_eq!(
-        moved.merchant_get(&format!("payment-links/{link_id}")).await,
+        moved
+            .merchant_get(&format!("payment-links/{link_id}"))
+            .await,
         link_before
     );
     let token = form

@@ -184,3 +184,121 @@ async fn a_store_from_before_reviews_upgrades_and_keeps_payments_and_events() {
     assert_eq!(again.status(), 201);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
 }
+
+#[tokio::test]
+async fn a_store_from_before_the_counter_upgrades_and_keeps_its_links() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = dir.path().join("v7.sqlite");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/store-v7.sqlite"
+        ),
+        &database,
+    )
+    .expect("copy the fixture");
+    let app = TestApp::spawn_with(&[("CHECKOUT_DATABASE", &database.display().to_string())]).await;
+    let link = app
+        .merchant_get("payment-links/plink_LN6xFHFwR2dSHFmLCiwfvw")
+        .await;
+    assert_eq!(link["title"], "Kopi Susu V7");
+    assert_eq!(
+        (link["paid_count"].clone(), link["paid_total"].clone()),
+        (json!(1), json!(25_187)),
+        "its paid payment still counts"
+    );
+    let list = app.merchant_get("payments?limit=100").await;
+    let summary: Vec<(String, String, String, Value)> = list["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap_or("").to_owned(),
+                p["status"].as_str().unwrap_or("").to_owned(),
+                p["source"].as_str().unwrap_or("").to_owned(),
+                p["payment_link_id"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "pay_jl7KXjA4C4pGekBY360XjQ".into(),
+                // Pending when written; expired once its 15 minutes passed.
+                if summary.first().is_some_and(|p| p.1 == "pending") {
+                    "pending"
+                } else {
+                    "expired"
+                }
+                .into(),
+                "merchant".into(),
+                Value::Null
+            ),
+            (
+                "pay_fC1SXKkqC2QViKCytycjgA".into(),
+                "paid".into(),
+                "link".into(),
+                json!("plink_LN6xFHFwR2dSHFmLCiwfvw")
+            ),
+        ],
+        "both payments, newest first"
+    );
+    // The link's key still answers the same link.
+    let again = app
+        .http
+        .post(format!("{}/api/merchant/payment-links", app.proxy.url()))
+        .bearer_auth(MERCHANT_KEY)
+        .header("Idempotency-Key", "v7-link-1")
+        .json(&json!({ "title": "Kopi Susu V7", "amount": 25_000, "max_payments": 10 }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(again.status(), 201);
+    assert_eq!(
+        again.json::<Value>().await.expect("json")["id"],
+        "plink_LN6xFHFwR2dSHFmLCiwfvw"
+    );
+    // The cashier it held signs in and charges at the counter on the upgraded store.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let signed_in = client
+        .post(format!("{}/admin/login", app.proxy.url()))
+        .header("origin", crate::helpers::PUBLIC_URL)
+        .form(&[
+            ("email", "kasir@toko.example"),
+            ("password", "kata-sandi-kasir-123"),
+        ])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(signed_in.status(), 303);
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("cookie")
+        .to_owned();
+    let sale = client
+        .post(format!("{}/admin/counter/sales", app.proxy.url()))
+        .header("origin", crate::helpers::PUBLIC_URL)
+        .header("cookie", &cookie)
+        .header("idempotency-key", "first-sale")
+        .json(&json!({ "amount": 15_000 }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(sale.status(), 201);
+    let id = sale.json::<Value>().await.expect("json")["payment"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        app.merchant_get(&format!("payments/{id}")).await["source"],
+        "counter"
+    );
+}

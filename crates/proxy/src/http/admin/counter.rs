@@ -99,9 +99,7 @@ pub async fn page(
         return render::message_page(staff.lang, StatusCode::SERVICE_UNAVAILABLE, t.unavailable);
     };
     let sale = sale.map(|p| Sale::of(t, &p, now, zone));
-    let sale_json = sale
-        .as_ref()
-        .and_then(|s| serde_json::to_string(s).ok());
+    let sale_json = sale.as_ref().and_then(|s| serde_json::to_string(s).ok());
     let rules = &state.config.rules;
     let rows = html! { @for p in &sales { (render::payment_row(t, p, now, zone)) } };
     let body = html! {
