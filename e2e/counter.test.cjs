@@ -187,14 +187,17 @@ for (const browser of ["chromium", "firefox"]) {
       assert.equal(payment.amount, 25000);
       assert.equal(payment.description, "2 kopi susu");
       const root = await widget.getShadowRoot();
-      const amount = await root.findElement(By.css(".pd-pending .pd-amount")).getText();
+      const amount = await (await root.findElement(By.css(".pd-pending .pd-amount"))).getText();
       assert.equal(amount.replace(/\s+/g, " "), `Rp ${payment.total_amount.toLocaleString("id-ID")}`, "the exact total");
       // The widget's stylesheet was let in by the page's CSP (hash): its card has its border.
       const border = await driver.executeScript(
         "return getComputedStyle(arguments[0].shadowRoot.querySelector('.pd-card')).borderTopStyle", widget);
       assert.equal(border, "solid", "the widget is styled");
       const qrFile = path.join(ARTIFACTS, `${browser}-qr.png`);
-      fs.writeFileSync(qrFile, await root.findElement(By.css(".pd-qr")).takeScreenshot(), "base64");
+      // The whole screen as the customer's phone sees it (an element's own screenshot is cut
+      // by the rectangle it had before the tablet's zoom in Chromium).
+      await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' })", await root.findElement(By.css(".pd-qr")));
+      fs.writeFileSync(qrFile, await driver.takeScreenshot(), "base64");
       assert.equal(decodeQr(qrFile), payment.qr_content, "the QR on screen is the code PayDigital issued");
       await check(driver, browser, "sale");
 
@@ -246,8 +249,9 @@ for (const browser of ["chromium", "firefox"]) {
       assert.match(await driver.findElement(By.id("sale-expired")).getText(), /Rp 15\.000/);
       await driver.findElement(By.id("new-code")).click();
       await driver.wait(async () => {
-        const next = await driver.findElements(By.css("#sale-slot paydigital-checkout"));
-        return next.length === 1 && (await next[0].getAttribute("payment")) !== first;
+        const next = await driver.executeScript(
+          "const w = document.querySelector('#sale-slot paydigital-checkout'); return w && w.getAttribute('payment')");
+        return next && next !== first;
       }, 10000, "a new code");
       widget = await pendingSale(driver);
       const again = await merchant(`payments/${await widget.getAttribute("payment")}`);
