@@ -4,7 +4,8 @@
 // the sale (its QR, taken from the screen, decoded by zbarimg, is the code PayDigital issued,
 // and the widget's styles were let in by the page's CSP), reload and see the same sale, have
 // it paid at the sandbox, see Lunas full-screen with the total and hear it announced once,
-// press Penjualan baru for an empty keypad, and find the sale paid in the list below. An
+// press Penjualan baru for an empty keypad, and find the sale paid in the list below (and a
+// sale made on another of their devices appear there without a reload). An
 // expired code offers a new one for the same amount. axe-core checks the keypad, the sale and
 // Lunas; each fits a 360-px phone. Screenshots: artifacts/counter/.
 "use strict";
@@ -238,6 +239,13 @@ for (const browser of ["chromium", "firefox"]) {
       assert.equal(await driver.findElement(By.id("note")).getAttribute("value"), "");
       assert.equal(await driver.getCurrentUrl(), `${proxy.url}/admin/counter`);
       await driver.wait(until.elementLocated(By.css(`#recent #row-${id} [data-status=paid]`)), 10000, "listed, paid");
+      // A sale this cashier made on another device appears in the list without a reload.
+      const elsewhere = await driver.executeAsyncScript(`const done = arguments[arguments.length - 1];
+        fetch("/admin/counter/sales", { method: "POST", headers: { "content-type": "application/json",
+          "idempotency-key": "other-device-" + Date.now() }, body: JSON.stringify({ amount: 12000 }) })
+          .then((r) => r.json()).then((s) => done(s.payment), (e) => done("failed " + e));`);
+      assert.match(elsewhere, /^pay_/);
+      await driver.wait(until.elementLocated(By.css(`#recent #row-${elsewhere}`)), 10000, "the other device's sale, live");
 
       // An expired code offers a new one for the same amount.
       for (const k of ["1", "5", "000"]) await key(k);

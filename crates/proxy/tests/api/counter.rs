@@ -379,3 +379,45 @@ async fn the_counter_page_may_run_the_widget_and_no_other_page_may() {
         .expect("text")
         .contains("/admin/counter/sales"));
 }
+
+#[tokio::test]
+async fn the_live_feed_marks_a_persons_own_counter_sales() {
+    let app = shop(&[]).await;
+    let cashier = Browser::signed_in(&app, CASHIER, CASHIER_PASSWORD).await;
+    let owner = Browser::signed_in(&app, OWNER, OWNER_PASSWORD).await;
+    let since = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - 1000;
+    let sale = cashier.charge(18000, "live").await;
+    let id = sale["payment"].as_str().expect("id").to_owned();
+    let web = app.merchant_create(json!({ "amount": 19000 })).await;
+    let web_id = web["id"].as_str().expect("id").to_owned();
+    let seen = live_marks(&cashier, since).await;
+    assert!(seen.contains(&(id.clone(), json!(true))), "{seen:?}");
+    assert!(seen.contains(&(web_id.clone(), json!(false))), "{seen:?}");
+    let seen = live_marks(&owner, since).await;
+    assert!(
+        seen.contains(&(id, json!(false))),
+        "not the owner's sale: {seen:?}"
+    );
+}
+
+/// Each change of `/admin/live` since `since` as (payment, whether it is the asker's counter
+/// sale).
+async fn live_marks(who: &Browser<'_>, since: i64) -> Vec<(String, Value)> {
+    let live: Value = who
+        .get(&format!("/admin/live?since={since}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    live["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["payment"].as_str().unwrap_or("").to_owned(),
+                c["counter"].clone(),
+            )
+        })
+        .collect()
+}

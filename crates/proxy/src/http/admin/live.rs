@@ -11,7 +11,7 @@ use crate::domain::clock::before;
 use crate::domain::days::start_of_today;
 use crate::domain::payment::status_at;
 use crate::domain::words::announcement;
-use crate::payments::RECENT_SALES;
+use crate::payments::{is_counter_sale_of, RECENT_SALES};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -51,6 +51,9 @@ pub struct Change {
     row: String,
     /// What to say aloud, for a payment that was paid.
     announce: Option<String>,
+    /// A sale the person asking charged at the counter: their counter page lists it (made
+    /// on another of their devices too).
+    counter: bool,
 }
 
 #[derive(Serialize)]
@@ -118,6 +121,7 @@ pub async fn changes(
             payment: record.id.clone(),
             status: status.as_str(),
             announce,
+            counter: is_counter_sale_of(&record, staff.email.as_str()),
         });
     }
     let summary = if query.summary == 1 && staff.is_owner() && !changes.is_empty() {

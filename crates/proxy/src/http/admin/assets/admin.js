@@ -1,6 +1,7 @@
 // The dashboard's progressive enhancement: everything works without it but the live parts.
 // - Live: a page with [data-live] polls /admin/live every 2 s and puts each changed
-//   payment's row (drawn by the server) in place, new ones at the top of an unfiltered list.
+//   payment's row (drawn by the server) in place, new ones at the top of an unfiltered list
+//   (on the counter: the person's own new sales).
 // - Announce payments (also for the counter, window.PayDigitalAdmin): a paid payment is spoken (Web Speech API, id-ID) once per device,
 //   whatever the number of open tabs: the Web Locks API makes "seen? then mark" one step
 //   across tabs, and localStorage remembers what was said and whether announcing is on.
@@ -82,7 +83,8 @@
     if (!row) return;
     if (old) {
       old.replaceWith(row);
-    } else if (table.hasAttribute("data-live-prepend")) {
+    } else if (table.hasAttribute("data-live-prepend")
+        || (container.getAttribute("data-live") === "counter" && change.counter)) {
       body.prepend(row);
       const empty = container.querySelector("p.empty");
       if (empty) empty.hidden = true;
