@@ -104,8 +104,7 @@ pub async fn page(
     let rows = html! { @for p in &sales { (render::payment_row(t, p, now, zone)) } };
     let body = html! {
         div #counter data-min=(rules.min_amount) data-max=(rules.max_amount)
-            data-lang=(t.lang) data-sale=[sale_json.as_deref()]
-            data-rupiah-min=(rupiah(rules.min_amount)) {
+            data-lang=(t.lang) data-sale=[sale_json.as_deref()] {
             noscript { p.error { (c.no_script) } }
             (keypad(c, rules.min_amount, sale.is_some()))
             (sale_view(c))
