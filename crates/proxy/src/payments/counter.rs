@@ -82,3 +82,9 @@ impl Payments {
 pub fn is_counter_sale_of(record: &PaymentRecord, cashier: &str) -> bool {
     record.source == Source::Counter && record.created_by.as_deref() == Some(cashier)
 }
+
+/// Whether `record` is in `cashier`'s counter list at `now` (theirs, and of the last
+/// [`RECENT_SALES`]): a cashier may open it, even when it was made before today.
+pub fn in_counter_list(record: &PaymentRecord, cashier: &str, now: OffsetDateTime) -> bool {
+    is_counter_sale_of(record, cashier) && record.created_at >= clock::before(now, RECENT_SALES)
+}

@@ -16,7 +16,7 @@ pub mod links;
 mod locks;
 mod refresh;
 
-pub use counter::{is_counter_sale_of, ChargeError, RECENT_SALES};
+pub use counter::{in_counter_list, is_counter_sale_of, ChargeError, RECENT_SALES};
 pub use error::ServiceError;
 pub use idempotency::{Idempotency, KeyScope};
 

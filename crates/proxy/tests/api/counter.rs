@@ -301,6 +301,11 @@ async fn the_counter_lists_its_own_last_12_hours_and_a_reload_resumes_the_sale()
         "not a counter sale"
     );
     assert!(sale_on_page(&page).is_none(), "no sale in progress");
+    // The cashier opens what their counter lists, made before midnight or not.
+    let detail = cashier
+        .get(&format!("/admin/payments/{}", old_ids[0]))
+        .await;
+    assert_eq!(detail.status(), StatusCode::OK);
     // Newest first.
     let newest = page.find(&format!("row-{mine_id}")).expect("listed");
     let older = page.find(&format!("row-{}", old_ids[0])).expect("listed");

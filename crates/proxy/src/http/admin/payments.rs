@@ -12,7 +12,7 @@ use crate::domain::days::{day_number, start_of_day, start_of_today};
 use crate::domain::ids;
 use crate::domain::payment::{parse_status, status_at, PaymentRecord};
 use crate::domain::staff::AuditAction;
-use crate::payments::{export, ServiceError};
+use crate::payments::{export, in_counter_list, ServiceError};
 use crate::state::AppState;
 use crate::store::{EventRecord, ListFilter, StoredAttempt};
 use axum::extract::{Path, Query, State};
@@ -265,7 +265,8 @@ pub async fn export(
     response
 }
 
-/// A payment the asker may see: any for the owner, today's for a cashier.
+/// A payment the asker may see: any for the owner; for a cashier today's, and the sales
+/// their counter lists (the last 12 hours, across midnight).
 async fn visible_payment(
     state: &AppState,
     staff: &Staff,
@@ -284,7 +285,11 @@ async fn visible_payment(
         Err(e) => return Err(unavailable(staff, e)),
     };
     let zone = state.config.upstream.zone;
-    if !staff.is_owner() && record.created_at < start_of_today(OffsetDateTime::now_utc(), zone) {
+    let now = OffsetDateTime::now_utc();
+    if !staff.is_owner()
+        && record.created_at < start_of_today(now, zone)
+        && !in_counter_list(&record, staff.email.as_str(), now)
+    {
         return Err(render::message_page(
             staff.lang,
             StatusCode::FORBIDDEN,
