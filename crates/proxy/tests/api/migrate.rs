@@ -144,11 +144,14 @@ async fn a_sqlite_store_moves_to_postgres_once_with_its_delivery_state() {
         "run twice, nothing doubled: {out}"
     );
 
-    // A proxy on PostgreSQL answers exactly as the old one did.
-    drop(sandbox);
+    // A proxy on PostgreSQL answers exactly as the old one did. It talks to the same
+    // PayDigital (the old sandbox): a second sandbox would number its first invoice as the
+    // first one did, and within the same second that is the same invoice number.
+    let paydigital = sandbox.url();
     let moved = TestApp::spawn_with(&[
         ("CHECKOUT_DATABASE", &postgres),
         ("CHECKOUT_STATUS_REFRESH_MS", "0"),
+        ("PAYDIGITAL_BASE_URL", &paydigital),
     ])
     .await;
     let after = books(&moved).await;
@@ -229,6 +232,7 @@ async fn a_sqlite_store_moves_to_postgres_once_with_its_delivery_state() {
         .await
         .expect("answers");
     assert_eq!(pressed.status(), 303, "the old form pays on PostgreSQL");
+    drop(sandbox);
 
     // Wrong arguments say what is wrong.
     let (ok, _, err) = migrate(&["--to", &sqlite, "--from", &sqlite]);
