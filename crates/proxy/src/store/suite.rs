@@ -306,7 +306,13 @@ pub(crate) fn duplicate_id_invoice_or_key_is_refused(store: &dyn PaymentStore) {
     put(store, &sample("PYG1", Some("k"))).expect("first");
     let mut same_invoice = sample("PYG1", None);
     same_invoice.id = id_of("OTHER");
-    assert!(put(store, &same_invoice).is_err());
+    let refused = put(store, &same_invoice).expect_err("a second PYG1");
+    // The log says what was refused (PostgreSQL's client alone says only "db error").
+    let said = refused.to_string().to_lowercase();
+    assert!(
+        said.contains("unique") && said.contains("invoice"),
+        "{said}"
+    );
     let mut same_key = sample("PYG2", Some("k"));
     same_key.id = id_of("PYG2");
     assert!(put(store, &same_key).is_err());

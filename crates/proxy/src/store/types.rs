@@ -5,13 +5,24 @@ use crate::domain::payment::PaymentRecord;
 use paydigital::Status;
 use time::OffsetDateTime;
 
+/// The server's own words for an error it reported (its message and SQLSTATE; never the
+/// `DETAIL`, which can quote stored values), else the client's.
+fn postgres_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
 /// What can go wrong in a store. No variant carries a connection string: a database
 /// password never reaches an error message or a log line.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
+    /// tokio-postgres says only "db error" for what the server refused: the server's message
+    /// (which constraint, which column) is what an operator needs in the log.
+    #[error("PostgreSQL: {}", postgres_detail(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// No connection could be had in time: the database is down or unreachable.
     #[error("PostgreSQL is unreachable: {0}")]
