@@ -10,38 +10,23 @@
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const { spawn, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const http = require("node:http");
 const os = require("node:os");
 const path = require("node:path");
-// Selenium Manager must never go looking for drivers on the network: the drivers are given.
-process.env.SE_OFFLINE = "true";
-const { Builder, By, until } = require("selenium-webdriver");
-const chrome = require("selenium-webdriver/chrome");
-const firefox = require("selenium-webdriver/firefox");
+const { By, until } = require("selenium-webdriver");
+const { ROOT, accessible, addStaff, driverFor, startProxy, waitFor } = require("./support.cjs");
 
-const ROOT = path.resolve(__dirname, "..");
-const PROXY_BIN = path.join(ROOT, "target/debug/paydigital-proxy");
 const ARTIFACTS = path.join(ROOT, "artifacts/admin");
-const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const MERCHANT_KEY = "admin-e2e-merchant-key-0123456789abcdef";
 const WEBHOOK_SECRET = "whsec_6lVivdF9r+kMuycmtZoFMVcgrruxW/mwu6KNlJJPFBY=";
 const OWNER = ["pemilik@toko.example", "kata-sandi-pemilik-toko"];
 const CASHIER = ["kasir@toko.example", "kata-sandi-kasir-123"];
-const GECKODRIVER = path.join(process.env.TOOLS_DIR || path.join(os.homedir(), ".cache/paydigital-checkout"), "bin/geckodriver");
 
 let work, proxy, receiver, received = [], evil;
 
 function listen(server) {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${server.address().port}`)));
-}
-
-function staff(args, input) {
-  const out = spawnSync(PROXY_BIN, ["staff", ...args], {
-    input, env: { ...process.env, CHECKOUT_DATABASE: path.join(work, "checkout.sqlite") },
-  });
-  assert.equal(out.status, 0, out.stderr.toString());
 }
 
 before(async () => {
@@ -64,25 +49,11 @@ before(async () => {
       <script>document.getElementById("f").submit()</script>`);
   });
   evil.url = await listen(evil);
-  staff(["add", OWNER[0], "--role", "owner", "--password-stdin"], OWNER[1] + "\n");
-  staff(["add", CASHIER[0], "--role", "cashier", "--password-stdin"], CASHIER[1] + "\n");
-  proxy = await new Promise((resolve, reject) => {
-    const child = spawn(PROXY_BIN, ["serve", "--sandbox", "--listen", "127.0.0.1:0"], {
-      env: { ...process.env, RUST_LOG: "warn", CHECKOUT_DATABASE: path.join(work, "checkout.sqlite"),
-             CHECKOUT_STATIC_DIR: path.join(ROOT, "dist"), CHECKOUT_MERCHANT_KEY: MERCHANT_KEY,
-             CHECKOUT_WEBHOOK_URL: receiverUrl, CHECKOUT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-             CHECKOUT_UPSTREAM_MAX_RPS: "1000", CHECKOUT_STATUS_REFRESH_MS: "500" },
-    });
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`the proxy did not start: ${out}`)), 15000);
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const match = out.match(/PayDigital checkout: (http:\/\/[0-9.:]+)\//);
-      if (match) { clearTimeout(timer); resolve({ child, url: match[1] }); }
-    });
-    child.stderr.on("data", (chunk) => { out += chunk; });
-    child.on("exit", (code) => reject(new Error(`the proxy exited ${code}: ${out}`)));
-  });
+  const database = path.join(work, "checkout.sqlite");
+  addStaff(database, OWNER, "owner");
+  addStaff(database, CASHIER, "cashier");
+  proxy = await startProxy(database, { CHECKOUT_MERCHANT_KEY: MERCHANT_KEY,
+    CHECKOUT_WEBHOOK_URL: receiverUrl, CHECKOUT_WEBHOOK_SECRET: WEBHOOK_SECRET });
 });
 
 after(() => {
@@ -92,27 +63,6 @@ after(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-function driverFor(browser) {
-  if (browser === "chromium") {
-    const options = new chrome.Options()
-      .setChromeBinaryPath(process.env.CHROMIUM_BIN || "/usr/bin/chromium")
-      .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=360,800", "--lang=id-ID", "--accept-lang=id-ID,id")
-      .setUserPreferences({ "intl.accept_languages": "id-ID,id" });
-    return new Builder().forBrowser("chrome").setChromeOptions(options)
-      .setChromeService(new chrome.ServiceBuilder(process.env.CHROMEDRIVER_BIN || "/usr/bin/chromedriver")).build();
-  }
-  const options = new firefox.Options()
-    .setBinary(process.env.FIREFOX_BIN || "/usr/bin/firefox-esr")
-    .addArguments("-headless", "--width=360", "--height=800")
-    .setPreference("intl.accept_languages", "id-ID, id")
-    .setPreference("network.captive-portal-service.enabled", false)
-    .setPreference("app.update.enabled", false);
-  return new Builder().forBrowser("firefox").setFirefoxOptions(options)
-    .setFirefoxService(new firefox.ServiceBuilder(GECKODRIVER)).build();
-}
-
 async function merchant(method, route, body) {
   const response = await fetch(`${proxy.url}/api/merchant/${route}`, {
     method, headers: { authorization: `Bearer ${MERCHANT_KEY}`, "content-type": "application/json" },
@@ -120,28 +70,6 @@ async function merchant(method, route, body) {
   });
   assert.ok(response.ok, `${method} ${route}: ${response.status}`);
   return response.json();
-}
-
-async function waitFor(what, limitMs, ready) {
-  const start = Date.now();
-  for (;;) {
-    const value = await ready();
-    if (value) return value;
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** axe-core on the open page: no serious or critical violation. */
-async function accessible(driver, page) {
-  await driver.executeScript(AXE);
-  const violations = await driver.executeAsyncScript(`
-    const done = arguments[arguments.length - 1];
-    axe.run(document, { resultTypes: ["violations"] })
-      .then((r) => done(r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", "))))
-      .catch((e) => done(["axe failed: " + e]));`);
-  assert.deepEqual(violations, [], `${page}: ${violations.join("; ")}`);
 }
 
 /** The page fits the 360-px phone: nothing scrolls sideways. */

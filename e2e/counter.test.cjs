@@ -12,22 +12,16 @@
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const { spawn, spawnSync, execFileSync } = require("node:child_process");
+const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-process.env.SE_OFFLINE = "true";
-const { Builder, By, Key, until } = require("selenium-webdriver");
-const chrome = require("selenium-webdriver/chrome");
-const firefox = require("selenium-webdriver/firefox");
+const { By, Key, until } = require("selenium-webdriver");
+const { ROOT, accessible, addStaff, driverFor, startProxy } = require("./support.cjs");
 
-const ROOT = path.resolve(__dirname, "..");
-const PROXY_BIN = path.join(ROOT, "target/debug/paydigital-proxy");
 const ARTIFACTS = path.join(ROOT, "artifacts/counter");
-const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const MERCHANT_KEY = "counter-e2e-merchant-key-0123456789abcdef";
 const CASHIER = ["kasir@toko.example", "kata-sandi-kasir-123"];
-const GECKODRIVER = path.join(process.env.TOOLS_DIR || path.join(os.homedir(), ".cache/paydigital-checkout"), "bin/geckodriver");
 
 let work, proxy;
 
@@ -35,53 +29,14 @@ before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   work = fs.mkdtempSync(path.join(os.tmpdir(), "counter-e2e-"));
   const database = path.join(work, "checkout.sqlite");
-  const added = spawnSync(PROXY_BIN, ["staff", "add", CASHIER[0], "--role", "cashier", "--password-stdin"], {
-    input: CASHIER[1] + "\n", env: { ...process.env, CHECKOUT_DATABASE: database },
-  });
-  assert.equal(added.status, 0, added.stderr.toString());
-  proxy = await new Promise((resolve, reject) => {
-    const child = spawn(PROXY_BIN, ["serve", "--sandbox", "--listen", "127.0.0.1:0"], {
-      env: { ...process.env, RUST_LOG: "warn", CHECKOUT_DATABASE: database,
-             CHECKOUT_STATIC_DIR: path.join(ROOT, "dist"), CHECKOUT_MERCHANT_KEY: MERCHANT_KEY,
-             CHECKOUT_UPSTREAM_MAX_RPS: "1000", CHECKOUT_STATUS_REFRESH_MS: "500" },
-    });
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`the proxy did not start: ${out}`)), 15000);
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const match = out.match(/PayDigital checkout: (http:\/\/[0-9.:]+)\//);
-      if (match) { clearTimeout(timer); resolve({ child, url: match[1] }); }
-    });
-    child.stderr.on("data", (chunk) => { out += chunk; });
-    child.on("exit", (code) => reject(new Error(`the proxy exited ${code}: ${out}`)));
-  });
+  addStaff(database, CASHIER, "cashier");
+  proxy = await startProxy(database, { CHECKOUT_MERCHANT_KEY: MERCHANT_KEY });
 });
 
 after(() => {
   if (proxy) proxy.child.kill("SIGTERM");
   fs.rmSync(work, { recursive: true, force: true });
 });
-
-function driverFor(browser) {
-  if (browser === "chromium") {
-    const options = new chrome.Options()
-      .setChromeBinaryPath(process.env.CHROMIUM_BIN || "/usr/bin/chromium")
-      .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=800,1000", "--lang=id-ID", "--accept-lang=id-ID,id")
-      .setUserPreferences({ "intl.accept_languages": "id-ID,id" });
-    return new Builder().forBrowser("chrome").setChromeOptions(options)
-      .setChromeService(new chrome.ServiceBuilder(process.env.CHROMEDRIVER_BIN || "/usr/bin/chromedriver")).build();
-  }
-  const options = new firefox.Options()
-    .setBinary(process.env.FIREFOX_BIN || "/usr/bin/firefox-esr")
-    .addArguments("-headless", "--width=800", "--height=1000")
-    .setPreference("intl.accept_languages", "id-ID, id")
-    .setPreference("network.captive-portal-service.enabled", false)
-    .setPreference("app.update.enabled", false);
-  return new Builder().forBrowser("firefox").setFirefoxOptions(options)
-    .setFirefoxService(new firefox.ServiceBuilder(GECKODRIVER)).build();
-}
 
 async function merchant(route) {
   const response = await fetch(`${proxy.url}/api/merchant/${route}`, {
@@ -94,17 +49,6 @@ async function merchant(route) {
 async function sandbox(invoice, what) {
   const response = await fetch(`${proxy.url}/sandbox/payments/${invoice}/${what}`, { method: "POST" });
   assert.ok(response.ok, `${what} ${invoice}: ${response.status}`);
-}
-
-async function accessible(driver, page) {
-  await driver.executeScript(AXE);
-  const violations = await driver.executeAsyncScript(`
-    const done = arguments[arguments.length - 1];
-    axe.run(document, { resultTypes: ["violations"] })
-      .then((r) => done(r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", "))))
-      .catch((e) => done(["axe failed: " + e]));`);
-  assert.deepEqual(violations, [], `${page}: ${violations.join("; ")}`);
 }
 
 /** axe-core, then the page at a 360-px phone's width (Chromium emulates one; Firefox checks
@@ -146,7 +90,7 @@ async function recordSpeech(driver) {
 
 for (const browser of ["chromium", "firefox"]) {
   test(`${browser}: a cashier keys a sale, it is paid, Lunas, New sale`, async () => {
-    const driver = await driverFor(browser);
+    const driver = await driverFor(browser, [800, 1000]);
     try {
       await driver.get(`${proxy.url}/admin/login`);
       await driver.findElement(By.id("email")).sendKeys(CASHIER[0]);

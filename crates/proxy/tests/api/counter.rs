@@ -30,12 +30,12 @@ impl Browser<'_> {
         request.send().await.expect("proxy answers")
     }
 
-    async fn sale(&self, body: Value, key: &str) -> Response {
+    pub(crate) async fn sale(&self, body: Value, key: &str) -> Response {
         self.sale_from(&body, Some(key), Some(PUBLIC_URL)).await
     }
 
     /// A sale that must be made.
-    async fn charge(&self, amount: u64, key: &str) -> Value {
+    pub(crate) async fn charge(&self, amount: u64, key: &str) -> Value {
         let response = self.sale(json!({ "amount": amount }), key).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         response.json().await.expect("json")

@@ -1,23 +1,24 @@
 //! Stores written by earlier releases (`fixtures/`, see the README beside them) open with
 //! today's binary: migrated, every payment kept and readable.
 
+use crate::admin::Browser;
 use crate::helpers::{error_code, TestApp, MERCHANT_KEY};
 use reqwest::Method;
 use serde_json::{json, Value};
 
+/// A proxy on a copy of `fixtures/{name}` (the copy's folder lives as long as the guard).
+async fn on_a_copy_of(name: &str) -> (tempfile::TempDir, TestApp) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = dir.path().join(name);
+    let fixture = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(fixture, &database).expect("copy the fixture");
+    let app = TestApp::spawn_with(&[("CHECKOUT_DATABASE", &database.display().to_string())]).await;
+    (dir, app)
+}
+
 #[tokio::test]
 async fn a_store_from_before_ids_upgrades_and_keeps_every_payment() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = dir.path().join("old.sqlite");
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/store-v1.sqlite"
-        ),
-        &database,
-    )
-    .expect("copy the fixture");
-    let app = TestApp::spawn_with(&[("CHECKOUT_DATABASE", &database.display().to_string())]).await;
+    let (_dir, app) = on_a_copy_of("store-v1.sqlite").await;
 
     let list = app.merchant_get("payments?limit=100").await;
     let payments = list["data"].as_array().expect("data");
@@ -107,17 +108,7 @@ async fn a_store_from_before_ids_upgrades_and_keeps_every_payment() {
 
 #[tokio::test]
 async fn a_store_from_before_reviews_upgrades_and_keeps_payments_and_events() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = dir.path().join("v4.sqlite");
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/store-v4.sqlite"
-        ),
-        &database,
-    )
-    .expect("copy the fixture");
-    let app = TestApp::spawn_with(&[("CHECKOUT_DATABASE", &database.display().to_string())]).await;
+    let (_dir, app) = on_a_copy_of("store-v4.sqlite").await;
     let list = app.merchant_get("payments?limit=100").await;
     let summary: Vec<(String, String, u64, Value)> = list["data"]
         .as_array()
@@ -187,17 +178,7 @@ async fn a_store_from_before_reviews_upgrades_and_keeps_payments_and_events() {
 
 #[tokio::test]
 async fn a_store_from_before_the_counter_upgrades_and_keeps_its_links() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = dir.path().join("v7.sqlite");
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/store-v7.sqlite"
-        ),
-        &database,
-    )
-    .expect("copy the fixture");
-    let app = TestApp::spawn_with(&[("CHECKOUT_DATABASE", &database.display().to_string())]).await;
+    let (_dir, app) = on_a_copy_of("store-v7.sqlite").await;
     let link = app
         .merchant_get("payment-links/plink_LN6xFHFwR2dSHFmLCiwfvw")
         .await;
@@ -261,42 +242,9 @@ async fn a_store_from_before_the_counter_upgrades_and_keeps_its_links() {
         "plink_LN6xFHFwR2dSHFmLCiwfvw"
     );
     // The cashier it held signs in and charges at the counter on the upgraded store.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let signed_in = client
-        .post(format!("{}/admin/login", app.proxy.url()))
-        .header("origin", crate::helpers::PUBLIC_URL)
-        .form(&[
-            ("email", "kasir@toko.example"),
-            ("password", "kata-sandi-kasir-123"),
-        ])
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(signed_in.status(), 303);
-    let cookie = signed_in.headers()["set-cookie"]
-        .to_str()
-        .expect("ascii")
-        .split(';')
-        .next()
-        .expect("cookie")
-        .to_owned();
-    let sale = client
-        .post(format!("{}/admin/counter/sales", app.proxy.url()))
-        .header("origin", crate::helpers::PUBLIC_URL)
-        .header("cookie", &cookie)
-        .header("idempotency-key", "first-sale")
-        .json(&json!({ "amount": 15_000 }))
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(sale.status(), 201);
-    let id = sale.json::<Value>().await.expect("json")["payment"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let cashier = Browser::signed_in(&app, "kasir@toko.example", "kata-sandi-kasir-123").await;
+    let sale = cashier.charge(15_000, "first-sale").await;
+    let id = sale["payment"].as_str().expect("id");
     assert_eq!(
         app.merchant_get(&format!("payments/{id}")).await["source"],
         "counter"
