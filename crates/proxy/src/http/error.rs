@@ -194,6 +194,15 @@ impl From<Invalid> for ApiError {
     }
 }
 
+impl From<crate::payments::ChargeError> for ApiError {
+    fn from(e: crate::payments::ChargeError) -> Self {
+        match e {
+            crate::payments::ChargeError::Invalid(invalid) => invalid.into(),
+            crate::payments::ChargeError::Service(service) => service.into(),
+        }
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {

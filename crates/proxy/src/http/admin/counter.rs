@@ -16,7 +16,7 @@ use crate::domain::payment::{status_at, PaymentRecord};
 use crate::domain::words::announcement;
 use crate::http::error::ApiError;
 use crate::http::kit::{created, idempotency_key, parse_json, JsonBody};
-use crate::payments::{ChargeError, Created};
+use crate::payments::Created;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -191,11 +191,7 @@ pub async fn charge(
     let Created { record, replayed } = state
         .payments
         .charge_at_counter(&state.config.rules, staff.email.as_str(), &key, request)
-        .await
-        .map_err(|e| match e {
-            ChargeError::Invalid(invalid) => ApiError::from(invalid),
-            ChargeError::Service(service) => ApiError::from(service),
-        })?;
+        .await?;
     let now = OffsetDateTime::now_utc();
     let sale = Sale::of(staff.t(), &record, now, state.config.upstream.zone);
     Ok(created(&record.id, sale, replayed))

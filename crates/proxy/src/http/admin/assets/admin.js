@@ -143,7 +143,8 @@
 
   // The counter announces its own sale the moment it is paid (counter.js), through the same
   // once-per-device rule as the live feed, which then says nothing more about it.
-  window.PayDigitalAdmin = { announceOnce };
+  // It places its new sale's row as the feed places one.
+  window.PayDigitalAdmin = { announceOnce, placeRow };
 
   document.addEventListener("DOMContentLoaded", () => {
     setUpToggle();

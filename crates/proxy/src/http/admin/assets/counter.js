@@ -24,7 +24,6 @@
   const expired = $("sale-expired");
   const saleError = $("sale-error");
   const paidView = $("paid-view");
-  const rows = document.querySelector("#recent tbody");
 
   let digits = "";
   let sale = null;
@@ -70,16 +69,11 @@
     element.hidden = false;
   }
 
-  function placeRow(html) {
-    if (!rows || !html) return;
-    const holder = document.createElement("tbody");
-    holder.innerHTML = html;
-    const row = holder.firstElementChild;
-    if (!row) return;
-    const old = document.getElementById(row.id);
-    if (old) old.replaceWith(row); else rows.prepend(row);
-    const empty = document.querySelector("#recent p.empty");
-    if (empty) empty.hidden = true;
+  // Its row in the list below, drawn by the server, placed as the live feed places one.
+  function placeRow(made) {
+    const admin = window.PayDigitalAdmin;
+    const container = document.querySelector('[data-live="counter"]');
+    if (admin && container) admin.placeRow(container, { payment: made.payment, row: made.row, counter: true });
   }
 
   // Makes the sale of `value` (one payment for `key`, however often this is called).
@@ -129,7 +123,7 @@
   // The sale on screen: the widget while it is payable, Paid once it is paid.
   function show(made) {
     sale = made;
-    placeRow(made.row);
+    placeRow(made);
     window.history.replaceState(null, "", "/admin/counter?sale=" + encodeURIComponent(made.payment));
     keypadView.hidden = true;
     saleError.hidden = true;
