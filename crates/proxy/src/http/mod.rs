@@ -1,9 +1,11 @@
 //! Every route of the proxy and the layers around them. Each front door has its module:
-//! `browser.rs` (the widget's API), `merchant.rs` (the shop's server), `hosted.rs` (the
-//! hosted page and QR images), `widget_files.rs` (the widget itself and the demo shop),
-//! `link_page.rs` and `link_poster.rs` (a payment link's page and poster),
-//! `admin/` (the shop's people: sign-in, dashboard, live feed), `api_docs.rs` (the OpenAPI
-//! document `openapi.rs` generates from the handlers, and its HTML page);
+//! `browser.rs` (the widget's API), `merchant.rs` and `merchant_links.rs` (the shop's
+//! server), `qr_images.rs` (a payment's QR as SVG and PNG), `widget_files.rs` (the widget
+//! itself and the demo shop), `link_poster.rs` (a payment link's poster), `pages/` (every
+//! page drawn for a person on one layer: the hosted payment page, a link's page, the API
+//! docs, the language switch, the pages' assets), `admin/` (the shop's people: sign-in,
+//! dashboard, counter, live feed), `openapi.rs` (the OpenAPI document generated from the
+//! handlers);
 //! `kit.rs` is what their handlers share, `error.rs` the one error they answer with, and
 //! `client_ip.rs` who the client behind the reverse proxies is; `serve.rs` the connection
 //! loop (header timeout, connection cap, graceful shutdown); `metrics.rs` what each request
@@ -12,18 +14,17 @@
 //! (`crate::payments`).
 
 pub mod admin;
-pub mod api_docs;
 pub mod browser;
 pub mod client_ip;
 pub mod error;
-pub mod hosted;
 pub mod kit;
-pub mod link_page;
 pub mod link_poster;
 pub mod merchant;
 pub mod merchant_links;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
+pub mod qr_images;
 pub mod serve;
 pub mod widget_files;
 
@@ -54,12 +55,21 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
     let api = browser::router(state.clone())
         .merge(merchant::router(state.clone()))
         .route("/healthz", get(healthz).layer(kit::no_store()));
-    api.merge(api_docs::router(&state.config.rules))
-        .merge(hosted::router())
-        .merge(link_page::router())
+    api.merge(pages::docs::router(&state.config.rules))
+        .merge(qr_images::router())
+        .merge(pages::hosted::router())
+        .merge(pages::link::router())
         .merge(link_poster::router())
         .merge(admin::router(state.clone()))
+        .route("/lang", get(pages::lang::switch_language))
         .with_state(state)
+        .merge(pages::assets::router(&[
+            &pages::layout::PAGE_CSS,
+            &pages::docs::DOCS_CSS,
+            &admin::assets::ADMIN_CSS,
+            &admin::assets::ADMIN_JS,
+            &admin::assets::COUNTER_JS,
+        ]))
         .merge(widget_files::router(static_dir, storefront))
 }
 

@@ -1,6 +1,7 @@
 //! The built widget's files under `/checkout/`, and in sandbox the demo storefront at `/`.
 
 use super::kit::usable_from_any_origin;
+use super::pages::widget::WIDGET_STYLE_HASH;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -8,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use tower_http::services::ServeDir;
 
 /// Trunk names built files `name-<16 hex digits>.ext` (wasm: `name-<hash>_bg.wasm`).
@@ -71,11 +73,25 @@ pub fn router(static_dir: &Path, storefront: bool) -> Router {
     )
 }
 
+/// The demo shop runs under the policy README gives a careful shop: the widget's files and
+/// the shop's own from this origin, the widget's wasm, and nothing inline (its fallback
+/// stylesheet by the build's hash).
+static STOREFRONT_CSP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' {WIDGET_STYLE_HASH}; \
+         connect-src 'self'; img-src 'self' blob: data:; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'"
+    )
+});
+
 async fn storefront_page(index: &Path) -> Response {
+    let csp = HeaderValue::from_str(&STOREFRONT_CSP)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     match tokio::fs::read_to_string(index).await {
-        Ok(page) => Html(page).into_response(),
+        Ok(page) => ([(header::CONTENT_SECURITY_POLICY, csp)], Html(page)).into_response(),
         Err(_) => (
             StatusCode::NOT_FOUND,
+            [(header::CONTENT_SECURITY_POLICY, csp)],
             Html("<!DOCTYPE html><title>PayDigital Checkout</title><h1>The widget is not built yet</h1><p>Run <code>make demo</code>, or set <code>CHECKOUT_STATIC_DIR</code> to Trunk's output.</p><p><a href=\"/sandbox\">Sandbox</a></p>"),
         )
             .into_response(),

@@ -376,7 +376,13 @@ async fn the_counter_page_may_run_the_widget_and_no_other_page_may() {
     assert!(!counter.contains("unsafe-inline"), "{counter}");
     let payments = csp(&cashier.get("/admin/payments").await);
     assert_eq!(payments, paydigital_proxy::http::admin::ADMIN_CSP);
-    let script = cashier.get("/admin/assets/counter.js").await;
+    let page = cashier.page("/admin/counter").await;
+    let src = page
+        .split("src=\"/assets/counter.")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the counter's script, by its hashed name");
+    let script = cashier.get(&format!("/assets/counter.{src}")).await;
     assert_eq!(script.status(), StatusCode::OK);
     assert!(script
         .text()

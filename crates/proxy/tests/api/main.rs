@@ -14,6 +14,7 @@ mod merchant;
 mod metrics;
 mod migrate;
 mod openapi;
+mod pages;
 mod posters;
 mod receiver;
 mod sandbox;

@@ -5,8 +5,9 @@
 //! payment). `?sale=pay_…` is the sale in progress: a reload shows it again.
 //!
 //! The page runs the checkout widget, so its CSP also allows the widget's wasm and the one
-//! stylesheet the widget puts in its shadow root (by hash: no other inline style).
+//! stylesheet the widget may put in its shadow root (by hash: no other inline style).
 
+use super::assets::COUNTER_JS;
 use super::overview::now_ms;
 use super::render::{self, Nav};
 use super::session::Staff;
@@ -16,30 +17,25 @@ use crate::domain::payment::{status_at, PaymentRecord};
 use crate::domain::words::announcement;
 use crate::http::error::ApiError;
 use crate::http::kit::{created, idempotency_key, parse_json, JsonBody};
+use crate::http::pages::widget::WIDGET_STYLE_HASH;
 use crate::payments::Created;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use maud::{html, Markup};
 use paydigital::rupiah;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::sync::{Arc, LazyLock};
 use time::OffsetDateTime;
 
-/// The stylesheet the widget writes into its shadow root, byte for byte.
-const WIDGET_STYLES: &str = include_str!("../../../../../www/checkout.css");
-
 /// The admin CSP, plus what the widget needs: its wasm (`'wasm-unsafe-eval'`, no `eval`),
-/// its shadow root's stylesheet by hash, its saved QR image (`blob:`).
+/// its fallback stylesheet by the hash the build computed (browsers without constructable
+/// stylesheets), its saved QR image (`blob:`).
 pub static COUNTER_CSP: LazyLock<String> = LazyLock::new(|| {
-    let hash = STANDARD.encode(Sha256::digest(WIDGET_STYLES.as_bytes()));
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
-         style-src 'self' 'sha256-{hash}'; img-src 'self' data: blob:; connect-src 'self'; \
+         style-src 'self' {WIDGET_STYLE_HASH}; img-src 'self' data: blob:; connect-src 'self'; \
          base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 });
@@ -117,7 +113,7 @@ pub async fn page(
             }
         }
         script src="/checkout/paydigital-checkout.js" defer {}
-        script src={ "/admin/assets/counter.js?v=" (render::ASSETS_VERSION) } defer {}
+        script src=(COUNTER_JS.url()) defer {}
     };
     let mut response = render::page(&staff.viewer(), Nav::Counter, t.counter, body);
     if let Ok(csp) = HeaderValue::from_str(&COUNTER_CSP) {

@@ -3,12 +3,10 @@
 //! failures get 429 (the staff service counts them in the store, for every instance).
 
 use super::render;
-use super::session::{
-    cleared_cookie, ip_of, lang_of, secure_cookies, session_cookie, Staff, LANG_COOKIE,
-};
+use super::session::{cleared_cookie, ip_of, lang_of, secure_cookies, session_cookie, Staff};
 use super::texts::texts;
 use crate::http::client_ip::limit_key;
-use crate::http::hosted::PageLang;
+use crate::http::pages::lang::{switch_href, PageLang};
 use crate::staff::SignInError;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Query, State};
@@ -36,7 +34,7 @@ fn login_page(lang: PageLang, status: StatusCode, message: Option<&str>) -> Resp
                 input #password name="password" type="password" autocomplete="current-password" required;
                 button type="submit" { (t.sign_in) }
             }
-            p.lang { a href={ "/admin/lang?to=" (if lang == PageLang::Id { "en" } else { "id" }) } { (t.other_language) } }
+            p.lang { a href=(switch_href(lang, "/admin/login")) lang=(lang.other().code()) { (t.other_language) } }
         },
     )
 }
@@ -157,24 +155,5 @@ pub async fn sign_out(State(state): State<Arc<AppState>>, staff: Staff) -> Respo
     response
         .headers_mut()
         .insert(header::SET_COOKIE, cleared_cookie(secure_cookies(&state)));
-    response
-}
-
-#[derive(Deserialize)]
-pub struct Switch {
-    #[serde(default)]
-    to: String,
-}
-
-/// Remembers the language on this device (a preference, no session needed) and goes back to
-/// the dashboard.
-pub async fn switch_language(Query(switch): Query<Switch>) -> Response {
-    let lang = if switch.to == "en" { "en" } else { "id" };
-    let mut response = Redirect::to("/admin/").into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&format!(
-        "{LANG_COOKIE}={lang}; Path=/admin; SameSite=Lax; Max-Age=31536000"
-    )) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
     response
 }

@@ -1,12 +1,12 @@
 //! The shop's people's room (`../shared/spec/dashboard.md`): sign in and out (`login.rs`),
 //! the overview (`overview.rs`), payments with their detail, actions and export
 //! (`payments.rs`), payment links (`links.rs`), the counter (`counter.rs`), the audit log (`audit.rs`), the live feed the open pages poll
-//! (`live.rs`) and the pages' own script and styles (`assets.rs`). Pages are drawn on the
+//! (`live.rs`) and the pages' own script and styles (`assets.rs`, served by `http/pages/assets.rs`). Pages are drawn on the
 //! server (`render.rs`, words in `texts.rs`); who may see what is one extractor
 //! (`session.rs`). Every state-changing request must come from the proxy's own origin
 //! ([`same_origin_only`]), and no page may be framed or load anything from elsewhere.
 
-mod assets;
+pub mod assets;
 mod audit;
 mod counter;
 mod links;
@@ -40,7 +40,6 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/admin/", get(overview::page))
         .route("/admin/login", get(login::form).post(login::submit))
         .route("/admin/logout", post(login::sign_out))
-        .route("/admin/lang", get(login::switch_language))
         .route("/admin/payments", get(payments::list))
         .route("/admin/payments.csv", get(payments::export))
         .route("/admin/payments/{id}", get(payments::detail))
@@ -55,7 +54,6 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/admin/counter", get(counter::page))
         .route("/admin/counter/sales", post(counter::charge))
         .route("/admin/live", get(live::changes))
-        .route("/admin/assets/{file}", get(assets::file))
         .layer(axum::middleware::from_fn_with_state(
             state,
             same_origin_only,

@@ -3,11 +3,12 @@
 //! live feed send the same one), its status, moments in the shop's zone, the week's chart.
 //! maud escapes every value it is given.
 
+use super::assets::{ADMIN_CSS, ADMIN_JS};
 use super::texts::{texts, Texts};
 use crate::domain::days::Day;
 use crate::domain::payment::{status_at, PaymentRecord};
 use crate::domain::staff::Role;
-use crate::http::hosted::PageLang;
+use crate::http::pages::lang::{switch_href, PageLang};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
@@ -25,9 +26,6 @@ pub enum Nav {
     None,
 }
 
-/// Bumped when `admin.js`/`admin.css` change, so a phone does not keep the old one.
-pub const ASSETS_VERSION: &str = "3";
-
 fn head(t: &Texts, title: &str) -> Markup {
     html! {
         head {
@@ -35,8 +33,8 @@ fn head(t: &Texts, title: &str) -> Markup {
             meta name="viewport" content="width=device-width, initial-scale=1";
             meta name="robots" content="noindex";
             title { (title) " · " (t.title) }
-            link rel="stylesheet" href={ "/admin/assets/admin.css?v=" (ASSETS_VERSION) };
-            script src={ "/admin/assets/admin.js?v=" (ASSETS_VERSION) } defer {}
+            link rel="stylesheet" href=(ADMIN_CSS.url());
+            script src=(ADMIN_JS.url()) defer {}
         }
     }
 }
@@ -88,7 +86,7 @@ pub fn page(staff: &Viewer<'_>, nav: Nav, title: &str, body: Markup) -> Response
                             input #announce type="checkbox";
                             " " (t.announce)
                         }
-                        a.lang href={ "/admin/lang?to=" (other(staff.lang)) } lang=(other(staff.lang)) { (t.other_language) }
+                        a.lang href=(switch_href(staff.lang, "/admin/")) lang=(staff.lang.other().code()) { (t.other_language) }
                         span.who { (staff.email) }
                     }
                     p #announce-hint hidden { (t.announce_tap) }
@@ -98,13 +96,6 @@ pub fn page(staff: &Viewer<'_>, nav: Nav, title: &str, body: Markup) -> Response
         }
     };
     Html(markup.into_string()).into_response()
-}
-
-fn other(lang: PageLang) -> &'static str {
-    match lang {
-        PageLang::Id => "en",
-        PageLang::En => "id",
-    }
 }
 
 /// A page for someone not signed in (the login page, errors before a session).

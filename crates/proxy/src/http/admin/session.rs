@@ -7,19 +7,18 @@ use super::render;
 use super::texts::{texts, Texts};
 use crate::domain::staff::{Email, Role, SessionToken};
 use crate::http::client_ip::client_ip;
-use crate::http::hosted::PageLang;
+use crate::http::kit::cookie;
+pub use crate::http::pages::lang::{lang_of, PageLang};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "pd_session";
-/// The language switch's cookie (`id`, `en`).
-pub const LANG_COOKIE: &str = "pd_lang";
 
 /// A signed-in member of staff, and what every page needs about the request.
 pub struct Staff {
@@ -82,31 +81,6 @@ impl IntoResponse for Refused {
                 texts(lang).unavailable,
             ),
         }
-    }
-}
-
-/// A cookie's value from the request's `Cookie` headers.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
-}
-
-/// The page's language: the switch's cookie, else `Accept-Language`.
-pub fn lang_of(headers: &HeaderMap) -> PageLang {
-    match cookie(headers, LANG_COOKIE) {
-        Some("en") => PageLang::En,
-        Some("id") => PageLang::Id,
-        _ => PageLang::from_accept_language(
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok()),
-        ),
     }
 }
 
@@ -210,6 +184,7 @@ impl FromRequestParts<Arc<AppState>> for Owner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::{header, HeaderMap};
 
     #[test]
     fn the_session_cookie_is_http_only_strict_and_scoped_to_admin() {

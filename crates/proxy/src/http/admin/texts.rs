@@ -1,7 +1,7 @@
 //! Every word the dashboard shows, Indonesian first and English second: one table per
 //! language, so a page cannot show a word in one and forget the other.
 
-use crate::http::hosted::PageLang;
+use crate::http::pages::lang::PageLang;
 
 pub struct Texts {
     pub lang: &'static str,

@@ -213,6 +213,7 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/sandbox", get(pages::list_page))
         .route("/sandbox/pay/{invoice}", get(pages::payment_page))
         .route("/sandbox/qr/{invoice}", get(pages::qr_svg))
+        .route("/sandbox/assets/{file}", get(pages::asset))
         .route("/sandbox/payments", get(api::list_json))
         .route("/sandbox/payments/{invoice}/pay", post(api::pay))
         .route("/sandbox/payments/{invoice}/expire", post(api::expire))

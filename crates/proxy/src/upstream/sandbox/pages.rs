@@ -14,27 +14,60 @@ fn escape(text: &str) -> std::borrow::Cow<'_, str> {
     html_escape::encode_quoted_attribute(text)
 }
 
-const PAGE_STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1f2933}
-table{border-collapse:collapse;width:100%}td,th{padding:.5rem;border-bottom:1px solid #e4e7eb;text-align:left}
-button{font:inherit;padding:.4rem .9rem;border-radius:.4rem;border:1px solid #0b7a55;background:#0b7a55;color:#fff;cursor:pointer}
-button.secondary{background:#fff;color:#9b1c1c;border-color:#9b1c1c}.badge{padding:.1rem .5rem;border-radius:1rem;background:#eef2f7}
-.paid{background:#d1fae5}.expired{background:#fee2e2}";
+const STYLE: &str = include_str!("assets/sandbox.css");
+const SCRIPT: &str = include_str!("assets/sandbox.js");
 
-const PAGE_SCRIPT: &str = "async function act(invoice, action){const r=await fetch('/sandbox/payments/'+encodeURIComponent(invoice)+'/'+action,{method:'POST'});if(!r.ok){alert('Gagal: '+r.status)}location.reload()}";
+/// The sandbox's own files, served beside its pages: no inline style or script.
+pub const SANDBOX_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+    frame-ancestors 'none'";
+
+/// What every sandbox page links in its head.
+const HEAD: &str = "<meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\">\
+<link rel=stylesheet href=\"/sandbox/assets/sandbox.css\"><script src=\"/sandbox/assets/sandbox.js\" defer></script>";
+
+/// A sandbox page with its policy.
+fn page(status: StatusCode, html: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_SECURITY_POLICY, SANDBOX_CSP)],
+        Html(html),
+    )
+        .into_response()
+}
+
+/// `/sandbox/assets/{file}`: the pages' stylesheet and script (they change with a release
+/// only, and the sandbox is a test tool: revalidated each time).
+pub(super) async fn asset(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "sandbox.css" => (STYLE, "text/css; charset=utf-8"),
+        "sandbox.js" => (SCRIPT, "text/javascript; charset=utf-8"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
 
 fn action_buttons(p: &SandboxPayment) -> String {
     if p.word() == "paid" {
         return String::new();
     }
     let invoice = escape(&p.invoice);
-    let mut buttons = format!("<button onclick=\"act('{invoice}','pay')\">Bayar / Pay</button> ");
+    let mut buttons =
+        format!("<button data-action=pay data-invoice=\"{invoice}\">Bayar / Pay</button> ");
     if p.word() == "pending" {
-        let _ = write!(buttons, "<button class=secondary onclick=\"act('{invoice}','expire')\">Kedaluwarsa / Expire</button>");
+        let _ = write!(buttons, "<button class=secondary data-action=expire data-invoice=\"{invoice}\">Kedaluwarsa / Expire</button>");
     }
     buttons
 }
 
-pub(super) async fn list_page(State(sandbox): State<Arc<Sandbox>>) -> Html<String> {
+pub(super) async fn list_page(State(sandbox): State<Arc<Sandbox>>) -> Response {
     let payments: Vec<SandboxPayment> = sandbox
         .lock()
         .payments
@@ -58,8 +91,8 @@ pub(super) async fn list_page(State(sandbox): State<Arc<Sandbox>>) -> Html<Strin
     if rows.is_empty() {
         rows.push_str("<tr><td colspan=4>Belum ada pembayaran. / No payments yet.</td></tr>");
     }
-    Html(format!(
-        "<!DOCTYPE html><html lang=id><head><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\"><title>PayDigital Sandbox</title><style>{PAGE_STYLE}</style><script>{PAGE_SCRIPT}</script></head><body>
+    page(StatusCode::OK, format!(
+        "<!DOCTYPE html><html lang=id><head>{HEAD}<title>PayDigital Sandbox</title></head><body>
 <h1>PayDigital Sandbox</h1><p>Pembayaran uji coba: tidak ada uang sungguhan. Klik <b>Bayar</b> untuk mensimulasikan pelanggan yang membayar.<br><small>Test payments, no real money: click <b>Pay</b> to play the customer.</small></p>
 <table><thead><tr><th>Invoice</th><th>Total</th><th>Status</th><th></th></tr></thead><tbody>{rows}</tbody></table>
 <p><small><a href=\"/sandbox/payments\">JSON</a> · <a href=\"/sandbox/faults\">faults</a> · <a href=\"/sandbox/calls\">calls</a></small></p></body></html>"
@@ -87,23 +120,21 @@ pub(super) async fn payment_page(
         .find(|p| p.invoice == invoice)
         .cloned();
     let Some(p) = payment else {
-        return (
+        return page(
             StatusCode::NOT_FOUND,
-            Html("<h1>Pembayaran tidak ditemukan / Payment not found</h1>".to_owned()),
-        )
-            .into_response();
+            format!("<!DOCTYPE html><html lang=id><head>{HEAD}<title>404</title></head><body><h1>Pembayaran tidak ditemukan / Payment not found</h1></body></html>"),
+        );
     };
     let svg = qr_svg_text(&p.qr_content).unwrap_or_default();
-    Html(format!(
-        "<!DOCTYPE html><html lang=id><head><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\"><title>{inv} · PayDigital Sandbox</title><style>{PAGE_STYLE}</style><script>{PAGE_SCRIPT}</script></head><body>
+    page(StatusCode::OK, format!(
+        "<!DOCTYPE html><html lang=id><head>{HEAD}<title>{inv} · PayDigital Sandbox</title></head><body>
 <p><a href=\"/sandbox\">← Sandbox</a></p><h1>{total}</h1><p>Invoice <b>{inv}</b> · <span class=\"badge {word}\">{word}</span></p>
-<div style=\"max-width:256px\">{svg}</div><p>{buttons}</p></body></html>",
+<div class=qr>{svg}</div><p>{buttons}</p></body></html>",
         inv = escape(&p.invoice),
         total = rupiah(p.total_amount),
         word = p.word(),
         buttons = action_buttons(&p),
     ))
-    .into_response()
 }
 
 pub(super) async fn qr_svg(

@@ -1,80 +1,9 @@
-//! The contract's two doors: `/api/openapi.json` (the document `openapi.rs` generates, for
-//! machines) and `/api/docs` (the same document drawn here as one HTML page, for people).
-//! The page loads nothing: no script, no font, no third party; its one stylesheet is inline
-//! and allowed by its hash in the page's CSP.
+//! The OpenAPI document drawn as one HTML page: the document's words, each tag's operations,
+//! the webhooks and the schemas. maud escapes every value; the document is our own.
 
-use super::kit::{no_store, usable_from_any_origin};
-use super::openapi::document_json_for;
-use crate::domain::new_payment::PaymentRules;
-use crate::state::AppState;
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use super::DOCS_CSS;
+use maud::{html, Markup, DOCTYPE};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
-use std::sync::{Arc, OnceLock};
-
-/// The document this proxy's `rules` make, and its page, drawn once here.
-pub fn router(rules: &PaymentRules) -> Router<Arc<AppState>> {
-    let json: Arc<str> = document_json_for(rules).into();
-    let document = serde_json::from_str::<Value>(&json).unwrap_or_default();
-    let page: Arc<str> = render(&document).into_string().into();
-    Router::new()
-        .route("/api/openapi.json", get(move || openapi_json(json.clone())))
-        .route("/api/docs", get(move || docs_page(page.clone())))
-        // Every `/api/` answer is `no-store` (`docs/proxy-api.md`); this one changes with
-        // each release.
-        .layer(no_store())
-}
-
-async fn openapi_json(json: Arc<str>) -> Response {
-    let mut response = (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        json.to_string(),
-    )
-        .into_response();
-    // Any tool on any origin may read the contract.
-    usable_from_any_origin(response.headers_mut());
-    response
-}
-
-const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:70em;margin:0 auto;\
-padding:1em;color:#1a1a1a}code,.mono{font-family:ui-monospace,monospace;font-size:.92em}\
-h2{border-bottom:2px solid #ddd;margin-top:2em}h3{margin-top:1.6em}\
-.op{border:1px solid #ddd;border-radius:6px;padding:.2em 1em 1em;margin:1em 0}\
-.method{display:inline-block;min-width:4.5em;font-weight:700}\
-table{border-collapse:collapse;width:100%;margin:.5em 0}\
-th,td{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}\
-th{background:#f5f5f5}.muted{color:#555}nav li{margin:.1em 0}";
-
-/// Nothing from elsewhere, nothing inline but the one stylesheet, no frames, no forms.
-fn docs_csp() -> &'static str {
-    static CSP: OnceLock<String> = OnceLock::new();
-    CSP.get_or_init(|| {
-        let hash = STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
-        format!(
-            "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self'; base-uri 'none'; \
-             form-action 'none'; frame-ancestors 'none'"
-        )
-    })
-}
-
-async fn docs_page(page: Arc<str>) -> Response {
-    let mut response = axum::response::Html(page.to_string()).into_response();
-    let headers = response.headers_mut();
-    if let Ok(csp) = HeaderValue::from_str(docs_csp()) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-    }
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
-}
 
 fn text<'a>(value: &'a Value, key: &str) -> &'a str {
     value.get(key).and_then(Value::as_str).unwrap_or("")
@@ -280,7 +209,7 @@ pub fn render(document: &Value) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (text(info, "title")) " — API reference" }
-                style { (PreEscaped(STYLE)) }
+                link rel="stylesheet" href=(DOCS_CSS.url());
             }
             body {
                 h1 { (text(info, "title")) " " span.muted { (text(info, "version")) } }
