@@ -184,7 +184,28 @@ before(async () => {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  // Every page of every context listens for CSP violations before its own scripts run.
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    await watchPolicy(context);
+    return context;
+  };
 });
+
+/** Every CSP violation any page of the run reported: the last test says there were none. */
+const policyViolations = [];
+
+async function watchPolicy(context) {
+  await context.exposeBinding("__reportPolicyViolation", ({ page }, text) => {
+    policyViolations.push(`${page.url()}: ${text}`);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      window.__reportPolicyViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
+    }, true);
+  });
+}
 
 after(async () => {
   if (browser) await browser.close();
@@ -423,4 +444,8 @@ test("the hosted page /pay/{id} runs the widget under its strict CSP, in the cus
   assert.equal(await widget.locator(".pd-expired button").count(), 0, "no new code on a shop's order");
   assert.deepEqual(errors, [], "no CSP violation, no script error");
   await context.close();
+});
+
+test("no page of the demo shop, the hosted page or the sandbox reported a CSP violation", () => {
+  assert.deepEqual(policyViolations, []);
 });

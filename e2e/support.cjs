@@ -14,14 +14,40 @@ process.env.SE_OFFLINE = "true";
 const { Builder } = require("selenium-webdriver");
 const chrome = require("selenium-webdriver/chrome");
 const firefox = require("selenium-webdriver/firefox");
+const getScriptManager = require("selenium-webdriver/bidi/scriptManager");
 
 const ROOT = path.resolve(__dirname, "..");
 const PROXY_BIN = path.join(ROOT, "target/debug/paydigital-proxy");
 const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const GECKODRIVER = path.join(process.env.TOOLS_DIR || path.join(os.homedir(), ".cache/paydigital-checkout"), "bin/geckodriver");
 
-/** A headless browser (`chromium` or `firefox`) in Indonesian, its window `width`×`height`. */
-function driverFor(browser, [width, height] = [360, 800]) {
+/** Runs in every page before the page's own scripts (a WebDriver BiDi preload script): keeps
+ * each Content-Security-Policy violation the page reports, shadow roots included. */
+const WATCH_POLICY = `() => {
+  window.__policyViolations = [];
+  document.addEventListener("securitypolicyviolation", (e) => {
+    window.__policyViolations.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
+      " at " + e.sourceFile + ":" + e.lineNumber);
+  }, true);
+}`;
+
+/** A headless browser (`chromium` or `firefox`) in Indonesian, its window `width`×`height`,
+ * listening for CSP violations on every page it opens (`policyViolations`). */
+async function driverFor(browser, size = [360, 800]) {
+  const driver = await buildDriver(browser, size);
+  const scripts = await getScriptManager([], driver);
+  await scripts.addPreloadScript(WATCH_POLICY);
+  return driver;
+}
+
+/** What the open page's policy blocked so far; fails if the page was opened unwatched. */
+async function policyViolations(driver) {
+  const seen = await driver.executeScript("return window.__policyViolations || null");
+  assert.ok(Array.isArray(seen), "the page was opened without the CSP violation listener");
+  return seen;
+}
+
+function buildDriver(browser, [width, height]) {
   if (browser === "chromium") {
     const options = new chrome.Options()
       .setChromeBinaryPath(process.env.CHROMIUM_BIN || "/usr/bin/chromium")
@@ -29,6 +55,7 @@ function driverFor(browser, [width, height] = [360, 800]) {
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         `--window-size=${width},${height}`, "--lang=id-ID", "--accept-lang=id-ID,id")
       .setUserPreferences({ "intl.accept_languages": "id-ID,id" });
+    options.set("webSocketUrl", true);
     return new Builder().forBrowser("chrome").setChromeOptions(options)
       .setChromeService(new chrome.ServiceBuilder(process.env.CHROMEDRIVER_BIN || "/usr/bin/chromedriver")).build();
   }
@@ -37,13 +64,16 @@ function driverFor(browser, [width, height] = [360, 800]) {
     .addArguments("-headless", `--width=${width}`, `--height=${height}`)
     .setPreference("intl.accept_languages", "id-ID, id")
     .setPreference("network.captive-portal-service.enabled", false)
-    .setPreference("app.update.enabled", false);
+    .setPreference("app.update.enabled", false)
+    .enableBidi();
   return new Builder().forBrowser("firefox").setFirefoxOptions(options)
     .setFirefoxService(new firefox.ServiceBuilder(GECKODRIVER)).build();
 }
 
-/** axe-core on the open page: no serious or critical violation. */
+/** axe-core on the open page: no serious or critical violation; and nothing the page's CSP
+ * blocked. */
 async function accessible(driver, page) {
+  assert.deepEqual(await policyViolations(driver), [], `${page}: CSP violations`);
   await driver.executeScript(AXE);
   const violations = await driver.executeAsyncScript(`
     const done = arguments[arguments.length - 1];
@@ -94,4 +124,4 @@ async function waitFor(what, limitMs, ready) {
   }
 }
 
-module.exports = { ROOT, PROXY_BIN, driverFor, accessible, addStaff, startProxy, waitFor };
+module.exports = { ROOT, PROXY_BIN, driverFor, accessible, policyViolations, addStaff, startProxy, waitFor };

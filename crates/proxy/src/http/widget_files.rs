@@ -38,6 +38,18 @@ async fn widget_headers(req: Request, next: Next) -> Response {
         header::HeaderName::from_static("timing-allow-origin"),
         HeaderValue::from_static("*"),
     );
+    // The demo shop's page among the files runs under the shop policy README gives.
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if html {
+        if let Ok(csp) = HeaderValue::from_str(&STOREFRONT_CSP) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+    }
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         let cache = if hashed {
             "public, max-age=31536000, immutable"
@@ -136,6 +148,42 @@ mod tests {
             );
             let brotli = headers.get(header::CONTENT_ENCODING).map(|v| v.as_bytes());
             assert_eq!(brotli == Some(b"br".as_slice()), encoding == "br");
+        }
+    }
+
+    /// The demo shop's page, at `/` and among the files, runs under a policy with nothing
+    /// inline; the widget's files themselves carry none (they are not documents).
+    #[tokio::test]
+    async fn the_demo_shop_runs_under_a_strict_policy() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("index.html"),
+            "<!DOCTYPE html><title>shop</title>",
+        )
+        .expect("write");
+        std::fs::write(dir.path().join("demo.js"), "void 0").expect("write");
+        for (path, strict) in [
+            ("/", true),
+            ("/checkout/index.html", true),
+            ("/checkout/demo.js", false),
+        ] {
+            let response = router(dir.path(), true)
+                .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+                .await
+                .expect("answer");
+            assert_eq!(response.status(), 200, "{path}");
+            let csp = response
+                .headers()
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok());
+            assert_eq!(csp.is_some(), strict, "{path}: {csp:?}");
+            if let Some(csp) = csp {
+                assert!(csp.starts_with("default-src 'none'"), "{csp}");
+                assert!(
+                    !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
+                    "{csp}"
+                );
+            }
         }
     }
 
