@@ -59,6 +59,12 @@ impl PostgresUrl {
         })
     }
 
+    /// The password, if the URL holds one: for the log's redactor (`crate::logs`), which must
+    /// know what to hide.
+    pub(crate) fn password(&self) -> Option<&[u8]> {
+        self.config.get_password()
+    }
+
     /// The same server and user, another database (the tests make one per test).
     pub fn with_dbname(&self, dbname: &str) -> PostgresUrl {
         let mut config = self.config.clone();
