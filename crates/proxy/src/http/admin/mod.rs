@@ -42,7 +42,10 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/admin/logout", post(login::sign_out))
         .route("/admin/lang", get(login::switch_language))
         .route("/admin/payments", get(payments::list))
-        .route("/admin/payments.csv", get(payments::export))
+        .route(
+            "/admin/payments.csv",
+            get(payments::export_asked).post(payments::export),
+        )
         .route("/admin/payments/{id}", get(payments::detail))
         .route("/admin/payments/{id}/check", post(payments::check_now))
         .route(
