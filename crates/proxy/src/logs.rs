@@ -226,6 +226,11 @@ impl<'a, W: Write> RedactingWriter<'a, W> {
 
 impl<W: Write> Write for RedactingWriter<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.pending.is_empty() && buf.last() == Some(&b'\n') {
+            // The usual case, a whole event's line in one write: no copy to hold it.
+            self.inner.write_all(&self.redactor.redact_bytes(buf))?;
+            return Ok(buf.len());
+        }
         self.pending.extend_from_slice(buf);
         if let Some(end) = self.complete_lines() {
             self.write_out(end)?;
