@@ -278,6 +278,7 @@ async fn json_logs_are_one_object_a_line_with_the_request_and_never_a_secret() {
         .find(|o| o["message"] == "payment created")
         .expect("the create's own line");
     assert_eq!(made["span"]["id"], create["request_id"], "{made}");
+    assert_eq!(made["span"]["instance_id"], "checkout-logs-1", "{made}");
     assert_eq!(made["id"], id.as_str());
     // The webhook worker's lines name the payment.
     let attempt = parsed
