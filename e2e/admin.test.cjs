@@ -190,9 +190,10 @@ for (const browser of ["chromium", "firefox"]) {
       await driver.wait(async () => (await polls()) >= seenPolls + 2, 10000, "two more polls");
       assert.equal(await driver.executeScript("return window.__samePage === true"), true, "not drawn again for what it shows");
 
-      // Export, with the session the page has.
+      // Export (a POST, as the list's form sends it), with the session the page has.
       const csv = await driver.executeAsyncScript(`const done = arguments[arguments.length - 1];
-        fetch("/admin/payments.csv").then((r) => r.text()).then(done, (e) => done("failed " + e));`);
+        fetch("/admin/payments.csv", { method: "POST", body: new URLSearchParams() })
+          .then((r) => r.text()).then(done, (e) => done("failed " + e));`);
       assert.ok(csv.startsWith("created_at,id,"), csv.slice(0, 80));
       assert.ok(csv.includes(payment.id));
 

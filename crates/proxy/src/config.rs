@@ -50,6 +50,11 @@ impl MerchantKey {
         use subtle::ConstantTimeEq;
         self.0.as_bytes().ct_eq(presented.as_bytes()).into()
     }
+
+    /// The key itself: for the log's redactor (`crate::logs`), which must know what to hide.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for MerchantKey {
@@ -84,6 +89,16 @@ impl WebhookSecret {
     /// The key itself: for signing and nowhere else.
     pub fn bytes(&self) -> &[u8] {
         &self.0
+    }
+
+    /// The `whsec_` text it was given as (canonical base64 reads back to the same text): for
+    /// the log's redactor (`crate::logs`), which must know what to hide.
+    pub(crate) fn text(&self) -> String {
+        use base64::Engine;
+        format!(
+            "whsec_{}",
+            base64::engine::general_purpose::STANDARD.encode(&self.0)
+        )
     }
 }
 

@@ -14,12 +14,14 @@
 //! worker calls; `staff/` the shop's people (accounts, sessions, the audit log); `domain/` is what a payment is and how it may change (no I/O); `store/`,
 //! `upstream/` and `webhooks` talk to the database, PayDigital and the shop's server.
 //! `config` is read by all of them and names none; so is `metrics`, what `/metrics` shows,
-//! which only names the store's values it encodes; and `posters`, a payment link's printable
+//! which only names the store's values it encodes; `logs`, the redactor every log line
+//! passes (it reads `config`); and `posters`, a payment link's printable
 //! page, which names nothing of the proxy's.
 
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod logs;
 pub mod metrics;
 pub mod payments;
 pub mod posters;

@@ -35,6 +35,8 @@ pub enum StartError {
     },
     #[error("cannot build the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Upstream(#[from] crate::upstream::ClientError),
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
 }

@@ -77,13 +77,18 @@ fn check(id: &str) -> Result<(), CliError> {
     use paydigital_proxy::payments::Payments;
     use paydigital_proxy::upstream::Upstream;
     let config = paydigital_proxy::config::Config::from_env(false)?;
-    // What went wrong upstream is logged, to stderr: stdout is the payment.
+    // What went wrong upstream is logged, to stderr: stdout is the payment. PayDigital's
+    // words may quote the key: the same redactor as the server's.
+    let redactor = super::serve::redactor(&config)?;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(paydigital_proxy::logs::Redacting::new(
+            redactor,
+            std::io::stderr,
+        ))
         .with_target(false)
         .try_init();
     let failed = |e: &dyn std::fmt::Display| CliError::Failed(e.to_string());

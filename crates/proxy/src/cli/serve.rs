@@ -3,6 +3,7 @@
 
 use super::{say, CliError};
 use paydigital_proxy::config::{self, Config, LogFormat};
+use paydigital_proxy::logs::{Redacting, Redactor};
 use paydigital_proxy::upstream::sandbox::{Faults, SandboxConfig};
 use paydigital_proxy::{Running, StartError};
 use std::future::Future;
@@ -26,7 +27,8 @@ pub fn serve(
     let static_dir = config.static_dir.clone();
     let log_format = config.log_format;
     let instance_id = config.instance_id.clone();
-    run_server(log_format, async move {
+    let redactor = redactor(&config)?;
+    run_server(log_format, redactor, async move {
         let running = paydigital_proxy::start(config, sandbox.then(SandboxConfig::default)).await?;
         let url = running.url();
         tracing::info!(%url, static_dir = %static_dir.display(), sandbox, instance_id, "listening");
@@ -49,7 +51,8 @@ pub fn sandbox(listen: SocketAddr, faults: Option<&str>) -> Result<(), CliError>
         .map_err(|e| CliError::Usage(format!("--faults: {e}")))?
         .unwrap_or_default();
     let log_format = LogFormat::parse(std::env::var("CHECKOUT_LOG_FORMAT").ok().as_deref())?;
-    run_server(log_format, async move {
+    // The sandbox alone holds nobody's secret: its key is the well-known sandbox one.
+    run_server(log_format, Redactor::none(), async move {
         let running =
             paydigital_proxy::start_sandbox(listen, SandboxConfig::default(), faults).await?;
         say(&format!("Sandbox PayDigital: {}/sandbox", running.url()));
@@ -57,12 +60,18 @@ pub fn sandbox(listen: SocketAddr, faults: Option<&str>) -> Result<(), CliError>
     })
 }
 
+/// The redactor for every secret `config` holds (`paydigital_proxy::logs`).
+pub(super) fn redactor(config: &Config) -> Result<Redactor, CliError> {
+    Redactor::from_config(config).map_err(|e| CliError::Failed(e.to_string()))
+}
+
 /// Starts a server with `start` and runs it until SIGTERM or Ctrl-C.
 fn run_server(
     log_format: LogFormat,
+    redactor: Redactor,
     start: impl Future<Output = Result<Running, StartError>>,
 ) -> Result<(), CliError> {
-    init_logging(log_format);
+    init_logging(log_format, redactor);
     // Store calls run on the blocking pool; a few threads serve SQLite (and a PostgreSQL pool
     // of 10) well, hundreds (tokio's default ceiling) only cost memory under load.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -81,15 +90,17 @@ fn run_server(
 /// Text for people on standard output, as ever; or JSON for a log collector: one object a
 /// line on standard error (standard output keeps the banner), with the event's fields at the
 /// top level (`timestamp`, `level`, `message`, ...) and the request it happened in under
-/// `span` (`id` is the request id). No line carries a secret: keys, secrets and cookies are
-/// never a field (`config.rs` prints them as `***`).
-fn init_logging(format: LogFormat) {
+/// `span` (`id` is the request id, `instance_id` this proxy). No line carries a secret: keys,
+/// secrets and cookies are never a field (`config.rs` prints them as `***`), and every line
+/// passes `redactor` on its way out, which replaces any secret someone else's text quoted.
+fn init_logging(format: LogFormat, redactor: Redactor) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
     match format {
         LogFormat::Text => tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_target(false)
+            .with_writer(Redacting::new(redactor, std::io::stdout))
             .init(),
         LogFormat::Json => tracing_subscriber::fmt()
             .json()
@@ -98,7 +109,7 @@ fn init_logging(format: LogFormat) {
             .with_span_list(false)
             .with_env_filter(filter)
             .with_target(false)
-            .with_writer(std::io::stderr)
+            .with_writer(Redacting::new(redactor, std::io::stderr))
             .init(),
     }
 }

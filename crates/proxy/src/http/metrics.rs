@@ -114,6 +114,11 @@ impl Observe {
         }
     }
 
+    /// This proxy's `CHECKOUT_INSTANCE_ID`, for the request span as well (`super::with_hygiene`).
+    pub(crate) fn instance_id(&self) -> Arc<str> {
+        self.instance_id.clone()
+    }
+
     /// Whether anything is done: when not, the routes need no tags.
     pub fn is_on(&self) -> bool {
         self.metrics.is_some() || self.access_log

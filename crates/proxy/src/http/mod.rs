@@ -115,10 +115,12 @@ fn drop_unfit_request_id<B>(mut req: Request<B>) -> Request<B> {
     req
 }
 
-/// The span a request's log lines are recorded in. Status reads — the hot path, thousands a
-/// second, logging nothing of their own but upstream reads, which name their invoice — get
-/// none: a span per read cost a fifth of the read's CPU time (BENCHMARKS.md).
-fn request_span<B>(req: &Request<B>) -> tracing::Span {
+/// The span a request's log lines are recorded in, naming the request and this proxy
+/// (`instance_id`: request ids are counted per process, so a warning from one of several
+/// proxies is only placed by both). Status reads — the hot path, thousands a second, logging
+/// nothing of their own but upstream reads, which name their invoice — get none: a span per
+/// read cost a fifth of the read's CPU time (BENCHMARKS.md).
+fn request_span<B>(req: &Request<B>, instance_id: &str) -> tracing::Span {
     let path = req.uri().path();
     if req.method() == axum::http::Method::GET && path.starts_with("/api/payments/") {
         return tracing::Span::none();
@@ -128,7 +130,7 @@ fn request_span<B>(req: &Request<B>) -> tracing::Span {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!("request", id, method = %req.method(), path)
+    tracing::info_span!("request", id, instance_id, method = %req.method(), path)
 }
 
 /// Request metrics and access log lines (as `observe` says; see `metrics.rs`), request ids,
@@ -151,6 +153,8 @@ pub fn with_hygiene(
        + Sync
        + 'static {
     let x_request_id = header::HeaderName::from_static("x-request-id");
+    let instance_id = observe.instance_id();
+    let make_span = move |req: &Request<axum::body::Body>| request_span(req, &instance_id);
     tower::ServiceBuilder::new()
         // What axum::serve takes: the layers' body types, boxed once.
         // Outermost: it times the whole stack.
@@ -162,7 +166,7 @@ pub fn with_hygiene(
             Sequential::default(),
         ))
         .layer(PropagateRequestIdLayer::new(x_request_id))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(TraceLayer::new_for_http().make_span_with(make_span))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),

@@ -183,22 +183,22 @@ impl Staff {
             .map_or_else(|| as_typed(email_typed), |e| e.to_string());
         let email_subject = format!("email:{actor}");
         let ip_subject = format!("ip:{limited_as}");
-        let (subjects, who) = ([email_subject.clone(), ip_subject.clone()], actor.clone());
+        let subjects = [email_subject.clone(), ip_subject.clone()];
+        // Written by the store with the throttle's note of a first refusal, in its
+        // transaction (a flood of refusals is one line, and never none).
+        let refusal = entry(&actor, AuditAction::SignInThrottled, None, Some(ip));
         let slot = self
             .with_store(move |s| {
                 let [email_subject, ip_subject] = &subjects;
-                let slot = s.take_sign_in_slot(
+                Ok(s.take_sign_in_slot(
                     &[
                         (email_subject, THROTTLE.per_email),
                         (ip_subject, THROTTLE.per_ip),
                     ],
                     now,
                     THROTTLE.window,
-                )?;
-                if let SignInSlot::Refused { first: true, .. } = slot {
-                    audit(s, &who, AuditAction::SignInThrottled, None, Some(ip))?;
-                }
-                Ok(slot)
+                    &refusal,
+                )?)
             })
             .await?;
         if let SignInSlot::Refused { until, .. } = slot {
@@ -313,6 +313,22 @@ fn as_typed(text: &str) -> String {
         .to_lowercase()
 }
 
+/// An audit line for `actor` doing `action` now.
+fn entry(
+    actor: &str,
+    action: AuditAction,
+    subject: Option<String>,
+    ip: Option<IpAddr>,
+) -> AuditEntry {
+    AuditEntry {
+        at: OffsetDateTime::now_utc(),
+        actor: actor.to_owned(),
+        action: action.as_str().to_owned(),
+        subject,
+        ip: ip.map(|ip| ip.to_string()),
+    }
+}
+
 fn audit(
     store: &dyn PaymentStore,
     actor: &str,
@@ -320,13 +336,7 @@ fn audit(
     subject: Option<String>,
     ip: Option<IpAddr>,
 ) -> Result<(), StaffError> {
-    store.append_audit(&AuditEntry {
-        at: OffsetDateTime::now_utc(),
-        actor: actor.to_owned(),
-        action: action.as_str().to_owned(),
-        subject,
-        ip: ip.map(|ip| ip.to_string()),
-    })?;
+    store.append_audit(&entry(actor, action, subject, ip))?;
     Ok(())
 }
 

@@ -59,6 +59,12 @@ impl PostgresUrl {
         })
     }
 
+    /// The password, if the URL holds one: for the log's redactor (`crate::logs`), which must
+    /// know what to hide.
+    pub(crate) fn password(&self) -> Option<&[u8]> {
+        self.config.get_password()
+    }
+
     /// The same server and user, another database (the tests make one per test).
     pub fn with_dbname(&self, dbname: &str) -> PostgresUrl {
         let mut config = self.config.clone();
@@ -1363,6 +1369,29 @@ mod tests {
     }
 
     suite::store_suite!(fresh());
+
+    #[test]
+    fn a_first_refusal_is_noted_and_audited_together() {
+        let store = fresh();
+        // A trigger makes the audit table refuse rows, as a full disk or a broken table would.
+        let refuse_audit = |on: bool| {
+            let sql = if on {
+                "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS
+                   $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$;
+                 CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+                   FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+            } else {
+                "DROP TRIGGER refuse_audit ON audit_log; DROP FUNCTION refuse_audit()"
+            };
+            store
+                .run(async {
+                    let client = store.client().await?;
+                    Ok(client.batch_execute(sql).await?)
+                })
+                .expect("trigger");
+        };
+        suite::a_first_refusal_is_noted_and_audited_together(&store, &refuse_audit);
+    }
 
     #[test]
     fn claims_and_leases_read_the_databases_clock_not_a_skewed_instances() {

@@ -4,7 +4,7 @@
 use super::postgres::PgStore;
 use super::staff::{
     refusal_note, role_from_db, AuditEntry, AuditRecord, SignInSlot, StaffMember, StaffSession,
-    StaffStore,
+    StaffStore, INSERT_AUDIT_POSTGRES,
 };
 use super::{limit_of, StoreError};
 use crate::domain::clock::{after, before};
@@ -172,6 +172,7 @@ impl StaffStore for PgStore {
         subjects: &[(&str, u32)],
         at: OffsetDateTime,
         window: Duration,
+        refusal: &AuditEntry,
     ) -> Result<SignInSlot, StoreError> {
         let since = before(at, window);
         self.run(async {
@@ -217,6 +218,12 @@ impl StaffStore for PgStore {
                         &[&note, &at],
                     )
                     .await?;
+                    let e = refusal;
+                    tx.execute(
+                        INSERT_AUDIT_POSTGRES,
+                        &[&e.at, &e.actor, &e.action, &e.subject, &e.ip],
+                    )
+                    .await?;
                 }
                 tx.commit().await?;
                 return Ok(SignInSlot::Refused {
@@ -253,7 +260,7 @@ impl StaffStore for PgStore {
     fn append_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
         self.run(async {
             self.execute(
-                "INSERT INTO audit_log (at, actor, action, subject, ip) VALUES ($1, $2, $3, $4, $5)",
+                INSERT_AUDIT_POSTGRES,
                 &[&e.at, &e.actor, &e.action, &e.subject, &e.ip],
             )
             .await?;

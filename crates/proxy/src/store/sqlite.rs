@@ -1068,6 +1068,24 @@ mod tests {
     suite::store_suite!(fresh());
 
     #[test]
+    fn a_first_refusal_is_noted_and_audited_together() {
+        let store = fresh();
+        // A trigger makes the audit table refuse rows, as a full disk or a broken table would.
+        let refuse_audit = |on: bool| {
+            let sql = if on {
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+                 BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+            } else {
+                "DROP TRIGGER refuse_audit"
+            };
+            store
+                .with(|conn| Ok(conn.execute_batch(sql)?))
+                .expect("trigger");
+        };
+        suite::a_first_refusal_is_noted_and_audited_together(&store, &refuse_audit);
+    }
+
+    #[test]
     fn survives_reopening_and_refuses_a_newer_schema() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("checkout.sqlite");

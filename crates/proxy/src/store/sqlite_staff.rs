@@ -3,7 +3,7 @@
 use super::sqlite::{from_ms, to_ms, SqliteStore};
 use super::staff::{
     refusal_note, role_from_db, AuditEntry, AuditRecord, SignInSlot, StaffMember, StaffSession,
-    StaffStore,
+    StaffStore, INSERT_AUDIT_SQLITE,
 };
 use super::{limit_of, StoreError};
 use crate::domain::clock::{after, before};
@@ -23,6 +23,17 @@ fn member(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StaffMember, Store
             created_at: from_ms(created)?,
         })
     })())
+}
+
+fn insert_audit(conn: &rusqlite::Connection, e: &AuditEntry) -> Result<(), StoreError> {
+    conn.prepare_cached(INSERT_AUDIT_SQLITE)?.execute(params![
+        to_ms(e.at),
+        e.actor,
+        e.action,
+        e.subject,
+        e.ip
+    ])?;
+    Ok(())
 }
 
 impl StaffStore for SqliteStore {
@@ -168,6 +179,7 @@ impl StaffStore for SqliteStore {
         subjects: &[(&str, u32)],
         at: OffsetDateTime,
         window: Duration,
+        refusal: &AuditEntry,
     ) -> Result<SignInSlot, StoreError> {
         let since = to_ms(before(at, window));
         // An IMMEDIATE transaction: no other writer counts between this one's read and write.
@@ -203,6 +215,7 @@ impl StaffStore for SqliteStore {
                         "INSERT INTO login_failures (subject, at) VALUES (?1, ?2)",
                         params![note, to_ms(at)],
                     )?;
+                    insert_audit(conn, refusal)?;
                 }
                 let until = after(from_ms(holding)?, window);
                 return Ok(SignInSlot::Refused {
@@ -234,13 +247,7 @@ impl StaffStore for SqliteStore {
     }
 
     fn append_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
-        self.with(|conn| {
-            conn.execute(
-                "INSERT INTO audit_log (at, actor, action, subject, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![to_ms(e.at), e.actor, e.action, e.subject, e.ip],
-            )?;
-            Ok(())
-        })
+        self.with(|conn| insert_audit(conn, e))
     }
 
     fn audit_log(

@@ -48,6 +48,12 @@ pub struct AuditRecord {
     pub entry: AuditEntry,
 }
 
+/// How an audit line is written, by both stores (alone or in a larger transaction).
+pub(crate) const INSERT_AUDIT_SQLITE: &str =
+    "INSERT INTO audit_log (at, actor, action, subject, ip) VALUES (?1, ?2, ?3, ?4, ?5)";
+pub(crate) const INSERT_AUDIT_POSTGRES: &str =
+    "INSERT INTO audit_log (at, actor, action, subject, ip) VALUES ($1, $2, $3, $4, $5)";
+
 /// What the throttle answered a sign-in attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignInSlot {
@@ -98,11 +104,17 @@ pub trait StaffStore: Send + Sync + 'static {
     /// step, so that guesses sent in parallel cannot all pass a count taken before any was
     /// recorded. A right password takes its count back with [`StaffStore::forgive_sign_in`].
     /// Failures older than the window are forgotten.
+    ///
+    /// A subject's first refusal in the window is noted ([`refusal_note`]) and `refusal` is
+    /// appended to the audit log in the same transaction: were they two, a failure between
+    /// them would leave the note without its row, and the throttle silent in the audit log
+    /// for the rest of the window (later refusals are not `first`).
     fn take_sign_in_slot(
         &self,
         subjects: &[(&str, u32)],
         at: OffsetDateTime,
         window: Duration,
+        refusal: &AuditEntry,
     ) -> Result<SignInSlot, StoreError>;
     /// Takes back the failure [`StaffStore::take_sign_in_slot`] counted at `at` for each of
     /// `subjects`.

@@ -541,6 +541,78 @@ pub(crate) fn a_session_lasts_while_used_and_ends_with_its_account(store: &dyn P
     assert!(store.list_staff().expect("list").is_empty());
 }
 
+/// The audit line a first refusal writes.
+fn throttled() -> staff::AuditEntry {
+    staff::AuditEntry {
+        at: datetime!(2026-11-24 09:00 UTC),
+        actor: "a@toko.id".into(),
+        action: "sign_in_throttled".into(),
+        subject: None,
+        ip: Some("192.0.2.1".into()),
+    }
+}
+
+/// A first refusal's note and its audit line are one write: when the audit line cannot be
+/// written (`refuse_audit(true)` makes the store refuse it), the note is not kept either, so
+/// the next refusal is the first again and is audited. Each store passes how to make its
+/// own audit table refuse a row.
+pub(crate) fn a_first_refusal_is_noted_and_audited_together(
+    store: &dyn PaymentStore,
+    refuse_audit: &dyn Fn(bool),
+) {
+    use staff::SignInSlot::{Counted, Refused};
+    let t0 = datetime!(2026-11-24 11:00 UTC);
+    let window = Duration::from_secs(900);
+    let at = |s: u64| t0 + Duration::from_secs(s);
+    let subjects = [("email:audit@toko.id", 1), ("ip:192.0.2.9", 30)];
+    let audited = || {
+        store
+            .audit_log(None, 10)
+            .expect("audit log")
+            .iter()
+            .filter(|r| r.entry.action == "sign_in_throttled")
+            .count()
+    };
+    assert_eq!(
+        store
+            .take_sign_in_slot(&subjects, at(0), window, &throttled())
+            .expect("slot"),
+        Counted
+    );
+    refuse_audit(true);
+    assert!(
+        store
+            .take_sign_in_slot(&subjects, at(1), window, &throttled())
+            .is_err(),
+        "the audit line failed, so the refusal fails"
+    );
+    refuse_audit(false);
+    assert_eq!(audited(), 0);
+    assert_eq!(
+        store
+            .take_sign_in_slot(&subjects, at(2), window, &throttled())
+            .expect("slot"),
+        Refused {
+            until: at(900),
+            first: true
+        },
+        "no note was left by the failed one"
+    );
+    assert_eq!(audited(), 1);
+    assert_eq!(
+        store
+            .take_sign_in_slot(&subjects, at(3), window, &throttled())
+            .expect("slot"),
+        Refused {
+            until: at(900),
+            first: false
+        }
+    );
+    assert_eq!(audited(), 1, "a flood is one line");
+    let line = store.audit_log(None, 1).expect("audit log");
+    assert_eq!(line.first().map(|r| &r.entry), Some(&throttled()));
+}
+
 pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &dyn PaymentStore) {
     use staff::SignInSlot::{Counted, Refused};
     let t0 = datetime!(2026-11-24 09:00 UTC);
@@ -552,7 +624,8 @@ pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &
                 .take_sign_in_slot(
                     &[("email:a@toko.id", 3), ("ip:192.0.2.1", 30)],
                     at(n * 60),
-                    window
+                    window,
+                    &throttled(),
                 )
                 .expect("slot"),
             Counted
@@ -566,6 +639,7 @@ pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &
                 &[("email:a@toko.id", 3), ("ip:192.0.2.1", 30)],
                 at(s),
                 window,
+                &throttled(),
             )
             .expect("slot")
     };
@@ -590,7 +664,8 @@ pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &
                 .take_sign_in_slot(
                     &[("email:c@toko.id", 5), ("ip:198.51.100.1", 2)],
                     at(n),
-                    window
+                    window,
+                    &throttled(),
                 )
                 .expect("slot"),
             Counted
@@ -601,7 +676,8 @@ pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &
             .take_sign_in_slot(
                 &[("email:d@toko.id", 5), ("ip:198.51.100.1", 2)],
                 at(10),
-                window
+                window,
+                &throttled(),
             )
             .expect("slot"),
         Refused {
@@ -613,7 +689,7 @@ pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &
     for n in 0..3u64 {
         assert_eq!(
             store
-                .take_sign_in_slot(&[("email:b@toko.id", 1)], at(n), window)
+                .take_sign_in_slot(&[("email:b@toko.id", 1)], at(n), window, &throttled())
                 .expect("slot"),
             Counted
         );
@@ -644,6 +720,7 @@ pub(crate) fn parallel_sign_ins_cannot_pass_the_limit_together(store: &dyn Payme
                         &[("email:race@toko.id", 5), ("ip:203.0.113.50", 30)],
                         t0 + Duration::from_millis(n),
                         window,
+                        &throttled(),
                     )
                 })
             })

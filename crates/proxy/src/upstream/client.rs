@@ -2,6 +2,7 @@
 
 use super::budget::{Budget, Call, Limits};
 use crate::config::{Config, UpstreamConfig};
+use crate::logs::{Redactor, RedactorError};
 use crate::metrics::Metrics;
 use crate::store::PaymentStore;
 use paydigital::wire::{self, CreateForm, CreateReply, StatusReply, UpstreamError};
@@ -52,6 +53,15 @@ impl UpstreamFailure {
     }
 }
 
+/// Why the client could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Redactor(#[from] RedactorError),
+}
+
 /// The longest answer read from PayDigital.
 pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
@@ -65,6 +75,10 @@ pub struct Upstream {
     /// Every call, retries too, takes one from it first.
     budget: Arc<Budget>,
     metrics: Arc<Metrics>,
+    /// The key, in every form, out of every answer before any of it is kept: the log's
+    /// writer redacts whole secrets, but an excerpt cut inside the key would keep a part it
+    /// no longer recognises.
+    redactor: Redactor,
 }
 
 impl Upstream {
@@ -75,7 +89,7 @@ impl Upstream {
         config: &Config,
         store: Arc<dyn PaymentStore>,
         metrics: Arc<Metrics>,
-    ) -> Result<Upstream, reqwest::Error> {
+    ) -> Result<Upstream, ClientError> {
         let limits = Limits {
             status_per_second: config.upstream_max_rps,
             creates_per_minute: config.upstream_max_creates_per_min,
@@ -91,7 +105,8 @@ impl Upstream {
         config: UpstreamConfig,
         budget: Arc<Budget>,
         metrics: Arc<Metrics>,
-    ) -> Result<Upstream, reqwest::Error> {
+    ) -> Result<Upstream, ClientError> {
+        let redactor = Redactor::new([config.api_key.expose()])?;
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
@@ -102,6 +117,7 @@ impl Upstream {
             config,
             budget,
             metrics,
+            redactor,
         })
     }
 
@@ -244,7 +260,8 @@ impl Upstream {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(String::from_utf8_lossy(&body).into_owned())
+        // Whatever of it is logged later (an excerpt, PayDigital's message) has no key in it.
+        Ok(String::from_utf8_lossy(&self.redactor.redact_bytes(&body)).into_owned())
     }
 
     fn transport(&self, error: reqwest::Error) -> UpstreamFailure {

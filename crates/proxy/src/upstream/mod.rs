@@ -7,4 +7,4 @@ mod client;
 pub mod sandbox;
 
 pub use budget::{Budget, Call};
-pub use client::{Upstream, UpstreamFailure};
+pub use client::{ClientError, Upstream, UpstreamFailure};

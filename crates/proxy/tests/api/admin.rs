@@ -524,6 +524,10 @@ async fn a_cashier_sees_todays_payments_and_nothing_of_the_owners() {
             "{path}"
         );
     }
+    assert_eq!(
+        cashier.post("/admin/payments.csv", &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let id = today["id"].as_str().expect("id");
     assert!(cashier
         .page(&format!("/admin/payments/{id}"))
@@ -729,7 +733,36 @@ async fn the_export_is_the_filtered_list_and_no_cell_is_a_formula() {
     app.merchant_create(json!({ "amount": 31000, "reference": "XL-2" }))
         .await;
     let owner = Browser::signed_in(&app, OWNER, OWNER_PASSWORD).await;
-    let response = owner.get("/admin/payments.csv?q=XL-1").await;
+    let exports = || async {
+        owner
+            .page("/admin/audit")
+            .await
+            .matches("<code>export</code>")
+            .count()
+    };
+    // The list's Export is a form that posts its filters.
+    let list = owner.page("/admin/payments?q=XL-1").await;
+    assert!(
+        list.contains(r#"<form method="post" action="/admin/payments.csv">"#)
+            && list.contains(r#"<input type="hidden" name="q" value="XL-1">"#),
+        "{list}"
+    );
+    // A GET (a prefetch, a chat preview, an old bookmark) exports and writes nothing: the
+    // list with the same filters.
+    let asked = owner.get("/admin/payments.csv?q=XL-1").await;
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&asked), "/admin/payments?q=XL-1");
+    // A POST from another origin is refused like every other.
+    let forged = owner
+        .post_from(
+            "/admin/payments.csv",
+            &[("q", "XL-1")],
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(exports().await, 0, "nothing audited yet");
+    let response = owner.post("/admin/payments.csv", &[("q", "XL-1")]).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"]
         .to_str()
@@ -753,7 +786,7 @@ async fn the_export_is_the_filtered_list_and_no_cell_is_a_formula() {
     );
     assert!(rows[0].iter().any(|cell| cell.starts_with("'=HYPERLINK")));
     let all = owner
-        .get("/admin/payments.csv")
+        .post("/admin/payments.csv", &[])
         .await
         .text()
         .await
@@ -762,7 +795,7 @@ async fn the_export_is_the_filtered_list_and_no_cell_is_a_formula() {
         csv::Reader::from_reader(all.as_bytes()).records().count(),
         2
     );
-    assert!(owner.page("/admin/audit").await.contains("export"));
+    assert_eq!(exports().await, 2, "each export audited once");
 }
 
 #[tokio::test]

@@ -115,7 +115,12 @@ async fn a_cashier_charges_a_sale_that_names_them_everywhere_the_owner_looks() {
         "{detail}"
     );
     assert!(detail.contains("counter"));
-    let csv = owner.page("/admin/payments.csv").await;
+    let csv = owner
+        .post("/admin/payments.csv", &[])
+        .await
+        .text()
+        .await
+        .expect("the CSV");
     let line = csv.lines().find(|l| l.contains(&id)).expect("in the CSV");
     assert!(
         line.contains(",counter,") && line.ends_with(CASHIER),

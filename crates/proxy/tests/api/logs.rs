@@ -2,10 +2,14 @@
 //! collector would, after the merchant API (with the bearer key), the hosted page, a
 //! staff sign-in (a session cookie) and a webhook delivery: every line is one JSON object, a
 //! request's line names its route, status, time, request id and payment, and no secret is
-//! in any line.
+//! in any line — not even where PayDigital's error or a client's header quotes one.
 
-use crate::helpers::{banner_url, free_port, signal, MERCHANT_KEY, WEBHOOK_SECRET};
+use crate::helpers::{
+    banner_url, free_port, sandbox_config, signal, MERCHANT_KEY, SECRET_KEY, STORE_ID,
+    WEBHOOK_SECRET,
+};
 use crate::receiver::Receiver;
+use paydigital_proxy::upstream::sandbox::Faults;
 use serde_json::{json, Value};
 use std::io::BufRead;
 use std::sync::{Arc, Mutex};
@@ -14,6 +18,80 @@ use std::time::Duration;
 const BIN: &str = env!("CARGO_BIN_EXE_paydigital-proxy");
 const OWNER: &str = "pemilik@toko.example";
 const PASSWORD: &str = "sandi-PASSWORDSECRET-panjang";
+
+/// The binary, started with `command`, its standard error read line by line as it comes (a
+/// full pipe would stall the proxy) and its banner read from standard output.
+struct Logged {
+    child: std::process::Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Logged {
+    /// Starts it; returns it and the base URL its banner names.
+    fn start(mut command: std::process::Command) -> (Logged, String) {
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let reader = {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stderr)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    lines.lock().expect("lines").push(line);
+                }
+            })
+        };
+        let stdout = child.stdout.take().expect("stdout");
+        let mut banner = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut banner)
+            .expect("prints its URL");
+        let url = banner_url(&banner).unwrap_or_else(|| panic!("unexpected banner {banner:?}"));
+        (
+            Logged {
+                child,
+                lines,
+                reader,
+            },
+            url,
+        )
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().expect("lines").clone()
+    }
+
+    /// Waits until some line contains `text`.
+    async fn wait_for_line(&self, text: &str) -> bool {
+        crate::helpers::wait_for(Duration::from_secs(10), || {
+            std::future::ready(self.lines().iter().any(|l| l.contains(text)))
+        })
+        .await
+    }
+
+    /// Stops it (SIGTERM) and returns every line it wrote, each parsed as one JSON object.
+    fn stop(mut self) -> (Vec<String>, Vec<Value>) {
+        signal(&self.child, "TERM");
+        let _ = self.child.wait();
+        let _ = self.reader.join();
+        let lines = self.lines.lock().expect("lines").clone();
+        let parsed = lines
+            .iter()
+            .map(|line| {
+                serde_json::from_str::<Value>(line)
+                    .unwrap_or_else(|e| panic!("not one JSON object: {line:?}: {e}"))
+            })
+            .collect();
+        (lines, parsed)
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_are_one_object_a_line_with_the_request_and_never_a_secret() {
@@ -38,7 +116,8 @@ async fn json_logs_are_one_object_a_line_with_the_request_and_never_a_secret() {
     let (receiver, hook_url) = Receiver::start().await;
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut child = std::process::Command::new(BIN)
+    let mut command = std::process::Command::new(BIN);
+    command
         .args([
             "serve",
             "--sandbox",
@@ -55,35 +134,9 @@ async fn json_logs_are_one_object_a_line_with_the_request_and_never_a_secret() {
         .env("CHECKOUT_STATUS_REFRESH_MS", "0")
         .env_remove("RUST_LOG")
         .env_remove("PAYDIGITAL_API_KEY")
-        .env_remove("PAYDIGITAL_API_KEY_FILE")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("starts");
-    // Standard error, read as it comes (a full pipe would stall the proxy).
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stderr = child.stderr.take().expect("stderr");
-    let reader = {
-        let lines = lines.clone();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-            {
-                lines.lock().expect("lines").push(line);
-            }
-        })
-    };
-    let stdout = child.stdout.take().expect("stdout");
-    let mut banner = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut banner)
-        .expect("prints its URL");
-    assert_eq!(
-        banner_url(&banner).as_deref(),
-        Some(base.as_str()),
-        "{banner:?}"
-    );
+        .env_remove("PAYDIGITAL_API_KEY_FILE");
+    let (proxy, url) = Logged::start(command);
+    assert_eq!(url, base);
 
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -155,9 +208,9 @@ async fn json_logs_are_one_object_a_line_with_the_request_and_never_a_secret() {
         })
         .await;
     let logged = crate::helpers::wait_for(Duration::from_secs(5), || {
-        let lines = lines.lock().expect("lines").clone();
         std::future::ready(
-            lines
+            proxy
+                .lines()
                 .iter()
                 .filter(|l| l.contains("webhook attempt"))
                 .count()
@@ -165,19 +218,9 @@ async fn json_logs_are_one_object_a_line_with_the_request_and_never_a_secret() {
         )
     })
     .await;
-    signal(&child, "TERM");
-    let _ = child.wait();
-    let _ = reader.join();
-    let lines = lines.lock().expect("lines").clone();
+    let (lines, parsed) = proxy.stop();
     assert!(logged, "two webhook attempts logged: {lines:#?}");
 
-    let parsed: Vec<Value> = lines
-        .iter()
-        .map(|line| {
-            serde_json::from_str::<Value>(line)
-                .unwrap_or_else(|e| panic!("not one JSON object: {line:?}: {e}"))
-        })
-        .collect();
     for (line, object) in lines.iter().zip(&parsed) {
         assert!(object.is_object(), "{line}");
         assert!(
@@ -235,6 +278,7 @@ async fn json_logs_are_one_object_a_line_with_the_request_and_never_a_secret() {
         .find(|o| o["message"] == "payment created")
         .expect("the create's own line");
     assert_eq!(made["span"]["id"], create["request_id"], "{made}");
+    assert_eq!(made["span"]["instance_id"], "checkout-logs-1", "{made}");
     assert_eq!(made["id"], id.as_str());
     // The webhook worker's lines name the payment.
     let attempt = parsed
@@ -247,4 +291,131 @@ async fn json_logs_are_one_object_a_line_with_the_request_and_never_a_secret() {
         .find(|o| o["message"] == "listening")
         .expect("the start");
     assert_eq!(started["instance_id"], "checkout-logs-1");
+}
+
+/// PayDigital refusing a create with an error that quotes the key back (the sandbox's
+/// `echo_key` fault), and clients whose `X-Request-Id` is a secret (it fits the id's
+/// alphabet, so the proxy keeps and logs it): the answer and every log line hold
+/// `[redacted]` where the secret was, never the secret. The create's warning, written inside
+/// its request, names the instance as the access line does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_quoted_by_paydigital_or_a_client_never_reach_the_log() {
+    let sandbox = paydigital_proxy::start_sandbox(
+        "127.0.0.1:0".parse().expect("addr"),
+        sandbox_config(),
+        Faults {
+            echo_key: true,
+            ..Faults::default()
+        },
+    )
+    .await
+    .expect("sandbox starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut command = std::process::Command::new(BIN);
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("CHECKOUT_DATABASE", dir.path().join("checkout.sqlite"))
+        .env("CHECKOUT_LOG_FORMAT", "json")
+        .env("CHECKOUT_INSTANCE_ID", "checkout-logs-2")
+        .env("PAYDIGITAL_API_KEY", SECRET_KEY)
+        .env("PAYDIGITAL_STORE_ID", STORE_ID)
+        .env("PAYDIGITAL_BASE_URL", sandbox.url())
+        .env("CHECKOUT_MERCHANT_KEY", MERCHANT_KEY)
+        .env("CHECKOUT_WEBHOOK_URL", "http://127.0.0.1:9/hooks")
+        .env("CHECKOUT_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .env(
+            "CHECKOUT_STATIC_DIR",
+            dir.path().join("dist").display().to_string(),
+        )
+        .env_remove("RUST_LOG")
+        .env_remove("PAYDIGITAL_API_KEY_FILE");
+    let (proxy, base) = Logged::start(command);
+    let http = reqwest::Client::new();
+
+    let refused = http
+        .post(format!("{base}/api/merchant/payments"))
+        .bearer_auth(MERCHANT_KEY)
+        .json(&json!({ "amount": 25_000, "reference": "ORDER-ECHO" }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(refused.status(), 502);
+    let answer = refused.text().await.expect("body");
+    assert!(!answer.contains("SUPERSECRET"), "{answer}");
+    // The sandbox did quote it: what reached the log had the key in it.
+    assert_eq!(
+        sandbox.sandbox.as_deref().expect("sandbox state").calls()["endpoints"]["create_payment"],
+        1
+    );
+    for secret in [
+        SECRET_KEY,
+        MERCHANT_KEY,
+        WEBHOOK_SECRET,
+        WEBHOOK_SECRET.trim_start_matches("whsec_"),
+    ] {
+        let answered = http
+            .get(format!("{base}/api/merchant/payments"))
+            .bearer_auth(MERCHANT_KEY)
+            .header("x-request-id", secret)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(answered.status(), 200);
+    }
+    // The last request's own line is the signal that every earlier line is written.
+    let written = crate::helpers::wait_for(Duration::from_secs(10), || {
+        std::future::ready(
+            proxy
+                .lines()
+                .iter()
+                .filter(|l| l.contains("\"route\":\"/api/merchant/payments\""))
+                .count()
+                >= 5,
+        )
+    })
+    .await;
+    assert!(proxy.wait_for_line("upstream failure").await);
+    let (lines, parsed) = proxy.stop();
+    assert!(written, "five request lines: {lines:#?}");
+    for line in &lines {
+        for secret in [
+            "SUPERSECRET",
+            "MERCHANTSECRET",
+            WEBHOOK_SECRET.trim_start_matches("whsec_"),
+        ] {
+            assert!(
+                !line
+                    .to_ascii_uppercase()
+                    .contains(&secret.to_ascii_uppercase()),
+                "a secret in the log: {line}"
+            );
+        }
+    }
+    let failure = parsed
+        .iter()
+        .find(|o| o["message"] == "upstream failure")
+        .unwrap_or_else(|| panic!("the create's warning: {lines:#?}"));
+    let detail = failure["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("Invalid API key [redacted]"),
+        "PayDigital's words, the key redacted: {failure}"
+    );
+    // Written inside the create's request: its span names the request and the instance.
+    let create = parsed
+        .iter()
+        .find(|o| o["message"] == "request" && o["method"] == "POST")
+        .expect("the create's access line");
+    assert_eq!(create["status"], 502);
+    assert_eq!(failure["span"]["id"], create["request_id"], "{failure}");
+    assert_eq!(
+        failure["span"]["instance_id"], "checkout-logs-2",
+        "{failure}"
+    );
+    assert_eq!(create["instance_id"], "checkout-logs-2", "{create}");
+    // Each client's request id was a secret: logged as the marker.
+    let redacted_ids = parsed
+        .iter()
+        .filter(|o| o["message"] == "request" && o["request_id"] == "[redacted]")
+        .count();
+    assert_eq!(redacted_ids, 4, "{lines:#?}");
 }

@@ -41,7 +41,10 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/admin/login", get(login::form).post(login::submit))
         .route("/admin/logout", post(login::sign_out))
         .route("/admin/payments", get(payments::list))
-        .route("/admin/payments.csv", get(payments::export))
+        .route(
+            "/admin/payments.csv",
+            get(payments::export_asked).post(payments::export),
+        )
         .route("/admin/payments/{id}", get(payments::detail))
         .route("/admin/payments/{id}/check", post(payments::check_now))
         .route(

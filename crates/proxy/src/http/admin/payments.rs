@@ -1,7 +1,8 @@
 //! `/admin/payments`: the list (status, search, date range, paging over the store's
 //! cursor), one payment's detail with its timeline, **Check now** and **Resend**, and the
-//! CSV of the filtered list. A cashier sees today's payments only and may not export or
-//! resend.
+//! CSV of the filtered list (a POST: an export is audited, and a GET — a prefetch, a
+//! preview — must write nothing). A cashier sees today's payments only and may not export
+//! or resend.
 
 use super::overview::now_ms;
 use super::render::{self, moment, status_badge, Nav};
@@ -41,6 +42,20 @@ pub struct ListQuery {
     to: String,
     #[serde(default)]
     after: String,
+}
+
+impl ListQuery {
+    /// The filters that are set, as `(name, value)`: carried to the next page and the export.
+    fn filters(&self) -> Vec<(&'static str, &str)> {
+        let mut pairs = vec![
+            ("status", self.status.trim()),
+            ("q", self.q.trim()),
+            ("from", self.from.trim()),
+            ("to", self.to.trim()),
+        ];
+        pairs.retain(|(_, v)| !v.is_empty());
+        pairs
+    }
 }
 
 /// A filter the form could not mean, naming the field.
@@ -159,15 +174,9 @@ pub async fn list(
         Err(e) => return unavailable(&staff, e),
     };
     let rows = html! { @for p in &page.data { (render::payment_row(t, p, now, zone)) } };
+    let filters = query.filters();
     let keep = |extra: &str| {
-        let mut pairs = vec![
-            ("status", query.status.trim()),
-            ("q", query.q.trim()),
-            ("from", query.from.trim()),
-            ("to", query.to.trim()),
-        ];
-        pairs.retain(|(_, v)| !v.is_empty());
-        let mut out = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        let mut out = serde_urlencoded::to_string(&filters).unwrap_or_default();
         if !extra.is_empty() {
             if !out.is_empty() {
                 out.push('&');
@@ -200,7 +209,13 @@ pub async fn list(
         }
         @if !staff.is_owner() { p.hint { (t.today_only) } }
         @if staff.is_owner() {
-            p { a.button href={ "/admin/payments.csv?" (keep("")) } download { (t.export_csv) } }
+            // A form, not a link: the export writes an audit line, which a GET must not.
+            form method="post" action="/admin/payments.csv" {
+                p {
+                    @for (name, value) in &filters { input type="hidden" name=(name) value=(value); }
+                    button type="submit" { (t.export_csv) }
+                }
+            }
         }
         div data-live="payments" data-live-since=(now_ms(now)) {
             (render::payments_table(t, rows, page.data.is_empty(), unfiltered))
@@ -215,11 +230,20 @@ pub async fn list(
     render::page(&staff.viewer(), Nav::Payments, t.payments, body)
 }
 
-/// The filtered list as CSV (owner only), every payment it matches.
+/// `GET /admin/payments.csv` (an old bookmark, a prefetch): the list with the same filters,
+/// where the export is a button. Nothing is written.
+pub async fn export_asked(Owner(_): Owner, Query(query): Query<ListQuery>) -> Response {
+    let filters = serde_urlencoded::to_string(query.filters()).unwrap_or_default();
+    Redirect::to(&format!("/admin/payments?{filters}")).into_response()
+}
+
+/// `POST /admin/payments.csv`: the filtered list as CSV (owner only), every payment it
+/// matches, and an audit line. From the dashboard's own origin only, as every POST
+/// (`super::same_origin_only`).
 pub async fn export(
     State(state): State<Arc<AppState>>,
     Owner(staff): Owner,
-    Query(query): Query<ListQuery>,
+    axum::Form(query): axum::Form<ListQuery>,
 ) -> Response {
     let now = OffsetDateTime::now_utc();
     let zone = state.config.upstream.zone;

@@ -92,14 +92,35 @@ pub(super) async fn answer(sandbox: &Sandbox, endpoint: Endpoint, mut body: Valu
     Json(body).into_response()
 }
 
-/// Reads the key from `Authorization: Bearer` or the `api_key` field.
-fn authorized(sandbox: &Sandbox, headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
+/// The key a call presents: `Authorization: Bearer`, else the `api_key` field.
+fn presented_key<'r>(headers: &'r HeaderMap, form: &'r HashMap<String, String>) -> Option<&'r str> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let key = bearer.or(form.get("api_key").map(String::as_str));
-    key == Some(sandbox.config.api_key.as_str())
+    bearer.or(form.get("api_key").map(String::as_str))
+}
+
+fn authorized(sandbox: &Sandbox, headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
+    presented_key(headers, form) == Some(sandbox.config.api_key.as_str())
+}
+
+/// With the `echo_key` fault on for `endpoint`: the refusal a careless server gives, quoting
+/// the key it was sent (the proxy's log must not keep it).
+fn key_echoed(
+    sandbox: &Sandbox,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Option<Response> {
+    let faults = sandbox.lock().faults.clone();
+    (faults.echo_key && faults.applies_to(endpoint)).then(|| {
+        let key = presented_key(headers, form).unwrap_or("(none)");
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            &format!("Invalid API key {key} for this store"),
+        )
+    })
 }
 
 fn count(inner: &mut Inner, endpoint: &str) {
@@ -137,6 +158,9 @@ pub(super) async fn create_payment(
     count(&mut sandbox.lock(), "create_payment");
     if method != Method::POST {
         return refuse(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
+    }
+    if let Some(refused) = key_echoed(&sandbox, Endpoint::Create, &headers, &form) {
+        return refused;
     }
     if !authorized(&sandbox, &headers, &form) {
         return refuse(StatusCode::UNAUTHORIZED, "Invalid API key");
@@ -251,6 +275,9 @@ pub(super) async fn payment_status(
     }
     if method != Method::GET && method != Method::POST {
         return refuse(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
+    }
+    if let Some(refused) = key_echoed(&sandbox, Endpoint::Status, &headers, &form) {
+        return refused;
     }
     if !authorized(&sandbox, &headers, &form) {
         return refuse(StatusCode::UNAUTHORIZED, "Invalid API key");

@@ -58,6 +58,9 @@ pub struct Faults {
     pub other_invoice: bool,
     /// An answer padded to about 2 MB (the proxy reads at most 64 KiB of any answer).
     pub oversized: bool,
+    /// Every call refused with 401 and a message that quotes the key it was sent, as a
+    /// careless server's error might (the proxy's log must not keep the key).
+    pub echo_key: bool,
 }
 
 impl Faults {
