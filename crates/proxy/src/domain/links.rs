@@ -70,11 +70,13 @@ pub struct LinkWithTotals {
 #[schema(example = json!({"title": "Kopi susu 1 liter", "amount": 25000, "max_payments": 50}))]
 #[serde(deny_unknown_fields)]
 pub struct NewLinkRequest {
-    /// Required, up to 120 characters.
+    /// Required, up to 120 characters, not only spaces.
+    // The pattern is what `clean_text` takes: no control character, and something left
+    // after `str::trim` (Unicode White_Space, spelled out: ECMA's `\s` also has U+FEFF).
     #[schema(
         min_length = 1,
         max_length = 120,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"
     )]
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,10 +111,17 @@ pub struct NewLinkRequest {
     pub max_payments: Option<u32>,
     /// RFC 3339, in the future.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
     /// An `http(s)://` URL or a path on this site (`/thanks`).
+    // The pattern is a part of what `is_success_url` takes (a host of letters, digits, dots
+    // and dashes; no spaces or control characters), so every URL it allows is one the server
+    // takes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^(/([^/\\\u0000-\u0020\u007f][^\u0000-\u0020\u007f]*)?|[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\u0000-\u0020\u007f]*)?)$"
+    )]
     pub success_url: Option<String>,
     #[serde(default, skip_serializing_if = "Metadata::is_empty")]
     #[schema(schema_with = super::new_payment::metadata_schema)]
