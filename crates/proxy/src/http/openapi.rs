@@ -314,6 +314,7 @@ pub fn document_json_for(rules: &PaymentRules) -> String {
         None => json!({ "amount": 25000, "description": "Kopi susu" }),
         Some(catalog) => json!({ "item": catalog.items.keys().next() }),
     };
+    allow_empty_query_values(&mut document);
     // utoipa writes bytes as an array of numbers: a PNG is binary content.
     document["paths"]["/api/payments/{id}/qr.png"]["get"]["responses"]["200"]["content"]
         ["image/png"]["schema"] = json!({ "type": "string", "format": "binary" });
@@ -321,6 +322,30 @@ pub fn document_json_for(rules: &PaymentRules) -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     json.push('\n');
     json
+}
+
+/// The lists' filters read an empty value (`?limit=`) as absent, as they always have; a typed
+/// parameter (`limit` an integer) says so with `allowEmptyValue` (utoipa has no attribute for
+/// it), so the document neither loses the integer for clients nor calls `?limit=` invalid.
+fn allow_empty_query_values(document: &mut Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        if !path.starts_with("/api/merchant/") {
+            continue;
+        }
+        let Some(parameters) = item
+            .get_mut("get")
+            .and_then(|get| get.get_mut("parameters"))
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for parameter in parameters.iter_mut().filter(|p| p["in"] == "query") {
+            parameter["allowEmptyValue"] = json!(true);
+        }
+    }
 }
 
 /// `NewLinkRequest` as two bodies a client can only send one of: a fixed price (`amount`,
