@@ -334,6 +334,15 @@ async fn list_parameters_are_typed_and_the_server_keeps_to_the_types() {
             "{path}"
         );
     }
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        let parameters = item["get"]["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for query in parameters.iter().filter(|p| p["in"] == "query") {
+            assert_eq!(query["allowEmptyValue"], json!(true), "{path} {query}");
+        }
+    }
     assert_eq!(
         parameter("/api/merchant/payments", "status"),
         json!({ "$ref": "#/components/schemas/Status" })
@@ -380,6 +389,10 @@ async fn list_parameters_are_typed_and_the_server_keeps_to_the_types() {
         format!("payments?created_after={max}"),
         "payments?created_after=2026-11-01T10:00:00%2B07:00".to_owned(),
         "payments?created_after=2026-11-01".to_owned(),
+        // Empty is absent, as it always was (`allowEmptyValue` below).
+        "payments?limit=&status=&created_after=&cursor=&reference=".to_owned(),
+        "payment-links?limit=&active=&cursor=".to_owned(),
+        "events?limit=&after=".to_owned(),
     ] {
         assert_eq!(status_of(query.clone()).await, ok, "{query}");
     }
