@@ -5,7 +5,8 @@
 # browser APIs of a sandbox proxy started here (a temporary SQLite store, a merchant key, a
 # free 127.0.0.1 port). Expects CONTRACT_VENV: the venv `make test-contract` installs
 # (versions in tools.env), and tests/typed-client/node_modules (`npm ci`, the same target).
-# CONTRACT_MAX_EXAMPLES bounds the run (default 100 an operation: ~35 s on 2 cores).
+# CONTRACT_MAX_EXAMPLES bounds the run (default 100 an operation: ~45 s on 2 cores; the
+# typed client ~10 s more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

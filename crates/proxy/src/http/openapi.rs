@@ -2,8 +2,9 @@
 //! API and the webhooks, served at `/api/openapi.json` and drawn for people at `/api/docs`
 //! (`api_docs.rs`). Nothing in it is written by hand twice: paths, parameters and answers come
 //! from each handler's `#[utoipa::path]` (the same annotation registers the route, through
-//! utoipa-axum), schemas from the types the handlers serialize (`utoipa::ToSchema`), error
-//! codes from [`ErrorCode`]. `paydigital-proxy openapi` writes it; `docs/openapi.json` is that
+//! utoipa-axum; the QR images and `/healthz`, served by plain routers, are annotated here and
+//! checked against real answers by the tests), schemas from the types the handlers serialize
+//! (`utoipa::ToSchema`), error codes from [`ErrorCode`]. `paydigital-proxy openapi` writes it; `docs/openapi.json` is that
 //! output, and a test fails when the two differ (`docs/openapi.md`).
 
 use super::error::ErrorCode;
