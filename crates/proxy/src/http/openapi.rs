@@ -4,8 +4,9 @@
 //! from each handler's `#[utoipa::path]` (the same annotation registers the route, through
 //! utoipa-axum; the QR images and `/healthz`, served by plain routers, are annotated here and
 //! checked against real answers by the tests), schemas from the types the handlers serialize
-//! (`utoipa::ToSchema`), error codes from [`ErrorCode`]. `paydigital-proxy openapi` writes it; `docs/openapi.json` is that
-//! output, and a test fails when the two differ (`docs/openapi.md`).
+//! (`utoipa::ToSchema`), error codes from [`ErrorCode`]. `paydigital-proxy openapi` writes
+//! it; `docs/openapi.json` is that output, and a test fails when the two differ
+//! (`docs/openapi.md`).
 
 use super::error::ErrorCode;
 use super::{browser, merchant};
