@@ -492,3 +492,75 @@ async fn the_images_and_the_health_check_are_documented_as_served() {
         json!({ "$ref": "#/components/schemas/HealthDown" })
     );
 }
+
+/// The link fields whose patterns stand for the server's own checks: a `title` matches the
+/// document's pattern exactly when the server takes it (`clean_text`: no control character,
+/// not only white space), and every `success_url` the pattern allows the server takes (the
+/// pattern is a part of `is_success_url`, so a generated client never sends a refused one).
+#[tokio::test]
+async fn link_patterns_say_what_the_server_takes() {
+    let app = TestApp::spawn().await;
+    let document: Value = serde_json::from_str(document_json()).expect("json");
+    let fixed = &document["components"]["schemas"]["FixedPriceLink"]["properties"];
+    let pattern = |field: &str| {
+        regex::Regex::new(fixed[field]["pattern"].as_str().expect("a pattern")).expect("regex")
+    };
+    let accepted = |body: Value| async {
+        let response = app
+            .merchant(
+                Method::POST,
+                "payment-links",
+                Some(MERCHANT_KEY),
+                Some(body),
+            )
+            .await;
+        match response.status().as_u16() {
+            201 => true,
+            400 => false,
+            other => panic!("a link create answered {other}"),
+        }
+    };
+    let title = pattern("title");
+    for text in [
+        "Kopi susu",
+        " Kopi ",
+        " ",
+        "\u{3000}\u{a0}",
+        "\u{2003}x",
+        "\u{feff}",
+        "a\u{7}b",
+        "\u{85}",
+        "Kopi\u{200b}",
+    ] {
+        let body = json!({ "title": text, "amount": 25000 });
+        assert_eq!(
+            title.is_match(text),
+            accepted(body).await,
+            "title {text:?}: the pattern and the server disagree"
+        );
+    }
+    let url = pattern("success_url");
+    for text in [
+        "/",
+        "/thanks?order=1",
+        "//evil.example",
+        "/\\evil.example",
+        "https://toko.example/terima-kasih",
+        "HTTP://toko.example:8443",
+        "https://",
+        "https://user@toko.example/",
+        "ftp://toko.example/",
+        "/with space",
+        "thanks",
+    ] {
+        let body = json!({ "title": "Kopi", "amount": 25000, "success_url": text });
+        if url.is_match(text) {
+            assert!(
+                accepted(body).await,
+                "success_url {text:?}: the pattern allows it"
+            );
+        }
+    }
+    assert!(url.is_match("/thanks?order=1") && url.is_match("https://toko.example/a"));
+    assert!(!url.is_match("//evil.example") && !url.is_match("/\\evil.example"));
+}
