@@ -50,7 +50,7 @@ help:
 	@echo "make demo   - set up, build the widget and serve the demo shop with the sandbox on http://127.0.0.1:8080"
 	@echo "make test   - set up and run every test (native, Chromium, Firefox, size budget, clippy, fmt)"
 	@echo "make check  - the quick loop: fmt, clippy, native tests on SQLite (no PostgreSQL, no browser)"
-	@echo "make test-contract - the OpenAPI document validated, then Schemathesis against a sandbox proxy"
+	@echo "make test-contract - the OpenAPI document validated, a typed client generated from it, then Schemathesis against a sandbox proxy"
 	@echo "make test-medusa - the Medusa payment provider: unit tests, then a real Medusa with the sandbox proxy"
 	@echo "make bench  - measure size and speed into BENCHMARKS.md"
 
@@ -189,9 +189,16 @@ test-e2e: setup setup-browsers widget
 	cargo build -p paydigital-proxy
 	NODE_PATH=$(NPM_DIR)/node_modules node --test e2e/
 
-# The OpenAPI document against the running code: validated, then Schemathesis with every
-# check over the merchant and browser APIs of a sandbox proxy (scripts/contract-tests.sh).
-test-contract: setup-contract
+# The OpenAPI document against the running code: validated, a TypeScript client generated
+# from it and run under tsc --strict (tests/typed-client), then Schemathesis with every check
+# over the merchant and browser APIs of a sandbox proxy (scripts/contract-tests.sh).
+TYPED_CLIENT_DIR := tests/typed-client
+# npm ci only when node_modules is missing or the lockfile changed (the stamp).
+$(TYPED_CLIENT_DIR)/node_modules/.paydigital-npm-ci: $(TYPED_CLIENT_DIR)/package-lock.json $(TYPED_CLIENT_DIR)/package.json
+	cd $(TYPED_CLIENT_DIR) && npm ci --prefer-offline --no-audit --no-fund
+	touch $@
+
+test-contract: setup-contract $(TYPED_CLIENT_DIR)/node_modules/.paydigital-npm-ci
 	scripts/contract-tests.sh
 
 # The Medusa payment provider (integrations/medusa): its unit tests, and a real Medusa 2.21 on

@@ -70,11 +70,13 @@ pub struct LinkWithTotals {
 #[schema(example = json!({"title": "Kopi susu 1 liter", "amount": 25000, "max_payments": 50}))]
 #[serde(deny_unknown_fields)]
 pub struct NewLinkRequest {
-    /// Required, up to 120 characters.
+    /// Required, up to 120 characters, not only spaces.
+    // The pattern is what `clean_text` takes: no control character, and something left
+    // after `str::trim` (Unicode White_Space, spelled out: ECMA's `\s` also has U+FEFF).
     #[schema(
         min_length = 1,
         max_length = 120,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"
     )]
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,19 +106,65 @@ pub struct NewLinkRequest {
     #[schema(minimum = 1000, maximum = 10_000_000)]
     pub max_amount: Option<u64>,
     /// How many payments may be paid; none: no limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "optional_count",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub max_payments: Option<u32>,
     /// RFC 3339, in the future.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = expires_at_schema)]
     pub expires_at: Option<String>,
     /// An `http(s)://` URL or a path on this site (`/thanks`).
+    // The pattern is a part of what `is_success_url` takes (a host of letters, digits, dots
+    // and dashes; no spaces or control characters), so every URL it allows is one the server
+    // takes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^(/([^/\\\u0000-\u0020\u007f][^\u0000-\u0020\u007f]*)?|[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\u0000-\u0020\u007f]*)?)$"
+    )]
     pub success_url: Option<String>,
     #[serde(default, skip_serializing_if = "Metadata::is_empty")]
     #[schema(schema_with = super::new_payment::metadata_schema)]
     pub metadata: Metadata,
+}
+
+/// `max_payments` as a whole number: `50.0` is the integer 50 to JSON Schema (and so to a
+/// generated client), which serde's `u32` refuses. Above `u32::MAX` it is out of range, as
+/// `validate` says of anything above [`MAX_MAX_PAYMENTS`].
+fn optional_count<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u32>, D::Error> {
+    use serde::de::Error;
+    paydigital::api::whole_number::optional(deserializer)?
+        .map(|count| {
+            u32::try_from(count).map_err(|_| {
+                D::Error::custom(format!("max_payments must be from 1 to {MAX_MAX_PAYMENTS}"))
+            })
+        })
+        .transpose()
+}
+
+/// `expires_at` as `validate` reads it: an RFC 3339 time, or blank (what `str::trim` takes
+/// away: Unicode White_Space, spelled out) or null for none.
+fn expires_at_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(
+            r"^[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
+        )))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some("RFC 3339, in the future; blank or null: no end."))
+        .build()
+        .into()
 }
 
 /// Most payments a link may be limited to (a limit, not a counter to overflow).
@@ -340,6 +388,25 @@ mod tests {
 
     fn validate(r: NewLinkRequest) -> Result<NewLink, Invalid> {
         r.validate(1000, 10_000_000, NOW)
+    }
+
+    /// JSON Schema's integer `50.0` is 50 (Schemathesis sent it); a fraction, a negative or a
+    /// count past `u32` is refused while reading, naming the field.
+    #[test]
+    fn max_payments_reads_whole_numbers_as_json_schema_counts_them() {
+        let read = |json: &str| serde_json::from_str::<NewLinkRequest>(json);
+        let count = |json: &str| read(json).map(|r| r.max_payments).ok();
+        assert_eq!(
+            count(r#"{"title":"K","max_payments":50.0}"#),
+            Some(Some(50))
+        );
+        assert_eq!(count(r#"{"title":"K","max_payments":50}"#), Some(Some(50)));
+        assert_eq!(count(r#"{"title":"K","max_payments":null}"#), Some(None));
+        assert_eq!(count(r#"{"title":"K"}"#), Some(None));
+        for wrong in ["50.5", "-1", "4294967296", "\"50\""] {
+            let json = format!(r#"{{"title":"K","max_payments":{wrong}}}"#);
+            assert!(read(&json).is_err(), "{wrong}");
+        }
     }
 
     fn link(max_payments: Option<u32>) -> PaymentLink {

@@ -154,7 +154,10 @@ async fn read(
 }
 
 /// `GET /api/merchant/payments`'s filters. Each is read as text and checked here, so a
-/// wrong one is a 400 naming it. The document says what each must be.
+/// wrong one is a 400 naming it (a typed field would be axum's rejection, naming nothing).
+/// The document types each as what it is (`value_type`, `schema_with`): an integer, an enum,
+/// a moment, so a generated client sends `limit: 10`, not `"10"`. An empty value is the same
+/// as absent, as it always was; the document leaves that out (clients send numbers).
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(default)]
@@ -162,31 +165,46 @@ pub struct ListQuery {
     /// Only payments with this `reference`.
     reference: Option<String>,
     /// Only payments with this status (`expired` includes pending ones whose time is up).
-    /// `pending`, `paid` or `expired`; empty is the same as absent (as for every filter).
-    #[param(value_type = Option<String>, pattern = r"^(pending|paid|expired)?$")]
+    #[param(value_type = Option<paydigital::Status>)]
     status: Option<String>,
     /// Only payments created after this moment (exclusive): an RFC 3339 time, a date
-    /// (`2026-11-01`, midnight in PayDigital's zone) or unix seconds.
+    /// (`2026-11-01`, midnight in PayDigital's zone) or unix seconds (an integer).
     #[param(example = "2026-11-01", schema_with = created_after_schema)]
     created_after: Option<String>,
-    /// Page size, 1 to 100 (default 20; empty is the default).
-    #[param(value_type = Option<String>, pattern = r"^([1-9][0-9]?|100)?$")]
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<u8>, minimum = 1, maximum = 100, default = 20)]
     limit: Option<String>,
     /// A `next_cursor` from the previous page (one the store knows: another id is a 400).
     #[param(pattern = r"^(pay_[A-Za-z0-9_-]{22,64})?$")]
     cursor: Option<String>,
 }
 
-/// `created_after`'s three forms, and empty (the same as absent).
+/// Unix seconds `created_after` takes: `OffsetDateTime::from_unix_timestamp`'s range
+/// without `time`'s `large-dates` feature (the years -9999 to 9999, what `parse_moment`
+/// accepts). Outside it is a 400, as a moment that cannot be is.
+const UNIX_SECONDS_MIN: i64 = -377_705_116_800;
+const UNIX_SECONDS_MAX: i64 = 253_402_300_799;
+
+/// `created_after`'s three forms: an RFC 3339 time, a date, or unix seconds as an integer
+/// (`anyOf`, not `oneOf`: a validator that does not check formats sees the two strings alike).
 fn created_after_schema() -> utoipa::openapi::Schema {
     use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
-    let text = || ObjectBuilder::new().schema_type(Type::String);
-    let format = |f| text().format(Some(SchemaFormat::KnownFormat(f)));
+    let format = |f| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(f)))
+    };
     AnyOfBuilder::new()
         .item(format(KnownFormat::DateTime))
         .item(format(KnownFormat::Date))
-        .item(text().pattern(Some(r"^-?[0-9]{1,11}$")))
-        .item(text().max_length(Some(0)))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(UNIX_SECONDS_MIN))
+                .maximum(Some(UNIX_SECONDS_MAX))
+                .description(Some("Unix seconds")),
+        )
         .build()
         .into()
 }
@@ -272,8 +290,8 @@ pub struct EventsQuery {
     /// A `next_cursor` from the previous page (an event id the store knows).
     #[param(pattern = r"^(evt_[A-Za-z0-9_-]{22,64})?$")]
     after: Option<String>,
-    /// Page size, 1 to 100 (default 20; empty is the default).
-    #[param(value_type = Option<String>, pattern = r"^([1-9][0-9]?|100)?$")]
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<u8>, minimum = 1, maximum = 100, default = 20)]
     limit: Option<String>,
 }
 

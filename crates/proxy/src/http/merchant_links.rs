@@ -79,16 +79,18 @@ async fn create_link(
     ))
 }
 
-/// `GET /api/merchant/payment-links`'s filters.
+/// `GET /api/merchant/payment-links`'s filters: read as text and checked here (a 400 naming
+/// the parameter), documented as what they are (a boolean, an integer) for clients, as
+/// `merchant::ListQuery`'s.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct LinksQuery {
-    /// `true`: only active links; `false`: only deactivated ones; empty or absent: all.
-    #[param(value_type = Option<String>, pattern = r"^(true|false)?$")]
+    /// `true`: only active links; `false`: only deactivated ones; absent: all.
+    #[param(value_type = Option<bool>)]
     active: Option<String>,
-    /// Page size, 1 to 100 (default 20; empty is the default).
-    #[param(value_type = Option<String>, pattern = r"^([1-9][0-9]?|100)?$")]
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<u8>, minimum = 1, maximum = 100, default = 20)]
     limit: Option<String>,
     /// A `next_cursor` from the previous page.
     #[param(pattern = r"^(plink_[A-Za-z0-9_-]{22,64})?$")]

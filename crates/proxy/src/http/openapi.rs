@@ -2,9 +2,11 @@
 //! API and the webhooks, served at `/api/openapi.json` and drawn for people at `/api/docs`
 //! (`api_docs.rs`). Nothing in it is written by hand twice: paths, parameters and answers come
 //! from each handler's `#[utoipa::path]` (the same annotation registers the route, through
-//! utoipa-axum), schemas from the types the handlers serialize (`utoipa::ToSchema`), error
-//! codes from [`ErrorCode`]. `paydigital-proxy openapi` writes it; `docs/openapi.json` is that
-//! output, and a test fails when the two differ (`docs/openapi.md`).
+//! utoipa-axum; the QR images and `/healthz`, served by plain routers, are annotated here and
+//! checked against real answers by the tests), schemas from the types the handlers serialize
+//! (`utoipa::ToSchema`), error codes from [`ErrorCode`]. `paydigital-proxy openapi` writes
+//! it; `docs/openapi.json` is that output, and a test fails when the two differ
+//! (`docs/openapi.md`).
 
 use super::error::ErrorCode;
 use super::{browser, merchant};
@@ -40,6 +42,8 @@ use utoipa_axum::router::OpenApiRouter;
             and any request naming an `Origin` (a web page) is refused."),
         (name = "browser", description = "Shops' pages (the widget): origins checked against \
             `CHECKOUT_ALLOWED_ORIGINS`, CORS answered, creates limited per client IP."),
+        (name = "health", description = "For a load balancer: `/healthz`, no key, never \
+            cached."),
         (name = "webhooks", description = "What the proxy POSTs to `CHECKOUT_WEBHOOK_URL`: \
             Standard Webhooks, signed with `CHECKOUT_WEBHOOK_SECRET`; retried until a 2xx \
             (5 s, 5 min, 30 min, 2 h, … 24 h), one payment's events in order.")
@@ -130,12 +134,112 @@ webhook!(
 #[openapi(paths(payment_created, payment_paid, payment_expired))]
 struct Webhooks;
 
+/// The QR images and `/healthz`: served by routers that are not utoipa's (`hosted.rs`,
+/// `http::healthz`), so their paths are written here, as the webhooks are, and
+/// `tests/api/openapi.rs` checks them against real answers (status, content type, body).
+#[derive(OpenApi)]
+#[openapi(
+    paths(qr_svg, qr_png, healthz),
+    components(schemas(Health, HealthDown))
+)]
+struct Unrouted;
+
+/// A payment's QRIS code as an SVG image, drawn by the proxy from its verified `qr_content`.
+///
+/// Readable from any page (`Access-Control-Allow-Origin: *`), cached for a day (a payment's
+/// code never changes).
+#[utoipa::path(
+    get,
+    path = "/api/payments/{id}/qr.svg",
+    tag = "browser",
+    operation_id = "getPaymentQrSvg",
+    params(("id" = String, Path, description = "The payment's id (`pay_…`)", pattern = r"^pay_[A-Za-z0-9_-]{22,64}$")),
+    responses(
+        (status = 200, description = "The QR, at least 256×256", content_type = "image/svg+xml", body = String),
+        (status = 404, body = ErrorBody, description = "`not_found`: no payment has this id"),
+        (status = 500, body = ErrorBody, description = "`internal_error`"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+    )
+)]
+#[allow(dead_code)] // Only its annotation is read: `hosted.rs` serves the route.
+fn qr_svg() {}
+
+/// A payment's QRIS code as a PNG: black on white, 8 pixels a module, a 4-module quiet zone.
+#[utoipa::path(
+    get,
+    path = "/api/payments/{id}/qr.png",
+    tag = "browser",
+    operation_id = "getPaymentQrPng",
+    params(("id" = String, Path, description = "The payment's id (`pay_…`)", pattern = r"^pay_[A-Za-z0-9_-]{22,64}$")),
+    responses(
+        (status = 200, description = "The QR as a grayscale PNG", content_type = "image/png", body = String),
+        (status = 404, body = ErrorBody, description = "`not_found`: no payment has this id"),
+        (status = 500, body = ErrorBody, description = "`internal_error`"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+    )
+)]
+#[allow(dead_code)] // Only its annotation is read: `hosted.rs` serves the route.
+fn qr_png() {}
+
+/// `/healthz`'s answer while the instance and its store are up.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+#[allow(dead_code)] // Only its schema is read: `http::healthz` writes this JSON.
+struct Health {
+    status: HealthStatus,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum HealthStatus {
+    Ok,
+}
+
+/// `/healthz`'s answer while the store does not answer: not an API error (`unavailable` is
+/// no `ErrorCode`), a load balancer reads only the status.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": {"code": "unavailable", "message": "the payment store is not available"}}))]
+#[allow(dead_code)] // Only its schema is read: `http::healthz` writes this JSON.
+struct HealthDown {
+    error: HealthDownDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+struct HealthDownDetail {
+    code: HealthDownCode,
+    message: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum HealthDownCode {
+    Unavailable,
+}
+
+/// Whether this instance can serve: for a load balancer (no key, never cached).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    operation_id = "health",
+    responses(
+        (status = 200, description = "The instance and its store answer", body = Health),
+        (status = 503, description = "The store does not answer", body = HealthDown),
+    )
+)]
+#[allow(dead_code)] // Only its annotation is read: `http::healthz` serves the route.
+fn healthz() {}
+
 /// The document, from the code.
 pub fn document() -> Document {
     let mut document = OpenApiRouter::<Arc<AppState>>::with_openapi(Frame::openapi())
         .merge(merchant::routes())
         .merge(browser::routes())
         .into_openapi();
+    document.merge(Unrouted::openapi());
     // utoipa 5 has no `webhooks` member: it goes in beside `paths` as the extension map
     // (flattened into the document's top level), written from utoipa's own path items.
     let webhooks = Webhooks::openapi().paths.paths;
@@ -178,6 +282,7 @@ pub fn document_json_for(rules: &PaymentRules) -> String {
     for field in ["amount", "min_amount", "max_amount"] {
         range(&mut schemas["NewLinkRequest"]["properties"][field]);
     }
+    split_link_request(schemas);
     let create = &mut schemas["CreatePayment"];
     let (drop, required, mode) = match &rules.catalog {
         None => (
@@ -211,8 +316,90 @@ pub fn document_json_for(rules: &PaymentRules) -> String {
         None => json!({ "amount": 25000, "description": "Kopi susu" }),
         Some(catalog) => json!({ "item": catalog.items.keys().next() }),
     };
+    allow_empty_query_values(&mut document);
+    // utoipa writes bytes as an array of numbers: a PNG is binary content.
+    document["paths"]["/api/payments/{id}/qr.png"]["get"]["responses"]["200"]["content"]
+        ["image/png"]["schema"] = json!({ "type": "string", "format": "binary" });
     let mut json = serde_json::to_string_pretty(&document)
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     json.push('\n');
     json
+}
+
+/// The lists' filters read an empty value (`?limit=`) as absent, as they always have; a typed
+/// parameter (`limit` an integer) says so with `allowEmptyValue` (utoipa has no attribute for
+/// it), so the document neither loses the integer for clients nor calls `?limit=` invalid.
+fn allow_empty_query_values(document: &mut Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        if !path.starts_with("/api/merchant/") {
+            continue;
+        }
+        let Some(parameters) = item
+            .get_mut("get")
+            .and_then(|get| get.get_mut("parameters"))
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for parameter in parameters.iter_mut().filter(|p| p["in"] == "query") {
+            parameter["allowEmptyValue"] = json!(true);
+        }
+    }
+}
+
+/// `NewLinkRequest` as two bodies a client can only send one of: a fixed price (`amount`,
+/// no bounds) or an amount the customer types (optional `min_amount`/`max_amount`, no
+/// `amount`). The server refuses `amount` beside a bound (`NewLinkRequest::validate`); one
+/// struct with every field optional let a generated client send that. Each body is closed
+/// (`additionalProperties: false`) and names the other's fields only as `null`, which the
+/// server reads as absent (`whole_number::optional`), so exactly one of them fits any body
+/// the server takes.
+fn split_link_request(schemas: &mut Value) {
+    let Some(derived) = schemas.get("NewLinkRequest").cloned() else {
+        return;
+    };
+    let variant = |description: &str, absent: &[&str], required: &[&str], example: Value| {
+        let mut body = derived.clone();
+        if let Some(properties) = body["properties"].as_object_mut() {
+            for field in absent {
+                properties.insert(
+                    (*field).to_owned(),
+                    json!({ "type": "null", "description": "Not in this kind of link (null is absent)." }),
+                );
+            }
+        }
+        body["required"] = json!(required);
+        body["description"] = json!(description);
+        body["example"] = example;
+        body
+    };
+    let mut fixed = variant(
+        "A link with a fixed price: `amount`, and no `min_amount`/`max_amount`.",
+        &["min_amount", "max_amount"],
+        &["title", "amount"],
+        json!({"title": "Kopi susu 1 liter", "amount": 25000, "max_payments": 50}),
+    );
+    // The price this body is about: a number, never null.
+    fixed["properties"]["amount"]["type"] = json!("integer");
+    let open = variant(
+        "A link for an amount the customer types: within the shop's range and the optional \
+         `min_amount`/`max_amount` (`min_amount` at most `max_amount`); no `amount`.",
+        &["amount"],
+        &["title"],
+        json!({"title": "Donasi", "min_amount": 10000}),
+    );
+    schemas["FixedPriceLink"] = fixed;
+    schemas["OpenAmountLink"] = open;
+    schemas["NewLinkRequest"] = json!({
+        "description": "`POST /api/merchant/payment-links`: a fixed-price link or an open-amount \
+            link, exactly one of the two. Unknown fields are refused.",
+        "oneOf": [
+            { "$ref": "#/components/schemas/FixedPriceLink" },
+            { "$ref": "#/components/schemas/OpenAmountLink" }
+        ],
+        "example": derived["example"].clone(),
+    });
 }

@@ -479,6 +479,33 @@ async fn three_proxies_on_one_postgres_behave_as_one() {
             "{}: /healthz while the database is down",
             proxy.name
         );
+        // The body is the document's `HealthDown` (`openapi.rs`): only here is the store down.
+        let down: Value = http
+            .get(format!("{}/healthz", proxy.url))
+            .send()
+            .await
+            .expect("answer")
+            .json()
+            .await
+            .expect("json");
+        let document: Value =
+            serde_json::from_str(paydigital_proxy::http::openapi::document_json()).expect("json");
+        let schemas = &document["components"]["schemas"];
+        assert_eq!(
+            schemas["HealthDownCode"]["enum"],
+            json!([down["error"]["code"]]),
+            "{down}"
+        );
+        let example = &schemas["HealthDown"]["example"];
+        assert_eq!(
+            example["error"]
+                .as_object()
+                .map(|e| e.keys().collect::<Vec<_>>()),
+            down["error"]
+                .as_object()
+                .map(|e| e.keys().collect::<Vec<_>>()),
+            "{down}"
+        );
         // What the instance holds in memory is still answered.
         assert_eq!(status_of(&http, proxy, &id).await.as_deref(), Some("paid"));
     }
