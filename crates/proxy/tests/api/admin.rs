@@ -833,7 +833,9 @@ async fn the_live_feed_brings_new_and_paid_payments_with_what_to_say() {
     let paid_ms = change["paid_at"].as_i64().expect("paid_at");
     let read = app.merchant_get(&format!("payments/{id}")).await;
     let upstream = time::OffsetDateTime::parse(
-        read["paid_at"].as_str().expect("the merchant API's paid_at"),
+        read["paid_at"]
+            .as_str()
+            .expect("the merchant API's paid_at"),
         &time::format_description::well_known::Rfc3339,
     )
     .expect("rfc3339")
