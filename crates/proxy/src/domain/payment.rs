@@ -123,6 +123,20 @@ pub fn status_at(p: &PaymentRecord, now: OffsetDateTime) -> Status {
     }
 }
 
+/// How finely PayDigital's `paid_at` tells the moment (and the stores keep it): whole seconds.
+const PAID_AT_PRECISION: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The latest moment `p` had surely been paid by, its paid event recorded at `recorded`: the
+/// soundbox speaks only what turned paid after announcing was on and its page open, and
+/// PayDigital's `paid_at` says when the customer paid even when the proxy learned it minutes
+/// later (a late check). That moment has whole seconds, so the end of its second; and never
+/// after the proxy recorded it (a `paid_at` ahead of the proxy's clock, or none).
+pub fn paid_by(p: &PaymentRecord, recorded: OffsetDateTime) -> OffsetDateTime {
+    p.paid_at.map_or(recorded, |at| {
+        super::clock::after(at, PAID_AT_PRECISION).min(recorded)
+    })
+}
+
 /// A status as the merchant API and the command line take it: `pending`, `paid`, `expired`.
 pub fn parse_status(text: &str) -> Option<Status> {
     match text.trim() {
@@ -149,4 +163,33 @@ pub fn parse_moment(text: &str, zone: time::UtcOffset) -> Option<OffsetDateTime>
     text.parse::<i64>()
         .ok()
         .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite::sample;
+    use time::macros::datetime;
+
+    #[test]
+    fn paid_by_is_the_end_of_paydigitals_second_unless_the_proxy_recorded_it_sooner() {
+        let mut paid = sample("PYG1", None);
+        paid.status = Status::Paid;
+        paid.paid_at = Some(datetime!(2026-11-24 08:10:00 UTC));
+        // Learned at a late check, minutes after: the customer's moment counts.
+        assert_eq!(
+            paid_by(&paid, datetime!(2026-11-24 08:14:00.250 UTC)),
+            datetime!(2026-11-24 08:10:01 UTC)
+        );
+        // Recorded within its second (or PayDigital's clock ahead): the proxy's moment.
+        assert_eq!(
+            paid_by(&paid, datetime!(2026-11-24 08:10:00.400 UTC)),
+            datetime!(2026-11-24 08:10:00.400 UTC)
+        );
+        paid.paid_at = None;
+        assert_eq!(
+            paid_by(&paid, datetime!(2026-11-24 08:10:00.400 UTC)),
+            datetime!(2026-11-24 08:10:00.400 UTC)
+        );
+    }
 }

@@ -832,6 +832,7 @@ async fn the_live_feed_brings_new_and_paid_payments_with_what_to_say() {
         .expect("row")
         .contains(&format!("row-{id}")));
     assert_eq!(created["announce"], Value::Null);
+    assert_eq!(created["paid_at"], Value::Null);
     app.pay(payment["invoice"].as_str().expect("invoice"));
     app.merchant_get(&format!("payments/{id}")).await;
     let total = payment["total_amount"].as_u64().expect("total");
@@ -860,6 +861,24 @@ async fn the_live_feed_brings_new_and_paid_payments_with_what_to_say() {
         "{said}"
     );
     assert!(said.contains("dua puluh lima ribu"), "{said} for {total}");
+    // When it was paid (what a page compares with when announcing was turned on): within
+    // PayDigital's second (its `paid_at` has whole seconds), and not after the feed said so.
+    let paid_ms = change["paid_at"].as_i64().expect("paid_at");
+    let read = app.merchant_get(&format!("payments/{id}")).await;
+    let upstream = time::OffsetDateTime::parse(
+        read["paid_at"]
+            .as_str()
+            .expect("the merchant API's paid_at"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("rfc3339")
+    .unix_timestamp()
+        * 1000;
+    assert!(
+        (upstream..=upstream + 1000).contains(&paid_ms),
+        "{paid_ms} within the second of {upstream}"
+    );
+    assert!(paid_ms <= paid["now"].as_i64().expect("now"));
     assert!(paid["summary"]
         .as_str()
         .expect("summary")

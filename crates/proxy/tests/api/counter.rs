@@ -90,6 +90,7 @@ async fn a_cashier_charges_a_sale_that_names_them_everywhere_the_owner_looks() {
     assert_eq!(app.create_calls(), before + 1);
     let id = sale["payment"].as_str().expect("id").to_owned();
     assert_eq!(sale["status"], "pending");
+    assert_eq!(sale["paid_at"], Value::Null);
     assert_eq!(sale["amount"], 25000);
     assert_eq!(sale["note"], "2 kopi susu");
     let total = sale["total_amount"].as_u64().expect("total");
@@ -351,7 +352,10 @@ async fn the_counter_lists_its_own_last_12_hours_and_a_reload_resumes_the_sale()
     let paid = cashier
         .page(&format!("/admin/counter?sale={mine_id}"))
         .await;
-    assert_eq!(sale_on_page(&paid).expect("sale")["status"], "paid");
+    let resumed = sale_on_page(&paid).expect("sale");
+    assert_eq!(resumed["status"], "paid");
+    // When it was paid: the page says nothing for a sale paid before it opened (admin.js).
+    assert!(resumed["paid_at"].is_i64(), "{resumed}");
 }
 
 #[tokio::test]

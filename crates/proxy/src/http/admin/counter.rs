@@ -13,7 +13,7 @@ use super::render::{self, Nav};
 use super::session::Staff;
 use super::texts::{counter_texts, CounterTexts, Texts};
 use crate::domain::new_payment::{CounterSaleRequest, DEFAULT_DESCRIPTION};
-use crate::domain::payment::{status_at, PaymentRecord};
+use crate::domain::payment::{paid_by, status_at, PaymentRecord};
 use crate::domain::words::announcement;
 use crate::http::error::ApiError;
 use crate::http::kit::{created, idempotency_key, parse_json, JsonBody};
@@ -24,7 +24,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use maud::{html, Markup};
-use paydigital::rupiah;
+use paydigital::{rupiah, Status};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, LazyLock};
 use time::OffsetDateTime;
@@ -58,6 +58,9 @@ pub struct Sale {
     note: Option<String>,
     /// What the soundbox says when it is paid.
     announce: String,
+    /// Once paid: unix milliseconds by which it surely was (a resumed sale paid before its
+    /// page opened is not announced again: admin.js).
+    paid_at: Option<i128>,
     /// Its row in the list under the keypad.
     row: String,
 }
@@ -71,6 +74,7 @@ impl Sale {
             total_amount: p.total_amount,
             note: (p.description != DEFAULT_DESCRIPTION).then(|| p.description.clone()),
             announce: announcement(p.total_amount),
+            paid_at: (p.status == Status::Paid).then(|| now_ms(paid_by(p, now))),
             row: render::to_html(render::payment_row(t, p, now, zone)),
         }
     }

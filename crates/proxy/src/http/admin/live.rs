@@ -2,14 +2,16 @@
 //! A page polls it every 2 s with the `now` of its last answer; events are read by time
 //! (with an overlap the page removes by event id), so a change committed late on another
 //! instance is not skipped. Each change comes with its payment's row drawn as the lists draw
-//! it, and a paid one with what the soundbox says.
+//! it, and a paid one with what the soundbox says and when it was paid: a page speaks only
+//! what was paid after announcing was turned on and after the page opened (admin.js), never
+//! what the overlap, a late check or a sleeping tab brings back from before.
 
 use super::overview::{now_ms, today_and_week};
 use super::render;
 use super::session::Staff;
 use crate::domain::clock::before;
 use crate::domain::days::start_of_today;
-use crate::domain::payment::status_at;
+use crate::domain::payment::{paid_by, status_at};
 use crate::domain::words::announcement;
 use crate::payments::{is_counter_sale_of, RECENT_SALES};
 use crate::state::AppState;
@@ -51,6 +53,9 @@ pub struct Change {
     row: String,
     /// What to say aloud, for a payment that was paid.
     announce: Option<String>,
+    /// For a payment that was paid: unix milliseconds by which it surely was (`paid_by`),
+    /// on the server's clock, as `now` is.
+    paid_at: Option<i128>,
     /// A sale the person asking charged at the counter: their counter page lists it (made
     /// on another of their devices too).
     counter: bool,
@@ -112,8 +117,9 @@ pub async fn changes(
             continue;
         }
         let status = status_at(&record, now);
-        let announce =
-            (event.event_type == "payment.paid").then(|| announcement(record.total_amount));
+        let paid = event.event_type == "payment.paid";
+        let announce = paid.then(|| announcement(record.total_amount));
+        let paid_at = paid.then(|| now_ms(paid_by(&record, event.created_at)));
         changes.push(Change {
             row: render::to_html(render::payment_row(t, &record, now, zone)),
             event: event.id,
@@ -121,6 +127,7 @@ pub async fn changes(
             payment: record.id.clone(),
             status: status.as_str(),
             announce,
+            paid_at,
             counter: is_counter_sale_of(&record, staff.email.as_str()),
         });
     }

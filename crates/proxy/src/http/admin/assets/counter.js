@@ -128,7 +128,8 @@
     keypadView.hidden = true;
     saleError.hidden = true;
     if (made.status === "paid") {
-      paid(made.total_amount);
+      // Paid before this page opened (a reload): shown, and said only if that was just now.
+      paid(made.total_amount, made.paid_at);
       return;
     }
     // An expired sale (a reload after its code lapsed) offers the new code at once; the
@@ -143,14 +144,15 @@
     saleView.hidden = false;
   }
 
-  function paid(total) {
+  // `paidAt`: server ms by which it surely was paid (admin.js says it only if that is news).
+  function paid(total, paidAt) {
     $("paid-total").textContent = rupiah(total);
     paidView.hidden = false;
     saleView.hidden = true;
     // The widget's timers stop with it.
     slot.replaceChildren();
     const admin = window.PayDigitalAdmin;
-    if (admin && sale) admin.announceOnce(sale.payment, sale.announce);
+    if (admin && sale) admin.announceOnce(sale.payment, sale.announce, paidAt);
     $("new-sale").focus();
   }
 
@@ -173,7 +175,8 @@
   slot.addEventListener("paydigital:paid", (event) => {
     if (!sale) return;
     const total = event.detail && event.detail.total_amount ? event.detail.total_amount : sale.total_amount;
-    paid(total);
+    const admin = window.PayDigitalAdmin;
+    paid(total, admin ? admin.paidBySeen(event.detail && event.detail.paid_at) : null);
   });
   slot.addEventListener("paydigital:expired", () => {
     if (!sale) return;
