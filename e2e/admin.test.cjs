@@ -135,13 +135,13 @@ for (const browser of ["chromium", "firefox"]) {
       const payment = await merchant("POST", "payments", { amount: 25000, reference, customer_name: "Sari Dewi" });
       for (const tab of [first, second]) {
         await driver.switchTo().window(tab);
-        await driver.wait(until.elementLocated(By.id(`row-${payment.id}`)), 5000, "the new payment appears without a reload");
+        await driver.wait(until.elementLocated(By.id(`row-${payment.id}`)), 15000, "the new payment appears without a reload");
       }
       const paid = await fetch(`${proxy.url}/sandbox/payments/${payment.invoice}/pay`, { method: "POST" });
       assert.ok(paid.ok);
       for (const tab of [first, second]) {
         await driver.switchTo().window(tab);
-        await driver.wait(until.elementLocated(By.css(`#row-${payment.id} [data-status=paid]`)), 5000, "it turns paid");
+        await driver.wait(until.elementLocated(By.css(`#row-${payment.id} [data-status=paid]`)), 15000, "it turns paid");
       }
       const spoken = [];
       for (const tab of [first, second]) {

@@ -266,7 +266,13 @@ test("fits a 280 px phone, follows the shop's theme, and works from the keyboard
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: proxy.url });
   const page = await context.newPage();
   await page.goto(`${proxy.url}/checkout/index.html`);
-  await page.addStyleTag({ content: "paydigital-checkout { --pd-accent: rgb(200, 30, 60); }" });
+  // The shop's own stylesheet themes the widget (through CSSOM: the demo page's policy, like
+  // a careful shop's, allows no inline <style>).
+  await page.evaluate(() => {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync("paydigital-checkout { --pd-accent: rgb(200, 30, 60); }");
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  });
   await page.getByRole("button", { name: "Beli" }).first().click();
   const widget = page.locator("paydigital-checkout");
   await widget.locator(".pd-qr svg").waitFor();
