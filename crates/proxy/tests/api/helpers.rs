@@ -228,6 +228,20 @@ impl TestApp {
     }
 
     /// Creates a payment through the merchant API, which must succeed.
+    /// A payment link made through the merchant API (201 expected); its JSON.
+    pub async fn create_link(&self, body: Value) -> Value {
+        let response = self
+            .merchant(
+                reqwest::Method::POST,
+                "payment-links",
+                Some(MERCHANT_KEY),
+                Some(body),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "a payment link is made");
+        response.json().await.expect("json")
+    }
+
     pub async fn merchant_create(&self, body: Value) -> Value {
         let response = self
             .merchant(

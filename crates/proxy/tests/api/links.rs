@@ -18,19 +18,6 @@ fn browser() -> reqwest::Client {
         .expect("client")
 }
 
-async fn create_link(app: &TestApp, body: Value) -> Value {
-    let response = app
-        .merchant(
-            Method::POST,
-            "payment-links",
-            Some(MERCHANT_KEY),
-            Some(body),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    response.json().await.expect("json")
-}
-
 /// The page's form token (the hidden `token` field).
 fn token_of(page: &str) -> String {
     let at = page.find(r#"name="token" value=""#).expect("a token field") + 20;
@@ -154,7 +141,8 @@ async fn a_link_is_created_once_per_key_read_listed_and_deactivated() {
     }
 
     // Paging, newest first, as payments: three links, two a page.
-    create_link(&app, json!({"title": "Donasi", "min_amount": 5000})).await;
+    app.create_link(json!({"title": "Donasi", "min_amount": 5000}))
+        .await;
     let page1 = app.merchant_get("payment-links?limit=2").await;
     let ids = |page: &Value| -> Vec<String> {
         page["data"]
@@ -273,12 +261,10 @@ async fn a_bad_link_is_refused_naming_what_is_wrong() {
 #[tokio::test]
 async fn the_page_never_creates_and_the_form_pays_once_per_token() {
     let app = TestApp::spawn().await;
-    let link = create_link(
-        &app,
-        json!({"title": "Kopi <b>susu</b>", "amount": 25000,
-        "description": "Satu liter", "success_url": "/terima-kasih"}),
-    )
-    .await;
+    let link = app
+        .create_link(json!({"title": "Kopi <b>susu</b>", "amount": 25000,
+        "description": "Satu liter", "success_url": "/terima-kasih"}))
+        .await;
     let id = link["id"].as_str().expect("id");
 
     // Chat previews fetch the page, again and again: nothing is created.
@@ -362,7 +348,9 @@ async fn the_page_never_creates_and_the_form_pays_once_per_token() {
     assert_eq!(payments(&app).await.len(), 2);
 
     // Forged, another link's, or no token: a page saying so, nothing made.
-    let other = create_link(&app, json!({"title": "Teh", "amount": 5000})).await;
+    let other = app
+        .create_link(json!({"title": "Teh", "amount": 5000}))
+        .await;
     let other_id = other["id"].as_str().expect("id");
     let other_token = open(&app, other_id).await;
     for form in [
@@ -412,11 +400,9 @@ async fn futures_join(app: &TestApp, id: &str, token: &str) -> [String; 2] {
 #[tokio::test]
 async fn an_open_amount_is_held_to_the_links_bounds() {
     let app = TestApp::spawn().await;
-    let link = create_link(
-        &app,
-        json!({"title": "Donasi", "min_amount": 5000, "max_amount": 50000}),
-    )
-    .await;
+    let link = app
+        .create_link(json!({"title": "Donasi", "min_amount": 5000, "max_amount": 50000}))
+        .await;
     let id = link["id"].as_str().expect("id");
     let html = page(&app, id).await.text().await.expect("text");
     assert!(
@@ -455,11 +441,9 @@ async fn an_open_amount_is_held_to_the_links_bounds() {
 #[tokio::test]
 async fn sold_out_deactivated_and_expired_links_answer_410_and_create_nothing() {
     let app = TestApp::spawn().await;
-    let link = create_link(
-        &app,
-        json!({"title": "Kaos edisi terbatas", "amount": 150000, "max_payments": 1}),
-    )
-    .await;
+    let link = app
+        .create_link(json!({"title": "Kaos edisi terbatas", "amount": 150000, "max_payments": 1}))
+        .await;
     let id = link["id"].as_str().expect("id");
     let token = open(&app, id).await;
     let paid = press_ok(&app, id, &[("token", &token)]).await;
@@ -493,7 +477,9 @@ async fn sold_out_deactivated_and_expired_links_answer_410_and_create_nothing() 
     assert_eq!(press_ok(&app, id, &[("token", &token)]).await, paid);
     assert_eq!(payments(&app).await.len(), 1);
 
-    let off = create_link(&app, json!({"title": "Teh", "amount": 5000})).await;
+    let off = app
+        .create_link(json!({"title": "Teh", "amount": 5000}))
+        .await;
     let off_id = off["id"].as_str().expect("id");
     let off_token = open(&app, off_id).await;
     app.merchant(
@@ -512,11 +498,9 @@ async fn sold_out_deactivated_and_expired_links_answer_410_and_create_nothing() 
     let soon = (time::OffsetDateTime::now_utc() + time::Duration::seconds(2))
         .format(&time::format_description::well_known::Rfc3339)
         .expect("format");
-    let expiring = create_link(
-        &app,
-        json!({"title": "Promo kilat", "amount": 5000, "expires_at": soon}),
-    )
-    .await;
+    let expiring = app
+        .create_link(json!({"title": "Promo kilat", "amount": 5000, "expires_at": soon}))
+        .await;
     let expiring_id = expiring["id"].as_str().expect("id");
     let expiring_token = open(&app, expiring_id).await;
     assert!(
@@ -630,7 +614,9 @@ async fn a_link_payment_says_so_in_the_webhook_and_the_events_api() {
         ("CHECKOUT_STATUS_REFRESH_MS", "500"),
     ])
     .await;
-    let link = create_link(&app, json!({"title": "Kopi", "amount": 25000})).await;
+    let link = app
+        .create_link(json!({"title": "Kopi", "amount": 25000}))
+        .await;
     let id = link["id"].as_str().expect("id");
     let paid = press_ok(&app, id, &[("token", &open(&app, id).await)]).await;
     let invoice = app.merchant_get(&format!("payments/{paid}")).await["invoice"]

@@ -5,11 +5,11 @@
 //! link's page and the hosted payment page alike.
 
 use crate::admin::{shop, Browser, CASHIER, CASHIER_PASSWORD, OWNER, OWNER_PASSWORD};
-use crate::helpers::{TestApp, MERCHANT_KEY};
+use crate::helpers::TestApp;
 use reqwest::header::{
     ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, SET_COOKIE,
 };
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// A page's policy: there, and nothing in it lets inline code or `eval` run.
@@ -87,16 +87,7 @@ async fn assets_of(app: &TestApp, path: &str, html: &str) -> usize {
 }
 
 async fn create_link(app: &TestApp, body: Value) -> String {
-    let response = app
-        .merchant(
-            Method::POST,
-            "payment-links",
-            Some(MERCHANT_KEY),
-            Some(body),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let link: Value = response.json().await.expect("json");
+    let link = app.create_link(body).await;
     link["id"].as_str().expect("id").to_owned()
 }
 

@@ -4,20 +4,7 @@
 
 use crate::helpers::{TestApp, MERCHANT_KEY, PUBLIC_URL};
 use reqwest::Method;
-use serde_json::{json, Value};
-
-async fn create_link(app: &TestApp, body: Value) -> Value {
-    let response = app
-        .merchant(
-            Method::POST,
-            "payment-links",
-            Some(MERCHANT_KEY),
-            Some(body),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    response.json().await.expect("json")
-}
+use serde_json::json;
 
 async fn get(app: &TestApp, path: &str) -> reqwest::Response {
     reqwest::get(format!("{}{path}", app.proxy.url()))
@@ -42,11 +29,9 @@ fn zbar(png: &[u8]) -> String {
 #[tokio::test]
 async fn the_png_poster_opens_the_link_page() {
     let app = TestApp::spawn().await;
-    let link = create_link(
-        &app,
-        json!({ "title": "Kopi susu 1 liter", "amount": 25000 }),
-    )
-    .await;
+    let link = app
+        .create_link(json!({ "title": "Kopi susu 1 liter", "amount": 25000 }))
+        .await;
     let id = link["id"].as_str().expect("id");
     let poster_url = link["poster_url"].as_str().expect("poster_url");
     assert_eq!(poster_url, format!("{PUBLIC_URL}/l/{id}/poster.png"));
@@ -62,11 +47,11 @@ async fn the_png_poster_opens_the_link_page() {
 #[tokio::test]
 async fn the_svg_poster_is_a6_with_title_amount_and_what_to_do() {
     let app = TestApp::spawn().await;
-    let link = create_link(
-        &app,
-        json!({ "title": "Nasi <goreng> & teh", "min_amount": 10000, "max_amount": 50000 }),
-    )
-    .await;
+    let link = app
+        .create_link(
+            json!({ "title": "Nasi <goreng> & teh", "min_amount": 10000, "max_amount": 50000 }),
+        )
+        .await;
     let id = link["id"].as_str().expect("id");
     let response = get(&app, &format!("/l/{id}/poster.svg")).await;
     assert_eq!(response.status(), 200);
@@ -86,7 +71,9 @@ async fn the_svg_poster_is_a6_with_title_amount_and_what_to_do() {
 #[tokio::test]
 async fn a_deactivated_link_keeps_its_poster_and_an_unknown_one_has_none() {
     let app = TestApp::spawn().await;
-    let link = create_link(&app, json!({ "title": "Es teh", "amount": 5000 })).await;
+    let link = app
+        .create_link(json!({ "title": "Es teh", "amount": 5000 }))
+        .await;
     let id = link["id"].as_str().expect("id");
     let patched = app
         .merchant(
