@@ -67,6 +67,7 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
         .merge(pages::assets::router(&[
             &pages::layout::PAGE_CSS,
             &pages::receipt::view::RECEIPT_CSS,
+            &pages::hosted::HOSTED_JS,
             &pages::docs::DOCS_CSS,
             &admin::assets::ADMIN_CSS,
             &admin::assets::ADMIN_JS,

@@ -144,6 +144,7 @@ async fn no_page_allows_or_needs_inline_code() {
         "/admin/links".to_owned(),
         "/admin/audit".to_owned(),
         "/admin/counter".to_owned(),
+        "/admin/receipts".to_owned(),
     ] {
         pages.push((&owner, path, StatusCode::OK));
     }

@@ -301,3 +301,162 @@ async fn the_png_is_the_receipt_with_its_amount_and_a_qr_that_opens_it() {
     let unpaid = unpaid.bytes().await.expect("png");
     assert!(unpaid.as_ref() == png(None).expect("png"));
 }
+
+#[tokio::test]
+async fn the_hosted_page_links_the_receipt_only_once_paid() {
+    let app = TestApp::spawn().await;
+    let open = app.merchant_create(json!({ "amount": 20_000 })).await;
+    let html = get(
+        &app,
+        &format!("/pay/{}", open["id"].as_str().expect("id")),
+        "id",
+    )
+    .await
+    .text()
+    .await
+    .expect("html");
+    assert!(
+        !html.contains(&token_of(&open)),
+        "no receipt while open: {html}"
+    );
+    assert!(html.contains(r#"id="receipt" hidden"#), "{html}");
+    let paid = paid_payment(&app).await;
+    let html = get(
+        &app,
+        &format!("/pay/{}", paid["id"].as_str().expect("id")),
+        "id",
+    )
+    .await
+    .text()
+    .await
+    .expect("html");
+    let link = format!(r#"<a href="/r/{}">Lihat struk</a>"#, token_of(&paid));
+    assert!(html.contains(&link), "{html}");
+    assert!(!html.contains(r#"id="receipt" hidden"#), "shown: {html}");
+}
+
+/// `/r/{token}/qr.svg` rasterised and read back by zbar.
+async fn qr_on(app: &TestApp, path: &str) -> String {
+    let response = get(app, path, "id").await;
+    assert_eq!(response.status(), 200, "{path}");
+    assert_eq!(response.headers()[CONTENT_TYPE], "image/svg+xml");
+    let svg = response.text().await.expect("svg");
+    let tree = resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).expect("svg");
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).expect("pixmap");
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::identity(),
+        &mut pixmap.as_mut(),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("qr.png");
+    pixmap.save_png(&file).expect("png");
+    let out = std::process::Command::new("zbarimg")
+        .args(["--raw", "-q"])
+        .arg(&file)
+        .output()
+        .expect("zbarimg (Debian's zbar-tools, installed by make setup-native-tests)");
+    assert!(out.status.success(), "zbarimg found no code: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+async fn the_counter_and_the_dashboard_give_the_receipt() {
+    use crate::admin::{shop, Browser, CASHIER, CASHIER_PASSWORD, OWNER, OWNER_PASSWORD};
+    let app = shop(&[]).await;
+    let cashier = Browser::signed_in(&app, CASHIER, CASHIER_PASSWORD).await;
+    let sale = cashier.charge(15_000, "receipt-sale").await;
+    let id = sale["payment"].as_str().expect("id");
+    let view = app.merchant_get(&format!("payments/{id}")).await;
+    assert_eq!(
+        sale["receipt_url"], view["receipt_url"],
+        "the counter's is the payment's"
+    );
+    let qr = sale["receipt_qr"].as_str().expect("receipt_qr");
+    assert_eq!(qr, format!("/r/{}/qr.svg", token_of(&view)));
+    assert_eq!(
+        qr_on(&app, qr).await,
+        view["receipt_url"].as_str().expect("url")
+    );
+    // No QR of a token that is not a receipt's.
+    assert_eq!(
+        get(&app, "/r/AAAAAAAAAAAAAAAAAAAAAA/qr.svg", "id")
+            .await
+            .status(),
+        404
+    );
+    // The payment's detail links its receipt.
+    let owner = Browser::signed_in(&app, OWNER, OWNER_PASSWORD).await;
+    let detail = owner.page(&format!("/admin/payments/{id}")).await;
+    assert!(
+        detail.contains(&format!(r#"href="/r/{}""#, token_of(&view)))
+            && detail.contains("Lihat struk"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn cek_bukti_bayar_tells_ours_from_another_hosts_and_lookalikes_and_audits_each() {
+    use crate::admin::{shop, Browser, CASHIER, CASHIER_PASSWORD, OWNER, OWNER_PASSWORD};
+    let app = shop(&[]).await;
+    let paid = paid_payment(&app).await;
+    let url = paid["receipt_url"].as_str().expect("url").to_owned();
+    let token = token_of(&paid);
+    let cashier = Browser::signed_in(&app, CASHIER, CASHIER_PASSWORD).await;
+    let check = |pasted: String| {
+        let cashier = &cashier;
+        async move {
+            let response = cashier
+                .post("/admin/receipts", &[("receipt", &pasted)])
+                .await;
+            assert_eq!(response.status(), 200, "{pasted}");
+            response.text().await.expect("html")
+        }
+    };
+    // Ours, by link or by token: the payment it belongs to.
+    for pasted in [url.clone(), token.clone()] {
+        let html = check(pasted).await;
+        assert!(html.contains(r#"data-answer="ours""#), "{html}");
+        assert!(
+            html.contains(paid["invoice"].as_str().expect("invoice")),
+            "{html}"
+        );
+        assert!(html.contains(&format!(
+            "/admin/payments/{}",
+            paid["id"].as_str().expect("id")
+        )));
+    }
+    // The same real token on another host: a fake page, not ours.
+    let html = check(format!("https://pay.toko.example.evil.test/r/{token}")).await;
+    assert!(
+        html.contains(r#"data-answer="not-ours""#)
+            && html.contains("Bukan struk dari toko ini")
+            && html.contains("pay.toko.example.evil.test")
+            && !html.contains(paid["invoice"].as_str().expect("invoice")),
+        "{html}"
+    );
+    // A lookalike token (one character changed) on our host: not ours.
+    let mut lookalike = token.clone();
+    let last = if lookalike.ends_with('A') { 'B' } else { 'A' };
+    lookalike.pop();
+    lookalike.push(last);
+    let html = check(format!("{PUBLIC_URL}/r/{lookalike}")).await;
+    assert!(html.contains(r#"data-answer="not-ours""#), "{html}");
+    // Each of the four checks is in the audit log, with what was found.
+    let owner = Browser::signed_in(&app, OWNER, OWNER_PASSWORD).await;
+    let audit = owner.page("/admin/audit").await;
+    assert_eq!(audit.matches("receipt_check").count(), 4, "{audit}");
+    assert!(audit.contains("not ours: another host (pay.toko.example.evil.test)"));
+    assert!(audit.contains("not ours: unknown token"));
+    // From another site, nothing is checked.
+    let refused = cashier
+        .post_from(
+            "/admin/receipts",
+            &[("receipt", &url)],
+            Some("https://evil.test"),
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
+}

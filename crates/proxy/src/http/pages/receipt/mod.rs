@@ -22,12 +22,15 @@ use std::sync::Arc;
 use time::{OffsetDateTime, UtcOffset};
 use tokio::sync::Semaphore;
 
+pub mod qr;
 pub mod texts;
 pub mod view;
 
 pub fn router() -> Router<Arc<AppState>> {
     // axum cannot match `{token}.png` in one segment: the handler splits the suffix.
-    Router::new().route("/r/{file}", get(receipt))
+    Router::new()
+        .route("/r/{file}", get(receipt))
+        .route("/r/{token}/qr.svg", get(qr::receipt_qr))
 }
 
 /// A paid receipt's facts, written as the customer reads them (both the page and the PNG).
