@@ -460,3 +460,39 @@ async fn cek_bukti_bayar_tells_ours_from_another_hosts_and_lookalikes_and_audits
         .await;
     assert_eq!(refused.status(), 403);
 }
+
+#[tokio::test]
+async fn the_command_line_and_the_events_give_the_same_receipt_url() {
+    let app = TestApp::spawn().await;
+    let paid = paid_payment(&app).await;
+    let id = paid["id"].as_str().expect("id");
+    let url = paid["receipt_url"].as_str().expect("url");
+    let out = crate::admin::cli(
+        &app,
+        &["payments", "receipt", id, "--public-url", &format!("{PUBLIC_URL}/")],
+        "",
+    )
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), url);
+    let unknown = crate::admin::cli(
+        &app,
+        &["payments", "receipt", "pay_AAAAAAAAAAAAAAAAAAAAAA", "--public-url", PUBLIC_URL],
+        "",
+    )
+    .await;
+    assert!(!unknown.status.success(), "{unknown:?}");
+    // A webhook's body is the events API's: its payment carries the receipt too.
+    let events = app
+        .events_when(Duration::from_secs(10), |events| {
+            events["data"].as_array().is_some_and(|all| {
+                all.iter().any(|e| e["type"] == "payment.paid")
+            })
+        })
+        .await;
+    let paid_event = events["data"]
+        .as_array()
+        .and_then(|all| all.iter().find(|e| e["type"] == "payment.paid"))
+        .expect("payment.paid");
+    assert_eq!(paid_event["data"]["receipt_url"], url, "{paid_event}");
+}
