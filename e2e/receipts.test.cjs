@@ -1,7 +1,8 @@
 // Receipts in a real browser (Chromium, selenium-webdriver): a cashier's sale is paid and the
 // counter's Paid screen shows the receipt as a QR — taken from the screen and decoded by
 // zbarimg, it is the payment's receipt_url; the receipt page it opens says LUNAS / PAID and
-// passes axe-core in Indonesian and in English (and, like every page, breaks no CSP rule).
+// passes axe-core in Indonesian and in English (and, like every page, breaks no CSP rule); the
+// hosted page, open while the payment is pending, shows Lihat struk once the widget says paid.
 // The proxy runs with CHECKOUT_PUBLIC_URL set to its own address, so the QR opens it.
 // Screenshots: artifacts/receipts/.
 "use strict";
@@ -116,6 +117,34 @@ test("chromium: the counter's Paid screen shows the receipt's QR; the receipt pa
       await accessible(driver, `receipt-${lang}`);
       fs.writeFileSync(path.join(ARTIFACTS, `chromium-receipt-${lang}.png`), await driver.takeScreenshot(), "base64");
     }
+  } finally {
+    await driver.quit();
+  }
+});
+
+test("chromium: the hosted page shows Lihat struk when the widget says paid", async () => {
+  const driver = await driverFor("chromium");
+  try {
+    const response = await fetch(`${proxy.url}/api/merchant/payments`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${MERCHANT_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ amount: 12000, description: "Kopi susu" }),
+    });
+    assert.equal(response.status, 201);
+    const payment = await response.json();
+    await driver.get(`${proxy.url}/lang?to=id&back=/pay/${payment.id}`);
+    const widget = await driver.wait(until.elementLocated(By.css("paydigital-checkout")), 10000);
+    await driver.wait(async () => (await widget.getAttribute("data-state")) === "pending", 15000, "pending");
+    const hidden = () => driver.executeScript(`return document.getElementById("receipt").hidden`);
+    assert.equal(await hidden(), true, "no receipt while open");
+    const paid = await fetch(`${proxy.url}/sandbox/payments/${payment.invoice}/pay`, { method: "POST" });
+    assert.ok(paid.ok);
+    await driver.wait(async () => !(await hidden()), 15000, "Lihat struk");
+    const link = await driver.findElement(By.css("#receipt a"));
+    assert.equal(await link.getText(), "Lihat struk");
+    const token = payment.receipt_url.split("/r/")[1];
+    assert.equal(await link.getAttribute("href"), `${proxy.url}/r/${token}`);
+    await accessible(driver, "hosted-paid-receipt");
   } finally {
     await driver.quit();
   }
