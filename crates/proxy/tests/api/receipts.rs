@@ -469,7 +469,13 @@ async fn the_command_line_and_the_events_give_the_same_receipt_url() {
     let url = paid["receipt_url"].as_str().expect("url");
     let out = crate::admin::cli(
         &app,
-        &["payments", "receipt", id, "--public-url", &format!("{PUBLIC_URL}/")],
+        &[
+            "payments",
+            "receipt",
+            id,
+            "--public-url",
+            &format!("{PUBLIC_URL}/"),
+        ],
         "",
     )
     .await;
@@ -477,7 +483,13 @@ async fn the_command_line_and_the_events_give_the_same_receipt_url() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), url);
     let unknown = crate::admin::cli(
         &app,
-        &["payments", "receipt", "pay_AAAAAAAAAAAAAAAAAAAAAA", "--public-url", PUBLIC_URL],
+        &[
+            "payments",
+            "receipt",
+            "pay_AAAAAAAAAAAAAAAAAAAAAA",
+            "--public-url",
+            PUBLIC_URL,
+        ],
         "",
     )
     .await;
@@ -485,9 +497,9 @@ async fn the_command_line_and_the_events_give_the_same_receipt_url() {
     // A webhook's body is the events API's: its payment carries the receipt too.
     let events = app
         .events_when(Duration::from_secs(10), |events| {
-            events["data"].as_array().is_some_and(|all| {
-                all.iter().any(|e| e["type"] == "payment.paid")
-            })
+            events["data"]
+                .as_array()
+                .is_some_and(|all| all.iter().any(|e| e["type"] == "payment.paid"))
         })
         .await;
     let paid_event = events["data"]
