@@ -170,7 +170,7 @@ test-native: setup-postgres setup-native-tests
 	eval "$$env"; trap 'scripts/postgres.sh stop "$$PAYDIGITAL_PG_DIR"' EXIT; \
 	cargo test --workspace -- --skip scale_out::; \
 	cargo test -p paydigital-proxy --test api -- scale_out:: --test-threads 1; \
-	PAYDIGITAL_TEST_BACKEND=postgres cargo test -p paydigital-proxy --test api -- admin:: browser:: counter:: merchant:: metrics:: webhooks:: links:: \
+	PAYDIGITAL_TEST_BACKEND=postgres cargo test -p paydigital-proxy --test api -- admin:: browser:: counter:: merchant:: metrics:: webhooks:: links:: receipts:: \
 	  --skip merchant::the_readme_
 
 # The inner loop while working: formatting, clippy on native targets, and every native test

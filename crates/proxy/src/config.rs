@@ -218,6 +218,9 @@ pub struct Config {
     pub merchant_key: Option<MerchantKey>,
     /// The proxy's public base URL (`https://pay.toko.example`), for `checkout_url`.
     pub public_url: Option<String>,
+    /// `CHECKOUT_RECEIPT_SHOWS_CUSTOMER=on`: the receipt page (`/r/{token}`) names the
+    /// customer. Off by default: a receipt link is forwarded in chats.
+    pub receipt_shows_customer: bool,
     /// `None`: no webhooks (events are still kept, for the events API).
     pub webhook: Option<WebhookConfig>,
     /// `CHECKOUT_UPSTREAM_MAX_RPS`: status calls to PayDigital per second, for the whole
@@ -669,6 +672,7 @@ impl Config {
             status_refresh: Duration::from_millis(vars.u64("CHECKOUT_STATUS_REFRESH_MS", 2000)?),
             merchant_key,
             public_url: vars.url("CHECKOUT_PUBLIC_URL", "https://pay.toko.example")?,
+            receipt_shows_customer: on_or_off(&vars, "CHECKOUT_RECEIPT_SHOWS_CUSTOMER", false)?,
             webhook: WebhookConfig::from_vars(&vars)?,
             upstream_max_rps: vars.positive_u32("CHECKOUT_UPSTREAM_MAX_RPS", 5)?,
             upstream_max_creates_per_min: vars
@@ -696,6 +700,20 @@ impl Config {
     /// Reads the process environment.
     pub fn from_env(sandbox: bool) -> Result<Config, ConfigError> {
         Config::from_vars(|name| std::env::var(name).ok(), sandbox)
+    }
+}
+
+/// A switch: `on` or `off` (or unset: `default`); anything else is refused, not guessed.
+fn on_or_off(
+    vars: &Vars<impl Fn(&str) -> Option<String>>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match vars.get(name).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        Some(other) => Err(invalid(name, format!("is on or off, not {other:?}"))),
     }
 }
 

@@ -1,4 +1,4 @@
-//! `payments list`: the store read directly, for the shop's books, as a table, CSV or JSON
+//! `payments list` (and `payments receipt`): the store read directly, for the shop's books, as a table, CSV or JSON
 //! (the rows and the CSV are `payments::export`'s, as the dashboard's export).
 //! SQLite in WAL mode lets it read while the server runs.
 
@@ -29,6 +29,17 @@ pub enum PaymentsCommand {
         /// The payment's id, pay_...
         id: String,
     },
+    /// Print a payment's receipt URL (`{CHECKOUT_PUBLIC_URL}/r/{token}`), to send to a
+    /// customer who asks for their *struk*.
+    Receipt {
+        /// The payment's id, pay_...
+        id: String,
+        /// The proxy's public address (default: CHECKOUT_PUBLIC_URL).
+        #[arg(long, env = "CHECKOUT_PUBLIC_URL")]
+        public_url: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
 }
 
 fn status_arg(text: &str) -> Result<Status, String> {
@@ -38,6 +49,11 @@ fn status_arg(text: &str) -> Result<Status, String> {
 pub fn run(command: PaymentsCommand) -> Result<(), CliError> {
     let (status, since, format, store) = match command {
         PaymentsCommand::Check { id } => return check(&id),
+        PaymentsCommand::Receipt {
+            id,
+            public_url,
+            store,
+        } => return receipt(&id, &public_url, store),
         PaymentsCommand::List {
             status,
             since,
@@ -111,6 +127,36 @@ fn check(id: &str) -> Result<(), CliError> {
         serde_json::to_string_pretty(&view).map_err(|e| failed(&e))
     })?;
     super::say(&shown);
+    Ok(())
+}
+
+/// `payments receipt ID`: the receipt URL, read from the store (no upstream call).
+fn receipt(id: &str, public_url: &str, store: StoreArg) -> Result<(), CliError> {
+    let base = public_url.trim().trim_end_matches('/');
+    if !(base.starts_with("https://") || base.starts_with("http://")) {
+        return Err(CliError::Usage(format!(
+            "--public-url {public_url:?} is not an http(s) address"
+        )));
+    }
+    if !paydigital_proxy::domain::ids::looks_like_payment_id(id) {
+        return Err(CliError::Usage(format!(
+            "{id:?} is not a payment id (pay_…)"
+        )));
+    }
+    let store = store.open()?;
+    let record = store
+        .get(id)
+        .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", store.shown)))?
+        .ok_or_else(|| CliError::Failed(format!("no payment {id} in {}", store.shown)))?;
+    let views = paydigital_proxy::domain::views::Views {
+        zone: super::zone()?,
+        public_url: Some(base.to_owned()),
+        livemode: true,
+    };
+    let url = views
+        .receipt_url(&record.receipt_token)
+        .ok_or_else(|| CliError::Failed("no public address".into()))?;
+    super::say(&url);
     Ok(())
 }
 

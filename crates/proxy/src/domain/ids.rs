@@ -38,6 +38,29 @@ pub fn new_link_id() -> String {
     random_id(LINK_PREFIX)
 }
 
+/// Bytes in a new receipt token: 128 bits, like the ids, but drawn on their own.
+const RECEIPT_TOKEN_BYTES: usize = 16;
+/// Shortest and longest receipt token looked up. PostgreSQL's migration gave existing
+/// payments 32-byte tokens (43 characters) made in SQL; new ones have 22.
+const RECEIPT_TOKEN_CHARS: std::ops::RangeInclusive<usize> = 22..=64;
+
+/// A new receipt token (`/r/{token}`): 128 bits from the OS, drawn apart from the payment's
+/// id, so that a shared receipt link says nothing about the payment's other URLs.
+pub fn new_receipt_token() -> String {
+    let mut bytes = [0u8; RECEIPT_TOKEN_BYTES];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Whether `token` has the shape of a receipt token: worth a store lookup. Anything else
+/// is not one of this shop's receipts without asking the store.
+pub fn looks_like_receipt_token(token: &str) -> bool {
+    RECEIPT_TOKEN_CHARS.contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Whether `id` has the shape of a payment link id: worth a store lookup.
 pub fn looks_like_link_id(id: &str) -> bool {
     id.strip_prefix(LINK_PREFIX).is_some_and(|rest| {
@@ -85,6 +108,22 @@ mod tests {
         assert!(link.starts_with("plink_") && link.len() == 28, "{link}");
         assert!(looks_like_link_id(&link) && !looks_like_payment_id(&link));
         assert!(!looks_like_link_id("plink_short") && !looks_like_link_id(&new_payment_id()));
+    }
+
+    #[test]
+    fn receipt_tokens_are_random_distinct_and_not_ids() {
+        let tokens: HashSet<String> = (0..10_000).map(|_| new_receipt_token()).collect();
+        assert_eq!(tokens.len(), 10_000);
+        for token in tokens.iter().take(100) {
+            assert_eq!(token.len(), 22, "{token}");
+            assert!(looks_like_receipt_token(token), "{token}");
+            assert!(!looks_like_payment_id(token), "{token}");
+            let bytes = URL_SAFE_NO_PAD.decode(token).expect("base64url");
+            assert_eq!(bytes.len(), 16, "128 bits");
+        }
+        for not_token in ["", "short", "../../etc/passwd0000000000", &"A".repeat(65)] {
+            assert!(!looks_like_receipt_token(not_token), "{not_token}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod link_tokens;
 pub mod links;
 pub mod new_payment;
 pub mod payment;
+pub mod receipts;
 pub mod staff;
 pub mod views;
 pub mod words;

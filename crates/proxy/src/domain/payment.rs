@@ -113,6 +113,8 @@ pub struct PaymentRecord {
     pub payment_link_id: Option<String>,
     /// The member of staff (their email) who charged it at the counter, for `source: counter`.
     pub created_by: Option<String>,
+    /// The receipt's token (`/r/{token}`): random, not derived from the id, unique.
+    pub receipt_token: String,
 }
 
 /// A payment's status at `now`: a pending one past its expiry is expired to everyone.

@@ -210,6 +210,9 @@ pub enum AuditAction {
     PasswordSet,
     /// A payment link made, deactivated or activated again from the dashboard.
     LinkChange,
+    /// A pasted receipt checked (**Cek bukti bayar**): the subject is the payment it belongs
+    /// to, or why it is not one of the shop's.
+    ReceiptCheck,
 }
 
 impl AuditAction {
@@ -226,6 +229,7 @@ impl AuditAction {
             AuditAction::StaffRemoved => "staff_removed",
             AuditAction::PasswordSet => "password_set",
             AuditAction::LinkChange => "link_change",
+            AuditAction::ReceiptCheck => "receipt_check",
         }
     }
 }

@@ -25,7 +25,8 @@ use time::{OffsetDateTime, UtcOffset};
     "customer_name": "Budi", "source": "merchant", "item": null, "late": false,
     "created_at": "2026-12-02T12:53:26+07:00",
     "checkout_url": "https://pay.toko.example/pay/pay_wMwxABBNkry-s8Gel7yCIA",
-    "livemode": false, "review": null, "payment_link_id": null
+    "livemode": false, "review": null, "payment_link_id": null,
+    "receipt_url": "https://pay.toko.example/r/Qm3v6r1Jf0Zt8uYk2LcH4w"
 }))]
 pub struct MerchantPayment {
     #[serde(flatten)]
@@ -58,6 +59,23 @@ pub struct MerchantPayment {
     /// The payment link (`plink_…`) it was paid through, for `source: "link"`; else null.
     #[schema(required = true)]
     pub payment_link_id: Option<String>,
+    /// The receipt, `{CHECKOUT_PUBLIC_URL}/r/{token}`: a page that says "paid" only while
+    /// the shop's records do (`.png`: the same as an image). Its token is random and not the
+    /// id, so the link can be shared without the payment's other URLs. Null when
+    /// `CHECKOUT_PUBLIC_URL` is not configured.
+    #[schema(required = true)]
+    pub receipt_url: Option<String>,
+}
+
+/// The browser's view of a payment: the public view and, once paid, its receipt.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BrowserPayment {
+    #[serde(flatten)]
+    pub public: Payment,
+    /// The receipt page (`{CHECKOUT_PUBLIC_URL}/r/{token}`), only once the payment is paid:
+    /// until then the page would only say "not paid". Absent before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_url: Option<String>,
 }
 
 /// A webhook's body (Standard Webhooks): what changed, when, and the payment as of then.
@@ -124,7 +142,32 @@ impl Views {
             livemode: self.livemode,
             review: p.review,
             payment_link_id: p.payment_link_id.clone(),
+            receipt_url: self.receipt_url(&p.receipt_token),
         }
+    }
+
+    /// The payment as a browser sees it at `now`: the receipt once paid.
+    pub fn browser(&self, p: &PaymentRecord, now: OffsetDateTime) -> BrowserPayment {
+        let public = self.public(p, now);
+        let receipt_url = (public.status == paydigital::Status::Paid)
+            .then(|| self.receipt_link(&p.receipt_token));
+        BrowserPayment {
+            public,
+            receipt_url,
+        }
+    }
+
+    /// The receipt page, `{CHECKOUT_PUBLIC_URL}/r/{token}`; None when that is not configured.
+    pub fn receipt_url(&self, token: &str) -> Option<String> {
+        self.public_url
+            .as_ref()
+            .map(|base| format!("{base}/r/{token}"))
+    }
+
+    /// The receipt page as a link from this proxy's own pages: the full URL, or its path
+    /// when `CHECKOUT_PUBLIC_URL` is not configured (the page is on the same host).
+    pub fn receipt_link(&self, token: &str) -> String {
+        format!("{}/r/{token}", self.public_url.as_deref().unwrap_or(""))
     }
 
     /// Where the customer pays a payment without a page of the shop's: the hosted page.

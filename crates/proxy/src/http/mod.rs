@@ -59,12 +59,15 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
         .merge(qr_images::router())
         .merge(pages::hosted::router())
         .merge(pages::link::router())
+        .merge(pages::receipt::router())
         .merge(link_poster::router())
         .merge(admin::router(state.clone()))
         .route("/lang", get(pages::lang::switch_language))
         .with_state(state)
         .merge(pages::assets::router(&[
             &pages::layout::PAGE_CSS,
+            &pages::receipt::view::RECEIPT_CSS,
+            &pages::hosted::HOSTED_JS,
             &pages::docs::DOCS_CSS,
             &admin::assets::ADMIN_CSS,
             &admin::assets::ADMIN_JS,

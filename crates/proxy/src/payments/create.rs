@@ -84,6 +84,7 @@ impl Payments {
             review: None,
             payment_link_id: new.payment_link_id,
             created_by: new.created_by,
+            receipt_token: ids::new_receipt_token(),
         };
         let now = record.created_at;
         let created = self.event(EventType::Created, &record, now)?;

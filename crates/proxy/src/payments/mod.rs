@@ -185,6 +185,19 @@ impl Payments {
         Ok(self.cache.read_from_store(record))
     }
 
+    /// The payment a receipt token belongs to, read from the store now (a receipt says
+    /// "paid" only while the shop's records do; no cache). Anything not shaped like a token
+    /// is not found without a store read.
+    pub async fn by_receipt_token(&self, token: &str) -> Result<PaymentRecord, ServiceError> {
+        if !ids::looks_like_receipt_token(token) {
+            return Err(ServiceError::NotFound);
+        }
+        let lookup = token.to_owned();
+        self.with_store(move |s| s.find_by_receipt_token(&lookup))
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
     /// A payment as fresh as the refresh window allows: PayDigital is asked (once for all
     /// concurrent readers, within the budget) when nobody asked within the window and the
     /// answer could change — for a browser, only while the code is payable; the shop's server

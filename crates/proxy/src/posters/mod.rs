@@ -9,6 +9,8 @@
 use qrcode::{EcLevel, QrCode};
 use std::sync::{Arc, OnceLock};
 
+pub mod receipt;
+
 /// What a poster shows.
 #[derive(Debug, Clone, Copy)]
 pub struct Poster<'a> {
@@ -49,7 +51,7 @@ const PNG_DPI: f32 = 300.0;
 
 /// Font families in the SVG: the embedded one first, so resvg finds it; a browser that has
 /// none of them uses its own sans-serif.
-const FONT_FAMILY: &str = "DejaVu Sans, Arial, Helvetica, sans-serif";
+pub(crate) const FONT_FAMILY: &str = "DejaVu Sans, Arial, Helvetica, sans-serif";
 
 /// The poster as an SVG document (A6: its width and height are in millimetres).
 pub fn svg(poster: &Poster<'_>) -> Result<String, PosterError> {
@@ -134,7 +136,7 @@ pub fn png(poster: &Poster<'_>) -> Result<Vec<u8>, PosterError> {
 }
 
 /// The fonts the PNG is drawn with, loaded once: DejaVu Sans (regular and bold), built in.
-fn fonts() -> Arc<resvg::usvg::fontdb::Database> {
+pub(crate) fn fonts() -> Arc<resvg::usvg::fontdb::Database> {
     static FONTS: OnceLock<Arc<resvg::usvg::fontdb::Database>> = OnceLock::new();
     FONTS
         .get_or_init(|| {
@@ -150,12 +152,17 @@ fn fonts() -> Arc<resvg::usvg::fontdb::Database> {
 /// scaled so the code with its quiet zone fills [`QR_SIDE`]. Error correction Q: a poster
 /// on a stall gets creased, splashed and taped over.
 fn qr_path(url: &str) -> Result<String, PosterError> {
+    qr_element(url, QR_SIDE)
+}
+
+/// `url` as a QR code filling a square of `side` units (with its quiet zone).
+pub(crate) fn qr_element(url: &str, side: u32) -> Result<String, PosterError> {
     let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::Q)?;
     // Whole units per module, as large as fits with the 4-module quiet zone.
     let modules = u32::try_from(code.width())
         .unwrap_or(u32::MAX)
         .saturating_add(8);
-    let unit = (QR_SIDE / modules.max(1)).max(1);
+    let unit = (side / modules.max(1)).max(1);
     let drawn = code
         .render::<qrcode::render::svg::Color>()
         .quiet_zone(true)
@@ -167,7 +174,7 @@ fn qr_path(url: &str) -> Result<String, PosterError> {
         .find("<svg")
         .and_then(|start| drawn.get(start..))
         .unwrap_or("");
-    let offset = QR_SIDE.saturating_sub(unit.saturating_mul(modules)) / 2;
+    let offset = side.saturating_sub(unit.saturating_mul(modules)) / 2;
     Ok(format!(
         r##"<g transform="translate({offset} {offset})">{element}</g>"##
     ))

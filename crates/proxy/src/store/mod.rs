@@ -51,6 +51,8 @@ pub trait PaymentStore: staff::StaffStore + links::LinkStore {
     /// A payment by its public id.
     fn get(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError>;
     fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError>;
+    /// A payment by its receipt token (`/r/{token}`).
+    fn find_by_receipt_token(&self, token: &str) -> Result<Option<PaymentRecord>, StoreError>;
     /// Payments newest first, as the filter says.
     fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError>;
     /// Writes `to` (the payment after a change) if the payment is still in `from`, with the
@@ -274,6 +276,7 @@ pub(crate) fn status_from_db(word: &str) -> Result<Status, StoreError> {
 pub(crate) enum Lookup {
     Id,
     IdempotencyKey,
+    ReceiptToken,
 }
 
 pub(crate) fn to_i64(n: u64) -> Result<i64, StoreError> {

@@ -240,6 +240,18 @@ CREATE TABLE link_form_secret (
 ALTER TABLE payments ADD COLUMN created_by TEXT;
 CREATE INDEX payments_counter ON payments(created_by, created_at) WHERE created_by IS NOT NULL;
 "#,
+    // v6: receipts (`/r/{token}`). Existing payments get a token made in SQL, without
+    // pgcrypto (an extension a shop's database may not allow): two `gen_random_uuid()`
+    // (core since PostgreSQL 13, from its strong random source) are 244 random bits, in
+    // base64url (43 characters). New payments get 128 bits from the proxy's OsRng.
+    r#"
+ALTER TABLE payments ADD COLUMN receipt_token TEXT;
+UPDATE payments SET receipt_token = translate(rtrim(encode(
+    decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'),
+    'base64'), '='), '+/', '-_');
+ALTER TABLE payments ALTER COLUMN receipt_token SET NOT NULL;
+CREATE UNIQUE INDEX payments_receipt ON payments(receipt_token);
+"#,
 ];
 
 /// The schema version this binary writes.
@@ -250,7 +262,7 @@ macro_rules! payment_columns {
         "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
          payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
          item, source, metadata, late, idempotency_key, request_fingerprint, review, \
-         payment_link_id, created_by"
+         payment_link_id, created_by, receipt_token"
     };
 }
 
@@ -315,6 +327,7 @@ fn decode(row: &Row) -> Result<PaymentRecord, StoreError> {
         review: review_from_db(row.try_get(21)?)?,
         payment_link_id: row.try_get(22)?,
         created_by: row.try_get(23)?,
+        receipt_token: row.try_get(24)?,
     })
 }
 
@@ -469,6 +482,11 @@ impl PgStore {
                 "SELECT ",
                 payment_columns!(),
                 " FROM payments WHERE idempotency_key = $1"
+            ),
+            Lookup::ReceiptToken => concat!(
+                "SELECT ",
+                payment_columns!(),
+                " FROM payments WHERE receipt_token = $1"
             ),
         };
         let rows = self.query(sql, &[&value]).await?;
@@ -654,6 +672,10 @@ impl PaymentStore for PgStore {
 
     fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError> {
         self.run(self.select_one(Lookup::IdempotencyKey, key))
+    }
+
+    fn find_by_receipt_token(&self, token: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        self.run(self.select_one(Lookup::ReceiptToken, token))
     }
 
     fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError> {
@@ -1228,7 +1250,7 @@ macro_rules! insert_payment {
             "INSERT INTO payments (",
             payment_columns!(),
             ", next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-            $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+            $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
         )
     };
 }
@@ -1274,6 +1296,7 @@ async fn insert_payment(
                 &p.review.map(Review::as_str),
                 &p.payment_link_id,
                 &p.created_by,
+                &p.receipt_token,
                 &next_check.map(millis),
             ],
         )
@@ -1524,6 +1547,78 @@ mod tests {
         assert!(
             matches!(refused, Err(StoreError::TooNew { found, known }) if found == known + 1),
             "a newer schema is refused"
+        );
+    }
+
+    #[test]
+    fn the_receipt_migration_gives_existing_payments_their_own_random_tokens() {
+        let url = empty_database();
+        // A database as the release before receipts left it (v5), with two payments.
+        runtime().block_on(async {
+            let (client, connection) = url.config.connect(NoTls).await.expect("connect");
+            tokio::spawn(connection);
+            client
+                .batch_execute("CREATE TABLE checkout_schema (version INTEGER NOT NULL)")
+                .await
+                .expect("schema table");
+            for sql in MIGRATIONS.iter().take(5) {
+                client.batch_execute(sql).await.expect("an old migration");
+            }
+            client
+                .batch_execute(
+                    "INSERT INTO checkout_schema (version) VALUES (5);
+                     INSERT INTO payments (id, invoice, status, amount, unique_code,
+                        total_amount, qr_content, expires_at, created_at, description,
+                        customer_name, source)
+                     VALUES
+                     ('pay_OLD0000000000000000001', 'PYG-OLD-1', 'paid', 10000, 387, 10387,
+                      'qr', now(), now(), 'Kopi', 'Budi', 'merchant'),
+                     ('pay_OLD0000000000000000002', 'PYG-OLD-2', 'pending', 5000, 1, 5001,
+                      'qr', now(), now(), 'Teh', 'Sari', 'browser');",
+                )
+                .await
+                .expect("old payments");
+        });
+        let store = runtime()
+            .block_on(PgStore::connect(&url, 2))
+            .expect("migrates");
+        let token_of = |id: &str| {
+            store
+                .get(id)
+                .expect("get")
+                .map(|p| p.receipt_token)
+                .expect("kept")
+        };
+        let (first, second) = (
+            token_of("pay_OLD0000000000000000001"),
+            token_of("pay_OLD0000000000000000002"),
+        );
+        assert_ne!(first, second);
+        for token in [&first, &second] {
+            // 32 bytes of two UUIDs in base64url: 43 characters, the shape lookups accept.
+            assert_eq!(token.len(), 43, "{token}");
+            assert!(
+                crate::domain::ids::looks_like_receipt_token(token),
+                "{token}"
+            );
+            assert!(!token.contains("OLD"), "{token}");
+        }
+        assert_eq!(
+            store
+                .find_by_receipt_token(&first)
+                .expect("find")
+                .map(|p| p.invoice),
+            Some("PYG-OLD-1".to_owned())
+        );
+        // New payments beside them get tokens from the proxy.
+        let new = suite::sample("PYG-NEW", None);
+        suite::put(&store, &new).expect("insert");
+        assert_eq!(
+            store
+                .find_by_receipt_token(&new.receipt_token)
+                .expect("find")
+                .map(|p| p.id),
+            Some(new.id)
         );
     }
 

@@ -21,7 +21,7 @@ macro_rules! payment_columns {
         "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
          payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
          item, source, metadata, late, idempotency_key, request_fingerprint, review, \
-         payment_link_id, created_by"
+         payment_link_id, created_by, receipt_token"
     };
 }
 
@@ -226,7 +226,27 @@ CREATE INDEX payments_counter ON payments(created_by, created_at) WHERE created_
 "#,
         then: None,
     },
+    // v9: receipts (`/r/{token}`): every payment, old ones too, gets its own random token.
+    Migration {
+        sql: "ALTER TABLE payments ADD COLUMN receipt_token TEXT;",
+        then: Some(assign_receipt_tokens),
+    },
 ];
+
+/// Gives every payment made before receipts existed a token, from the OS's random source
+/// (SQLite has no secure random function of its own).
+fn assign_receipt_tokens(conn: &Connection) -> Result<(), StoreError> {
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM payments WHERE receipt_token IS NULL")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut update = conn.prepare("UPDATE payments SET receipt_token = ?1 WHERE id = ?2")?;
+    for id in ids {
+        update.execute(params![crate::domain::ids::new_receipt_token(), id])?;
+    }
+    conn.execute_batch("CREATE UNIQUE INDEX payments_receipt ON payments(receipt_token);")?;
+    Ok(())
+}
 
 /// Gives every payment made before ids existed one, from the OS's random source.
 fn assign_ids(conn: &Connection) -> Result<(), StoreError> {
@@ -308,6 +328,9 @@ fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<PaymentRecord, Sto
             review: review_from_db(row.get(21)?)?,
             payment_link_id: row.get(22)?,
             created_by: row.get(23)?,
+            receipt_token: row
+                .get::<_, Option<String>>(24)?
+                .ok_or_else(|| StoreError::Corrupt("a payment without a receipt token".into()))?,
         })
     })();
     Ok(record)
@@ -410,7 +433,7 @@ impl SqliteStore {
                 ", next_check_at FROM payments ORDER BY rowid"
             ))?;
             let payments = payments.query_map([], |row| {
-                let next: Option<i64> = row.get(24)?;
+                let next: Option<i64> = row.get(25)?;
                 Ok(decode(row)?.and_then(|record| {
                     Ok(StoredPayment {
                         record,
@@ -530,6 +553,7 @@ impl SqliteStore {
         let sql = match by {
             Lookup::Id => concat!(select_columns!(), " WHERE id = ?1"),
             Lookup::IdempotencyKey => concat!(select_columns!(), " WHERE idempotency_key = ?1"),
+            Lookup::ReceiptToken => concat!(select_columns!(), " WHERE receipt_token = ?1"),
         };
         let mut statement = conn.prepare_cached(sql)?;
         statement.query_row([value], decode).optional()?.transpose()
@@ -549,9 +573,9 @@ impl PaymentStore for SqliteStore {
                     total_amount, qr_content, payment_url, expires_at, paid_at, created_at,
                     description, customer_name, reference, item, source, metadata, late,
                     idempotency_key, request_fingerprint, review, next_check_at, payment_link_id,
-                    created_by)
+                    created_by, receipt_token)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
                 params![
                     p.id,
                     p.invoice,
@@ -578,6 +602,7 @@ impl PaymentStore for SqliteStore {
                     next_check.map(to_ms),
                     p.payment_link_id,
                     p.created_by,
+                    p.receipt_token,
                 ],
             )?;
             if let Some(key) = &p.idempotency_key {
@@ -599,6 +624,10 @@ impl PaymentStore for SqliteStore {
 
     fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError> {
         self.with(|conn| SqliteStore::select(conn, Lookup::IdempotencyKey, key))
+    }
+
+    fn find_by_receipt_token(&self, token: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        self.with(|conn| SqliteStore::select(conn, Lookup::ReceiptToken, token))
     }
 
     fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError> {

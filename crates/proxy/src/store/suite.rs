@@ -40,6 +40,7 @@ pub(crate) fn sample(invoice: &str, key: Option<&str>) -> PaymentRecord {
         review: None,
         payment_link_id: None,
         created_by: None,
+        receipt_token: crate::domain::ids::new_receipt_token(),
     }
 }
 
@@ -1019,6 +1020,43 @@ pub(crate) fn sample_link(n: u32, max_payments: Option<u32>) -> PaymentLink {
     }
 }
 
+pub(crate) fn a_receipt_token_finds_its_payment_only_and_is_unique(store: &dyn PaymentStore) {
+    let first = sample("PYG1", None);
+    let second = sample("PYG2", None);
+    put(store, &first).expect("first");
+    put(store, &second).expect("second");
+    assert_ne!(first.receipt_token, second.receipt_token);
+    assert_eq!(
+        store
+            .find_by_receipt_token(&first.receipt_token)
+            .expect("find"),
+        Some(first.clone()),
+        "read back whole"
+    );
+    assert_eq!(
+        store
+            .find_by_receipt_token(&second.receipt_token)
+            .expect("find")
+            .map(|p| p.id),
+        Some(second.id.clone())
+    );
+    // Neither the id nor a token one character off finds anything.
+    assert_eq!(store.find_by_receipt_token(&first.id).expect("find"), None);
+    let mut lookalike = first.receipt_token.clone();
+    let last = if lookalike.ends_with('A') { "B" } else { "A" };
+    lookalike.pop();
+    lookalike.push_str(last);
+    assert_eq!(store.find_by_receipt_token(&lookalike).expect("find"), None);
+    // A second payment cannot share a token.
+    let mut copy = sample("PYG3", None);
+    copy.receipt_token = first.receipt_token.clone();
+    let refused = put(store, &copy).expect_err("a shared token");
+    assert!(
+        refused.to_string().to_lowercase().contains("unique"),
+        "{refused}"
+    );
+}
+
 /// A pending payment of `link` made with `key` (as the service stores one).
 fn link_payment(invoice: &str, link: &str, key: &str) -> PaymentRecord {
     let mut p = sample(invoice, Some(key));
@@ -1341,6 +1379,7 @@ macro_rules! store_suite {
             parallel_reservations_take_a_links_last_place_once,
             every_instance_gets_the_first_stored_form_secret,
             a_counter_sale_keeps_its_cashier_and_lists_by_them,
+            a_receipt_token_finds_its_payment_only_and_is_unique,
         );
     };
     (@tests $fresh:expr; $($name:ident,)*) => {

@@ -499,6 +499,7 @@ pub fn stored_payment(
         review: None,
         payment_link_id: None,
         created_by: None,
+        receipt_token: paydigital_proxy::domain::ids::new_receipt_token(),
     };
     let event = paydigital_proxy::store::NewEvent {
         id: event_id.into(),

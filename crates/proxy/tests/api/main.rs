@@ -16,6 +16,7 @@ mod migrate;
 mod openapi;
 mod pages;
 mod posters;
+mod receipts;
 mod receiver;
 mod sandbox;
 mod scale_out;

@@ -95,6 +95,11 @@ async fn create_link(app: &TestApp, body: Value) -> String {
 async fn no_page_allows_or_needs_inline_code() {
     let app = shop(&[]).await;
     let payment = app.merchant_create(json!({ "amount": 25_000 })).await;
+    let receipt = payment["receipt_url"]
+        .as_str()
+        .and_then(|url| url.rsplit('/').next())
+        .expect("receipt_url")
+        .to_owned();
     let payment = payment["id"].as_str().expect("id").to_owned();
     let fixed = create_link(&app, json!({ "title": "Kopi", "amount": 25_000 })).await;
     let open = create_link(&app, json!({ "title": "Donasi", "min_amount": 5_000 })).await;
@@ -113,6 +118,12 @@ async fn no_page_allows_or_needs_inline_code() {
         (&anyone, format!("/l/{open}"), StatusCode::OK),
         (&anyone, "/l/lnk_nothing".into(), StatusCode::NOT_FOUND),
         (&anyone, "/api/docs".into(), StatusCode::OK),
+        (&anyone, format!("/r/{receipt}"), StatusCode::OK),
+        (
+            &anyone,
+            "/r/AAAAAAAAAAAAAAAAAAAAAA".into(),
+            StatusCode::NOT_FOUND,
+        ),
         (&anyone, "/admin/login".into(), StatusCode::OK),
         (&cashier, "/admin/counter".into(), StatusCode::OK),
         (&cashier, "/admin/audit".into(), StatusCode::FORBIDDEN),
@@ -124,6 +135,7 @@ async fn no_page_allows_or_needs_inline_code() {
         "/admin/links".to_owned(),
         "/admin/audit".to_owned(),
         "/admin/counter".to_owned(),
+        "/admin/receipts".to_owned(),
     ] {
         pages.push((&owner, path, StatusCode::OK));
     }

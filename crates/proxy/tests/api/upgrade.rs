@@ -250,3 +250,55 @@ async fn a_store_from_before_the_counter_upgrades_and_keeps_its_links() {
         "counter"
     );
 }
+
+#[tokio::test]
+async fn a_store_from_before_receipts_gives_every_payment_its_own_receipt() {
+    let (_dir, app) = on_a_copy_of("store-v8.sqlite").await;
+    let paid = app
+        .merchant_get("payments/pay_RDfuOr34b4ldifZRyQlW3g")
+        .await;
+    let open = app
+        .merchant_get("payments/pay_c0flRT8q0Wp9caEj7zfKfA")
+        .await;
+    assert_eq!(paid["status"], "paid");
+    let receipt = |p: &Value| {
+        p["receipt_url"]
+            .as_str()
+            .and_then(|url| url.strip_prefix("https://pay.toko.example/r/"))
+            .unwrap_or_else(|| panic!("a receipt URL: {p}"))
+            .to_owned()
+    };
+    let (paid_token, open_token) = (receipt(&paid), receipt(&open));
+    assert_ne!(paid_token, open_token, "a token each");
+    assert!(paid_token.len() >= 22 && !paid_token.contains("RDfuOr34b4ldifZRyQlW3g"));
+    // The old paid payment's receipt says paid, with its amount; the open one's says not.
+    let page = app
+        .http
+        .get(format!("{}/r/{paid_token}", app.proxy.url()))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("text");
+    assert!(
+        html.contains("LUNAS") && html.contains("Rp 10.955"),
+        "{html}"
+    );
+    let page = app
+        .http
+        .get(format!("{}/r/{open_token}", app.proxy.url()))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("text");
+    assert!(
+        html.contains("Belum dibayar") && !html.contains("20.069"),
+        "{html}"
+    );
+    // The same token on every read: it was stored, not made per read.
+    let again = app
+        .merchant_get("payments/pay_RDfuOr34b4ldifZRyQlW3g")
+        .await;
+    assert_eq!(receipt(&again), paid_token);
+}

@@ -63,10 +63,16 @@ pub struct Sale {
     paid_at: Option<i128>,
     /// Its row in the list under the keypad.
     row: String,
+    /// The receipt (`{CHECKOUT_PUBLIC_URL}/r/{token}`), shown as a QR once paid; null when
+    /// the proxy has no public address (a phone could not open a path).
+    receipt_url: Option<String>,
+    /// That QR as an image from this origin (the page's CSP allows no other).
+    receipt_qr: String,
 }
 
 impl Sale {
-    fn of(t: &Texts, p: &PaymentRecord, now: OffsetDateTime, zone: time::UtcOffset) -> Sale {
+    fn of(state: &AppState, t: &Texts, p: &PaymentRecord, now: OffsetDateTime) -> Sale {
+        let zone = state.config.upstream.zone;
         Sale {
             payment: p.id.clone(),
             status: status_at(p, now).as_str(),
@@ -76,6 +82,8 @@ impl Sale {
             announce: announcement(p.total_amount),
             paid_at: (p.status == Status::Paid).then(|| now_ms(paid_by(p, now))),
             row: render::to_html(render::payment_row(t, p, now, zone)),
+            receipt_url: state.payments.views().receipt_url(&p.receipt_token),
+            receipt_qr: format!("/r/{}/qr.svg", p.receipt_token),
         }
     }
 }
@@ -98,7 +106,7 @@ pub async fn page(
     let (Ok(sale), Ok(sales)) = (sale, sales) else {
         return render::message_page(staff.lang, StatusCode::SERVICE_UNAVAILABLE, t.unavailable);
     };
-    let sale = sale.map(|p| Sale::of(t, &p, now, zone));
+    let sale = sale.map(|p| Sale::of(&state, t, &p, now));
     let sale_json = sale.as_ref().and_then(|s| serde_json::to_string(s).ok());
     let rules = &state.config.rules;
     let rows = html! { @for p in &sales { (render::payment_row(t, p, now, zone)) } };
@@ -170,6 +178,11 @@ fn paid_view(c: &CounterTexts) -> Markup {
         section #paid-view.paid-screen role="status" hidden {
             p.paid-word { (c.paid) }
             p.paid-total #paid-total {}
+            // The receipt's QR, for the customer's own phone (counter.js fills it in).
+            figure.receipt-qr #receipt-qr hidden {
+                img #receipt-qr-image alt=(c.receipt_scan) width="220" height="220";
+                figcaption { (c.receipt_scan) br; code #receipt-qr-url {} }
+            }
             button #new-sale type="button" { (c.new_sale) }
         }
     }
@@ -193,6 +206,6 @@ pub async fn charge(
         .charge_at_counter(&state.config.rules, staff.email.as_str(), &key, request)
         .await?;
     let now = OffsetDateTime::now_utc();
-    let sale = Sale::of(staff.t(), &record, now, state.config.upstream.zone);
+    let sale = Sale::of(&state, staff.t(), &record, now);
     Ok(created(&record.id, sale, replayed))
 }

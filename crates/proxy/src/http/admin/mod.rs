@@ -1,6 +1,6 @@
 //! The shop's people's room (`../shared/spec/dashboard.md`): sign in and out (`login.rs`),
 //! the overview (`overview.rs`), payments with their detail, actions and export
-//! (`payments.rs`), payment links (`links.rs`), the counter (`counter.rs`), the audit log (`audit.rs`), the live feed the open pages poll
+//! (`payments.rs`), payment links (`links.rs`), the counter (`counter.rs`), **Cek bukti bayar** (`receipts.rs`), the audit log (`audit.rs`), the live feed the open pages poll
 //! (`live.rs`) and the pages' own script and styles (`assets.rs`, served by `http/pages/assets.rs`). Pages are drawn on the
 //! server (`render.rs`, words in `texts.rs`); who may see what is one extractor
 //! (`session.rs`). Every state-changing request must come from the proxy's own origin
@@ -14,6 +14,7 @@ mod live;
 mod login;
 mod overview;
 mod payments;
+mod receipts;
 pub mod render;
 pub mod session;
 pub mod texts;
@@ -56,6 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/admin/links/{id}/active", post(links::set_active))
         .route("/admin/counter", get(counter::page))
         .route("/admin/counter/sales", post(counter::charge))
+        .route("/admin/receipts", get(receipts::page).post(receipts::check))
         .route("/admin/live", get(live::changes))
         .layer(axum::middleware::from_fn_with_state(
             state,

@@ -360,6 +360,13 @@ pub async fn detail(
             data-events=(shown.join(" ")) {
             (facts(t, &record, now, zone))
         }
+        // The receipt, to open or copy for a customer (it says "not paid" until it is).
+        p.receipt {
+            a href={ "/r/" (record.receipt_token) } { (t.view_receipt) }
+            @if let Some(url) = state.payments.views().receipt_url(&record.receipt_token) {
+                " " code { (url) }
+            }
+        }
         @if status != Status::Paid {
             form method="post" action={ "/admin/payments/" (record.id) "/check" } {
                 button type="submit" { (t.check_now) }

@@ -22,6 +22,7 @@ pub enum Nav {
     Payments,
     Links,
     Counter,
+    Receipts,
     Audit,
     None,
 }
@@ -74,6 +75,7 @@ pub fn page(staff: &Viewer<'_>, nav: Nav, title: &str, body: Markup) -> Response
                             (link(Nav::Links, "/admin/links", t.payment_links))
                         }
                         (link(Nav::Counter, "/admin/counter", t.counter))
+                        (link(Nav::Receipts, "/admin/receipts", t.check_receipt))
                         @if staff.role == Role::Owner {
                             (link(Nav::Audit, "/admin/audit", t.audit_log))
                         }

@@ -17,6 +17,10 @@ pub struct Texts {
     pub payments: &'static str,
     pub payment_links: &'static str,
     pub counter: &'static str,
+    /// The receipt check's page and nav link (**Cek bukti bayar**).
+    pub check_receipt: &'static str,
+    /// The payment detail's link to its receipt.
+    pub view_receipt: &'static str,
     pub audit_log: &'static str,
     pub sign_out: &'static str,
     pub today_paid: &'static str,
@@ -98,6 +102,8 @@ pub const ID: Texts = Texts {
     payments: "Pembayaran",
     payment_links: "Link pembayaran",
     counter: "Kasir",
+    check_receipt: "Cek bukti bayar",
+    view_receipt: "Lihat struk",
     audit_log: "Log audit",
     sign_out: "Keluar",
     today_paid: "Diterima hari ini",
@@ -176,6 +182,8 @@ pub const EN: Texts = Texts {
     payments: "Payments",
     payment_links: "Payment links",
     counter: "Counter",
+    check_receipt: "Check a receipt",
+    view_receipt: "View receipt",
     audit_log: "Audit log",
     sign_out: "Sign out",
     today_paid: "Received today",
@@ -357,6 +365,8 @@ pub struct CounterTexts {
     pub recent_sales: &'static str,
     pub failed: &'static str,
     pub no_script: &'static str,
+    /// Under the receipt's QR on the Paid screen.
+    pub receipt_scan: &'static str,
 }
 
 pub const COUNTER_ID: CounterTexts = CounterTexts {
@@ -370,6 +380,7 @@ pub const COUNTER_ID: CounterTexts = CounterTexts {
     minimum: "Minimal",
     paid: "Lunas",
     new_sale: "Penjualan baru",
+    receipt_scan: "Pindai untuk menyimpan struk",
     new_code: "Buat kode baru",
     expired: "Kode kedaluwarsa. Jumlahnya sama:",
     cancel: "Batal",
@@ -389,6 +400,7 @@ pub const COUNTER_EN: CounterTexts = CounterTexts {
     minimum: "Minimum",
     paid: "Paid",
     new_sale: "New sale",
+    receipt_scan: "Scan to keep the receipt",
     new_code: "Get a new code",
     expired: "The code expired. Same amount:",
     cancel: "Cancel",

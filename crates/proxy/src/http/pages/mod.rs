@@ -2,7 +2,7 @@
 //! every page, and the switch), `layout.rs` (the customer pages' frame and headers),
 //! `assets.rs` (stylesheets and scripts as files with content-hashed names; `assets/`), and
 //! a module per customer page holding only its handlers, its view and its texts: `hosted.rs`
-//! (`/pay/{id}`), `link/` (`/l/{id}`), `docs/` (`/api/docs`). The dashboard (`http/admin/`)
+//! (`/pay/{id}`), `link/` (`/l/{id}`), `receipt/` (`/r/{token}`), `docs/` (`/api/docs`). The dashboard (`http/admin/`)
 //! draws its own pages on the same language rule and assets.
 //!
 //! No page has an inline style or script, and no page's policy says `'unsafe-inline'`.
@@ -13,6 +13,7 @@ pub mod hosted;
 pub mod lang;
 pub mod layout;
 pub mod link;
+pub mod receipt;
 
 /// What the build tells about the widget (`build.rs`): its fallback stylesheet's CSP hash.
 pub mod widget {

@@ -144,9 +144,23 @@
     saleView.hidden = false;
   }
 
+  // The receipt as a QR the customer scans with their own phone (an image from this origin:
+  // the page's CSP allows no other).
+  function showReceipt() {
+    const figure = $("receipt-qr");
+    if (!sale || !sale.receipt_url || !sale.receipt_qr) {
+      figure.hidden = true;
+      return;
+    }
+    $("receipt-qr-image").src = sale.receipt_qr;
+    $("receipt-qr-url").textContent = sale.receipt_url;
+    figure.hidden = false;
+  }
+
   // `paidAt`: server ms by which it surely was paid (admin.js says it only if that is news).
   function paid(total, paidAt) {
     $("paid-total").textContent = rupiah(total);
+    showReceipt();
     paidView.hidden = false;
     saleView.hidden = true;
     // The widget's timers stop with it.
@@ -163,6 +177,7 @@
     note.value = "";
     slot.replaceChildren();
     paidView.hidden = true;
+    $("receipt-qr").hidden = true;
     saleView.hidden = true;
     expired.hidden = true;
     chargeError.hidden = true;
