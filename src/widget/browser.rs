@@ -86,17 +86,24 @@ pub fn navigate(url: &str) {
     }
 }
 
-pub fn on_document(event: &str, listener: &Closure<dyn FnMut()>) {
+pub fn on_document(event: &str, listener: &JsValue) {
     if let Ok(document) = document() {
-        let _ = document.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+        let _ = document.add_event_listener_with_callback(event, listener.unchecked_ref());
     }
 }
 
-pub fn off_document(event: &str, listener: &Closure<dyn FnMut()>) {
+pub fn off_document(event: &str, listener: &JsValue) {
     if let Ok(document) = document() {
-        let _ =
-            document.remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+        let _ = document.remove_event_listener_with_callback(event, listener.unchecked_ref());
     }
+}
+
+/// The origin (`https://shop.example`) of a URL as the page would resolve it.
+pub fn origin_of(url: &str) -> Option<String> {
+    let base = document().ok()?.base_uri().ok().flatten()?;
+    web_sys::Url::new_with_base(url, &base)
+        .ok()
+        .map(|u| u.origin())
 }
 
 /// `navigator.clipboard.writeText`, where the page may use it (secure contexts only).
