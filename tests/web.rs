@@ -1175,11 +1175,18 @@ async fn mount_destroy_mount_at_once_makes_one_payment() {
     instrument_fetch();
     let opts = json!({ "amount": 24_000, "endpoint": endpoint(), "reference": "STRICT-MODE" });
     let before = create_calls().await;
-    let sent = fetches(&endpoint());
+    // Creates only (reads go to `{endpoint}/{id}`): the requests to exactly the endpoint.
+    let creates_sent = || {
+        js_sys::eval(&format!("window.__pdCount[{:?}] || 0", endpoint()))
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0)
+    };
+    let sent = creates_sent();
     let host = new_host();
     let mut first = mount(host.clone(), options(opts.clone())).expect("mounts");
     // The first create is on its way (React StrictMode's first mount) when it is destroyed.
-    wait_until("the first create sent", || fetches(&endpoint()) > sent).await;
+    wait_until("the first create sent", || creates_sent() > sent).await;
     first.destroy();
     let second = mount(host.clone(), options(opts)).expect("mounts again");
     wait_state(&host, "pending").await;
