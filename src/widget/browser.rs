@@ -98,14 +98,6 @@ pub fn off_document(event: &str, listener: &JsValue) {
     }
 }
 
-/// The origin (`https://shop.example`) of a URL as the page would resolve it.
-pub fn origin_of(url: &str) -> Option<String> {
-    let base = document().ok()?.base_uri().ok().flatten()?;
-    web_sys::Url::new_with_base(url, &base)
-        .ok()
-        .map(|u| u.origin())
-}
-
 /// `navigator.clipboard.writeText`, where the page may use it (secure contexts only).
 pub fn copy_text(text: &str) -> bool {
     let Some(window) = web_sys::window() else {

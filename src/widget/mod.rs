@@ -38,10 +38,8 @@ thread_local! {
 /// strict shops refuse: issue 33); an inline `<style>` only where the browser lacks them.
 fn adopt_styles(shadow: &web_sys::ShadowRoot, root: &web_sys::Element) -> Result<(), JsValue> {
     let adopted = SHEET.with(|sheet| {
+        // Every engine shipped constructable sheets and `adoptedStyleSheets` together.
         let sheet = sheet.as_ref()?;
-        js_sys::Reflect::has(shadow, &"adoptedStyleSheets".into())
-            .ok()
-            .filter(|has| *has)?;
         js_sys::Reflect::set(
             shadow,
             &"adoptedStyleSheets".into(),
@@ -383,10 +381,10 @@ impl Controller {
 
     /// A page whose CSP leaves the proxy out of `connect-src` makes every request fail as if
     /// offline: the browser tells only through `securitypolicyviolation`. A violation for the
-    /// proxy's origin ends this attempt with `csp_blocked`, naming the directive, instead of
+    /// proxy's endpoint ends this attempt with `csp_blocked`, naming the directive, instead of
     /// reconnecting forever (whichever comes first, the event or the failed fetch).
     fn watch_csp(self: &Rc<Self>) {
-        let Some(origin) = self.options().and_then(|o| browser::origin_of(&o.endpoint)) else {
+        let Some(endpoint) = self.options().map(|o| o.endpoint.clone()) else {
             return;
         };
         let this = Rc::downgrade(self);
@@ -398,7 +396,12 @@ impl Controller {
                     .and_then(|v| v.as_string())
                     .unwrap_or_default()
             };
-            if !field("blockedURI").starts_with(&origin) {
+            // The refused URL is the endpoint's (a create, or a read below it); a browser that
+            // reports only the origin of a cross-origin URL gives the endpoint's beginning.
+            let blocked = field("blockedURI");
+            if !(blocked.contains(&endpoint)
+                || !blocked.is_empty() && endpoint.starts_with(&blocked))
+            {
                 return;
             }
             let directive = Some(field("effectiveDirective"))
@@ -410,7 +413,7 @@ impl Controller {
                 c.create_failed(Failure::new(
                     FailureKind::Config,
                     "csp_blocked",
-                    format!("Content-Security-Policy {directive} blocks {origin}"),
+                    format!("Content-Security-Policy {directive} blocks {blocked}"),
                 ))
             });
         });
