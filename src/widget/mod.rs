@@ -222,19 +222,19 @@ impl Controller {
                 return;
             }
             let key = this.remembered_key(&options);
+            let early = match early {
+                Some(early) => Some(early.answer().await),
+                None => None,
+            };
             let created = match early {
-                // A loader's create that never got an answer (offline, or the page's CSP
-                // refused it before this widget listened) is sent once more with its key:
-                // the proxy makes no second payment, and a refusal now reaches `watch_csp`.
-                Some(early) => match early.answer().await {
-                    Err(failure)
-                        if failure.kind == FailureKind::Network && this.current(generation) =>
-                    {
-                        api::create(&options.endpoint, &create, &key, &signal).await
-                    }
-                    answer => answer,
-                },
-                None => api::create(&options.endpoint, &create, &key, &signal).await,
+                Some(answer) if !matches!(&answer, Err(f) if f.kind == FailureKind::Network) => {
+                    answer
+                }
+                _ if !this.current(generation) => return,
+                // No loader's create, or one that never got an answer (offline, or refused by
+                // the page's CSP before this widget listened): sent (again) with the key, so
+                // the proxy makes no second payment and a refusal now reaches `watch_csp`.
+                _ => api::create(&options.endpoint, &create, &key, &signal).await,
             };
             if !this.current(generation) {
                 return;
@@ -392,28 +392,37 @@ impl Controller {
             let Some(this) = this.upgrade() else { return };
             let field = |name: &str| {
                 js_sys::Reflect::get(&event, &name.into())
-                    .ok()
-                    .and_then(|v| v.as_string())
-                    .unwrap_or_default()
+                    .map_or_else(|_| js_sys::JsString::from(""), js_sys::JsString::from)
             };
             // The refused URL is the endpoint's (a create, or a read below it); a browser that
             // reports only the origin of a cross-origin URL gives the endpoint's beginning.
+            // Compared by JavaScript: Rust's substring search costs the bundle over 1 KB.
             let blocked = field("blockedURI");
-            if !(blocked.contains(&endpoint)
-                || !blocked.is_empty() && endpoint.starts_with(&blocked))
+            if !(blocked.includes(&endpoint, 0)
+                || blocked.length() > 0
+                    && js_sys::JsString::from(endpoint.as_str())
+                        .starts_with(&String::from(&blocked), 0))
             {
                 return;
             }
-            let directive = Some(field("effectiveDirective"))
-                .filter(|d| !d.is_empty())
-                .unwrap_or_else(|| field("violatedDirective"));
+            let mut directive = field("effectiveDirective");
+            if directive.length() == 0 {
+                directive = field("violatedDirective");
+            }
+            let message = js_sys::JsString::from("Content-Security-Policy ")
+                .concat(&directive)
+                .concat(&" blocks ".into())
+                .concat(&blocked);
             this.generation.set(this.generation.get().wrapping_add(1));
             this.abort.borrow().abort();
+            // Through loading, so that an error already shown (`network`) is replaced and
+            // announced again.
+            this.update(Checkout::restart);
             this.update(|c| {
                 c.create_failed(Failure::new(
                     FailureKind::Config,
                     "csp_blocked",
-                    format!("Content-Security-Policy {directive} blocks {blocked}"),
+                    String::from(message),
                 ))
             });
         });
