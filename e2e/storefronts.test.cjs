@@ -206,7 +206,7 @@ for (const browser of ["chromium", "firefox"]) {
       // A changed amount: the old QR goes at once, a new payment comes, created fires again.
       const cleared = await driver.executeScript(`
         const el = document.querySelector("#m");
-        pdEvents = [];
+        window.pdEvents.length = 0;  // in place: Firefox runs these scripts in a sandbox of its own
         el.setAttribute("amount", "14000");
         return !el.shadowRoot.querySelector(".pd-qr");`);
       assert.ok(cleared, "the old QR is gone as soon as the amount changes");
