@@ -44,7 +44,7 @@ APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli zbar-tools
 # and read a payment link poster's QR back with zbar.
 APT_NATIVE_TEST_PACKAGES := php-cli php-curl zbar-tools
 
-.PHONY: help demo test check setup setup-browsers setup-postgres setup-native-tests setup-contract check-versions widget size fmt lint test-native test-browsers test-e2e test-contract test-medusa bench clean
+.PHONY: help demo test check setup setup-browsers setup-postgres setup-native-tests setup-contract check-versions widget size fmt lint test-native test-browsers test-e2e test-types test-frameworks test-contract test-medusa bench clean
 
 help:
 	@echo "make demo   - set up, build the widget and serve the demo shop with the sandbox on http://127.0.0.1:8080"
@@ -79,6 +79,9 @@ setup: check-versions
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent selenium-webdriver@$(SELENIUM_WEBDRIVER_VERSION)
 	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/axe-core/package.json").version' 2>/dev/null)" = "$(AXE_CORE_VERSION)" ] \
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent axe-core@$(AXE_CORE_VERSION)
+	@# tsc --strict over the widget's .d.ts (make test-types).
+	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/typescript/package.json").version' 2>/dev/null)" = "$(TYPESCRIPT_VERSION)" ] \
+	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent typescript@$(TYPESCRIPT_VERSION)
 	@# Minifies the widget's JS in Trunk's post-build hook.
 	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/esbuild/package.json").version' 2>/dev/null)" = "$(ESBUILD_VERSION)" ] \
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent esbuild@$(ESBUILD_VERSION)
@@ -218,7 +221,28 @@ test-medusa: setup-postgres $(MEDUSA_DIR)/node_modules/.paydigital-npm-ci
 	eval "$$env"; trap 'scripts/postgres.sh stop "$$PAYDIGITAL_PG_DIR"' EXIT; \
 	(cd $(MEDUSA_DIR) && MEDUSA_DISABLE_TELEMETRY=true npm run test:integration)
 
-test: setup setup-browsers fmt lint test-native test-contract size test-browsers test-e2e test-medusa
+# The widget's types (issue 33): tsc --strict on a typed use and on wrong uses that must not
+# compile (each marked @ts-expect-error), and the error-code table against the .d.ts union.
+test-types: setup
+	tsc -p tests/types
+	node --test tests/types/
+
+# The framework examples (issue 33): examples/react (React 19 + Vite, StrictMode, built in
+# development mode so effects mount twice) and examples/vue (Vue 3 + Vite), built and driven in
+# Chromium against a sandbox proxy (examples/frameworks.test.cjs). npm ci runs only when
+# node_modules is missing or the lockfile changed (the stamp).
+EXAMPLES_NPM := examples/react examples/vue
+$(addsuffix /node_modules/.paydigital-npm-ci,$(EXAMPLES_NPM)): %/node_modules/.paydigital-npm-ci: %/package-lock.json %/package.json
+	cd $* && npm ci --prefer-offline --no-audit --no-fund
+	touch $@
+
+test-frameworks: setup setup-browsers widget $(addsuffix /node_modules/.paydigital-npm-ci,$(EXAMPLES_NPM))
+	cargo build -p paydigital-proxy
+	cd examples/react && npm run build
+	cd examples/vue && npm run build
+	NODE_PATH=$(NPM_DIR)/node_modules node --test examples/frameworks.test.cjs
+
+test: setup setup-browsers fmt lint test-native test-contract size test-types test-browsers test-e2e test-frameworks test-medusa
 	@echo "make test: all passed"
 
 bench: setup setup-browsers widget

@@ -86,16 +86,15 @@ pub fn navigate(url: &str) {
     }
 }
 
-pub fn on_document(event: &str, listener: &Closure<dyn FnMut()>) {
+pub fn on_document(event: &str, listener: &JsValue) {
     if let Ok(document) = document() {
-        let _ = document.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+        let _ = document.add_event_listener_with_callback(event, listener.unchecked_ref());
     }
 }
 
-pub fn off_document(event: &str, listener: &Closure<dyn FnMut()>) {
+pub fn off_document(event: &str, listener: &JsValue) {
     if let Ok(document) = document() {
-        let _ =
-            document.remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+        let _ = document.remove_event_listener_with_callback(event, listener.unchecked_ref());
     }
 }
 
