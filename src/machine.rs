@@ -288,6 +288,8 @@ mod tests {
             expires_in,
             server_time: "2026-11-24T15:04:05+07:00".into(),
             paid_at: None,
+            late: false,
+            livemode: true,
         }
     }
 
