@@ -44,7 +44,7 @@ APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli zbar-tools
 # and read a payment link poster's QR back with zbar.
 APT_NATIVE_TEST_PACKAGES := php-cli php-curl zbar-tools
 
-.PHONY: help demo test check setup setup-browsers setup-postgres setup-native-tests setup-contract check-versions widget size fmt lint test-native test-browsers test-e2e test-contract test-medusa bench clean
+.PHONY: help demo test check setup setup-browsers setup-postgres setup-native-tests setup-contract check-versions widget size fmt lint test-native test-browsers test-e2e test-types test-frameworks test-contract test-medusa bench clean
 
 help:
 	@echo "make demo   - set up, build the widget and serve the demo shop with the sandbox on http://127.0.0.1:8080"
@@ -79,6 +79,9 @@ setup: check-versions
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent selenium-webdriver@$(SELENIUM_WEBDRIVER_VERSION)
 	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/axe-core/package.json").version' 2>/dev/null)" = "$(AXE_CORE_VERSION)" ] \
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent axe-core@$(AXE_CORE_VERSION)
+	@# tsc --strict over the widget's .d.ts (make test-types).
+	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/typescript/package.json").version' 2>/dev/null)" = "$(TYPESCRIPT_VERSION)" ] \
+	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent typescript@$(TYPESCRIPT_VERSION)
 	@# Minifies the widget's JS in Trunk's post-build hook.
 	@[ "$$(node -p 'require("$(NPM_DIR)/node_modules/esbuild/package.json").version' 2>/dev/null)" = "$(ESBUILD_VERSION)" ] \
 	  || npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent esbuild@$(ESBUILD_VERSION)
@@ -211,7 +214,13 @@ test-medusa: setup-postgres $(MEDUSA_DIR)/node_modules/.paydigital-npm-ci
 	eval "$$env"; trap 'scripts/postgres.sh stop "$$PAYDIGITAL_PG_DIR"' EXIT; \
 	(cd $(MEDUSA_DIR) && MEDUSA_DISABLE_TELEMETRY=true npm run test:integration)
 
-test: setup setup-browsers fmt lint test-native test-contract size test-browsers test-e2e test-medusa
+# The widget's types (issue 33): tsc --strict on a typed use and on wrong uses that must not
+# compile (each marked @ts-expect-error), and the error-code table against the .d.ts union.
+test-types: setup
+	tsc -p tests/types
+	node --test tests/types/
+
+test: setup setup-browsers fmt lint test-native test-contract size test-types test-browsers test-e2e test-medusa
 	@echo "make test: all passed"
 
 bench: setup setup-browsers widget
