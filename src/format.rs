@@ -50,6 +50,45 @@ pub fn clock_time(rfc3339: &str) -> Option<&str> {
         .filter(|hm| hm.as_bytes().get(2) == Some(&b':'))
 }
 
+/// An RFC 3339 time as a clock time in Jakarta's zone, `2026-11-24T15:19:05+07:00` →
+/// `15:19 WIB`: what the saved QR image says under the code, whatever zone the proxy wrote
+/// and whatever the phone's clock says. `None` for text that is not such a time.
+pub fn wib_clock(rfc3339: &str) -> Option<String> {
+    let time = rfc3339.split_once('T')?.1;
+    let number = |from: usize| -> Option<i32> {
+        let digits = time.get(from..from + 2)?;
+        digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.parse().ok())
+            .flatten()
+    };
+    let (hour, minute) = (number(0)?, number(3)?);
+    if time.as_bytes().get(2) != Some(&b':') || hour > 23 || minute > 59 {
+        return None;
+    }
+    // The offset follows the seconds (and any fraction): `Z`, `+07:00`, `-03:30`.
+    let zone_at = time.find(['Z', 'z', '+', '-'])?;
+    let zone = time.get(zone_at..)?;
+    let offset_minutes = match zone.as_bytes().first() {
+        Some(b'Z' | b'z') => 0,
+        Some(sign) => {
+            let hours: i32 = zone.get(1..3)?.parse().ok()?;
+            let minutes: i32 = zone.get(4..6)?.parse().ok()?;
+            let size = hours * 60 + minutes;
+            if *sign == b'-' {
+                -size
+            } else {
+                size
+            }
+        }
+        None => return None,
+    };
+    // WIB is UTC+7 all year.
+    let wib = (hour * 60 + minute - offset_minutes + 7 * 60).rem_euclid(24 * 60);
+    Some(format!("{:02}:{:02} WIB", wib / 60, wib % 60))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +113,37 @@ mod tests {
         assert_eq!(countdown(3600), "1:00:00");
         assert_eq!(clock_time("2026-11-24T15:04:05+07:00"), Some("15:04"));
         assert_eq!(clock_time("garbage"), None);
+    }
+
+    #[test]
+    fn expiry_times_in_wib_from_any_zone() {
+        assert_eq!(
+            wib_clock("2026-11-24T15:19:05+07:00").as_deref(),
+            Some("15:19 WIB")
+        );
+        assert_eq!(
+            wib_clock("2026-11-24T08:19:05Z").as_deref(),
+            Some("15:19 WIB")
+        );
+        assert_eq!(
+            wib_clock("2026-11-24T23:30:00.250-01:00").as_deref(),
+            Some("07:30 WIB"),
+            "past midnight"
+        );
+        assert_eq!(
+            wib_clock("2026-11-24T16:19:05+08:00").as_deref(),
+            Some("15:19 WIB"),
+            "WITA"
+        );
+        for bad in [
+            "garbage",
+            "2026-11-24T",
+            "2026-11-24T1x:00:00Z",
+            "2026-11-24T25:00:00Z",
+            "2026-11-24T15:19:05",
+            "2026-11-24T15:19:05+7",
+        ] {
+            assert_eq!(wib_clock(bad), None, "{bad}");
+        }
     }
 }

@@ -51,7 +51,7 @@
     endpoint: "endpoint", amount: "amount", item: "item", payment: "payment",
     description: "description",
     "customer-name": "customerName", reference: "reference", lang: "lang",
-    "poll-interval": "pollInterval", "success-url": "successUrl"
+    "poll-interval": "pollInterval", "success-url": "successUrl", theme: "theme"
   };
 
   function optionsFrom(element) {

@@ -295,8 +295,24 @@ impl Controller {
                 );
             }
         });
+        // Back from the wallet app: the tab shows again (visibilitychange), the window gets
+        // focus (a split screen, a desktop), or the page comes back from the back-forward
+        // cache (pageshow). Each reads at once, whatever the poll interval; a read already
+        // under way is not doubled (`reading`).
         browser::on_document("visibilitychange", &on_change);
+        browser::on_window("focus", &on_change);
+        browser::on_window("pageshow", &on_change);
         *self.visibility.borrow_mut() = Some(on_change);
+    }
+
+    /// "I've paid — check now": a read at once, at most one per 5 s (`Checkout::check_now`).
+    pub(crate) fn check_now(self: &Rc<Self>) {
+        let now = browser::now_ms();
+        if self.state.try_update(|c| c.check_now(now)) == Some(true) {
+            let generation = self.generation.get();
+            let this = self.clone();
+            wasm_bindgen_futures::spawn_local(async move { this.read_status(generation).await });
+        }
     }
 
     fn start_ticker(self: &Rc<Self>) {
@@ -354,6 +370,8 @@ impl Controller {
         self.ticker.borrow_mut().take();
         if let Some(listener) = self.visibility.borrow_mut().take() {
             browser::off_document("visibilitychange", &listener);
+            browser::off_window("focus", &listener);
+            browser::off_window("pageshow", &listener);
         }
     }
 }
