@@ -1,5 +1,5 @@
-// What the dashboard's browser tests (admin, links, counter) share: a WebDriver for Chromium
-// or Firefox with the machine's own drivers, axe-core on the open page, a sandbox proxy on a
+// What the browser tests (admin, links, counter, checkout) share: a WebDriver for Chromium,
+// Firefox or WebKit with the machine's own drivers, axe-core on the open page, a sandbox proxy on a
 // free port, staff added from the command line, and the one polling wait. Not a test file
 // itself (node --test runs only *.test.cjs).
 "use strict";
@@ -7,11 +7,13 @@
 const assert = require("node:assert/strict");
 const { spawn, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
+const net = require("node:net");
 const os = require("node:os");
 const path = require("node:path");
 // Selenium Manager must never go looking for drivers on the network: the drivers are given.
 process.env.SE_OFFLINE = "true";
-const { Builder } = require("selenium-webdriver");
+const { Builder, WebDriver } = require("selenium-webdriver");
+const webdriverHttp = require("selenium-webdriver/http");
 const chrome = require("selenium-webdriver/chrome");
 const firefox = require("selenium-webdriver/firefox");
 
@@ -20,8 +22,10 @@ const PROXY_BIN = path.join(ROOT, "target/debug/paydigital-proxy");
 const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const GECKODRIVER = path.join(process.env.TOOLS_DIR || path.join(os.homedir(), ".cache/paydigital-checkout"), "bin/geckodriver");
 
-/** A headless browser (`chromium` or `firefox`) in Indonesian, its window `width`×`height`. */
+/** A headless browser (`chromium`, `firefox` or `webkit`) in Indonesian, its window
+ * `width`×`height`. */
 function driverFor(browser, [width, height] = [360, 800]) {
+  if (browser === "webkit") return webkitDriver(width, height);
   if (browser === "chromium") {
     const options = new chrome.Options()
       .setChromeBinaryPath(process.env.CHROMIUM_BIN || "/usr/bin/chromium")
@@ -40,6 +44,85 @@ function driverFor(browser, [width, height] = [360, 800]) {
     .setPreference("app.update.enabled", false);
   return new Builder().forBrowser("firefox").setFirefoxOptions(options)
     .setFirefoxService(new firefox.ServiceBuilder(GECKODRIVER)).build();
+}
+
+// WebKit: Debian's WebKitGTK (Safari's engine) through its WebKitWebDriver. It has no
+// headless mode (`--headless` makes the session hang), so it draws on an Xvfb display started
+// here once per process (unless DISPLAY is set already, e.g. under xvfb-run) and stopped on
+// exit. WebKitWebDriver holds one session at a time: each driver gets a WebKitWebDriver of
+// its own on a free port, stopped by the driver's quit().
+const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER_BIN || "/usr/bin/WebKitWebDriver";
+const WEBKIT_BROWSER = process.env.WEBKIT_BROWSER_BIN || "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+const children = new Set();
+process.on("exit", () => { for (const child of children) child.kill("SIGKILL"); });
+let display = null;
+
+/** The X display WebKit draws on: DISPLAY, or an Xvfb of this process's own. */
+function xDisplay() {
+  if (process.env.DISPLAY) return Promise.resolve(process.env.DISPLAY);
+  if (!display) {
+    display = new Promise((resolve, reject) => {
+      // -displayfd: Xvfb picks a free display number and writes it to fd 3 once it listens.
+      const xvfb = spawn("Xvfb", ["-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        { stdio: ["ignore", "ignore", "pipe", "pipe"] });
+      children.add(xvfb);
+      let number = "", err = "";
+      const timer = setTimeout(() => reject(new Error(`Xvfb did not start: ${err}`)), 15000);
+      xvfb.stderr.on("data", (chunk) => { err += chunk; });
+      xvfb.stdio[3].on("data", (chunk) => {
+        number += chunk;
+        if (number.includes("\n")) {
+          clearTimeout(timer);
+          // Running Xvfb must not keep the test process alive: it is killed on exit.
+          xvfb.unref();
+          for (const stream of [xvfb.stdio[2], xvfb.stdio[3]]) stream.unref();
+          resolve(`:${number.trim()}`);
+        }
+      });
+      xvfb.on("error", (e) => { clearTimeout(timer); reject(new Error(`Xvfb (apt xvfb): ${e.message}`)); });
+      xvfb.on("exit", (code) => { children.delete(xvfb); reject(new Error(`Xvfb exited ${code}: ${err}`)); });
+    });
+  }
+  return display;
+}
+
+/** A port nobody listens on now. */
+function freePort() {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function webkitDriver(width, height) {
+  const env = { ...process.env, DISPLAY: await xDisplay() };
+  const port = await freePort();
+  const driverProcess = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env, stdio: "ignore" });
+  children.add(driverProcess);
+  driverProcess.unref();
+  driverProcess.on("exit", () => children.delete(driverProcess));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor("WebKitWebDriver to listen", 15000, () => fetch(`${url}/status`).then((r) => r.ok, () => false));
+  const capabilities = {
+    browserName: "MiniBrowser",
+    "webkitgtk:browserOptions": { binary: WEBKIT_BROWSER, args: ["--automation"] },
+  };
+  let driver;
+  try {
+    driver = await WebDriver.createSession(new webdriverHttp.Executor(new webdriverHttp.HttpClient(url)), capabilities);
+  } catch (e) {
+    driverProcess.kill();
+    throw e;
+  }
+  await driver.manage().window().setRect({ x: 0, y: 0, width, height });
+  const quit = driver.quit.bind(driver);
+  driver.quit = async () => {
+    try { await quit(); } finally { driverProcess.kill(); }
+  };
+  return driver;
 }
 
 /** axe-core on the open page: no serious or critical violation. */
