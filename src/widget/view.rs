@@ -138,7 +138,8 @@ fn pending(
     };
     let invoice_for_copy = invoice.clone();
     // After 20 s pending: a shopper back from the wallet app reads the status now.
-    let check_now_offered = move || state.with(|c| c.offers_check_now(now_ms.get()));
+    // A memo: the button is made once when offered, not again with every tick of the clock.
+    let check_now_offered = Memo::new(move |_| state.with(|c| c.offers_check_now(now_ms.get())));
     let check_now_resting = move || state.with(|c| c.check_now_resting(now_ms.get()));
 
     view! {
@@ -162,7 +163,7 @@ fn pending(
             }}
             {in_app.then(|| view! { <p class="pd-hint">{texts.long_press_hint}</p> })}
             <p class="pd-countdown">{texts.expires_in}" "<time>{remaining}</time></p>
-            {move || check_now_offered().then(|| view! {
+            {move || check_now_offered.get().then(|| view! {
                 <button part="button" class="pd-button pd-check-now" type="button"
                     prop:disabled=check_now_resting
                     on:click=move |_| ctl.with_value(|c| c.check_now())>{texts.check_now}</button>
