@@ -52,41 +52,54 @@ pub fn clock_time(rfc3339: &str) -> Option<&str> {
 
 /// An RFC 3339 time as a clock time in Jakarta's zone, `2026-11-24T15:19:05+07:00` →
 /// `15:19 WIB`: what the saved QR image says under the code, whatever zone the proxy wrote
-/// and whatever the phone's clock says. `None` for text that is not such a time.
+/// and whatever the phone's clock says. `None` for text that is not such a time. Written over
+/// bytes: char searchers and integer parsing would cost the bundle more than this does.
 pub fn wib_clock(rfc3339: &str) -> Option<String> {
-    let time = rfc3339.split_once('T')?.1;
-    let number = |from: usize| -> Option<i32> {
-        let digits = time.get(from..from + 2)?;
-        digits
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| digits.parse().ok())
-            .flatten()
+    let bytes = rfc3339.as_bytes();
+    let t = bytes.iter().position(|b| *b == b'T')?;
+    let time = bytes.get(t + 1..)?;
+    let two = |at: usize| -> Option<i32> {
+        match (time.get(at)?, time.get(at + 1)?) {
+            (a @ b'0'..=b'9', b @ b'0'..=b'9') => {
+                Some(i32::from(a - b'0') * 10 + i32::from(b - b'0'))
+            }
+            _ => None,
+        }
     };
-    let (hour, minute) = (number(0)?, number(3)?);
-    if time.as_bytes().get(2) != Some(&b':') || hour > 23 || minute > 59 {
+    let (hour, minute) = (two(0)?, two(3)?);
+    if time.get(2) != Some(&b':') || hour > 23 || minute > 59 {
         return None;
     }
     // The offset follows the seconds (and any fraction): `Z`, `+07:00`, `-03:30`.
-    let zone_at = time.find(['Z', 'z', '+', '-'])?;
-    let zone = time.get(zone_at..)?;
-    let offset_minutes = match zone.as_bytes().first() {
-        Some(b'Z' | b'z') => 0,
-        Some(sign) => {
-            let hours: i32 = zone.get(1..3)?.parse().ok()?;
-            let minutes: i32 = zone.get(4..6)?.parse().ok()?;
-            let size = hours * 60 + minutes;
+    let zone = time
+        .iter()
+        .position(|b| matches!(b, b'Z' | b'z' | b'+' | b'-'))?;
+    let offset_minutes = match time.get(zone)? {
+        b'Z' | b'z' => 0,
+        sign => {
+            let size = two(zone + 1)? * 60 + two(zone + 4)?;
             if *sign == b'-' {
                 -size
             } else {
                 size
             }
         }
-        None => return None,
     };
     // WIB is UTC+7 all year.
     let wib = (hour * 60 + minute - offset_minutes + 7 * 60).rem_euclid(24 * 60);
-    Some(format!("{:02}:{:02} WIB", wib / 60, wib % 60))
+    let digit = |n: i32| char::from(b'0' + (n % 10) as u8);
+    let mut out = String::with_capacity(9);
+    for c in [
+        digit(wib / 600),
+        digit(wib / 60),
+        ':',
+        digit(wib % 60 / 10),
+        digit(wib % 10),
+    ] {
+        out.push(c);
+    }
+    out.push_str(" WIB");
+    Some(out)
 }
 
 #[cfg(test)]

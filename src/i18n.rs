@@ -208,7 +208,10 @@ pub fn in_app_browser(user_agent: &str) -> bool {
         " Line/",
         "WhatsApp",
     ];
-    APPS.iter().any(|app| user_agent.contains(app))
+    // Over bytes: `str::contains` would bring the two-way searcher into the bundle.
+    let ua = user_agent.as_bytes();
+    APPS.iter()
+        .any(|app| ua.windows(app.len()).any(|w| w == app.as_bytes()))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::i18n::{Lang, Texts};
 use crate::machine::{Checkout, FailureKind, Phase, PhaseKind};
 use crate::options::Options;
 use crate::qr;
-use leptos::either::{Either, EitherOf5};
+use leptos::either::EitherOf5;
 use leptos::prelude::*;
 use paydigital::api::Payment;
 use std::rc::Rc;
@@ -111,9 +111,15 @@ fn pending(
     let png = (in_app || browser::touch_device())
         .then(|| image.data_url())
         .flatten();
-    let svg = match (&png, &image.matrix) {
-        (None, Some(m)) => m.to_svg(&label),
-        _ => String::new(),
+    // One markup string either way (a second view type would cost the bundle more); the
+    // label is our own words and digits, the source a `data:` URL in base64.
+    let (qr_class, qr_markup) = match (&png, &image.matrix) {
+        (Some(src), _) => (
+            "pd-qr pd-qr-image",
+            format!("<img src=\"{src}\" alt=\"{label}\">"),
+        ),
+        (None, Some(m)) => ("pd-qr", m.to_svg(&label)),
+        (None, None) => ("pd-qr", String::new()),
     };
 
     let saved = image.clone();
@@ -155,12 +161,7 @@ fn pending(
                 </button>
             </div>
             <p class="pd-note">{texts.includes_code}" "{rupiah(payment.unique_code)}</p>
-            {match png {
-                Some(src) => Either::Left(view! {
-                    <div class="pd-qr pd-qr-image" part="qr"><img src=src alt=label/></div>
-                }),
-                None => Either::Right(view! { <div class="pd-qr" part="qr" inner_html=svg></div> }),
-            }}
+            <div class=qr_class part="qr" inner_html=qr_markup></div>
             {in_app.then(|| view! { <p class="pd-hint">{texts.long_press_hint}</p> })}
             <p class="pd-countdown">{texts.expires_in}" "<time>{remaining}</time></p>
             {move || check_now_offered.get().then(|| view! {
