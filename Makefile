@@ -221,7 +221,22 @@ test-types: setup
 	tsc -p tests/types
 	node --test tests/types/
 
-test: setup setup-browsers fmt lint test-native test-contract size test-types test-browsers test-e2e test-medusa
+# The framework examples (issue 33): examples/react (React 19 + Vite, StrictMode, built in
+# development mode so effects mount twice) and examples/vue (Vue 3 + Vite), built and driven in
+# Chromium against a sandbox proxy (examples/frameworks.test.cjs). npm ci runs only when
+# node_modules is missing or the lockfile changed (the stamp).
+EXAMPLES_NPM := examples/react examples/vue
+$(addsuffix /node_modules/.paydigital-npm-ci,$(EXAMPLES_NPM)): %/node_modules/.paydigital-npm-ci: %/package-lock.json %/package.json
+	cd $* && npm ci --prefer-offline --no-audit --no-fund
+	touch $@
+
+test-frameworks: setup setup-browsers widget $(addsuffix /node_modules/.paydigital-npm-ci,$(EXAMPLES_NPM))
+	cargo build -p paydigital-proxy
+	cd examples/react && npm run build
+	cd examples/vue && npm run build
+	NODE_PATH=$(NPM_DIR)/node_modules node --test examples/frameworks.test.cjs
+
+test: setup setup-browsers fmt lint test-native test-contract size test-types test-browsers test-e2e test-frameworks test-medusa
 	@echo "make test: all passed"
 
 bench: setup setup-browsers widget

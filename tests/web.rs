@@ -584,9 +584,10 @@ async fn the_loader_mounts_elements_and_the_javascript_api_from_another_origin()
         .expect("append");
     wait_state(&element, "pending").await;
     assert!(find(&element, ".pd-qr svg").is_some());
-    // Removing it stops its work.
+    // Removing it stops its work (once the script that removed it is done: a move is not a
+    // removal).
     element.remove();
-    assert_eq!(state(&element), None);
+    wait_until("the removed element stopped", || state(&element).is_none()).await;
 
     // PayDigitalCheckout.mount(target, { onCreated, ... }) → a handle with destroy().
     let target = new_host();
@@ -1399,4 +1400,79 @@ async fn themes_change_the_card_never_the_qr_and_parts_are_styleable() {
         "light by default"
     );
     style.remove();
+}
+
+#[wasm_bindgen_test]
+async fn styles_are_an_adopted_stylesheet_not_an_inline_style() {
+    let (host, _handle) = mount_pending(23_000, json!({})).await;
+    let (other, _other_handle) = mount_pending(23_500, json!({})).await;
+    let root = shadow(&host);
+    assert!(
+        root.query_selector("style").expect("query").is_none(),
+        "no <style> for a strict CSP to refuse"
+    );
+    let adopted = |host: &Element| {
+        js_sys::Array::from(
+            &js_sys::Reflect::get(&shadow(host), &"adoptedStyleSheets".into()).expect("adopted"),
+        )
+    };
+    assert_eq!(adopted(&host).length(), 1);
+    assert!(
+        adopted(&host).get(0) == adopted(&other).get(0),
+        "one stylesheet for every checkout on the page"
+    );
+    let card = find(&host, ".pd").expect("card");
+    let style = web_sys::window()
+        .expect("window")
+        .get_computed_style(&card)
+        .expect("style")
+        .expect("computed");
+    assert_eq!(
+        style.get_property_value("max-width").expect("max-width"),
+        "420px",
+        "the adopted sheet styles the card"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn mount_destroy_mount_at_once_makes_one_payment() {
+    clear_session();
+    instrument_fetch();
+    let opts = json!({ "amount": 24_000, "endpoint": endpoint(), "reference": "STRICT-MODE" });
+    let before = create_calls().await;
+    // Creates only (reads go to `{endpoint}/{id}`): the requests to exactly the endpoint.
+    let creates_sent = || {
+        js_sys::eval(&format!("window.__pdCount[{:?}] || 0", endpoint()))
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0)
+    };
+    let sent = creates_sent();
+    let host = new_host();
+    let mut first = mount(host.clone(), options(opts.clone())).expect("mounts");
+    // The first create is on its way (React StrictMode's first mount) when it is destroyed.
+    wait_until("the first create sent", || creates_sent() > sent).await;
+    first.destroy();
+    let second = mount(host.clone(), options(opts)).expect("mounts again");
+    wait_state(&host, "pending").await;
+    assert!(!id_of(&second).is_empty());
+    assert_eq!(
+        create_calls().await,
+        before + 1,
+        "one payment for the order"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_same_order_mounted_twice_in_a_tab_is_one_payment() {
+    clear_session();
+    let opts = json!({ "amount": 25_000, "endpoint": endpoint(), "reference": "TWICE" });
+    let before = create_calls().await;
+    let (one, two) = (new_host(), new_host());
+    let first = mount(one.clone(), options(opts.clone())).expect("mounts");
+    let second = mount(two.clone(), options(opts)).expect("mounts");
+    wait_state(&one, "pending").await;
+    wait_state(&two, "pending").await;
+    assert_eq!(id_of(&first), id_of(&second));
+    assert_eq!(create_calls().await, before + 1, "one payment, shown twice");
 }

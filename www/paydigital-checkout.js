@@ -89,9 +89,15 @@
     if ((amount === null) === (item === null)) return null;
     endpoint = (endpoint || "/api/payments").replace(/\/+$/, "");
     var order = amount !== null ? "amount=" + amount : "item=" + item;
+    // The order's idempotency key is remembered before the create goes out, under the name
+    // the widget uses (`KEY_SUFFIX`): a remount, a reload or a second element with the same
+    // order sends the same key, and the proxy makes one payment (issue 33).
+    var resume = "paydigital-checkout|" + endpoint + "|" + order + "|" + (reference || ""), key = null;
     try {
-      if (sessionStorage.getItem("paydigital-checkout|" + endpoint + "|" + order + "|" + (reference || ""))) return null;
-    } catch (e) { /* no storage: nothing to resume */ }
+      if (sessionStorage.getItem(resume)) return null;
+      key = sessionStorage.getItem(resume + "|key");
+      if (!key) sessionStorage.setItem(resume + "|key", key = randomKey());
+    } catch (e) { /* no storage: nothing to resume or remember */ }
     // Key order as the widget's `CreatePayment` serialises.
     var body = {};
     if (amount !== null) body.amount = amount;
@@ -99,7 +105,7 @@
     if (description) body.description = description;
     if (customerName) body.customer_name = customerName;
     if (reference) body.reference = reference;
-    var early = { endpoint: endpoint, body: JSON.stringify(body), key: randomKey(), abort: new AbortController() };
+    var early = { endpoint: endpoint, body: JSON.stringify(body), key: key || randomKey(), abort: new AbortController() };
     early.response = fetch(endpoint, {
       method: "POST", body: early.body, signal: early.abort.signal,
       headers: { "Content-Type": "application/json", "Idempotency-Key": early.key }
@@ -141,6 +147,16 @@
       return {
         get state() { return handle ? handle.state : "destroyed"; },
         get payment() { return handle ? handle.payment : null; },
+        // New options over the old: another order gets its own payment (`paydigital:created`
+        // again, the old QR gone at once); the same order resumes its payment.
+        update: function (changes) {
+          if (!handle) return;
+          Object.keys(changes || {}).forEach(function (key) {
+            if (!CALLBACKS[key]) settings[key] = changes[key];
+          });
+          handle.destroy(); handle.free();
+          handle = widget.mountWithCreate(element, settings, earlyCreate(settings));
+        },
         destroy: function () {
           listeners.forEach(function (l) { element.removeEventListener(l[0], l[1]); });
           listeners = [];
@@ -158,8 +174,40 @@
 
   if (!window.customElements || customElements.get("paydigital-checkout")) return;
   customElements.define("paydigital-checkout", class extends HTMLElement {
-    connectedCallback() {
+    static get observedAttributes() { return Object.keys(ATTRIBUTES); }
+    // An attribute changed on a mounted element: mounted again with what it says now.
+    // Another order (amount, item, payment, reference, endpoint) is another payment; the
+    // same order resumes its payment from the session, so no second one is made.
+    // The old view goes at once; the new one starts after the current script, so that a
+    // framework setting amount and reference one after the other makes no payment for the
+    // half-changed order in between.
+    attributeChangedCallback(name, old, value) {
+      if (old === value || !(this._live || this._restarting)) return;
+      this._stop();
+      this.setAttribute("data-state", "loading");
+      if (this._restarting) return;
+      this._restarting = true;
       var element = this;
+      Promise.resolve().then(function () {
+        element._restarting = false;
+        if (element.isConnected && !element._live) element._start();
+      });
+    }
+    // Moved in the DOM (removed and inserted again in one go, as frameworks reorder): the
+    // element stays mounted, so it keeps its payment and its view. Only an element still
+    // out of the page once the current script is done is stopped.
+    connectedCallback() {
+      if (!this._live) this._start();
+    }
+    disconnectedCallback() {
+      var element = this;
+      Promise.resolve().then(function () {
+        if (!element.isConnected) element._stop();
+      });
+    }
+    _start() {
+      var element = this;
+      this._live = true;
       var token = (this._token = {});
       this.setAttribute("data-state", "loading");
       var options = optionsFrom(this);
@@ -175,7 +223,8 @@
         failLoading(element, error);
       });
     }
-    disconnectedCallback() {
+    _stop() {
+      this._live = false;
       this._token = null;
       if (this._early) { this._early.abort.abort(); this._early = null; }
       if (this._handle) { this._handle.destroy(); this._handle.free(); this._handle = null; }

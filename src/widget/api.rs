@@ -106,6 +106,11 @@ impl EarlyCreate {
             && self.key.bytes().all(|b| b.is_ascii_hexdigit())
     }
 
+    /// Whether it was sent with `key`.
+    pub fn has_key(&self, key: &str) -> bool {
+        self.key == key
+    }
+
     /// Stops the request (when it is not used, or the checkout goes away).
     pub fn cancel(&self) {
         self.abort.abort();

@@ -86,30 +86,28 @@ pub fn navigate(url: &str) {
     }
 }
 
-pub fn on_document(event: &str, listener: &Closure<dyn FnMut()>) {
+pub fn on_document(event: &str, listener: &JsValue) {
     if let Ok(document) = document() {
-        let _ = document.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+        let _ = document.add_event_listener_with_callback(event, listener.unchecked_ref());
     }
 }
 
-pub fn off_document(event: &str, listener: &Closure<dyn FnMut()>) {
+pub fn off_document(event: &str, listener: &JsValue) {
     if let Ok(document) = document() {
-        let _ =
-            document.remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+        let _ = document.remove_event_listener_with_callback(event, listener.unchecked_ref());
     }
 }
 
 /// The window's own events (`focus`, `pageshow`): coming back from another app or tab.
-pub fn on_window(event: &str, listener: &Closure<dyn FnMut()>) {
+pub fn on_window(event: &str, listener: &JsValue) {
     if let Some(window) = web_sys::window() {
-        let _ = window.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+        let _ = window.add_event_listener_with_callback(event, listener.unchecked_ref());
     }
 }
 
-pub fn off_window(event: &str, listener: &Closure<dyn FnMut()>) {
+pub fn off_window(event: &str, listener: &JsValue) {
     if let Some(window) = web_sys::window() {
-        let _ =
-            window.remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+        let _ = window.remove_event_listener_with_callback(event, listener.unchecked_ref());
     }
 }
 

@@ -17,8 +17,51 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, HtmlElement};
 
-/// The widget's styles, inside its shadow root (so the shop's CSS cannot reach in).
-const STYLES: &str = include_str!("../../www/checkout.css");
+/// The widget's styles, inside its shadow root (so the shop's CSS cannot reach in):
+/// `www/checkout.css` without comments and layout whitespace (`build.rs`).
+const STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/checkout.min.css"));
+
+/// After an order's resume key in sessionStorage: the create's idempotency key for it
+/// (`www/paydigital-checkout.js` reads and writes the same entry).
+const KEY_SUFFIX: &str = "|key";
+
+thread_local! {
+    /// One constructable stylesheet for every checkout on the page, made on first use.
+    /// `None` where the browser cannot adopt one (the `<style>` fallback is used then).
+    static SHEET: Option<web_sys::CssStyleSheet> = web_sys::CssStyleSheet::new()
+        .ok()
+        .filter(|sheet| sheet.replace_sync(STYLES).is_ok());
+}
+
+/// Gives the shadow root the widget's styles. Adopted as a constructable stylesheet, which a
+/// page's CSP `style-src` does not govern (an inline `<style>` needs `'unsafe-inline'`, which
+/// strict shops refuse: issue 33); an inline `<style>` only where the browser lacks them.
+fn adopt_styles(shadow: &web_sys::ShadowRoot, root: &web_sys::Element) -> Result<(), JsValue> {
+    let adopted = SHEET.with(|sheet| {
+        // Every engine shipped constructable sheets and `adoptedStyleSheets` together.
+        let sheet = sheet.as_ref()?;
+        js_sys::Reflect::set(
+            shadow,
+            &"adoptedStyleSheets".into(),
+            &js_sys::Array::of1(sheet),
+        )
+        .ok()
+    });
+    if adopted.is_none() {
+        let style = browser::document()?.create_element("style")?;
+        style.set_text_content(Some(STYLES));
+        root.append_child(&style)?;
+    }
+    Ok(())
+}
+
+/// A listener on the document, kept until the checkout stops.
+type Listener = Closure<dyn FnMut(JsValue)>;
+
+/// `focus` and `pageshow` are the window's events; the others are the document's.
+fn on_window(event: &str) -> bool {
+    matches!(event, "focus" | "pageshow")
+}
 
 /// Which copy button last copied, for its "copied" label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +84,9 @@ pub(crate) struct Controller {
     generation: Cell<u32>,
     abort: RefCell<AbortController>,
     ticker: RefCell<Option<gloo_timers::callback::Interval>>,
-    visibility: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// Its listeners on the document (`visibilitychange`, `securitypolicyviolation`), removed
+    /// by `stop`.
+    listeners: RefCell<Vec<(&'static str, Listener)>>,
     idempotency_key: RefCell<String>,
     reading: Cell<bool>,
     last_kind: Cell<Option<PhaseKind>>,
@@ -111,6 +156,8 @@ impl Controller {
                 }
             }
             Phase::Expired(payment) => {
+                // The order's key stays: mounted again (a reload, a changed `lang`), the same
+                // key answers with this expired payment; only "new code" makes another.
                 if let Some(key) = &resume_key {
                     browser::session_remove(key);
                 }
@@ -179,12 +226,20 @@ impl Controller {
             if !this.current(generation) {
                 return;
             }
+            let key = this.remembered_key(&options);
+            let early = match early {
+                Some(early) => Some(early.answer().await),
+                None => None,
+            };
             let created = match early {
-                Some(early) => early.answer().await,
-                None => {
-                    let key = this.idempotency_key.borrow().clone();
-                    api::create(&options.endpoint, &create, &key, &signal).await
+                Some(answer) if !matches!(&answer, Err(f) if f.kind == FailureKind::Network) => {
+                    answer
                 }
+                _ if !this.current(generation) => return,
+                // No loader's create, or one that never got an answer (offline, or refused by
+                // the page's CSP before this widget listened): sent (again) with the key, so
+                // the proxy makes no second payment and a refusal now reaches `watch_csp`.
+                _ => api::create(&options.endpoint, &create, &key, &signal).await,
             };
             if !this.current(generation) {
                 return;
@@ -197,6 +252,26 @@ impl Controller {
         });
     }
 
+    /// The create's idempotency key for this order, remembered in the session *before* the
+    /// create is sent: a remount at once (React StrictMode), a double click, a reload or a
+    /// second element with the same order sends the same key, so the proxy makes one payment.
+    fn remembered_key(&self, options: &Options) -> String {
+        let Some(name) = options.resume_key().map(|k| k + KEY_SUFFIX) else {
+            return self.idempotency_key.borrow().clone();
+        };
+        match browser::session_get(&name) {
+            Some(key) => {
+                self.idempotency_key.replace(key.clone());
+                key
+            }
+            None => {
+                let key = self.idempotency_key.borrow().clone();
+                browser::session_set(&name, &key);
+                key
+            }
+        }
+    }
+
     /// The loader's early create, if this first attempt is to use it: exactly the create it
     /// would send, and no remembered payment to resume instead. Adopted here, before any
     /// await, so that a destroy() from now on stops it; any other is cancelled.
@@ -205,7 +280,13 @@ impl Controller {
         let resumes = options
             .resume_key()
             .is_some_and(|key| browser::session_get(&key).is_some());
-        let wanted = options.create_request().filter(|_| !resumes);
+        // The loader sends the remembered key too; one that differs would be a second payment.
+        let remembered = options
+            .resume_key()
+            .and_then(|key| browser::session_get(&(key + KEY_SUFFIX)));
+        let wanted = options
+            .create_request()
+            .filter(|_| !resumes && remembered.as_ref().is_none_or(|k| early.has_key(k)));
         match wanted {
             Some(create) if early.is_for(&options.endpoint, &create) => {
                 // Its key and its abort are this attempt's now: "Try again" repeats the key.
@@ -280,9 +361,28 @@ impl Controller {
         }
     }
 
+    fn listen(&self, event: &'static str, listener: Listener) {
+        if on_window(event) {
+            browser::on_window(event, listener.as_ref());
+        } else {
+            browser::on_document(event, listener.as_ref());
+        }
+        self.listeners.borrow_mut().push((event, listener));
+    }
+
+    /// Back from the wallet app: the tab shows again (`visibilitychange`), the window gets
+    /// focus (a split screen, a desktop), or the page comes back from the back-forward cache
+    /// (`pageshow`). Each reads at once, whatever the poll interval; a read already under way
+    /// is not doubled (`reading`).
     fn watch_visibility(self: &Rc<Self>) {
+        for event in ["visibilitychange", "focus", "pageshow"] {
+            self.watch_coming_back(event);
+        }
+    }
+
+    fn watch_coming_back(self: &Rc<Self>, event: &'static str) {
         let this = Rc::downgrade(self);
-        let on_change = Closure::<dyn FnMut()>::new(move || {
+        let on_change = Listener::new(move |_| {
             let Some(this) = this.upgrade() else { return };
             let wanted = this
                 .state
@@ -295,14 +395,57 @@ impl Controller {
                 );
             }
         });
-        // Back from the wallet app: the tab shows again (visibilitychange), the window gets
-        // focus (a split screen, a desktop), or the page comes back from the back-forward
-        // cache (pageshow). Each reads at once, whatever the poll interval; a read already
-        // under way is not doubled (`reading`).
-        browser::on_document("visibilitychange", &on_change);
-        browser::on_window("focus", &on_change);
-        browser::on_window("pageshow", &on_change);
-        *self.visibility.borrow_mut() = Some(on_change);
+        self.listen(event, on_change);
+    }
+
+    /// A page whose CSP leaves the proxy out of `connect-src` makes every request fail as if
+    /// offline: the browser tells only through `securitypolicyviolation`. A violation for the
+    /// proxy's endpoint ends this attempt with `csp_blocked`, naming the directive, instead of
+    /// reconnecting forever (whichever comes first, the event or the failed fetch).
+    fn watch_csp(self: &Rc<Self>) {
+        let Some(endpoint) = self.options().map(|o| o.endpoint.clone()) else {
+            return;
+        };
+        let this = Rc::downgrade(self);
+        let on_violation = Listener::new(move |event: JsValue| {
+            let Some(this) = this.upgrade() else { return };
+            let field = |name: &str| {
+                js_sys::Reflect::get(&event, &name.into())
+                    .map_or_else(|_| js_sys::JsString::from(""), js_sys::JsString::from)
+            };
+            // The refused URL is the endpoint's (a create, or a read below it); a browser that
+            // reports only the origin of a cross-origin URL gives the endpoint's beginning.
+            // Compared by JavaScript: Rust's substring search costs the bundle over 1 KB.
+            let blocked = field("blockedURI");
+            if !(blocked.includes(&endpoint, 0)
+                || blocked.length() > 0
+                    && js_sys::JsString::from(endpoint.as_str())
+                        .starts_with(&String::from(&blocked), 0))
+            {
+                return;
+            }
+            let mut directive = field("effectiveDirective");
+            if directive.length() == 0 {
+                directive = field("violatedDirective");
+            }
+            let message = js_sys::JsString::from("Content-Security-Policy ")
+                .concat(&directive)
+                .concat(&" blocks ".into())
+                .concat(&blocked);
+            this.generation.set(this.generation.get().wrapping_add(1));
+            this.abort.borrow().abort();
+            // Through loading, so that an error already shown (`network`) is replaced and
+            // announced again.
+            this.update(Checkout::restart);
+            this.update(|c| {
+                c.create_failed(Failure::new(
+                    FailureKind::Config,
+                    "csp_blocked",
+                    String::from(message),
+                ))
+            });
+        });
+        self.listen("securitypolicyviolation", on_violation);
     }
 
     /// "I've paid — check now": a read at once, at most one per 5 s (`Checkout::check_now`).
@@ -343,6 +486,7 @@ impl Controller {
     /// "New code" after expiry: a new payment, so a new key.
     pub(crate) fn new_code(self: &Rc<Self>) {
         if let Some(key) = self.options().and_then(Options::resume_key) {
+            browser::session_remove(&(key.clone() + KEY_SUFFIX));
             browser::session_remove(&key);
         }
         *self.idempotency_key.borrow_mut() = browser::random_key();
@@ -368,10 +512,12 @@ impl Controller {
             early.cancel();
         }
         self.ticker.borrow_mut().take();
-        if let Some(listener) = self.visibility.borrow_mut().take() {
-            browser::off_document("visibilitychange", &listener);
-            browser::off_window("focus", &listener);
-            browser::off_window("pageshow", &listener);
+        for (event, listener) in self.listeners.take() {
+            if on_window(event) {
+                browser::off_window(event, listener.as_ref());
+            } else {
+                browser::off_document(event, listener.as_ref());
+            }
         }
     }
 }
@@ -465,9 +611,7 @@ pub fn mount_with_create(
     let document = browser::document()?;
     let root = document.create_element("div")?;
     root.set_class_name("pd-root");
-    let style = document.create_element("style")?;
-    style.set_text_content(Some(STYLES));
-    root.append_child(&style)?;
+    adopt_styles(&shadow, &root)?;
     let container: HtmlElement = document.create_element("div")?.dyn_into()?;
     root.append_child(&container)?;
     shadow.append_child(&root)?;
@@ -490,7 +634,7 @@ pub fn mount_with_create(
             generation: Cell::new(0),
             abort: RefCell::new(browser::abort_controller()),
             ticker: RefCell::new(None),
-            visibility: RefCell::new(None),
+            listeners: RefCell::new(Vec::new()),
             idempotency_key: RefCell::new(browser::random_key()),
             reading: Cell::new(false),
             last_kind: Cell::new(None),
@@ -508,6 +652,7 @@ pub fn mount_with_create(
             *controller.early.borrow_mut() = early;
             controller.start_ticker();
             controller.watch_visibility();
+            controller.watch_csp();
             controller.begin();
         }
         Err(message) => {

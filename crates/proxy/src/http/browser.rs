@@ -141,7 +141,7 @@ async fn create_payment(
         .transpose()?;
     let new = state.config.rules.browser_payment(body)?;
     let payments = &state.payments;
-    let Created { record, replayed } = payments.create(new, idempotency).await?;
+    let Created { record, replayed } = payments.create_to_the_end(new, idempotency).await?;
     Ok(created(
         &record.id,
         payments.views().public(&record, OffsetDateTime::now_utc()),

@@ -25,6 +25,7 @@ fn is_content_hashed(path: &str) -> bool {
 /// compiled code with them), the rest revalidated.
 async fn widget_headers(req: Request, next: Next) -> Response {
     let hashed = is_content_hashed(req.uri().path());
+    let types = req.uri().path().ends_with(".d.ts");
     let mut response = next.run(req).await;
     // axum tells a nested service's route to nobody outside it: the metrics' route is told
     // here (one for all the files).
@@ -36,6 +37,13 @@ async fn widget_headers(req: Request, next: Next) -> Response {
         header::HeaderName::from_static("timing-allow-origin"),
         HeaderValue::from_static("*"),
     );
+    // `paydigital-checkout.d.ts` (issue 33): guessed from `.ts` it would be `video/mp2t`.
+    if types && response.status().is_success() {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/typescript; charset=utf-8"),
+        );
+    }
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         let cache = if hashed {
             "public, max-age=31536000, immutable"
@@ -121,6 +129,30 @@ mod tests {
             let brotli = headers.get(header::CONTENT_ENCODING).map(|v| v.as_bytes());
             assert_eq!(brotli == Some(b"br".as_slice()), encoding == "br");
         }
+    }
+
+    /// The widget's types beside the loader, as TypeScript (not `video/mp2t`, `.ts`'s guess).
+    #[tokio::test]
+    async fn the_types_are_served_beside_the_loader_as_typescript() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("paydigital-checkout.d.ts"),
+            "declare var PayDigitalCheckout: unknown;",
+        )
+        .expect("write");
+        let request = Request::get("/checkout/paydigital-checkout.d.ts")
+            .body(Body::empty())
+            .expect("request");
+        let response = router(dir.path(), false)
+            .oneshot(request)
+            .await
+            .expect("answer");
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/typescript; charset=utf-8"
+        );
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
     }
 
     #[test]

@@ -89,6 +89,21 @@ impl Payments {
         result
     }
 
+    /// [`Payments::create`], carried to its end in a task of its own: a browser that goes
+    /// away mid-create (a checkout destroyed at once: React StrictMode mounts, destroys and
+    /// mounts again) would otherwise drop it holding the key's claim, and the next mount with
+    /// the same key would wait for it, then get `idempotency_in_progress` (issue 33).
+    pub async fn create_to_the_end(
+        self: &std::sync::Arc<Self>,
+        new: NewPayment,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Created, ServiceError> {
+        let payments = self.clone();
+        tokio::spawn(async move { payments.create(new, idempotency).await })
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+    }
+
     /// The payment made with `idempotency`'s key, found or created here once the key is
     /// claimed; waits (polling the store) while another proxy holds the claim.
     async fn create_once(

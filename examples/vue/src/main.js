@@ -1,0 +1,6 @@
+import { createApp } from "vue";
+import App from "./App.vue";
+import { loadCheckout } from "./checkout.js";
+
+loadCheckout();
+createApp(App).mount("#app");
