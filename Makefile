@@ -39,7 +39,8 @@ APT_INSTALL_MISSING = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 
 MAKE_VENV = { python3 -m venv $(1) 2>/dev/null || { echo "installing: python3-venv"; rm -rf $(1); \
   $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv \
   && python3 -m venv $(1); }; }
-APT_TEST_PACKAGES := chromium chromium-driver firefox-esr brotli zbar-tools
+# WebKit (Safari's engine): WebKitGTK's WebKitWebDriver and MiniBrowser, drawn on Xvfb.
+APT_TEST_PACKAGES := chromium chromium-driver firefox-esr webkit2gtk-driver xvfb xauth brotli zbar-tools
 # The native tests run the README's PHP snippets (php-curl: create-payment.php uses cURL)
 # and read a payment link poster's QR back with zbar.
 APT_NATIVE_TEST_PACKAGES := php-cli php-curl zbar-tools

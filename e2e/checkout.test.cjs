@@ -452,6 +452,83 @@ test("the hosted page /pay/{id} runs the widget under its strict CSP, in the cus
   await context.close();
 });
 
+// The same shopper in WebKit (Safari's engine: every browser on an iPhone), driven through
+// WebKitWebDriver by selenium-webdriver (e2e/support.cjs): the QR on screen decoded by zbarimg,
+// paid, resumed after a reload, expired and renewed. Playwright's own WebKit is a download
+// this project does not make; Debian's WebKitGTK is the engine here.
+const { driverFor, waitFor } = require("./support.cjs");
+
+/** Reads `script` (a function body given the widget's shadow root as `root`) in the page. */
+function inWidget(driver, script) {
+  return driver.executeScript(`const host = document.querySelector("paydigital-checkout");
+    const root = host && host.shadowRoot; if (!root) return null; ${script}`);
+}
+
+/** The QR on screen, decoded by zbarimg from a screenshot of the whole window (taken again
+ * until it scans, for up to 10 s: a screenshot may catch a frame mid-paint). */
+async function webkitQr(driver, name) {
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  return waitFor(`a scannable QR in ${name}`, 10000, async () => {
+    await inWidget(driver, `root.querySelector(".pd-qr").scrollIntoView({ block: "center" }); return true;`);
+    fs.writeFileSync(file, Buffer.from(await driver.takeScreenshot(), "base64"));
+    try { return decodeQr(file); } catch { return null; }
+  });
+}
+
+/** Opens the demo shop in `driver` and buys product `nth`; resolves with the invoice shown. */
+async function webkitBuy(driver, nth = 0) {
+  await driver.get(`${proxy.url}/checkout/index.html`);
+  await driver.executeScript(`document.querySelectorAll(".product .buy")[${nth}].click()`);
+  return webkitPending(driver);
+}
+
+/** Waits for the pending view (its QR drawn) and resolves with its invoice. */
+async function webkitPending(driver) {
+  return waitFor("the QR in WebKit", 20000, () => inWidget(driver,
+    `return root.querySelector(".pd-qr svg") && host.dataset.state === "pending"
+      ? root.querySelector(".pd-invoice code").textContent.trim() : null;`));
+}
+
+test("WebKit: the QR on screen scans to the issued code, and paying turns it paid", async () => {
+  const driver = await driverFor("webkit", [420, 900]);
+  try {
+    const invoice = await webkitBuy(driver);
+    assert.equal(await webkitQr(driver, "webkit-qr"), await issuedPayload(invoice), "the QR on screen is the one issued");
+    const amount = await inWidget(driver, `return root.querySelector(".pd-amount").textContent;`);
+    assert.match(amount, /^Rp \d{2}\.\d{3}$/);
+    await fetch(`${sandbox.url}/sandbox/payments/${invoice}/pay`, { method: "POST" });
+    await waitFor("paid in WebKit", 20000, () => inWidget(driver, `return host.dataset.state === "paid"
+      && /Pembayaran berhasil/.test(root.querySelector(".pd-title").textContent);`));
+    fs.writeFileSync(path.join(ARTIFACTS, "webkit-paid.png"), Buffer.from(await driver.takeScreenshot(), "base64"));
+  } finally {
+    await driver.quit();
+  }
+});
+
+test("WebKit: a reload resumes the same payment; an expired one offers a new code", async () => {
+  const driver = await driverFor("webkit", [420, 900]);
+  try {
+    const invoice = await webkitBuy(driver, 2);
+    const created = (await sandboxPayments()).length;
+    await driver.navigate().refresh();
+    assert.equal(await webkitBuy(driver, 2), invoice, "the same payment after a reload");
+    assert.equal(await webkitQr(driver, "webkit-qr-after-reload"), await issuedPayload(invoice));
+    assert.equal((await sandboxPayments()).length, created, "no second payment upstream");
+
+    const response = await fetch(`${sandbox.url}/sandbox/payments/${invoice}/expire`, { method: "POST" });
+    assert.equal(response.status, 200);
+    await waitFor("expired in WebKit", 20000, () => inWidget(driver,
+      `return host.dataset.state === "expired" && !root.querySelector(".pd-qr");`));
+    fs.writeFileSync(path.join(ARTIFACTS, "webkit-expired.png"), Buffer.from(await driver.takeScreenshot(), "base64"));
+    await inWidget(driver, `root.querySelector(".pd-expired button").click(); return true;`);
+    const renewed = await webkitPending(driver);
+    assert.notEqual(renewed, invoice, "a new code is a new payment");
+    assert.equal(await webkitQr(driver, "webkit-qr-renewed"), await issuedPayload(renewed));
+  } finally {
+    await driver.quit();
+  }
+});
+
 test("no page of the demo shop, the hosted page or the sandbox reported a CSP violation", () => {
   assert.deepEqual(policyViolations, []);
 });

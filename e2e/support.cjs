@@ -1,5 +1,5 @@
-// What the dashboard's browser tests (admin, links, counter) share: a WebDriver for Chromium
-// or Firefox with the machine's own drivers, axe-core on the open page, a sandbox proxy on a
+// What the browser tests (admin, links, counter, checkout) share: a WebDriver for Chromium,
+// Firefox or WebKit with the machine's own drivers, axe-core on the open page, a sandbox proxy on a
 // free port, staff added from the command line, and the one polling wait. Not a test file
 // itself (node --test runs only *.test.cjs).
 "use strict";
@@ -7,11 +7,13 @@
 const assert = require("node:assert/strict");
 const { spawn, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
+const net = require("node:net");
 const os = require("node:os");
 const path = require("node:path");
 // Selenium Manager must never go looking for drivers on the network: the drivers are given.
 process.env.SE_OFFLINE = "true";
-const { Builder } = require("selenium-webdriver");
+const { Builder, WebDriver } = require("selenium-webdriver");
+const webdriverHttp = require("selenium-webdriver/http");
 const chrome = require("selenium-webdriver/chrome");
 const firefox = require("selenium-webdriver/firefox");
 const getScriptManager = require("selenium-webdriver/bidi/scriptManager");
@@ -31,17 +33,24 @@ const WATCH_POLICY = `() => {
   }, true);
 }`;
 
-/** A headless browser (`chromium` or `firefox`) in Indonesian, its window `width`×`height`,
- * listening for CSP violations on every page it opens (`policyViolations`). */
+/** A headless browser (`chromium`, `firefox` or `webkit`) in Indonesian, its window
+ * `width`×`height`; Chromium and Firefox listen for CSP violations on every page they open
+ * (`policyViolations`). WebKitWebDriver speaks no WebDriver BiDi, so WebKit cannot run a
+ * script before a page's own: the policies are the same in every engine, and the other two
+ * engines check them. */
 async function driverFor(browser, size = [360, 800]) {
+  if (browser === "webkit") return webkitDriver(...size);
   const driver = await buildDriver(browser, size);
   const scripts = await getScriptManager([], driver);
   await scripts.addPreloadScript(WATCH_POLICY);
+  driver.policyWatched = true;
   return driver;
 }
 
-/** What the open page's policy blocked so far; fails if the page was opened unwatched. */
+/** What the open page's policy blocked so far (`null` where the engine cannot watch); fails
+ * if a watched driver's page was opened without the listener. */
 async function policyViolations(driver) {
+  if (!driver.policyWatched) return null;
   const seen = await driver.executeScript("return window.__policyViolations || null");
   assert.ok(Array.isArray(seen), "the page was opened without the CSP violation listener");
   return seen;
@@ -70,10 +79,90 @@ function buildDriver(browser, [width, height]) {
     .setFirefoxService(new firefox.ServiceBuilder(GECKODRIVER)).build();
 }
 
+// WebKit: Debian's WebKitGTK (Safari's engine) through its WebKitWebDriver. It has no
+// headless mode (`--headless` makes the session hang), so it draws on an Xvfb display started
+// here once per process (unless DISPLAY is set already, e.g. under xvfb-run) and stopped on
+// exit. WebKitWebDriver holds one session at a time: each driver gets a WebKitWebDriver of
+// its own on a free port, stopped by the driver's quit().
+const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER_BIN || "/usr/bin/WebKitWebDriver";
+const WEBKIT_BROWSER = process.env.WEBKIT_BROWSER_BIN || "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+const children = new Set();
+process.on("exit", () => { for (const child of children) child.kill("SIGKILL"); });
+let display = null;
+
+/** The X display WebKit draws on: DISPLAY, or an Xvfb of this process's own. */
+function xDisplay() {
+  if (process.env.DISPLAY) return Promise.resolve(process.env.DISPLAY);
+  if (!display) {
+    display = new Promise((resolve, reject) => {
+      // -displayfd: Xvfb picks a free display number and writes it to fd 3 once it listens.
+      const xvfb = spawn("Xvfb", ["-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        { stdio: ["ignore", "ignore", "pipe", "pipe"] });
+      children.add(xvfb);
+      let number = "", err = "";
+      const timer = setTimeout(() => reject(new Error(`Xvfb did not start: ${err}`)), 15000);
+      xvfb.stderr.on("data", (chunk) => { err += chunk; });
+      xvfb.stdio[3].on("data", (chunk) => {
+        number += chunk;
+        if (number.includes("\n")) {
+          clearTimeout(timer);
+          // Running Xvfb must not keep the test process alive: it is killed on exit.
+          xvfb.unref();
+          for (const stream of [xvfb.stdio[2], xvfb.stdio[3]]) stream.unref();
+          resolve(`:${number.trim()}`);
+        }
+      });
+      xvfb.on("error", (e) => { clearTimeout(timer); reject(new Error(`Xvfb (apt xvfb): ${e.message}`)); });
+      xvfb.on("exit", (code) => { children.delete(xvfb); reject(new Error(`Xvfb exited ${code}: ${err}`)); });
+    });
+  }
+  return display;
+}
+
+/** A port nobody listens on now. */
+function freePort() {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function webkitDriver(width, height) {
+  const env = { ...process.env, DISPLAY: await xDisplay() };
+  const port = await freePort();
+  const driverProcess = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env, stdio: "ignore" });
+  children.add(driverProcess);
+  driverProcess.unref();
+  driverProcess.on("exit", () => children.delete(driverProcess));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor("WebKitWebDriver to listen", 15000, () => fetch(`${url}/status`).then((r) => r.ok, () => false));
+  const capabilities = {
+    browserName: "MiniBrowser",
+    "webkitgtk:browserOptions": { binary: WEBKIT_BROWSER, args: ["--automation"] },
+  };
+  let driver;
+  try {
+    driver = await WebDriver.createSession(new webdriverHttp.Executor(new webdriverHttp.HttpClient(url)), capabilities);
+  } catch (e) {
+    driverProcess.kill();
+    throw e;
+  }
+  await driver.manage().window().setRect({ x: 0, y: 0, width, height });
+  const quit = driver.quit.bind(driver);
+  driver.quit = async () => {
+    try { await quit(); } finally { driverProcess.kill(); }
+  };
+  return driver;
+}
+
 /** axe-core on the open page: no serious or critical violation; and nothing the page's CSP
- * blocked. */
+ * blocked (where the engine can tell). */
 async function accessible(driver, page) {
-  assert.deepEqual(await policyViolations(driver), [], `${page}: CSP violations`);
+  const blocked = await policyViolations(driver);
+  if (blocked) assert.deepEqual(blocked, [], `${page}: CSP violations`);
   await driver.executeScript(AXE);
   const violations = await driver.executeAsyncScript(`
     const done = arguments[arguments.length - 1];

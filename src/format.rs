@@ -50,6 +50,58 @@ pub fn clock_time(rfc3339: &str) -> Option<&str> {
         .filter(|hm| hm.as_bytes().get(2) == Some(&b':'))
 }
 
+/// An RFC 3339 time as a clock time in Jakarta's zone, `2026-11-24T15:19:05+07:00` →
+/// `15:19 WIB`: what the saved QR image says under the code, whatever zone the proxy wrote
+/// and whatever the phone's clock says. `None` for text that is not such a time. Written over
+/// bytes: char searchers and integer parsing would cost the bundle more than this does.
+pub fn wib_clock(rfc3339: &str) -> Option<String> {
+    let bytes = rfc3339.as_bytes();
+    let t = bytes.iter().position(|b| *b == b'T')?;
+    let time = bytes.get(t + 1..)?;
+    let two = |at: usize| -> Option<i32> {
+        match (time.get(at)?, time.get(at + 1)?) {
+            (a @ b'0'..=b'9', b @ b'0'..=b'9') => {
+                Some(i32::from(a - b'0') * 10 + i32::from(b - b'0'))
+            }
+            _ => None,
+        }
+    };
+    let (hour, minute) = (two(0)?, two(3)?);
+    if time.get(2) != Some(&b':') || hour > 23 || minute > 59 {
+        return None;
+    }
+    // The offset follows the seconds (and any fraction): `Z`, `+07:00`, `-03:30`.
+    let zone = time
+        .iter()
+        .position(|b| matches!(b, b'Z' | b'z' | b'+' | b'-'))?;
+    let offset_minutes = match time.get(zone)? {
+        b'Z' | b'z' => 0,
+        sign => {
+            let size = two(zone + 1)? * 60 + two(zone + 4)?;
+            if *sign == b'-' {
+                -size
+            } else {
+                size
+            }
+        }
+    };
+    // WIB is UTC+7 all year.
+    let wib = (hour * 60 + minute - offset_minutes + 7 * 60).rem_euclid(24 * 60);
+    let digit = |n: i32| char::from(b'0' + (n % 10) as u8);
+    let mut out = String::with_capacity(9);
+    for c in [
+        digit(wib / 600),
+        digit(wib / 60),
+        ':',
+        digit(wib % 60 / 10),
+        digit(wib % 10),
+    ] {
+        out.push(c);
+    }
+    out.push_str(" WIB");
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +126,37 @@ mod tests {
         assert_eq!(countdown(3600), "1:00:00");
         assert_eq!(clock_time("2026-11-24T15:04:05+07:00"), Some("15:04"));
         assert_eq!(clock_time("garbage"), None);
+    }
+
+    #[test]
+    fn expiry_times_in_wib_from_any_zone() {
+        assert_eq!(
+            wib_clock("2026-11-24T15:19:05+07:00").as_deref(),
+            Some("15:19 WIB")
+        );
+        assert_eq!(
+            wib_clock("2026-11-24T08:19:05Z").as_deref(),
+            Some("15:19 WIB")
+        );
+        assert_eq!(
+            wib_clock("2026-11-24T23:30:00.250-01:00").as_deref(),
+            Some("07:30 WIB"),
+            "past midnight"
+        );
+        assert_eq!(
+            wib_clock("2026-11-24T16:19:05+08:00").as_deref(),
+            Some("15:19 WIB"),
+            "WITA"
+        );
+        for bad in [
+            "garbage",
+            "2026-11-24T",
+            "2026-11-24T1x:00:00Z",
+            "2026-11-24T25:00:00Z",
+            "2026-11-24T15:19:05",
+            "2026-11-24T15:19:05+7",
+        ] {
+            assert_eq!(wib_clock(bad), None, "{bad}");
+        }
     }
 }

@@ -64,6 +64,16 @@ pub struct Texts {
     pub network_error: &'static str,
     pub invalid_qr: &'static str,
     pub bad_config: &'static str,
+    /// The badge on a sandbox proxy's payments: no money moves.
+    pub test_mode: &'static str,
+    /// The success view of a payment paid after its code had expired.
+    pub paid_late: &'static str,
+    /// After 20 s pending: read the status now.
+    pub check_now: &'static str,
+    /// In an in-app browser (Instagram, TikTok, ...) downloads go nowhere.
+    pub long_press_hint: &'static str,
+    /// Under the code in the saved image, before the expiry time.
+    pub valid_until: &'static str,
 }
 
 pub const ID: Texts = Texts {
@@ -100,6 +110,11 @@ pub const ID: Texts = Texts {
     network_error: "Tidak dapat terhubung ke server toko. Periksa koneksi internet Anda.",
     invalid_qr: "Kode QR dari penyedia pembayaran tidak valid, jadi tidak ditampilkan. Jangan membayar dengan kode lain.",
     bad_config: "Tombol pembayaran ini belum diatur dengan benar.",
+    test_mode: "MODE UJI",
+    paid_late: "Uang diterima setelah kode QR kedaluwarsa.",
+    check_now: "Saya sudah bayar — cek sekarang",
+    long_press_hint: "Tekan lama kode QR untuk menyimpannya ke galeri.",
+    valid_until: "Berlaku sampai",
 };
 
 pub const EN: Texts = Texts {
@@ -136,6 +151,11 @@ pub const EN: Texts = Texts {
     network_error: "Cannot reach the shop's server. Check your internet connection.",
     invalid_qr: "The payment provider sent an invalid QR code, so it is not shown. Do not pay with any other code.",
     bad_config: "This payment button is not set up correctly.",
+    test_mode: "TEST MODE",
+    paid_late: "The money arrived after the QR code expired.",
+    check_now: "I've paid — check now",
+    long_press_hint: "Long-press the QR code to save it to your gallery.",
+    valid_until: "Valid until",
 };
 
 impl Texts {
@@ -147,15 +167,97 @@ impl Texts {
         }
     }
 
+    /// The lines under the code in the saved or shared image, so that the wallet app's
+    /// screen can be checked against them: whom (QR tag 59), how much, which invoice, until
+    /// when (WIB). A line with nothing to say is left out.
+    pub fn image_lines(
+        &self,
+        merchant: &str,
+        total: u64,
+        invoice: &str,
+        expires_at: &str,
+    ) -> Vec<String> {
+        let mut lines = Vec::with_capacity(4);
+        if !merchant.trim().is_empty() {
+            lines.push(merchant.trim().to_owned());
+        }
+        lines.push(rupiah(total));
+        lines.push(format!("{} {invoice}", self.invoice));
+        if let Some(at) = crate::format::wib_clock(expires_at) {
+            lines.push(format!("{} {at}", self.valid_until));
+        }
+        lines
+    }
+
     /// What the status line announces when a payment succeeds.
     pub fn paid_announcement(&self, total: u64) -> String {
         format!("{}: {}", self.paid_title, rupiah(total))
     }
 }
 
+/// Whether the user agent is an app's built-in browser (Instagram, Facebook, TikTok, LINE,
+/// WhatsApp), where a download goes nowhere: there the widget says to long-press the QR.
+pub fn in_app_browser(user_agent: &str) -> bool {
+    const APPS: [&str; 8] = [
+        "Instagram",
+        "FBAN/",
+        "FBAV/",
+        "FB_IAB",
+        "TikTok",
+        "musical_ly",
+        " Line/",
+        "WhatsApp",
+    ];
+    // Over bytes: `str::contains` would bring the two-way searcher into the bundle.
+    let ua = user_agent.as_bytes();
+    APPS.iter()
+        .any(|app| ua.windows(app.len()).any(|w| w == app.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_app_browsers_are_recognised() {
+        for ua in [
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 338.0.3.21.103",
+            "Mozilla/5.0 (Linux; Android 14; SM-A546E Build/UP1A; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/125.0 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/466.0.0.39.98;]",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/466.0]",
+            "Mozilla/5.0 (Linux; Android 13; wv) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36 musical_ly_2023405020 BytedanceWebview/d8a21c6",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 TikTok 34.5.0",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari Line/14.9.0",
+            "Mozilla/5.0 (Linux; Android 14; wv) AppleWebKit/537.36 Chrome/125.0 Mobile Safari/537.36 WhatsApp/2.24.12",
+        ] {
+            assert!(in_app_browser(ua), "{ua}");
+        }
+        for ua in [
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0 Mobile Safari/537.36",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15",
+        ] {
+            assert!(!in_app_browser(ua), "{ua}");
+        }
+    }
+
+    #[test]
+    fn the_saved_image_says_whom_how_much_which_invoice_and_until_when() {
+        assert_eq!(
+            ID.image_lines(" Toko Kopi ", 10_387, "PYG1", "2026-11-24T15:19:05+07:00"),
+            [
+                "Toko Kopi",
+                "Rp 10.387",
+                "Invoice PYG1",
+                "Berlaku sampai 15:19 WIB"
+            ]
+        );
+        assert_eq!(
+            EN.image_lines("", 10_387, "PYG1", "not a time"),
+            ["Rp 10.387", "Invoice PYG1"],
+            "what is unknown is left out, never the amount"
+        );
+    }
 
     #[test]
     fn language_tags() {

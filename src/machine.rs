@@ -14,6 +14,12 @@ pub const MAX_BACKOFF_MS: u32 = 30_000;
 pub const LATE_CHECKS: u32 = 60;
 pub const LATE_CHECK_INTERVAL_MS: u32 = 10_000;
 
+/// A shopper back from the wallet app may not want to wait for the next read: after this
+/// long pending, "I've paid — check now" is offered...
+pub const CHECK_NOW_AFTER_MS: f64 = 20_000.0;
+/// ...and reads at most this often, however often it is pressed.
+pub const CHECK_NOW_EVERY_MS: f64 = 5_000.0;
+
 /// Why there is no QR to show. Serialized as `{code, message}`: the `detail` of
 /// `paydigital:error`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -93,6 +99,13 @@ pub struct Checkout {
     late_check_due: bool,
     /// Slow reads left after expiry.
     late_checks_left: u32,
+    /// When the code was first shown pending, for "check now".
+    pending_since_ms: f64,
+    /// When "check now" last read.
+    checked_now_ms: Option<f64>,
+    /// The last payment came from a sandbox proxy (`livemode: false`). Kept across a retry
+    /// or a new code, so the badge does not blink off while loading.
+    test_mode: bool,
 }
 
 impl Checkout {
@@ -104,6 +117,9 @@ impl Checkout {
             poll_interval_ms,
             late_check_due: false,
             late_checks_left: 0,
+            pending_since_ms: 0.0,
+            checked_now_ms: None,
+            test_mode: false,
         }
     }
 
@@ -132,6 +148,7 @@ impl Checkout {
     /// A payment arrived from a create (or from a resumed invoice). Its code is checked
     /// before anything is shown: valid QRIS, CRC holds, amount equals `total_amount`.
     pub fn created(&mut self, payment: Payment, now_ms: f64) {
+        self.test_mode = !payment.livemode;
         if let Err(e) =
             paydigital::qris::verify_for_total(&payment.qr_content, payment.total_amount)
         {
@@ -146,6 +163,8 @@ impl Checkout {
         self.late_check_due = false;
         self.late_checks_left = LATE_CHECKS;
         self.deadline_ms = now_ms + payment.expires_in as f64 * 1000.0;
+        self.pending_since_ms = now_ms;
+        self.checked_now_ms = None;
         self.phase = match payment.status {
             Status::Pending if payment.expires_in > 0 => Phase::Pending(payment),
             Status::Pending | Status::Expired => Phase::Expired(payment),
@@ -215,7 +234,39 @@ impl Checkout {
 
     /// Back to loading, for "try again" and "new code".
     pub fn restart(&mut self) {
+        let test_mode = self.test_mode;
         *self = Checkout::new(self.poll_interval_ms);
+        self.test_mode = test_mode;
+    }
+
+    /// Whether to show MODE UJI / TEST MODE: the payment (or the last one) is a sandbox's.
+    pub fn test_mode(&self) -> bool {
+        self.test_mode
+    }
+
+    /// Paid, and the proxy says after it had recorded the code expired.
+    pub fn paid_late(&self) -> bool {
+        matches!(&self.phase, Phase::Paid(p) if p.late)
+    }
+
+    /// Whether "I've paid — check now" is offered: pending for 20 s or more.
+    pub fn offers_check_now(&self, now_ms: f64) -> bool {
+        self.kind() == PhaseKind::Pending && now_ms - self.pending_since_ms >= CHECK_NOW_AFTER_MS
+    }
+
+    /// Whether "check now" is resting after a read (at most one per 5 s).
+    pub fn check_now_resting(&self, now_ms: f64) -> bool {
+        self.checked_now_ms
+            .is_some_and(|at| now_ms - at < CHECK_NOW_EVERY_MS)
+    }
+
+    /// "Check now" was pressed: `true` when a read is to be made now (and counted).
+    pub fn check_now(&mut self, now_ms: f64) -> bool {
+        if !self.offers_check_now(now_ms) || self.check_now_resting(now_ms) {
+            return false;
+        }
+        self.checked_now_ms = Some(now_ms);
+        true
     }
 
     /// Whole seconds left on the countdown.
@@ -288,6 +339,8 @@ mod tests {
             expires_in,
             server_time: "2026-11-24T15:04:05+07:00".into(),
             paid_at: None,
+            late: false,
+            livemode: true,
         }
     }
 
@@ -380,6 +433,78 @@ mod tests {
             800,
             "re-synced to the proxy"
         );
+    }
+
+    #[test]
+    fn a_late_payment_is_told_apart_from_one_in_time() {
+        let mut checkout = Checkout::new(3000);
+        checkout.created(payment(Status::Pending, 900), 0.0);
+        checkout.status_read(payment(Status::Paid, 880), 1_000.0);
+        assert!(!checkout.paid_late());
+        checkout.restart();
+        checkout.created(payment(Status::Pending, 1), 0.0);
+        checkout.tick(2_000.0);
+        let mut late = payment(Status::Paid, 0);
+        late.late = true;
+        checkout.status_read(late, 30_000.0);
+        assert_eq!(checkout.kind(), PhaseKind::Paid);
+        assert!(checkout.paid_late());
+        assert!(checkout.payment().is_some_and(|p| p.late), "detail.late");
+    }
+
+    #[test]
+    fn the_expired_view_keeps_reading_through_the_grace_window() {
+        let mut checkout = Checkout::new(60_000);
+        checkout.created(payment(Status::Pending, 1), 0.0);
+        checkout.tick(1_000.0);
+        checkout.status_read(payment(Status::Expired, 0), 1_100.0);
+        // About ten minutes of reads, the proxy's grace for a late payment.
+        let mut waited_ms = 0;
+        while let Some(delay) = checkout.next_read_in_ms(0.5) {
+            waited_ms += delay;
+            checkout.status_read(payment(Status::Expired, 0), 2_000.0);
+            assert!(waited_ms <= 600_000, "the reads end");
+        }
+        assert_eq!(waited_ms, 600_000 - LATE_CHECK_INTERVAL_MS);
+    }
+
+    #[test]
+    fn check_now_comes_after_20_seconds_and_reads_at_most_every_5() {
+        let mut checkout = Checkout::new(60_000);
+        assert!(!checkout.offers_check_now(100_000.0), "not while loading");
+        checkout.created(payment(Status::Pending, 900), 1_000.0);
+        assert!(!checkout.offers_check_now(20_999.0));
+        assert!(!checkout.check_now(20_999.0));
+        assert!(checkout.offers_check_now(21_000.0));
+        assert!(checkout.check_now(21_000.0));
+        assert!(checkout.check_now_resting(25_999.0));
+        assert!(
+            !checkout.check_now(25_999.0),
+            "a second press within 5 s reads nothing"
+        );
+        assert!(checkout.check_now(26_000.0));
+        checkout.status_read(payment(Status::Paid, 800), 27_000.0);
+        assert!(!checkout.offers_check_now(60_000.0), "gone once paid");
+    }
+
+    #[test]
+    fn test_mode_follows_the_proxy_and_survives_a_new_code() {
+        let mut checkout = Checkout::new(3000);
+        checkout.created(payment(Status::Pending, 900), 0.0);
+        assert!(!checkout.test_mode(), "live");
+        let mut sandbox = payment(Status::Pending, 900);
+        sandbox.livemode = false;
+        checkout.restart();
+        checkout.created(sandbox, 0.0);
+        assert!(checkout.test_mode());
+        checkout.restart();
+        assert_eq!(checkout.kind(), PhaseKind::Loading);
+        assert!(
+            checkout.test_mode(),
+            "still a test while the next code loads"
+        );
+        checkout.create_failed(Failure::new(FailureKind::Network, "network", "offline"));
+        assert!(checkout.test_mode(), "and when it fails");
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub struct RawOptions {
     pub lang: Option<String>,
     pub poll_interval: Option<NumberOrText>,
     pub success_url: Option<String>,
+    pub theme: Option<String>,
 }
 
 impl RawOptions {
@@ -85,6 +86,27 @@ pub enum Order {
     Payment(String),
 }
 
+/// The card's colours: `light` (the default), `dark`, or `auto` (the phone's setting,
+/// `prefers-color-scheme`). The QR stays dark on white in all three: scanners want it so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Theme {
+    #[default]
+    Light,
+    Dark,
+    Auto,
+}
+
+impl Theme {
+    /// The class on the widget's root that the stylesheet keys the colours on.
+    pub fn class(self) -> &'static str {
+        match self {
+            Theme::Light => "pd",
+            Theme::Dark => "pd pd-dark",
+            Theme::Auto => "pd pd-auto",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     pub endpoint: String,
@@ -95,6 +117,7 @@ pub struct Options {
     pub lang: Option<String>,
     pub poll_interval_ms: u32,
     pub success_url: Option<String>,
+    pub theme: Theme,
 }
 
 /// A set-up mistake, shown to the shop's developer in the console and the error event.
@@ -112,6 +135,8 @@ pub enum OptionsError {
     BadPollInterval(String),
     #[error("success-url must be an http(s) URL or a path, got \"{0}\"")]
     BadSuccessUrl(String),
+    #[error("theme must be light, dark or auto, got \"{0}\"")]
+    BadTheme(String),
     /// An option of the wrong type, e.g. `pollInterval: true` (named as the page spelled it).
     #[error("option {option}: {reason}")]
     WrongType { option: String, reason: String },
@@ -176,6 +201,13 @@ impl Options {
                 Some(url)
             }
         };
+        let theme = match non_empty(raw.theme).map(|t| t.to_ascii_lowercase()) {
+            None => Theme::Light,
+            Some(t) if t == "light" => Theme::Light,
+            Some(t) if t == "dark" => Theme::Dark,
+            Some(t) if t == "auto" => Theme::Auto,
+            Some(other) => return Err(OptionsError::BadTheme(other)),
+        };
         Ok(Options {
             endpoint: non_empty(raw.endpoint)
                 .unwrap_or_else(|| "/api/payments".to_owned())
@@ -188,6 +220,7 @@ impl Options {
             lang: non_empty(raw.lang),
             poll_interval_ms,
             success_url,
+            theme,
         })
     }
 
@@ -406,6 +439,33 @@ mod tests {
                 .as_deref(),
             Some("/terima-kasih")
         );
+    }
+
+    #[test]
+    fn themes_light_by_default_dark_or_auto() {
+        let mut options = raw(Some(NumberOrText::Number(1000.0)), None);
+        assert_eq!(
+            Options::from_raw(options.clone()).expect("valid").theme,
+            Theme::Light
+        );
+        for (given, theme) in [
+            ("dark", Theme::Dark),
+            (" Auto ", Theme::Auto),
+            ("", Theme::Light),
+        ] {
+            options.theme = Some(given.into());
+            assert_eq!(
+                Options::from_raw(options.clone()).expect("valid").theme,
+                theme,
+                "{given}"
+            );
+        }
+        options.theme = Some("blue".into());
+        assert_eq!(
+            Options::from_raw(options),
+            Err(OptionsError::BadTheme("blue".into()))
+        );
+        assert_eq!(Theme::Dark.class(), "pd pd-dark");
     }
 
     #[test]

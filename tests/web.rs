@@ -1137,6 +1137,279 @@ async fn a_payment_made_by_the_shop_server_is_shown_and_never_renewed_here() {
     assert!(message.contains("payment"), "{message}");
 }
 
+// ---- The shopper on a phone (issue 34) ----
+
+/// The paid event's `detail.late`, the success view's word on it, and the test-mode badge in
+/// every state of a sandbox's payment (this proxy is `serve --sandbox`: `livemode: false`).
+#[wasm_bindgen_test]
+async fn a_payment_after_expiry_is_paid_late_and_a_sandbox_one_says_test_mode_throughout() {
+    let host = new_host();
+    let events = Events::listen(&host);
+    clear_session();
+    let _handle = mount(
+        host.clone(),
+        options(json!({ "amount": 26_000, "endpoint": endpoint(), "pollInterval": 1000 })),
+    )
+    .expect("mounts");
+    wait_state(&host, "pending").await;
+    assert_eq!(text(&host, ".pd-test"), "MODE UJI", "pending");
+    let invoice = invoice_of(&host);
+    sandbox("expire", &invoice).await;
+    wait_state(&host, "expired").await;
+    assert_eq!(text(&host, ".pd-test"), "MODE UJI", "expired");
+    // The expired view keeps reading while visible: the saved code paid late turns it paid.
+    sandbox("pay", &invoice).await;
+    wait_state(&host, "paid").await;
+    assert_eq!(text(&host, ".pd-test"), "MODE UJI", "paid");
+    let detail = events.detail("paydigital:paid").expect("paid event");
+    assert_eq!(
+        (&detail["late"], &detail["livemode"]),
+        (&json!(true), &json!(false))
+    );
+    assert_eq!(
+        text(&host, ".pd-late"),
+        "Uang diterima setelah kode QR kedaluwarsa."
+    );
+}
+
+/// Makes `document.hidden` say `hidden` on this page (`None`: the browser's own again).
+fn set_hidden(hidden: Option<bool>) {
+    let script = match hidden {
+        Some(h) => format!(
+            "Object.defineProperty(document, 'hidden', {{ configurable: true, get: function () {{ return {h}; }} }});"
+        ),
+        None => "delete document.hidden;".to_owned(),
+    };
+    js_sys::eval(&script).expect("visibility");
+}
+
+#[wasm_bindgen_test]
+async fn back_on_the_tab_reads_at_once_with_a_60_second_poll_interval() {
+    instrument_fetch();
+    // The tab shown again, the window focused again, the page back from the bfcache.
+    for (back, target) in [
+        ("visibilitychange", "document"),
+        ("focus", "window"),
+        ("pageshow", "window"),
+    ] {
+        let (host, handle) = mount_pending(27_000, json!({ "pollInterval": 60_000 })).await;
+        let id = id_of(&handle);
+        // Off to the wallet app: the tab hides, and the shopper pays there.
+        set_hidden(Some(true));
+        js_sys::eval("document.dispatchEvent(new Event('visibilitychange'))").expect("hide");
+        sandbox("pay", &invoice_of(&host)).await;
+        // The proxy has heard of it (its short refresh window may otherwise still answer
+        // pending to a read right after the create): the widget's one read must see paid.
+        for _ in 0..100 {
+            if fetch_json("GET", &format!("{}/{id}", endpoint())).await["status"] == "paid" {
+                break;
+            }
+            sleep(100).await;
+        }
+        let reads = fetches(&id);
+        set_hidden(None);
+        js_sys::eval(&format!("{target}.dispatchEvent(new Event('{back}'))")).expect("back");
+        // Far sooner than the next poll, 60 s away.
+        wait_within(&format!("paid after {back}"), 5_000, || {
+            state(&host).as_deref() == Some("paid")
+        })
+        .await;
+        assert_eq!(fetches(&id), reads + 1, "{back}: one read, at once");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn after_20_seconds_pending_check_now_reads_at_once_at_most_every_5_seconds() {
+    instrument_fetch();
+    let (host, handle) =
+        mount_pending(28_000, json!({ "pollInterval": 60_000, "lang": "en" })).await;
+    let id = id_of(&handle);
+    assert!(find(&host, ".pd-check-now").is_none(), "not at first");
+    wait_within("the check-now button", 25_000, || {
+        find(&host, ".pd-check-now").is_some()
+    })
+    .await;
+    assert_eq!(text(&host, ".pd-check-now"), "I've paid — check now");
+    let reads = fetches(&id);
+    click(&host, ".pd-check-now");
+    wait_until("the check's read", || fetches(&id) == reads + 1).await;
+    // Pressed again at once: resting (disabled), and no second read however it is pressed.
+    leptos::task::tick().await;
+    let button: web_sys::HtmlButtonElement = find(&host, ".pd-check-now")
+        .expect("shown")
+        .dyn_into()
+        .expect("button");
+    assert!(button.disabled(), "resting for 5 s");
+    button.click();
+    // The button comes back after the rest, with still only the one read made.
+    wait_within("the rest to end", 7_000, || !button.disabled()).await;
+    assert_eq!(fetches(&id), reads + 1, "one read per 5 s");
+    sandbox("pay", &invoice_of(&host)).await;
+    click(&host, ".pd-check-now");
+    wait_within("paid after check now", 5_000, || {
+        state(&host).as_deref() == Some("paid")
+    })
+    .await;
+}
+
+/// Makes this page look like a phone (touch points), and optionally an in-app browser; records
+/// what is drawn on canvases as text (`window.__pdTexts`). `None` gives everything back.
+fn as_phone(user_agent: Option<Option<&str>>) {
+    let script = match user_agent {
+        Some(ua) => format!(
+            "Object.defineProperty(navigator, 'maxTouchPoints', {{ configurable: true, get: function () {{ return 5; }} }});
+             {ua}
+             window.__pdTexts = [];
+             if (!window.__pdFillText) {{ window.__pdFillText = CanvasRenderingContext2D.prototype.fillText;
+               CanvasRenderingContext2D.prototype.fillText = function (t) {{
+                 window.__pdTexts.push(String(t)); return window.__pdFillText.apply(this, arguments); }}; }}",
+            ua = ua.map_or(String::new(), |ua| format!(
+                "Object.defineProperty(navigator, 'userAgent', {{ configurable: true, get: function () {{ return {ua:?}; }} }});"
+            )),
+        ),
+        None => "delete navigator.maxTouchPoints; delete navigator.userAgent;".to_owned(),
+    };
+    js_sys::eval(&script).expect("phone");
+}
+
+#[wasm_bindgen_test]
+async fn on_a_phone_the_qr_is_an_image_carrying_merchant_amount_invoice_and_expiry() {
+    as_phone(Some(None));
+    let (host, handle) = mount_pending(29_000, json!({})).await;
+    let payment = to_json(&handle.payment());
+    let img: web_sys::HtmlImageElement = find(&host, ".pd-qr img")
+        .expect("the QR is an image to long-press")
+        .dyn_into()
+        .expect("img");
+    assert!(
+        img.src().starts_with("data:image/png;base64,"),
+        "drawn here"
+    );
+    assert!(
+        img.alt().starts_with("Kode QRIS untuk membayar Rp "),
+        "{}",
+        img.alt()
+    );
+    assert!(find(&host, ".pd-qr svg").is_none());
+    assert!(
+        find(&host, ".pd-hint").is_none(),
+        "no hint outside an in-app browser"
+    );
+    let drawn: Vec<String> =
+        serde_json::from_value(to_json(&page_value("window.__pdTexts"))).expect("texts");
+    let total = payment["total_amount"].as_u64().expect("total");
+    let merchant = paydigital::qris::Qris::parse(payment["qr_content"].as_str().expect("qr"))
+        .expect("qris")
+        .merchant_name
+        .trim()
+        .to_owned();
+    let expected = [
+        merchant.clone(),
+        paydigital::rupiah(total),
+        format!("Invoice {}", payment["invoice"].as_str().expect("invoice")),
+    ];
+    assert_eq!(
+        drawn.get(..3),
+        Some(&expected[..]),
+        "under the code: {drawn:?}"
+    );
+    assert!(
+        drawn
+            .get(3)
+            .is_some_and(|l| l.starts_with("Berlaku sampai ") && l.ends_with(" WIB")),
+        "{drawn:?}"
+    );
+    // Whom the shopper pays stands above the amount.
+    assert_eq!(text(&host, ".pd-merchant"), merchant);
+    let merchant_line = find(&host, ".pd-merchant").expect("merchant");
+    let amount = find(&host, ".pd-amount").expect("amount");
+    assert_ne!(
+        merchant_line.compare_document_position(&amount)
+            & web_sys::Node::DOCUMENT_POSITION_FOLLOWING,
+        0,
+        "the amount follows the merchant's name"
+    );
+    as_phone(None);
+}
+
+#[wasm_bindgen_test]
+async fn in_an_in_app_browser_a_line_says_to_long_press_the_qr() {
+    as_phone(Some(Some(
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 338.0.3.21.103",
+    )));
+    let (host, _handle) = mount_pending(29_500, json!({ "lang": "en" })).await;
+    assert!(find(&host, ".pd-qr img").is_some());
+    assert_eq!(
+        text(&host, ".pd-hint"),
+        "Long-press the QR code to save it to your gallery."
+    );
+    as_phone(None);
+}
+
+#[wasm_bindgen_test]
+async fn themes_change_the_card_never_the_qr_and_parts_are_styleable() {
+    let style = document().create_element("style").expect("style");
+    style.set_text_content(Some(
+        ".pd-parts::part(amount) { outline: 3px solid rgb(1, 2, 3); }",
+    ));
+    document()
+        .head()
+        .expect("head")
+        .append_child(&style)
+        .expect("style");
+    let (host, _handle) = mount_pending(30_000, json!({ "theme": "dark" })).await;
+    host.set_class_name("pd-parts");
+    let computed = |selector: &str, property: &str| {
+        let element = find(&host, selector).unwrap_or_else(|| panic!("{selector}"));
+        web_sys::window()
+            .and_then(|w| w.get_computed_style(&element).ok().flatten())
+            .and_then(|s| s.get_property_value(property).ok())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        computed(".pd-card", "background-color"),
+        "rgb(27, 36, 48)",
+        "a dark card"
+    );
+    assert_eq!(
+        computed(".pd-qr", "background-color"),
+        "rgb(255, 255, 255)",
+        "a white QR"
+    );
+    let svg = find(&host, ".pd-qr svg").expect("svg").outer_html();
+    assert!(svg.contains("fill=\"#fff\"") && svg.contains("fill=\"#000\""));
+    assert_eq!(
+        computed(".pd-amount", "outline-color"),
+        "rgb(1, 2, 3)",
+        "::part(amount)"
+    );
+    for part in ["card", "amount", "qr", "buttons", "button", "status"] {
+        assert!(
+            shadow(&host)
+                .query_selector(&format!("[part~={part}]"))
+                .ok()
+                .flatten()
+                .is_some(),
+            "part {part}"
+        );
+    }
+    let (light, _other) = mount_pending(30_500, json!({})).await;
+    let card = shadow(&light)
+        .query_selector(".pd-card")
+        .ok()
+        .flatten()
+        .expect("card");
+    let background = web_sys::window()
+        .and_then(|w| w.get_computed_style(&card).ok().flatten())
+        .and_then(|s| s.get_property_value("background-color").ok());
+    assert_eq!(
+        background.as_deref(),
+        Some("rgb(255, 255, 255)"),
+        "light by default"
+    );
+    style.remove();
+}
+
 #[wasm_bindgen_test]
 async fn styles_are_an_adopted_stylesheet_not_an_inline_style() {
     let (host, _handle) = mount_pending(23_000, json!({})).await;

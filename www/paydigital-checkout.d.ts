@@ -30,6 +30,10 @@ interface PayDigitalPayment {
   server_time: string;
   /** RFC 3339, once paid. */
   paid_at: string | null;
+  /** Paid after the proxy had recorded it expired (a saved code paid late). */
+  late: boolean;
+  /** `false` from a sandbox proxy: no money moves (the widget shows MODE UJI / TEST MODE). */
+  livemode: boolean;
 }
 
 /** Every `code` of `paydigital:error`: the table "Error codes" in README.md and docs/embed.md. */
@@ -80,6 +84,8 @@ type PayDigitalOptions = PayDigitalOrder & {
   pollInterval?: number;
   /** Where to go a moment after payment: an http(s) URL or a path. */
   successUrl?: string;
+  /** `light` (default), `dark`, or `auto` (the phone's `prefers-color-scheme`). */
+  theme?: "light" | "dark" | "auto";
   onCreated?: (payment: PayDigitalPayment) => void;
   onPaid?: (payment: PayDigitalPayment) => void;
   onExpired?: (payment: PayDigitalPayment) => void;

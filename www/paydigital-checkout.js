@@ -51,7 +51,7 @@
     endpoint: "endpoint", amount: "amount", item: "item", payment: "payment",
     description: "description",
     "customer-name": "customerName", reference: "reference", lang: "lang",
-    "poll-interval": "pollInterval", "success-url": "successUrl"
+    "poll-interval": "pollInterval", "success-url": "successUrl", theme: "theme"
   };
 
   function optionsFrom(element) {
@@ -174,7 +174,7 @@
 
   if (!window.customElements || customElements.get("paydigital-checkout")) return;
   customElements.define("paydigital-checkout", class extends HTMLElement {
-    static get observedAttributes() { return Object.keys(ATTRIBUTES).concat("theme"); }
+    static get observedAttributes() { return Object.keys(ATTRIBUTES); }
     // An attribute changed on a mounted element: mounted again with what it says now.
     // Another order (amount, item, payment, reference, endpoint) is another payment; the
     // same order resumes its payment from the session, so no second one is made.

@@ -98,6 +98,34 @@ pub fn off_document(event: &str, listener: &JsValue) {
     }
 }
 
+/// The window's own events (`focus`, `pageshow`): coming back from another app or tab.
+pub fn on_window(event: &str, listener: &JsValue) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.add_event_listener_with_callback(event, listener.unchecked_ref());
+    }
+}
+
+pub fn off_window(event: &str, listener: &JsValue) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.remove_event_listener_with_callback(event, listener.unchecked_ref());
+    }
+}
+
+/// A phone or tablet: a touch screen (`navigator.maxTouchPoints`), where the QR is also an
+/// image to long-press and save.
+pub fn touch_device() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"maxTouchPoints".into()).ok())
+        .and_then(|n| n.as_f64())
+        .is_some_and(|n| n > 0.0)
+}
+
+pub fn user_agent() -> String {
+    web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .unwrap_or_default()
+}
+
 /// `navigator.clipboard.writeText`, where the page may use it (secure contexts only).
 pub fn copy_text(text: &str) -> bool {
     let Some(window) = web_sys::window() else {
@@ -116,25 +144,27 @@ pub fn copy_text(text: &str) -> bool {
     write.call1(&clipboard, &text.into()).is_ok()
 }
 
-/// The QR (and the amount under it) on a canvas: what Save and Share hand the customer,
-/// who then picks it from the gallery in their e-wallet app.
+/// The QR with `lines` under it (merchant, amount, invoice, expiry) on a canvas: what Save,
+/// Share and the long-pressable image hand the customer, who picks it from the gallery in
+/// their e-wallet app and checks it against what the app shows.
 pub fn qr_canvas(
     matrix: &crate::qr::Matrix,
-    caption: &str,
+    lines: &[String],
 ) -> Result<web_sys::HtmlCanvasElement, JsValue> {
     const SCALE: usize = 10;
-    const CAPTION: usize = 56;
+    const LINE: usize = 44;
     let document = document()?;
     let canvas: web_sys::HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
     let side = (matrix.width + 2 * crate::qr::QUIET_ZONE) * SCALE;
+    let caption = LINE * lines.len() + LINE / 2;
     canvas.set_width(side as u32);
-    canvas.set_height((side + CAPTION) as u32);
+    canvas.set_height((side + caption) as u32);
     let context: web_sys::CanvasRenderingContext2d = canvas
         .get_context("2d")?
         .ok_or_else(|| JsValue::from_str("no 2d canvas"))?
         .dyn_into()?;
     context.set_fill_style_str("#ffffff");
-    context.fill_rect(0.0, 0.0, side as f64, (side + CAPTION) as f64);
+    context.fill_rect(0.0, 0.0, side as f64, (side + caption) as f64);
     context.set_fill_style_str("#000000");
     for (i, dark) in matrix.dark.iter().enumerate() {
         if *dark {
@@ -143,9 +173,24 @@ pub fn qr_canvas(
             context.fill_rect(x as f64, y as f64, SCALE as f64, SCALE as f64);
         }
     }
-    context.set_font("bold 28px sans-serif");
     context.set_text_align("center");
-    context.fill_text(caption, side as f64 / 2.0, (side + CAPTION / 2) as f64)?;
+    let mut y = side;
+    for (i, line) in lines.iter().enumerate() {
+        // The amount (always there, after the merchant when there is one) stands out.
+        let amount = line.starts_with("Rp ");
+        context.set_font(if amount || i == 0 {
+            "bold 30px sans-serif"
+        } else {
+            "24px sans-serif"
+        });
+        y += LINE;
+        context.fill_text_with_max_width(
+            line,
+            side as f64 / 2.0,
+            y as f64 - 12.0,
+            side as f64 - 20.0,
+        )?;
+    }
     Ok(canvas)
 }
 

@@ -58,6 +58,11 @@ fn adopt_styles(shadow: &web_sys::ShadowRoot, root: &web_sys::Element) -> Result
 /// A listener on the document, kept until the checkout stops.
 type Listener = Closure<dyn FnMut(JsValue)>;
 
+/// `focus` and `pageshow` are the window's events; the others are the document's.
+fn on_window(event: &str) -> bool {
+    matches!(event, "focus" | "pageshow")
+}
+
 /// Which copy button last copied, for its "copied" label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Copied {
@@ -357,11 +362,25 @@ impl Controller {
     }
 
     fn listen(&self, event: &'static str, listener: Listener) {
-        browser::on_document(event, listener.as_ref());
+        if on_window(event) {
+            browser::on_window(event, listener.as_ref());
+        } else {
+            browser::on_document(event, listener.as_ref());
+        }
         self.listeners.borrow_mut().push((event, listener));
     }
 
+    /// Back from the wallet app: the tab shows again (`visibilitychange`), the window gets
+    /// focus (a split screen, a desktop), or the page comes back from the back-forward cache
+    /// (`pageshow`). Each reads at once, whatever the poll interval; a read already under way
+    /// is not doubled (`reading`).
     fn watch_visibility(self: &Rc<Self>) {
+        for event in ["visibilitychange", "focus", "pageshow"] {
+            self.watch_coming_back(event);
+        }
+    }
+
+    fn watch_coming_back(self: &Rc<Self>, event: &'static str) {
         let this = Rc::downgrade(self);
         let on_change = Listener::new(move |_| {
             let Some(this) = this.upgrade() else { return };
@@ -376,7 +395,7 @@ impl Controller {
                 );
             }
         });
-        self.listen("visibilitychange", on_change);
+        self.listen(event, on_change);
     }
 
     /// A page whose CSP leaves the proxy out of `connect-src` makes every request fail as if
@@ -427,6 +446,16 @@ impl Controller {
             });
         });
         self.listen("securitypolicyviolation", on_violation);
+    }
+
+    /// "I've paid — check now": a read at once, at most one per 5 s (`Checkout::check_now`).
+    pub(crate) fn check_now(self: &Rc<Self>) {
+        let now = browser::now_ms();
+        if self.state.try_update(|c| c.check_now(now)) == Some(true) {
+            let generation = self.generation.get();
+            let this = self.clone();
+            wasm_bindgen_futures::spawn_local(async move { this.read_status(generation).await });
+        }
     }
 
     fn start_ticker(self: &Rc<Self>) {
@@ -484,7 +513,11 @@ impl Controller {
         }
         self.ticker.borrow_mut().take();
         for (event, listener) in self.listeners.take() {
-            browser::off_document(event, listener.as_ref());
+            if on_window(event) {
+                browser::off_window(event, listener.as_ref());
+            } else {
+                browser::off_document(event, listener.as_ref());
+            }
         }
     }
 }

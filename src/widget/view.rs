@@ -36,9 +36,14 @@ pub(super) fn checkout(controller: Rc<Controller>, lang: Lang) -> impl IntoView 
         PhaseKind::Error => texts.error_title.to_owned(),
     };
 
+    let theme = ctl.with_value(|c| c.options().map(|o| o.theme).unwrap_or_default());
+    let test_mode = Memo::new(move |_| state.with(Checkout::test_mode));
+
     view! {
-        <div class="pd" lang=lang.code()>
-            <p class="pd-status" role="status" aria-live="polite" class:pd-warn=move || reconnecting.get()>
+        <div class=theme.class() lang=lang.code()>
+            // A sandbox's payment says so in every state: nobody should think money moved.
+            {move || test_mode.get().then(|| view! { <p class="pd-test" part="test-mode">{texts.test_mode}</p> })}
+            <p class="pd-status" part="status" role="status" aria-live="polite" class:pd-warn=move || reconnecting.get()>
                 {status_line}
             </p>
             {move || match (kind.get(), shown()) {
@@ -56,18 +61,18 @@ pub(super) fn checkout(controller: Rc<Controller>, lang: Lang) -> impl IntoView 
                     };
                     let retryable = failure.kind != FailureKind::Config;
                     EitherOf5::D(view! {
-                        <div class="pd-card pd-error" data-code=failure.code.clone()>
+                        <div class="pd-card pd-error" part="card" data-code=failure.code.clone()>
                             <p class="pd-title">{texts.error_title}</p>
                             <p class="pd-message">{message}</p>
                             {retryable.then(|| view! {
-                                <button class="pd-button pd-primary" type="button"
+                                <button part="button" class="pd-button pd-primary" type="button"
                                     on:click=move |_| ctl.with_value(|c| c.retry())>{texts.retry}</button>
                             })}
                         </div>
                     })
                 }
                 _ => EitherOf5::E(view! {
-                    <div class="pd-card pd-loading" aria-busy="true"><div class="pd-spinner"></div></div>
+                    <div class="pd-card pd-loading" part="card" aria-busy="true"><div class="pd-spinner"></div></div>
                 }),
             }}
         </div>
@@ -88,17 +93,35 @@ fn pending(
         .unwrap_or_default();
     let label = texts.qr_label(payment.total_amount);
     let matrix = qr::matrix(&payment.qr_content).ok();
-    let svg = matrix
-        .as_ref()
-        .map(|m| m.to_svg(&label))
-        .unwrap_or_default();
     let total_text = payment.total_amount.to_string();
     let invoice = payment.invoice.clone();
     let image = Rc::new(QrImage {
         matrix,
-        caption: format!("{} · {}", rupiah(payment.total_amount), payment.invoice),
+        lines: texts.image_lines(
+            &merchant,
+            payment.total_amount,
+            &payment.invoice,
+            &payment.expires_at,
+        ),
         file_name: format!("QRIS-{}.png", payment.invoice),
     });
+    // On a phone the code is an image as well, so that a long-press saves it in every
+    // browser and in-app webview (where a download goes nowhere); elsewhere crisp SVG.
+    let in_app = crate::i18n::in_app_browser(&browser::user_agent());
+    let png = (in_app || browser::touch_device())
+        .then(|| image.data_url())
+        .flatten();
+    // One markup string either way (a second view type would cost the bundle more); the
+    // label is our own words and digits, the source a `data:` URL in base64.
+    let (qr_class, qr_markup) = match (&png, &image.matrix) {
+        (Some(src), _) => (
+            "pd-qr pd-qr-image",
+            format!("<img src=\"{src}\" alt=\"{label}\">"),
+        ),
+        (None, Some(m)) => ("pd-qr", m.to_svg(&label)),
+        (None, None) => ("pd-qr", String::new()),
+    };
+
     let saved = image.clone();
     let save = move |_| saved.save();
     // Offered where the browser can share a PNG file (phones); Save is always there.
@@ -120,34 +143,45 @@ fn pending(
         }
     };
     let invoice_for_copy = invoice.clone();
+    // After 20 s pending: a shopper back from the wallet app reads the status now.
+    // A memo: the button is made once when offered, not again with every tick of the clock.
+    let check_now_offered = Memo::new(move |_| state.with(|c| c.offers_check_now(now_ms.get())));
+    let check_now_resting = move || state.with(|c| c.check_now_resting(now_ms.get()));
 
     view! {
-        <div class="pd-card pd-pending">
+        <div class="pd-card pd-pending" part="card">
+            // Whom the shopper pays (QR tag 59), to compare with what the wallet app shows.
             {(!merchant.is_empty()).then(|| view! { <p class="pd-merchant">{merchant}</p> })}
             <p class="pd-label">{texts.pay_exactly}</p>
             <div class="pd-amount-row">
-                <p class="pd-amount">"Rp "{head}<mark class="pd-code">{marked}</mark></p>
-                <button class="pd-button pd-copy" type="button" aria-label=texts.copy_amount
+                <p class="pd-amount" part="amount">"Rp "{head}<mark class="pd-code">{marked}</mark></p>
+                <button part="button" class="pd-button pd-copy" type="button" aria-label=texts.copy_amount
                     on:click=move |_| ctl.with_value(|c| c.copy(Copied::Amount, &total_text))>
                     {copy_label(Copied::Amount)}
                 </button>
             </div>
             <p class="pd-note">{texts.includes_code}" "{rupiah(payment.unique_code)}</p>
-            <div class="pd-qr" inner_html=svg></div>
+            <div class=qr_class part="qr" inner_html=qr_markup></div>
+            {in_app.then(|| view! { <p class="pd-hint">{texts.long_press_hint}</p> })}
             <p class="pd-countdown">{texts.expires_in}" "<time>{remaining}</time></p>
-            <div class="pd-actions">
-                <button class="pd-button pd-primary pd-save" type="button" on:click=save>{texts.save_qr}</button>
+            {move || check_now_offered.get().then(|| view! {
+                <button part="button" class="pd-button pd-check-now" type="button"
+                    prop:disabled=check_now_resting
+                    on:click=move |_| ctl.with_value(|c| c.check_now())>{texts.check_now}</button>
+            })}
+            <div class="pd-actions" part="buttons">
+                <button part="button" class="pd-button pd-primary pd-save" type="button" on:click=save>{texts.save_qr}</button>
                 {share.map(|share| view! {
-                    <button class="pd-button pd-share" type="button" on:click=share>{texts.share_qr}</button>
+                    <button part="button" class="pd-button pd-share" type="button" on:click=share>{texts.share_qr}</button>
                 })}
                 // Only https (or the sandbox on this machine): never a `javascript:` link.
                 {payment.payment_url.clone().filter(|url| paydigital::links::is_payment_page_link(url)).map(|url| view! {
-                    <a class="pd-button" href=url target="_blank" rel="noopener">{texts.open_payment_page}</a>
+                    <a part="button" class="pd-button" href=url target="_blank" rel="noopener">{texts.open_payment_page}</a>
                 })}
             </div>
             <div class="pd-invoice">
                 <span>{texts.invoice}" "<code>{invoice}</code></span>
-                <button class="pd-button pd-copy" type="button" aria-label=texts.copy_invoice
+                <button part="button" class="pd-button pd-copy" type="button" aria-label=texts.copy_invoice
                     on:click=move |_| ctl.with_value(|c| c.copy(Copied::Invoice, &invoice_for_copy))>
                     {copy_label(Copied::Invoice)}
                 </button>
@@ -163,14 +197,23 @@ fn pending(
 /// The QR as an image file for the customer: saved, or shared to an e-wallet app.
 struct QrImage {
     matrix: Option<qr::Matrix>,
-    caption: String,
+    /// Under the code: merchant, amount, invoice, expiry (`Texts::image_lines`).
+    lines: Vec<String>,
     file_name: String,
 }
 
 impl QrImage {
     fn canvas(&self) -> Option<web_sys::HtmlCanvasElement> {
-        let canvas = browser::qr_canvas(self.matrix.as_ref()?, &self.caption);
+        let canvas = browser::qr_canvas(self.matrix.as_ref()?, &self.lines);
         canvas.map_err(|e| cannot("draw", &e)).ok()
+    }
+
+    /// The image as a `data:` URL for an `<img>` (a shop's CSP allows `img-src data:`).
+    fn data_url(&self) -> Option<String> {
+        self.canvas()?
+            .to_data_url_with_type("image/png")
+            .map_err(|e| cannot("draw", &e))
+            .ok()
     }
 
     fn save(&self) {
@@ -184,7 +227,8 @@ impl QrImage {
     /// Shares the PNG; where this file cannot be shared after all, or sharing fails, saves it.
     async fn share(&self) {
         let Some(canvas) = self.canvas() else { return };
-        match browser::share_png(&canvas, &self.file_name, &self.caption).await {
+        let title = self.lines.join(" · ");
+        match browser::share_png(&canvas, &self.file_name, &title).await {
             Ok(browser::Shared::Done) => {}
             Ok(browser::Shared::NotOffered) => self.save(),
             Err(e) => {
@@ -210,11 +254,13 @@ fn paid(ctl: Ctl, texts: &'static Texts, payment: Payment) -> impl IntoView {
         .map(|t| format!("{} {t}", texts.paid_at));
     let redirecting = ctl.with_value(|c| c.options().is_some_and(|o| o.success_url.is_some()));
     view! {
-        <div class="pd-card pd-paid">
+        <div class="pd-card pd-paid" part="card">
             <div class="pd-check" aria-hidden="true">"✓"</div>
             <p class="pd-title">{texts.paid_title}</p>
-            <p class="pd-amount">{rupiah(payment.total_amount)}</p>
+            <p class="pd-amount" part="amount">{rupiah(payment.total_amount)}</p>
             {when.map(|w| view! { <p class="pd-note">{w}</p> })}
+            // Paid from a saved code after it expired: the money did arrive, late.
+            {payment.late.then(|| view! { <p class="pd-note pd-late">{texts.paid_late}</p> })}
             <p class="pd-invoice">{texts.invoice}" "<code>{payment.invoice}</code></p>
             {redirecting.then(|| view! { <p class="pd-note">{texts.redirecting}</p> })}
         </div>
@@ -226,12 +272,12 @@ fn expired(ctl: Ctl, texts: &'static Texts, payment: Payment) -> impl IntoView {
     // `paydigital:expired`); what the browser ordered, the customer renews here.
     let can_renew = ctl.with_value(|c| c.options().is_some_and(Options::can_renew));
     view! {
-        <div class="pd-card pd-expired">
+        <div class="pd-card pd-expired" part="card">
             <p class="pd-title">{texts.expired_title}</p>
             <p class="pd-message">{texts.expired_body}</p>
             <p class="pd-invoice">{texts.invoice}" "<code>{payment.invoice}</code></p>
             {can_renew.then(|| view! {
-                <button class="pd-button pd-primary" type="button"
+                <button part="button" class="pd-button pd-primary" type="button"
                     on:click=move |_| ctl.with_value(|c| c.new_code())>{texts.new_code}</button>
             })}
         </div>

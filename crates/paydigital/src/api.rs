@@ -123,7 +123,8 @@ pub mod whole_number {
     "qr_content": "00020101021226710021ID.BIZ.PAYDIGITAL.WWW01189360000000000000010213SANDBOX-STORE0303UMI51440014ID.CO.QRIS.WWW0215ID10260000000010303UMI5204599953033605405250355802ID5912Toko Sandbox6007JAKARTA61051011062240120PYG2026120212532600163047898",
     "payment_url": "http://127.0.0.1:8080/sandbox/pay/PYG20261202125326001",
     "expires_at": "2026-12-02T13:08:26+07:00", "expires_in": 899,
-    "server_time": "2026-12-02T12:53:26+07:00", "paid_at": null
+    "server_time": "2026-12-02T12:53:26+07:00", "paid_at": null, "late": false,
+    "livemode": false
 })))]
 pub struct Payment {
     /// The public id (`pay_...`): how the payment is named in every URL.
@@ -154,6 +155,20 @@ pub struct Payment {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub paid_at: Option<String>,
+    /// Paid after the proxy had recorded it expired (a saved code paid late): the money
+    /// arrived, and the page may say it came late.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub late: bool,
+    /// `false` from a sandbox proxy: no money moves (the widget says "test mode"). Read as
+    /// `true` from a proxy too old to say, so nothing real is ever called a test.
+    #[serde(default = "live")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub livemode: bool,
+}
+
+fn live() -> bool {
+    true
 }
 
 /// Every error response: `{"error":{"code":"snake_case","message":"..."}}`.

@@ -11,7 +11,8 @@ use paydigital::wire::rfc3339;
 use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};
 
-/// The merchant's view of a payment: the public view and what only the shop's server may see.
+/// The merchant's view of a payment: the public view (which says `late` and `livemode` too)
+/// and what only the shop's server may see.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 // A sandbox proxy's answer to the `MerchantPaymentRequest` example.
 #[schema(example = json!({
@@ -43,15 +44,11 @@ pub struct MerchantPayment {
     /// The catalog item's id, for a `catalog` payment.
     #[schema(required = true)]
     pub item: Option<String>,
-    /// Paid after the proxy had recorded it expired.
-    pub late: bool,
     /// RFC 3339.
     pub created_at: String,
     /// The hosted page, `{CHECKOUT_PUBLIC_URL}/pay/{id}`; null when that is not configured.
     #[schema(required = true)]
     pub checkout_url: Option<String>,
-    /// `false` for a sandbox's payments: no money moved.
-    pub livemode: bool,
     /// Set when PayDigital said something about it that was not believed: look before you
     /// ship (`amount_mismatch`, `invoice_mismatch`).
     #[schema(required = true)]
@@ -123,6 +120,8 @@ impl Views {
             expires_in: u64::try_from((p.expires_at - now).whole_seconds()).unwrap_or(0),
             server_time: rfc3339(now, zone),
             paid_at: p.paid_at.map(|at| rfc3339(at, zone)),
+            late: p.late,
+            livemode: self.livemode,
         }
     }
 
@@ -136,10 +135,8 @@ impl Views {
             customer_name: p.customer_name.clone(),
             source: p.source,
             item: p.item.clone(),
-            late: p.late,
             created_at: rfc3339(p.created_at, self.zone),
             checkout_url: self.checkout_url(&p.id),
-            livemode: self.livemode,
             review: p.review,
             payment_link_id: p.payment_link_id.clone(),
             receipt_url: self.receipt_url(&p.receipt_token),

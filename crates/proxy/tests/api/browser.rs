@@ -496,7 +496,63 @@ async fn a_late_payment_after_expiry_is_still_recorded() {
         (&shop["status"], &shop["late"]),
         (&json!("paid"), &json!(true))
     );
-    assert_eq!(app.status_json(id).await["status"], "paid");
+    // The browser is told it was late too: the widget says the money came after expiry.
+    let read = app.status_json(id).await;
+    assert_eq!(
+        (&read["status"], &read["late"]),
+        (&json!("paid"), &json!(true))
+    );
+}
+
+#[tokio::test]
+async fn the_browser_view_says_late_and_livemode() {
+    let app = TestApp::spawn_with(&[("CHECKOUT_STATUS_REFRESH_MS", "0")]).await;
+    // This proxy is live (the sandbox stands in for PayDigital): a real payment.
+    let created = app.create_ok(10000).await;
+    assert_eq!(
+        (&created["late"], &created["livemode"]),
+        (&json!(false), &json!(true))
+    );
+    let id = created["id"].as_str().expect("id");
+    app.pay(created["invoice"].as_str().expect("invoice"));
+    let paid = app.status_json(id).await;
+    assert_eq!(
+        (&paid["status"], &paid["late"], &paid["livemode"]),
+        (&json!("paid"), &json!(false), &json!(true)),
+        "paid in time is not late"
+    );
+
+    // `serve --sandbox`: no money moves, and the browser's view says so from the create on.
+    let (mut sandboxed, url) =
+        crate::helpers::serve_binary(&app.dir.path().join("sandbox.sqlite"), &[]);
+    let create = app
+        .http
+        .post(format!("{url}/api/payments"))
+        .json(&json!({ "amount": 10000 }))
+        .send()
+        .await
+        .expect("answer");
+    let status = create.status();
+    let test_payment: Value = create.json().await.expect("json");
+    let read = match test_payment["id"].as_str() {
+        Some(id) => app
+            .http
+            .get(format!("{url}/api/payments/{id}"))
+            .send()
+            .await
+            .expect("answer")
+            .json::<Value>()
+            .await
+            .expect("json"),
+        None => Value::Null,
+    };
+    let _ = sandboxed.kill();
+    let _ = sandboxed.wait();
+    assert_eq!(status, 201, "{test_payment}");
+    assert_eq!(
+        (&test_payment["livemode"], &read["livemode"], &read["late"]),
+        (&json!(false), &json!(false), &json!(false))
+    );
 }
 
 #[tokio::test]
