@@ -2,7 +2,7 @@
 // counter's Paid screen shows the receipt as a QR — taken from the screen and decoded by
 // zbarimg, it is the payment's receipt_url; the receipt page it opens says LUNAS / PAID and
 // passes axe-core in Indonesian and in English (and, like every page, breaks no CSP rule); the
-// hosted page, open while the payment is pending, shows Lihat struk once the widget says paid.
+// widget's paid view (on the hosted page, open while the payment was pending) links the receipt.
 // The proxy runs with CHECKOUT_PUBLIC_URL set to its own address, so the QR opens it.
 // Screenshots: artifacts/receipts/.
 "use strict";
@@ -122,7 +122,7 @@ test("chromium: the counter's Paid screen shows the receipt's QR; the receipt pa
   }
 });
 
-test("chromium: the hosted page shows Lihat struk when the widget says paid", async () => {
+test("chromium: the widget's paid view links the receipt (on the hosted page, open since pending)", async () => {
   const driver = await driverFor("chromium");
   try {
     const response = await fetch(`${proxy.url}/api/merchant/payments`, {
@@ -135,15 +135,18 @@ test("chromium: the hosted page shows Lihat struk when the widget says paid", as
     await driver.get(`${proxy.url}/lang?to=id&back=/pay/${payment.id}`);
     const widget = await driver.wait(until.elementLocated(By.css("paydigital-checkout")), 10000);
     await driver.wait(async () => (await widget.getAttribute("data-state")) === "pending", 15000, "pending");
-    const hidden = () => driver.executeScript(`return document.getElementById("receipt").hidden`);
-    assert.equal(await hidden(), true, "no receipt while open");
+    // The widget's receipt link, from inside its shadow root: none while the payment is open.
+    const receiptLink = () => driver.executeScript(`
+      const link = document.querySelector("paydigital-checkout").shadowRoot.querySelector('a[href*="/r/"]');
+      return link && { text: link.textContent, href: link.href, target: link.target };`);
+    assert.equal(await receiptLink(), null, "no receipt while open");
     const paid = await fetch(`${proxy.url}/sandbox/payments/${payment.invoice}/pay`, { method: "POST" });
     assert.ok(paid.ok);
-    await driver.wait(async () => !(await hidden()), 15000, "Lihat struk");
-    const link = await driver.findElement(By.css("#receipt a"));
-    assert.equal(await link.getText(), "Lihat struk");
-    const token = payment.receipt_url.split("/r/")[1];
-    assert.equal(await link.getAttribute("href"), `${proxy.url}/r/${token}`);
+    await driver.wait(async () => (await widget.getAttribute("data-state")) === "paid", 15000, "paid");
+    const link = await driver.wait(receiptLink, 5000, "Lihat struk");
+    assert.equal(link.text, "Lihat struk");
+    assert.equal(link.href, payment.receipt_url, "the payment's own receipt");
+    assert.equal(link.target, "_blank");
     await accessible(driver, "hosted-paid-receipt");
   } finally {
     await driver.quit();

@@ -341,6 +341,7 @@ mod tests {
             paid_at: None,
             late: false,
             livemode: true,
+            receipt_url: None,
         }
     }
 

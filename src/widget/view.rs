@@ -262,6 +262,11 @@ fn paid(ctl: Ctl, texts: &'static Texts, payment: Payment) -> impl IntoView {
             // Paid from a saved code after it expired: the money did arrive, late.
             {payment.late.then(|| view! { <p class="pd-note pd-late">{texts.paid_late}</p> })}
             <p class="pd-invoice">{texts.invoice}" "<code>{payment.invoice}</code></p>
+            // The shop's own receipt page: proof a screenshot cannot fake (only https, or the
+            // proxy on this machine: never a `javascript:` link).
+            {payment.receipt_url.filter(|url| paydigital::links::is_payment_page_link(url)).map(|url| view! {
+                <a part="button" class="pd-button" href=url target="_blank" rel="noopener">{texts.view_receipt}</a>
+            })}
             {redirecting.then(|| view! { <p class="pd-note">{texts.redirecting}</p> })}
         </div>
     }

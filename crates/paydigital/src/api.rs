@@ -165,6 +165,11 @@ pub struct Payment {
     #[serde(default = "live")]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub livemode: bool,
+    /// The receipt page (`{CHECKOUT_PUBLIC_URL}/r/{token}`), in the browser's view only and
+    /// only once paid (until then it would only say "not paid"): the widget's paid view links
+    /// it. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_url: Option<String>,
 }
 
 fn live() -> bool {

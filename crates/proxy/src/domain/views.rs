@@ -64,17 +64,6 @@ pub struct MerchantPayment {
     pub receipt_url: Option<String>,
 }
 
-/// The browser's view of a payment: the public view and, once paid, its receipt.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BrowserPayment {
-    #[serde(flatten)]
-    pub public: Payment,
-    /// The receipt page (`{CHECKOUT_PUBLIC_URL}/r/{token}`), only once the payment is paid:
-    /// until then the page would only say "not paid". Absent before.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt_url: Option<String>,
-}
-
 /// A webhook's body (Standard Webhooks): what changed, when, and the payment as of then.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WebhookBody {
@@ -122,6 +111,8 @@ impl Views {
             paid_at: p.paid_at.map(|at| rfc3339(at, zone)),
             late: p.late,
             livemode: self.livemode,
+            // The merchant's view says it always (its own field); the browser's once paid.
+            receipt_url: None,
         }
     }
 
@@ -144,13 +135,13 @@ impl Views {
     }
 
     /// The payment as a browser sees it at `now`: the receipt once paid.
-    pub fn browser(&self, p: &PaymentRecord, now: OffsetDateTime) -> BrowserPayment {
+    pub fn browser(&self, p: &PaymentRecord, now: OffsetDateTime) -> Payment {
         let public = self.public(p, now);
         let receipt_url = (public.status == paydigital::Status::Paid)
             .then(|| self.receipt_link(&p.receipt_token));
-        BrowserPayment {
-            public,
+        Payment {
             receipt_url,
+            ..public
         }
     }
 

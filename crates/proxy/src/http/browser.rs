@@ -9,7 +9,6 @@ use super::kit::{
     IdempotencyKeyHeader,
 };
 use crate::config::{AllowedOrigins, Config};
-use crate::domain::views::BrowserPayment;
 use crate::payments::{Created, Idempotency, KeyScope, Reader};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
@@ -17,7 +16,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Router;
-use paydigital::api::{CreatePayment, ErrorBody};
+use paydigital::api::{CreatePayment, ErrorBody, Payment};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,7 +109,7 @@ pub(crate) fn client_key(config: &Config, headers: &HeaderMap, peer: SocketAddr)
     request_body = CreatePayment,
     responses(
         (status = 201, description = "The payment, public view (also for a replayed `Idempotency-Key`)",
-            body = BrowserPayment,
+            body = Payment,
             headers(("Idempotent-Replayed" = String, description = "`true` when an earlier request with this `Idempotency-Key` made the payment"))),
         (status = 400, body = ErrorBody, description = "`invalid_request` (not JSON, not `application/json`, an unknown field, a wrong type, a text too long — with `field` where one field is wrong — or `amount` where the shop has a catalog), `amount_out_of_range` (`field`: `amount`), `unknown_item`"),
         (status = 403, body = ErrorBody, description = "`origin_not_allowed`: a page whose origin is not in `CHECKOUT_ALLOWED_ORIGINS`"),
@@ -159,7 +158,7 @@ async fn create_payment(
     operation_id = "getPayment",
     params(("id" = String, Path, description = "The payment's id (`pay_…`)", pattern = r"^pay_[A-Za-z0-9_-]{22,64}$")),
     responses(
-        (status = 200, description = "The payment, public view (with `receipt_url` once paid)", body = BrowserPayment),
+        (status = 200, description = "The payment, public view (with `receipt_url` once paid)", body = Payment),
         (status = 403, body = ErrorBody, description = "`origin_not_allowed`"),
         (status = 404, body = ErrorBody, description = "`not_found`: no payment has this id (an upstream invoice number is never one)"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),

@@ -67,7 +67,6 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
         .merge(pages::assets::router(&[
             &pages::layout::PAGE_CSS,
             &pages::receipt::view::RECEIPT_CSS,
-            &pages::hosted::HOSTED_JS,
             &pages::docs::DOCS_CSS,
             &admin::assets::ADMIN_CSS,
             &admin::assets::ADMIN_JS,

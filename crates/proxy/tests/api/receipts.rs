@@ -302,39 +302,6 @@ async fn the_png_is_the_receipt_with_its_amount_and_a_qr_that_opens_it() {
     assert!(unpaid.as_ref() == png(None).expect("png"));
 }
 
-#[tokio::test]
-async fn the_hosted_page_links_the_receipt_only_once_paid() {
-    let app = TestApp::spawn().await;
-    let open = app.merchant_create(json!({ "amount": 20_000 })).await;
-    let html = get(
-        &app,
-        &format!("/pay/{}", open["id"].as_str().expect("id")),
-        "id",
-    )
-    .await
-    .text()
-    .await
-    .expect("html");
-    assert!(
-        !html.contains(&token_of(&open)),
-        "no receipt while open: {html}"
-    );
-    assert!(html.contains(r#"id="receipt" hidden"#), "{html}");
-    let paid = paid_payment(&app).await;
-    let html = get(
-        &app,
-        &format!("/pay/{}", paid["id"].as_str().expect("id")),
-        "id",
-    )
-    .await
-    .text()
-    .await
-    .expect("html");
-    let link = format!(r#"<a href="/r/{}">Lihat struk</a>"#, token_of(&paid));
-    assert!(html.contains(&link), "{html}");
-    assert!(!html.contains(r#"id="receipt" hidden"#), "shown: {html}");
-}
-
 /// `/r/{token}/qr.svg` rasterised and read back by zbar.
 async fn qr_on(app: &TestApp, path: &str) -> String {
     let response = get(app, path, "id").await;

@@ -2,7 +2,6 @@
 //! widget showing that payment; once paid, the widget sends the customer to the link's
 //! `success_url` if it was a payment link's payment.
 
-use super::assets::Asset;
 use super::lang::{lang_of, PageLang};
 use super::layout::{page, respond, Frame};
 use super::widget::WIDGET_STYLE_HASH;
@@ -35,27 +34,20 @@ pub static HOSTED_PAGE_CSP: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Shows **Lihat struk** when the widget says the payment is paid (the page may have been
-/// open since before); when it was paid already the page is drawn with the link shown.
-pub static HOSTED_JS: Asset = Asset::new("hosted.js", include_str!("assets/hosted.js"));
-
 struct Texts {
     title: &'static str,
-    receipt: &'static str,
     noscript: &'static str,
     not_found: &'static str,
 }
 
 const ID: Texts = Texts {
     title: "Pembayaran",
-    receipt: "Lihat struk",
     noscript: "Aktifkan JavaScript untuk menampilkan kode QR pembayaran.",
     not_found: "Pembayaran tidak ditemukan.",
 };
 
 const EN: Texts = Texts {
     title: "Payment",
-    receipt: "View receipt",
     noscript: "Turn on JavaScript to see the payment QR code.",
     not_found: "No such payment.",
 };
@@ -73,7 +65,6 @@ fn hosted_page_markup(
     description: &str,
     lang: PageLang,
     success_url: Option<&str>,
-    receipt: Option<&str>,
 ) -> Markup {
     let t = texts(lang);
     let title = format!("{} {}", t.title, paydigital::rupiah(payment.total_amount));
@@ -86,16 +77,10 @@ fn hosted_page_markup(
     };
     let head = html! {
         script src="/checkout/paydigital-checkout.js" defer {}
-        script src=(HOSTED_JS.url()) defer {}
     };
     let body = html! {
         h1 { (description) }
         paydigital-checkout payment=(payment.id) lang=(lang.code()) success-url=[success_url] {}
-        // The receipt's address is given once paid (`hosted.js` asks for it when the widget
-        // says so): until then the page names no receipt.
-        p.receipt-link #receipt hidden[receipt.is_none()] data-payment=(payment.id) {
-            a href=[receipt] { (t.receipt) }
-        }
         noscript {
             p { (t.noscript) }
             p { img src={ "/api/payments/" (payment.id) "/qr.svg" } alt="QRIS" width="256" height="256"; }
@@ -144,14 +129,6 @@ async fn hosted_page(
         },
         None => None,
     };
-    let receipt =
-        (view.status == paydigital::Status::Paid).then(|| format!("/r/{}", record.receipt_token));
-    let markup = hosted_page_markup(
-        &view,
-        &record.description,
-        lang,
-        success_url.as_deref(),
-        receipt.as_deref(),
-    );
+    let markup = hosted_page_markup(&view, &record.description, lang, success_url.as_deref());
     respond(StatusCode::OK, markup, &HOSTED_PAGE_CSP)
 }
