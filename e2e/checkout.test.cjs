@@ -442,6 +442,8 @@ test("the hosted page /pay/{id} runs the widget under its strict CSP, in the cus
   const widget = page.locator("paydigital-checkout");
   await widget.locator(".pd-qr svg").waitFor({ timeout: 20000 });
   assert.equal(await page.locator("html").getAttribute("lang"), "en");
+  // A sandbox proxy's payment: the page says test mode above the widget.
+  assert.equal(await page.locator("p.test-mode").textContent(), "TEST MODE — no real money");
   assert.equal(await widget.locator(".pd-label").textContent(), "Pay exactly this amount");
   assert.equal(decodeQr(await shot(widget.locator(".pd-qr"), "qr-hosted")), payment.qr_content);
   await shot(page.locator("main"), "7-hosted-page");

@@ -394,6 +394,10 @@ async fn the_hosted_page_shows_the_widget_in_the_customers_language_under_a_stri
         "escaped: {html}"
     );
     assert!(!html.contains("<script>"), "no inline script");
+    assert!(
+        !html.contains("test-mode"),
+        "a live proxy's page says nothing of test mode"
+    );
     let indonesian = page("id-ID,id;q=0.9,en;q=0.8", format!("/pay/{id}"))
         .await
         .expect("answer")

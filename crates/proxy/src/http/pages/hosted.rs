@@ -38,18 +38,21 @@ struct Texts {
     title: &'static str,
     noscript: &'static str,
     not_found: &'static str,
+    test_mode: &'static str,
 }
 
 const ID: Texts = Texts {
     title: "Pembayaran",
     noscript: "Aktifkan JavaScript untuk menampilkan kode QR pembayaran.",
     not_found: "Pembayaran tidak ditemukan.",
+    test_mode: "MODE UJI — tidak ada uang sungguhan",
 };
 
 const EN: Texts = Texts {
     title: "Payment",
     noscript: "Turn on JavaScript to see the payment QR code.",
     not_found: "No such payment.",
+    test_mode: "TEST MODE — no real money",
 };
 
 fn texts(lang: PageLang) -> &'static Texts {
@@ -79,6 +82,8 @@ fn hosted_page_markup(
         script src="/checkout/paydigital-checkout.js" defer {}
     };
     let body = html! {
+        // A sandbox's payment says so on the page too, not only inside the widget.
+        @if !payment.livemode { p.test-mode role="note" { (t.test_mode) } }
         h1 { (description) }
         paydigital-checkout payment=(payment.id) lang=(lang.code()) success-url=[success_url] {}
         noscript {
