@@ -135,6 +135,9 @@ test("chromium: the widget's paid view links the receipt (on the hosted page, op
     await driver.get(`${proxy.url}/lang?to=id&back=/pay/${payment.id}`);
     const widget = await driver.wait(until.elementLocated(By.css("paydigital-checkout")), 10000);
     await driver.wait(async () => (await widget.getAttribute("data-state")) === "pending", 15000, "pending");
+    // A `serve --sandbox` proxy's payment: the page itself says test mode, above the widget.
+    const badge = await driver.findElement(By.css("p.test-mode"));
+    assert.equal(await badge.getText(), "MODE UJI — tidak ada uang sungguhan");
     // The widget's receipt link, from inside its shadow root: none while the payment is open.
     const receiptLink = () => driver.executeScript(`
       const link = document.querySelector("paydigital-checkout").shadowRoot.querySelector('a[href*="/r/"]');

@@ -66,6 +66,7 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
         .with_state(state)
         .merge(pages::assets::router(&[
             &pages::layout::PAGE_CSS,
+            &pages::layout::ICON,
             &pages::receipt::view::RECEIPT_CSS,
             &pages::docs::DOCS_CSS,
             &admin::assets::ADMIN_CSS,

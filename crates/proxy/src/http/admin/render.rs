@@ -9,6 +9,7 @@ use crate::domain::days::Day;
 use crate::domain::payment::{status_at, PaymentRecord};
 use crate::domain::staff::Role;
 use crate::http::pages::lang::{switch_href, PageLang};
+use crate::http::pages::layout::ICON;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
@@ -34,6 +35,7 @@ fn head(t: &Texts, title: &str) -> Markup {
             meta name="viewport" content="width=device-width, initial-scale=1";
             meta name="robots" content="noindex";
             title { (title) " · " (t.title) }
+            link rel="icon" type="image/svg+xml" href=(ICON.url());
             link rel="stylesheet" href=(ADMIN_CSS.url());
             script src=(ADMIN_JS.url()) defer {}
         }

@@ -50,6 +50,7 @@ impl Asset {
         match self.name.rsplit_once('.').map(|(_, ext)| ext) {
             Some("css") => "text/css; charset=utf-8",
             Some("js") => "text/javascript; charset=utf-8",
+            Some("svg") => "image/svg+xml",
             _ => "application/octet-stream",
         }
     }

@@ -8,6 +8,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 
+/// The pages' icon (a browser asks for `/favicon.ico` when a page names none: a 404 each time).
+pub static ICON: Asset = Asset::new("icon.svg", include_str!("assets/icon.svg"));
+
 /// The customer pages' stylesheet.
 pub static PAGE_CSS: Asset = Asset::new("page.css", include_str!("assets/page.css"));
 
@@ -35,6 +38,7 @@ pub fn page(frame: &Frame<'_>, head: Markup, body: Markup) -> Markup {
                 // says `Origin: null`, and a link's Pay press is checked to come from here.
                 meta name="referrer" content="same-origin";
                 title { (frame.title) }
+                link rel="icon" type="image/svg+xml" href=(ICON.url());
                 link rel="stylesheet" href=(PAGE_CSS.url());
                 (head)
             }
