@@ -15,7 +15,7 @@ const http = require("node:http");
 const os = require("node:os");
 const path = require("node:path");
 const { By, until } = require("selenium-webdriver");
-const { ROOT, accessible, addStaff, driverFor, startProxy, waitFor } = require("./support.cjs");
+const { ROOT, accessible, addStaff, driverFor, merchantApi, startProxy, waitFor } = require("./support.cjs");
 
 const ARTIFACTS = path.join(ROOT, "artifacts/admin");
 const MERCHANT_KEY = "admin-e2e-merchant-key-0123456789abcdef";
@@ -63,14 +63,7 @@ after(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function merchant(method, route, body) {
-  const response = await fetch(`${proxy.url}/api/merchant/${route}`, {
-    method, headers: { authorization: `Bearer ${MERCHANT_KEY}`, "content-type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  assert.ok(response.ok, `${method} ${route}: ${response.status}`);
-  return response.json();
-}
+const merchant = (method, route, body) => merchantApi(proxy.url, MERCHANT_KEY, method, route, body);
 
 /** The page fits the 360-px phone: nothing scrolls sideways. */
 async function fitsAPhone(driver, page) {

@@ -17,7 +17,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { By, Key, until } = require("selenium-webdriver");
-const { ROOT, accessible, addStaff, driverFor, startProxy } = require("./support.cjs");
+const { ROOT, accessible, addStaff, driverFor, merchantApi, startProxy } = require("./support.cjs");
 
 const ARTIFACTS = path.join(ROOT, "artifacts/counter");
 const MERCHANT_KEY = "counter-e2e-merchant-key-0123456789abcdef";
@@ -38,13 +38,8 @@ after(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function merchant(route) {
-  const response = await fetch(`${proxy.url}/api/merchant/${route}`, {
-    headers: { authorization: `Bearer ${MERCHANT_KEY}` },
-  });
-  assert.ok(response.ok, `GET ${route}: ${response.status}`);
-  return response.json();
-}
+/** A merchant API read (GET `route`). */
+const merchant = (route) => merchantApi(proxy.url, MERCHANT_KEY, "GET", route);
 
 async function sandbox(invoice, what) {
   const response = await fetch(`${proxy.url}/sandbox/payments/${invoice}/${what}`, { method: "POST" });

@@ -12,7 +12,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { By, until } = require("selenium-webdriver");
-const { ROOT, accessible, addStaff, driverFor, startProxy, waitFor } = require("./support.cjs");
+const { ROOT, accessible, addStaff, driverFor, merchantApi, startProxy, waitFor } = require("./support.cjs");
 
 const ARTIFACTS = path.join(ROOT, "artifacts/links");
 const MERCHANT_KEY = "links-e2e-merchant-key-0123456789abcdef";
@@ -33,13 +33,8 @@ after(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function merchant(route) {
-  const response = await fetch(`${proxy.url}/api/merchant/${route}`, {
-    headers: { authorization: `Bearer ${MERCHANT_KEY}` },
-  });
-  assert.ok(response.ok, `GET ${route}: ${response.status}`);
-  return response.json();
-}
+/** A merchant API read (GET `route`). */
+const merchant = (route) => merchantApi(proxy.url, MERCHANT_KEY, "GET", route);
 
 async function check(driver, browser, page) {
   if (browser === "chromium") {

@@ -15,7 +15,7 @@ const net = require("node:net");
 const os = require("node:os");
 const path = require("node:path");
 const { By, until } = require("selenium-webdriver");
-const { ROOT, PROXY_BIN, accessible, addStaff, driverFor } = require("./support.cjs");
+const { ROOT, PROXY_BIN, accessible, addStaff, driverFor, merchantApi } = require("./support.cjs");
 
 const ARTIFACTS = path.join(ROOT, "artifacts/receipts");
 const MERCHANT_KEY = "receipts-e2e-merchant-key-0123456789abcdef";
@@ -69,13 +69,8 @@ after(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function merchant(route) {
-  const response = await fetch(`${proxy.url}/api/merchant/${route}`, {
-    headers: { authorization: `Bearer ${MERCHANT_KEY}` },
-  });
-  assert.ok(response.ok, `GET ${route}: ${response.status}`);
-  return response.json();
-}
+/** A merchant API read (GET `route`). */
+const merchant = (route) => merchantApi(proxy.url, MERCHANT_KEY, "GET", route);
 
 test("chromium: the counter's Paid screen shows the receipt's QR; the receipt page is accessible in both languages", async () => {
   const driver = await driverFor("chromium", [800, 1000]);

@@ -202,6 +202,17 @@ function startProxy(database, env) {
   });
 }
 
+/** The merchant API of the proxy at `url` with `key`: `method route` with a JSON `body`; the
+ * answer's JSON, or a failure naming the call. */
+async function merchantApi(url, key, method, route, body) {
+  const response = await fetch(`${url}/api/merchant/${route}`, {
+    method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  assert.ok(response.ok, `${method} ${route}: ${response.status}`);
+  return response.json();
+}
+
 /** `ready()`'s first truthy value, asked every 100 ms; fails naming `what` after `limitMs`. */
 async function waitFor(what, limitMs, ready) {
   const start = Date.now();
@@ -213,4 +224,4 @@ async function waitFor(what, limitMs, ready) {
   }
 }
 
-module.exports = { ROOT, PROXY_BIN, driverFor, accessible, policyViolations, addStaff, startProxy, waitFor };
+module.exports = { ROOT, PROXY_BIN, driverFor, accessible, policyViolations, addStaff, startProxy, merchantApi, waitFor };
