@@ -225,6 +225,22 @@ fn chosen(response: &reqwest::Response) -> String {
     site_wide.split(';').next().unwrap_or("").to_owned()
 }
 
+/// `path` from a browser asking for `accept_language`, carrying the switch's `cookie`.
+async fn as_chosen(
+    app: &TestApp,
+    path: &str,
+    accept_language: &str,
+    cookie: &str,
+) -> reqwest::Response {
+    app.http
+        .get(format!("{}{path}", app.proxy.url()))
+        .header(ACCEPT_LANGUAGE, accept_language)
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .expect("answer")
+}
+
 #[tokio::test]
 async fn a_language_chosen_on_one_page_holds_on_the_next() {
     let app = TestApp::spawn().await;
@@ -252,14 +268,7 @@ async fn a_language_chosen_on_one_page_holds_on_the_next() {
         format!("/pay/{payment}"),
         "/admin/login".into(),
     ] {
-        let page = app
-            .http
-            .get(format!("{}{path}", app.proxy.url()))
-            .header(ACCEPT_LANGUAGE, "id-ID,id;q=0.9")
-            .header(COOKIE, &english)
-            .send()
-            .await
-            .expect("answer");
+        let page = as_chosen(&app, &path, "id-ID,id;q=0.9", &english).await;
         assert_eq!(page.status(), StatusCode::OK, "{path}");
         if !path.starts_with("/admin") {
             let vary = page.headers().get("vary").and_then(|v| v.to_str().ok());
@@ -275,13 +284,8 @@ async fn a_language_chosen_on_one_page_holds_on_the_next() {
             "{path} offers the way back"
         );
     }
-    let pay_button = app
-        .http
-        .get(format!("{}/l/{link}", app.proxy.url()))
-        .header(COOKIE, &english)
-        .send()
+    let pay_button = as_chosen(&app, &format!("/l/{link}"), "", &english)
         .await
-        .expect("answer")
         .text()
         .await
         .expect("html");
@@ -293,14 +297,8 @@ async fn a_language_chosen_on_one_page_holds_on_the_next() {
         .await;
     assert_eq!(crate::admin::location(&back), format!("/l/{link}"));
     let indonesian = chosen(&back);
-    let page = app
-        .http
-        .get(format!("{}/pay/{payment}", app.proxy.url()))
-        .header(ACCEPT_LANGUAGE, "en-US")
-        .header(COOKIE, &indonesian)
-        .send()
+    let page = as_chosen(&app, &format!("/pay/{payment}"), "en-US", &indonesian)
         .await
-        .expect("answer")
         .text()
         .await
         .expect("html");
