@@ -9,12 +9,13 @@
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const { spawn, execFileSync } = require("node:child_process");
+const { spawn } = require("node:child_process");
 const fs = require("node:fs");
 const http = require("node:http");
 const os = require("node:os");
 const path = require("node:path");
 const { chromium } = require("playwright-core");
+const { decodeQr, driverFor, waitFor } = require("./support.cjs");
 
 const ROOT = path.resolve(__dirname, "..");
 const PROXY_BIN = path.join(ROOT, "target/debug/paydigital-proxy");
@@ -132,11 +133,6 @@ function startOtherOrigin() {
 async function sandboxPayments() {
   const response = await fetch(`${sandbox.url}/sandbox/payments`);
   return response.json();
-}
-
-/** Decodes the QR in a PNG with zbarimg, an independent decoder. */
-function decodeQr(file) {
-  return execFileSync("zbarimg", ["--raw", "-q", file], { encoding: "utf8" }).trim();
 }
 
 async function shot(locator, name) {
@@ -463,7 +459,6 @@ test("the hosted page /pay/{id} runs the widget under its strict CSP, in the cus
 // WebKitWebDriver by selenium-webdriver (e2e/support.cjs): the QR on screen decoded by zbarimg,
 // paid, resumed after a reload, expired and renewed. Playwright's own WebKit is a download
 // this project does not make; Debian's WebKitGTK is the engine here.
-const { driverFor, waitFor } = require("./support.cjs");
 
 /** Reads `script` (a function body given the widget's shadow root as `root`) in the page. */
 function inWidget(driver, script) {

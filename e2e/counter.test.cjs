@@ -12,12 +12,11 @@
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { By, Key, until } = require("selenium-webdriver");
-const { ROOT, accessible, addStaff, driverFor, merchantApi, startProxy } = require("./support.cjs");
+const { ROOT, accessible, addStaff, decodeQr, driverFor, merchantApi, startProxy } = require("./support.cjs");
 
 const ARTIFACTS = path.join(ROOT, "artifacts/counter");
 const MERCHANT_KEY = "counter-e2e-merchant-key-0123456789abcdef";
@@ -59,11 +58,6 @@ async function check(driver, browser, page) {
     await driver.sendDevToolsCommand("Emulation.clearDeviceMetricsOverride", {});
   }
   fs.writeFileSync(path.join(ARTIFACTS, `${browser}-${page}.png`), await driver.takeScreenshot(), "base64");
-}
-
-/** Decodes the QR in a PNG with zbarimg, an independent decoder. */
-function decodeQr(file) {
-  return execFileSync("zbarimg", ["--raw", "-q", file], { encoding: "utf8" }).trim();
 }
 
 async function shown(driver, id) {

@@ -9,11 +9,10 @@
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { ROOT, accessible, driverFor, startProxy, waitFor } = require("./support.cjs");
+const { ROOT, accessible, decodeQr, driverFor, startProxy, waitFor } = require("./support.cjs");
 
 const ARTIFACTS = path.join(ROOT, "artifacts/e2e");
 const SCREENSHOTS = path.join(ROOT, "docs/screenshots");
@@ -31,11 +30,6 @@ after(() => {
   if (proxy) proxy.child.kill();
   fs.rmSync(work, { recursive: true, force: true });
 });
-
-/** Decodes the QR in a PNG file with zbarimg, an independent decoder. */
-function decodeQr(file) {
-  return execFileSync("zbarimg", ["--raw", "-q", file], { encoding: "utf8" }).trim();
-}
 
 /** The sandbox's own record of `invoice` (what it issued). */
 async function issued(invoice) {

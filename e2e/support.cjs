@@ -5,7 +5,7 @@
 "use strict";
 
 const assert = require("node:assert/strict");
-const { spawn, spawnSync } = require("node:child_process");
+const { execFileSync, spawn, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const net = require("node:net");
 const os = require("node:os");
@@ -224,4 +224,13 @@ async function waitFor(what, limitMs, ready) {
   }
 }
 
-module.exports = { ROOT, PROXY_BIN, driverFor, accessible, policyViolations, addStaff, startProxy, merchantApi, waitFor };
+/**
+ * Decodes the QR code in a PNG with zbarimg, an independent decoder. Only QR symbols are looked
+ * for: with every symbology on, zbar now and then reads a run of the screen (a keypad, the QR's
+ * own modules) as a 1-D barcode and prints it as a second line — a flaky "879750" once failed CI.
+ */
+function decodeQr(file) {
+  return execFileSync("zbarimg", ["--raw", "-q", "-Sdisable", "-Sqrcode.enable", file], { encoding: "utf8" }).trim();
+}
+
+module.exports = { ROOT, PROXY_BIN, driverFor, accessible, policyViolations, addStaff, startProxy, merchantApi, waitFor, decodeQr };
