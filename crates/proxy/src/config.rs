@@ -246,6 +246,73 @@ pub struct Config {
     pub instance_id: String,
     /// `CHECKOUT_LOG_FORMAT`: `text` (people) or `json` (one object a line, for a collector).
     pub log_format: LogFormat,
+    /// `CHECKOUT_BACKUP_DIR`: where the proxy writes snapshots of its SQLite store;
+    /// `None`: it writes none.
+    pub backup: Option<BackupConfig>,
+}
+
+/// Scheduled snapshots of a SQLite store (`workers/backup.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupConfig {
+    /// `CHECKOUT_BACKUP_DIR`: the folder (made at the first snapshot if missing).
+    pub dir: PathBuf,
+    /// `CHECKOUT_BACKUP_EVERY` (default `24h`): the time from one snapshot to the next.
+    pub every: Duration,
+    /// `CHECKOUT_BACKUP_KEEP` (default 7): how many of its snapshots are kept, newest first.
+    pub keep: usize,
+}
+
+impl BackupConfig {
+    /// `None` without `CHECKOUT_BACKUP_DIR`. The interval is written as one step of the webhook
+    /// retry schedule (`30m`, `6h`, `24h`), at least 1 s.
+    fn from_vars(
+        vars: &Vars<impl Fn(&str) -> Option<String>>,
+        database: &Database,
+    ) -> Result<Option<BackupConfig>, ConfigError> {
+        let Some(dir) = vars.get("CHECKOUT_BACKUP_DIR") else {
+            for name in ["CHECKOUT_BACKUP_EVERY", "CHECKOUT_BACKUP_KEEP"] {
+                if vars.get(name).is_some() {
+                    return Err(invalid(
+                        name,
+                        "is set but CHECKOUT_BACKUP_DIR is not: name the folder for snapshots",
+                    ));
+                }
+            }
+            return Ok(None);
+        };
+        if let Database::Postgres(_) = database {
+            return Err(invalid(
+                "CHECKOUT_BACKUP_DIR",
+                "is for a SQLite store; CHECKOUT_DATABASE is PostgreSQL: back it up with \
+                 pg_dump (see README.md, Backups)",
+            ));
+        }
+        let every_text = vars
+            .get("CHECKOUT_BACKUP_EVERY")
+            .unwrap_or_else(|| "24h".to_owned());
+        let every = match parse_schedule(&every_text)
+            .map_err(|reason| invalid("CHECKOUT_BACKUP_EVERY", reason))?
+            .as_slice()
+        {
+            [one] if *one >= Duration::from_secs(1) => *one,
+            [_] => return Err(invalid("CHECKOUT_BACKUP_EVERY", "must be at least 1s")),
+            _ => {
+                return Err(invalid(
+                    "CHECKOUT_BACKUP_EVERY",
+                    "is one interval, e.g. 24h, 6h or 30m",
+                ))
+            }
+        };
+        let keep = usize::try_from(vars.u64("CHECKOUT_BACKUP_KEEP", 7)?)
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| invalid("CHECKOUT_BACKUP_KEEP", "must be 1 or more"))?;
+        Ok(Some(BackupConfig {
+            dir: PathBuf::from(dir.trim()),
+            every,
+            keep,
+        }))
+    }
 }
 
 /// How log lines are written (`CHECKOUT_LOG_FORMAT`).
@@ -653,11 +720,14 @@ impl Config {
             .ok()
             .filter(|n| (1..=1000).contains(n))
             .ok_or_else(|| invalid("CHECKOUT_DATABASE_POOL", "must be from 1 to 1000"))?;
+        let database = parse_database(vars.get("CHECKOUT_DATABASE").as_deref())?;
+        let backup = BackupConfig::from_vars(&vars, &database)?;
         Ok(Config {
             listen,
             upstream,
             allowed_origins,
-            database: parse_database(vars.get("CHECKOUT_DATABASE").as_deref())?,
+            database,
+            backup,
             database_pool,
             static_dir: vars
                 .get("CHECKOUT_STATIC_DIR")
@@ -778,6 +848,85 @@ mod tests {
         assert_eq!(config.metrics_listen, None, "no metrics unless asked");
         assert_eq!(config.log_format, LogFormat::Text);
         assert!(config.instance_id.starts_with("px-") && config.instance_id.len() == 11);
+    }
+
+    #[test]
+    fn backups_are_off_by_default_and_their_mistakes_refused() {
+        let config = Config::from_vars(vars(&[]), true).expect("sandbox");
+        assert_eq!(config.backup, None, "no snapshots unless asked");
+        let config = Config::from_vars(vars(&[("CHECKOUT_BACKUP_DIR", "/var/backups/pd")]), true)
+            .expect("a folder is enough");
+        assert_eq!(
+            config.backup,
+            Some(BackupConfig {
+                dir: PathBuf::from("/var/backups/pd"),
+                every: Duration::from_secs(24 * 3600),
+                keep: 7,
+            })
+        );
+        let config = Config::from_vars(
+            vars(&[
+                ("CHECKOUT_BACKUP_DIR", "snaps"),
+                ("CHECKOUT_BACKUP_EVERY", "1s"),
+                ("CHECKOUT_BACKUP_KEEP", "2"),
+            ]),
+            true,
+        )
+        .expect("1s is allowed");
+        let backup = config.backup.expect("on");
+        assert_eq!((backup.every, backup.keep), (Duration::from_secs(1), 2));
+        for (pairs, name, words) in [
+            (
+                vec![
+                    ("CHECKOUT_BACKUP_DIR", "d"),
+                    ("CHECKOUT_BACKUP_EVERY", "999ms"),
+                ],
+                "CHECKOUT_BACKUP_EVERY",
+                "at least 1s",
+            ),
+            (
+                vec![
+                    ("CHECKOUT_BACKUP_DIR", "d"),
+                    ("CHECKOUT_BACKUP_EVERY", "daily"),
+                ],
+                "CHECKOUT_BACKUP_EVERY",
+                "unit",
+            ),
+            (
+                vec![
+                    ("CHECKOUT_BACKUP_DIR", "d"),
+                    ("CHECKOUT_BACKUP_EVERY", "1h,2h"),
+                ],
+                "CHECKOUT_BACKUP_EVERY",
+                "one interval",
+            ),
+            (
+                vec![("CHECKOUT_BACKUP_DIR", "d"), ("CHECKOUT_BACKUP_KEEP", "0")],
+                "CHECKOUT_BACKUP_KEEP",
+                "1 or more",
+            ),
+            (
+                vec![("CHECKOUT_BACKUP_KEEP", "3")],
+                "CHECKOUT_BACKUP_KEEP",
+                "CHECKOUT_BACKUP_DIR is not",
+            ),
+            (
+                vec![
+                    ("CHECKOUT_BACKUP_DIR", "d"),
+                    ("CHECKOUT_DATABASE", "postgres://pd:pw@localhost/checkout"),
+                ],
+                "CHECKOUT_BACKUP_DIR",
+                "pg_dump",
+            ),
+        ] {
+            let err = Config::from_vars(vars(&pairs), true).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                matches!(&err, ConfigError::Invalid { name: n, .. } if *n == name)
+                    && text.contains(words),
+                "{pairs:?}: {text}"
+            );
+        }
     }
 
     #[test]

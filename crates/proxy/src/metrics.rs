@@ -159,6 +159,11 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct InstanceLabels {
     instance_id: String,
     version: &'static str,
@@ -188,6 +193,8 @@ pub struct Metrics {
     webhook_attempts: Family<OutcomeLabels, Counter>,
     webhook_duration: Histogram,
     store_errors: Family<KindLabels, Counter>,
+    backup_snapshots: Family<ResultLabels, Counter>,
+    backup_last_success: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -209,6 +216,11 @@ impl Metrics {
         let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
         let webhook_duration = remote_histogram();
         let store_errors = Family::<KindLabels, Counter>::default();
+        let backup_snapshots = Family::<ResultLabels, Counter>::default();
+        let backup_last_success: Gauge = Gauge::default();
+        for result in ["ok", "failed"] {
+            drop(backup_snapshots.get_or_create(&ResultLabels { result }));
+        }
         // The few words a label can take are there from the start, at 0: a rate over them
         // is 0, not "no data", before the first refusal.
         for call in BUDGET_CALLS {
@@ -272,6 +284,18 @@ impl Metrics {
              database refused or the data is corrupt)",
             store_errors.clone(),
         );
+        registry.register(
+            "backup_snapshots",
+            "Scheduled snapshots of the SQLite store (CHECKOUT_BACKUP_DIR), by result (ok, \
+             failed: nothing was kept, see the log)",
+            backup_snapshots.clone(),
+        );
+        registry.register(
+            "backup_last_success_timestamp_seconds",
+            "When the newest good snapshot was taken, unix seconds (0: none yet by this \
+             process)",
+            backup_last_success.clone(),
+        );
         Metrics {
             registry,
             http_requests,
@@ -282,6 +306,19 @@ impl Metrics {
             webhook_attempts,
             webhook_duration,
             store_errors,
+            backup_snapshots,
+            backup_last_success,
+        }
+    }
+
+    /// A scheduled snapshot taken at `at` (`ok`) or not (failed).
+    pub fn backup_snapshot(&self, ok: bool, at: OffsetDateTime) {
+        let result = if ok { "ok" } else { "failed" };
+        self.backup_snapshots
+            .get_or_create(&ResultLabels { result })
+            .inc();
+        if ok {
+            self.backup_last_success.set(at.unix_timestamp());
         }
     }
 
@@ -424,6 +461,9 @@ mod tests {
         metrics.upstream_call("create", "ok", Duration::from_millis(30));
         metrics.budget_refused("background_status");
         metrics.webhook_attempt("delivered", Duration::from_millis(5));
+        let at = time::macros::datetime!(2026-11-24 07:00:00 UTC);
+        metrics.backup_snapshot(true, at);
+        metrics.backup_snapshot(false, at + Duration::from_secs(60));
         let now = time::macros::datetime!(2026-11-24 08:00:00 UTC);
         let backlog = Backlog {
             payments_pending: 3,
@@ -441,6 +481,9 @@ mod tests {
             "checkout_open_payments{status=\"pending\"} 3\n",
             "checkout_webhook_queue_oldest_seconds 90",
             "checkout_store_up 1\n",
+            "checkout_backup_snapshots_total{result=\"ok\"} 1\n",
+            "checkout_backup_snapshots_total{result=\"failed\"} 1\n",
+            "checkout_backup_last_success_timestamp_seconds 1795503600\n",
         ] {
             assert!(text.contains(line), "{line:?} in\n{text}");
         }

@@ -11,7 +11,7 @@ use crate::store;
 use crate::upstream::sandbox::{self, Faults, Sandbox, SandboxConfig};
 use crate::upstream::Upstream;
 use crate::webhooks::Sender;
-use crate::workers::{self, confirm::Confirm, deliver::Deliver};
+use crate::workers::{self, backup::Snapshots, confirm::Confirm, deliver::Deliver};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +21,8 @@ use tokio::net::TcpListener;
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    #[error("cannot open the payment store: {0}")]
+    Locked(#[from] store::backup::BackupError),
     #[error("cannot open the payment store {path}: {source}")]
     Store {
         path: String,
@@ -53,6 +55,8 @@ pub struct Running {
     /// the server. What the workers had in flight is in the store and resumes at the next
     /// start.
     background: Vec<tokio::task::JoinHandle<()>>,
+    /// A SQLite store's `<db>.lock`, held while this proxy runs: `restore` refuses meanwhile.
+    _store_lock: Option<store::backup::StoreLock>,
 }
 
 impl Running {
@@ -133,6 +137,7 @@ fn spawn_router(
         shutdown,
         task,
         background: Vec::new(),
+        _store_lock: None,
     })
 }
 
@@ -142,6 +147,11 @@ pub async fn start(
     mut config: Config,
     sandbox: Option<SandboxConfig>,
 ) -> Result<Running, StartError> {
+    // Taken before the store is opened: a restore under way is not raced.
+    let store_lock = match &config.database {
+        store::Database::Sqlite(path) => Some(store::backup::StoreLock::serving(path)?),
+        store::Database::Postgres(_) => None,
+    };
     let store = config
         .database
         .open_to_serve(config.database_pool)
@@ -163,6 +173,14 @@ pub async fn start(
         Sandbox::new(sandbox_config, Faults::default())
     });
     let metrics = Arc::new(Metrics::new(&config.instance_id));
+    let snapshots = match (&config.backup, &config.database) {
+        (Some(backup), store::Database::Sqlite(path)) => Some(Snapshots::new(
+            path.clone(),
+            backup.clone(),
+            metrics.clone(),
+        )),
+        _ => None,
+    };
     let upstream = Upstream::for_group(&config, store.clone(), metrics.clone())?;
     let sender = config.webhook.clone().map(Sender::new).transpose()?;
     let staff = Arc::new(Staff::new(
@@ -194,6 +212,12 @@ pub async fn start(
         router = crate::http::metrics::tag_routes(router);
     }
     let mut running = spawn_router(listener, router, sandbox, max_connections, observe)?;
+    running._store_lock = store_lock;
+    if let Some(snapshots) = snapshots {
+        running
+            .background
+            .push(tokio::spawn(workers::backup::run(Arc::new(snapshots))));
+    }
     if let Some(listener) = metrics_listener {
         running.metrics_addr = Some(listener.local_addr().map_err(StartError::Serve)?);
         let page = crate::http::metrics::router(payments.clone());

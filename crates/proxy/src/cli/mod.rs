@@ -1,7 +1,8 @@
 //! The command line: what `paydigital-proxy` takes (`Cli`), and one module per command with
 //! its own output — `serve` (and the sandbox alone), `payments`, `webhooks`, `staff` and
-//! `audit`, `migrate`, `qris`, `openapi`. Each command answers `Ok` or a [`CliError`]; `main` turns that into the exit code.
+//! `audit`, `migrate`, `backup` and `restore`, `qris`, `openapi`. Each command answers `Ok` or a [`CliError`]; `main` turns that into the exit code.
 
+mod backup;
 mod migrate;
 mod openapi;
 mod payments;
@@ -93,6 +94,22 @@ enum Command {
         #[arg(long)]
         from: Option<std::path::PathBuf>,
     },
+    /// Write a consistent, checked copy of the SQLite store to FILE (safe while the proxy
+    /// serves and writes). On PostgreSQL, says how to use pg_dump.
+    Backup {
+        /// Where the copy goes (replaced only once the new copy checked out).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Put a backup in place of the SQLite store (stop the proxy first); the old store is
+    /// kept beside it as <db>.before-restore-<time>.
+    Restore {
+        /// A file written by `backup` (or a scheduled snapshot).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
+    },
 }
 
 /// Why a command failed; the exit code says which kind.
@@ -136,6 +153,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Staff { command } => staff::run(command),
         Command::Audit { command } => staff::audit(command),
         Command::Migrate { to, from } => migrate::migrate(&to, from),
+        Command::Backup { file, store } => backup::backup(&file, &store),
+        Command::Restore { file, store } => backup::restore(&file, &store),
         Command::Openapi { output } => openapi::openapi(output.as_deref()),
     }
 }

@@ -7,11 +7,13 @@
 //! an upstream status read (the refresh claim), a due confirmation check and a webhook delivery
 //! (leases that lapse when their holder dies), a create with an `Idempotency-Key` (a key claim).
 
+pub mod backup;
 pub mod links;
 mod postgres;
 mod postgres_links;
 mod postgres_staff;
 mod postgres_tls;
+pub mod restore;
 mod sqlite;
 mod sqlite_links;
 mod sqlite_staff;

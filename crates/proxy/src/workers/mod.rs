@@ -3,8 +3,10 @@
 //! (`deliver.rs`). Both are one loop ([`run`]): claim due work in the store — so that
 //! several proxies never do a piece twice — for the free slots only, start each piece in a
 //! task of its own, and wait when nothing was due. What was in flight when the server
-//! stopped is still due in the store and resumes at the next start.
+//! stopped is still due in the store and resumes at the next start. Besides them, with
+//! `CHECKOUT_BACKUP_DIR`, scheduled snapshots of a SQLite store (`backup.rs`).
 
+pub mod backup;
 pub mod confirm;
 pub mod deliver;
 

@@ -4,6 +4,7 @@
 //! must be killed. `helpers` and `receiver` are shared by all of them.
 
 mod admin;
+mod backups;
 mod browser;
 mod cli;
 mod counter;
