@@ -2,9 +2,10 @@
 //! Prometheus text format (prometheus-client's encoder). Counters and histograms are kept
 //! here as things happen — requests by route template (`http/metrics.rs` records them),
 //! PayDigital calls and the budget's refusals (`upstream/`), webhook attempts
-//! (`workers/deliver.rs`), store errors (the services' store calls) — each a few atomic
-//! operations. What the store holds (open payments, the webhook queue) is read once per
-//! scrape ([`Backlog`]), not kept up to date on every change.
+//! (`workers/deliver.rs`), store errors (the services' store calls), scheduled backup
+//! snapshots (`workers/backup.rs`) — each a few atomic operations. What the store holds
+//! (open payments, the webhook queue) is read once per scrape ([`Backlog`]), not kept up
+//! to date on every change.
 //!
 //! Labels are bounded: a route is its template (`/api/payments/{id}`), never a payment id; a
 //! method outside the usual seven is `other`; outcomes are the few words below.
