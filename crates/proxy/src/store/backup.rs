@@ -90,6 +90,8 @@ pub enum BackupError {
     InUse { db: PathBuf, lock: PathBuf },
     #[error("a restore of {db} is under way (it holds {lock}): start the proxy when it is done")]
     Restoring { db: PathBuf, lock: PathBuf },
+    #[error("{0} is the store itself: name another file")]
+    SameFile(PathBuf),
     #[error("{0} is not a path SQLite can be given (not UTF-8)")]
     Path(PathBuf),
 }
@@ -115,6 +117,10 @@ pub fn backup(source: &Path, target: &Path) -> Result<Counts, BackupError> {
     if !source.is_file() {
         return Err(BackupError::Missing(source.to_owned()));
     }
+    // Renamed over the store itself, a backup would swap the file under a running proxy.
+    if same_file(source, target) {
+        return Err(BackupError::SameFile(target.to_owned()));
+    }
     let temp = temp_name(target);
     let counts = copy_checked(source, &temp, Expect::Current)?;
     std::fs::rename(&temp, target).map_err(|e| {
@@ -123,6 +129,14 @@ pub fn backup(source: &Path, target: &Path) -> Result<Counts, BackupError> {
     })?;
     sync_folder_of(target)?;
     Ok(counts)
+}
+
+/// Whether both paths name one existing file.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// `<path>.tmp`: where a copy is written before it is checked.

@@ -8,8 +8,8 @@
 //! nothing and never half of one.
 
 use super::backup::{
-    check, copy_checked, io, remove_if_there, sql, stamp, sync_folder_of, BackupError, Counts,
-    Expect, StoreLock,
+    check, copy_checked, io, remove_if_there, same_file, sql, stamp, sync_folder_of, BackupError,
+    Counts, Expect, StoreLock,
 };
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -35,10 +35,7 @@ pub fn restore(backup: &Path, db: &Path, now: OffsetDateTime) -> Result<Restored
         return Err(BackupError::Missing(backup.to_owned()));
     }
     if same_file(backup, db) {
-        return Err(BackupError::NotAStore {
-            path: backup.to_owned(),
-            why: "it is the store itself".into(),
-        });
+        return Err(BackupError::SameFile(backup.to_owned()));
     }
     // The file as given is checked (read only) before anything is written, even the lock.
     check(backup, Expect::NotNewer)?;
@@ -62,13 +59,6 @@ pub fn restore(backup: &Path, db: &Path, now: OffsetDateTime) -> Result<Restored
             let _ = std::fs::remove_file(&temp);
             Err(e)
         }
-    }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
     }
 }
 

@@ -100,9 +100,10 @@ async fn a_backup_taken_while_three_writers_create_holds_every_acknowledged_paym
     let db_text = db.display().to_string();
     let app = TestApp::spawn_with(&[
         ("CHECKOUT_DATABASE", db_text.as_str()),
-        // As fast as three writers can go: no budget stands in their way.
-        ("CHECKOUT_CREATES_PER_MINUTE", "100000000"),
-        ("CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN", "100000000"),
+        // As fast as three writers can go: a minute's budget (60000, one a millisecond:
+        // finer is rounded to nothing and races) is far more than they make.
+        ("CHECKOUT_CREATES_PER_MINUTE", "60000"),
+        ("CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN", "60000"),
     ])
     .await;
     // Each writer posts creates until told to stop; every answer is a 201, kept with the
@@ -366,6 +367,27 @@ async fn restore_refuses_random_bytes_and_a_newer_store() {
         assert_eq!(output.status.code(), Some(1), "{file:?}: {stderr}");
         assert!(stderr.contains(says), "{file:?}: {stderr}");
         assert_eq!(hashes(&live), before, "{file:?}: the store is untouched");
+    }
+}
+
+#[tokio::test]
+async fn backup_and_restore_refuse_the_store_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("checkout.sqlite");
+    drop(paydigital_proxy::store::SqliteStore::open(&db).expect("a store"));
+    let before = hashes(dir.path());
+    for command in ["backup", "restore"] {
+        let output = run(
+            &db.display().to_string(),
+            &[command, db.to_str().expect("UTF-8")],
+        );
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{command}: {stderr}");
+        assert!(
+            stderr.contains("is the store itself"),
+            "{command}: {stderr}"
+        );
+        assert_eq!(hashes(dir.path()), before, "{command}: nothing changed");
     }
 }
 
