@@ -292,7 +292,16 @@ async fn restore_refuses_while_a_proxy_serves_then_puts_the_backup_back() {
     );
     assert_eq!(backup_before, backup_after, "nor the backup");
     assert_eq!(status_of(&http, &url, &later).await, 200, "still serving");
-    stop(child).await;
+    // Killed, not stopped: what it committed last is still in `-wal`, not in the main file,
+    // and must be in the store kept aside all the same.
+    let mut child = child;
+    signal(&child, "KILL");
+    child.wait().expect("reaped");
+    let wal = live.join("checkout.sqlite-wal");
+    assert!(
+        std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0),
+        "the killed proxy left its -wal"
+    );
 
     let output = run(
         &db.display().to_string(),
@@ -316,6 +325,10 @@ async fn restore_refuses_while_a_proxy_serves_then_puts_the_backup_back() {
     let (integrity, _, old_ids) = inspect(&aside[0]);
     assert_eq!(integrity, "ok");
     assert!(old_ids.contains(&later) && kept.iter().all(|id| old_ids.contains(id)));
+    assert!(
+        !wal.exists(),
+        "the old store's -wal is not left for the new file"
+    );
 
     let (child, url) = serve_binary(&db, &[]);
     for id in &kept {
