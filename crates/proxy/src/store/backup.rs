@@ -121,6 +121,15 @@ pub fn backup(source: &Path, target: &Path) -> Result<Counts, BackupError> {
     if same_file(source, target) {
         return Err(BackupError::SameFile(target.to_owned()));
     }
+    // Said here, of the folder: SQLite would name only a file it cannot open.
+    if let Some(folder) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !folder.is_dir() {
+            return Err(io(folder)(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such folder",
+            )));
+        }
+    }
     let temp = temp_name(target);
     let counts = copy_checked(source, &temp, Expect::Current)?;
     std::fs::rename(&temp, target).map_err(|e| {
