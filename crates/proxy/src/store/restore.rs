@@ -82,17 +82,27 @@ fn set_aside(db: &Path, now: OffsetDateTime) -> Result<(Option<PathBuf>, bool), 
         return Ok((None, false));
     }
     let aside = with_suffix(db, &format!(".before-restore-{}", stamp(now)));
-    if aside.exists() {
-        return Err(BackupError::Exists(aside));
+    let aside_wal = with_suffix(&aside, "-wal");
+    if let Some(taken) = [&aside, &aside_wal].into_iter().find(|p| p.exists()) {
+        return Err(BackupError::Exists(taken.clone()));
+    }
+    // Copied first: SQLite may drop a `-wal` it cannot use when its connection to a damaged
+    // store closes, and that may be the only copy of the last payments.
+    let had_wal = wal.exists();
+    if had_wal {
+        std::fs::copy(&wal, &aside_wal)
+            .and_then(|_| std::fs::File::open(&aside_wal)?.sync_all())
+            .map_err(io(&aside_wal))?;
     }
     let checkpointed = checkpoint(db);
     if let Err(e) = &checkpointed {
         tracing::warn!(error = %e, "restore: the old store could not be checkpointed; its -wal is kept beside it");
     }
     link_or_copy(db, &aside)?;
-    let wal_kept = checkpointed.is_err();
-    if wal_kept && wal.exists() {
-        link_or_copy(&wal, &with_suffix(&aside, "-wal"))?;
+    let wal_kept = had_wal && checkpointed.is_err();
+    if !wal_kept {
+        // What it held is in the main file now.
+        remove_if_there(&aside_wal)?;
     }
     remove_if_there(&wal)?;
     remove_if_there(&shm)?;
@@ -129,4 +139,47 @@ fn link_or_copy(from: &Path, to: &Path) -> Result<(), BackupError> {
     std::fs::copy(from, to)
         .and_then(|_| std::fs::File::open(to)?.sync_all())
         .map_err(io(to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteStore;
+
+    /// A damaged store is what a restore is for: it cannot be checkpointed, so it is kept
+    /// aside as it is (with its `-wal`), and the backup goes in.
+    #[test]
+    fn a_damaged_store_is_kept_aside_with_its_wal_and_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let backup = dir.path().join("backup.sqlite");
+        drop(SqliteStore::open(&backup).unwrap());
+        let db = dir.path().join("checkout.sqlite");
+        std::fs::write(&db, vec![0x5a; 4096]).unwrap();
+        std::fs::write(with_suffix(&db, "-wal"), b"what it last wrote").unwrap();
+        let now = time::macros::datetime!(2026-12-07 18:15:00 UTC);
+
+        let restored = restore(&backup, &db, now).unwrap();
+
+        let aside = dir
+            .path()
+            .join("checkout.sqlite.before-restore-20261207T181500Z");
+        assert_eq!(restored.aside.as_deref(), Some(aside.as_path()));
+        assert!(restored.wal_kept);
+        assert_eq!(std::fs::read(&aside).unwrap(), vec![0x5a; 4096]);
+        assert_eq!(
+            std::fs::read(with_suffix(&aside, "-wal")).unwrap(),
+            b"what it last wrote"
+        );
+        assert!(!with_suffix(&db, "-wal").exists());
+        assert_eq!(
+            check(&db, Expect::Current).unwrap().schema_version,
+            crate::store::SCHEMA_VERSION
+        );
+        // The same second again would need the same name: refused, nothing overwritten.
+        assert!(matches!(
+            restore(&backup, &db, now),
+            Err(BackupError::Exists(_))
+        ));
+        assert!(!with_suffix(&db, ".restore.tmp").exists());
+    }
 }
