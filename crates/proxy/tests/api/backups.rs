@@ -386,6 +386,46 @@ async fn restore_refuses_random_bytes_and_a_newer_store() {
 }
 
 #[tokio::test]
+async fn restore_takes_an_older_store_which_the_next_start_migrates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let given = dir.path().join("store-v4.sqlite");
+    let fixture = format!(
+        "{}/tests/fixtures/store-v4.sqlite",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::copy(fixture, &given).expect("copy the fixture");
+    let before = std::fs::read(&given).expect("reads");
+    let db = dir.path().join("live").join("checkout.sqlite");
+    std::fs::create_dir(dir.path().join("live")).expect("folder");
+
+    let output = run(
+        &db.display().to_string(),
+        &["restore", given.to_str().expect("UTF-8")],
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(
+        stdout.contains("there was no store") && stdout.contains("(schema version 4)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read(&given).expect("reads"),
+        before,
+        "the backup is not changed"
+    );
+    let (integrity, version, ids) = inspect(&db);
+    assert_eq!(
+        (integrity.as_str(), version),
+        ("ok", 4),
+        "restored as it was"
+    );
+    assert!(!ids.is_empty());
+    drop(paydigital_proxy::store::SqliteStore::open(&db).expect("migrates"));
+    let (_, version, migrated) = inspect(&db);
+    assert_eq!((version, migrated), (SCHEMA_VERSION, ids));
+}
+
+#[tokio::test]
 async fn backup_and_restore_refuse_the_store_itself() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("checkout.sqlite");
