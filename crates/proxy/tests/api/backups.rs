@@ -236,8 +236,26 @@ async fn status_of(http: &reqwest::Client, url: &str, id: &str) -> u16 {
         .as_u16()
 }
 
-async fn stop(mut child: Child) {
-    signal(&child, "TERM");
+/// A proxy run as the binary, killed if the test fails before it is stopped.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn serve(db: &Path) -> (Served, String) {
+    let (child, url) = serve_binary(db, &[]);
+    (Served(child), url)
+}
+
+async fn stop(mut served: Served) {
+    let child = &mut served.0;
+    signal(child, "TERM");
     let exited = read_until(
         Duration::from_secs(10),
         || std::future::ready(child.try_wait().expect("wait")),
@@ -259,7 +277,7 @@ async fn restore_refuses_while_a_proxy_serves_then_puts_the_backup_back() {
     let backup = dir.path().join("backup.sqlite");
     let http = reqwest::Client::new();
 
-    let (child, url) = serve_binary(&db, &[]);
+    let (mut served, url) = serve(&db);
     let kept = [create(&http, &url).await, create(&http, &url).await];
     let output = run(
         &db.display().to_string(),
@@ -270,7 +288,7 @@ async fn restore_refuses_while_a_proxy_serves_then_puts_the_backup_back() {
 
     // Held still (SIGSTOP) so that its own writes cannot change the files meanwhile: the
     // lock is still held, and the refusal must change nothing.
-    signal(&child, "STOP");
+    signal(&served.0, "STOP");
     let files_before = hashes(&live);
     let backup_before = hashes(dir.path());
     let output = run(
@@ -279,7 +297,7 @@ async fn restore_refuses_while_a_proxy_serves_then_puts_the_backup_back() {
     );
     let files_after = hashes(&live);
     let backup_after = hashes(dir.path());
-    signal(&child, "CONT");
+    signal(&served.0, "CONT");
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
@@ -294,9 +312,8 @@ async fn restore_refuses_while_a_proxy_serves_then_puts_the_backup_back() {
     assert_eq!(status_of(&http, &url, &later).await, 200, "still serving");
     // Killed, not stopped: what it committed last is still in `-wal`, not in the main file,
     // and must be in the store kept aside all the same.
-    let mut child = child;
-    signal(&child, "KILL");
-    child.wait().expect("reaped");
+    signal(&served.0, "KILL");
+    served.0.wait().expect("reaped");
     let wal = live.join("checkout.sqlite-wal");
     assert!(
         std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0),
@@ -330,7 +347,7 @@ async fn restore_refuses_while_a_proxy_serves_then_puts_the_backup_back() {
         "the old store's -wal is not left for the new file"
     );
 
-    let (child, url) = serve_binary(&db, &[]);
+    let (served, url) = serve(&db);
     for id in &kept {
         assert_eq!(status_of(&http, &url, id).await, 200, "{id} is back");
     }
@@ -339,7 +356,7 @@ async fn restore_refuses_while_a_proxy_serves_then_puts_the_backup_back() {
         404,
         "a payment made after the backup is not in it"
     );
-    stop(child).await;
+    stop(served).await;
 }
 
 #[tokio::test]
