@@ -7,12 +7,14 @@
 //! an upstream status read (the refresh claim), a due confirmation check and a webhook delivery
 //! (leases that lapse when their holder dies), a create with an `Idempotency-Key` (a key claim).
 
+mod errors;
 pub mod links;
 mod postgres;
 mod postgres_links;
 mod postgres_staff;
 mod postgres_tls;
 mod sqlite;
+mod sqlite_faults;
 mod sqlite_links;
 mod sqlite_staff;
 pub mod staff;
@@ -25,6 +27,7 @@ pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 pub use types::{
     AfterAttempt, Attempt, Backlog, DeliveryState, Dump, EventFilter, EventRecord, Imported,
     KeyClaim, ListFilter, NewEvent, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
+    Unavailability,
 };
 
 use crate::domain::days::DayTotal;

@@ -7,6 +7,7 @@ mod admin;
 mod browser;
 mod cli;
 mod counter;
+mod faults;
 mod helpers;
 mod links;
 mod logs;
