@@ -266,9 +266,10 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if let ApiError::StoreUnavailable { reason, .. } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(reason.retry_after_secs()));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(reason.retry_after_secs()),
+            );
         }
         if let ApiError::RateLimited { retry_after_secs }
         | ApiError::UpstreamBusy { retry_after_secs } = self

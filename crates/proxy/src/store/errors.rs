@@ -157,14 +157,20 @@ mod tests {
     #[test]
     fn damage_conflicts_and_the_rest_are_not_unavailability() {
         for code in [ffi::SQLITE_CORRUPT, ffi::SQLITE_NOTADB] {
-            assert!(matches!(sqlite(code), StoreError::Corrupt(_)), "code {code}");
+            assert!(
+                matches!(sqlite(code), StoreError::Corrupt(_)),
+                "code {code}"
+            );
         }
         for code in [
             ffi::SQLITE_CONSTRAINT_UNIQUE,
             ffi::SQLITE_CONSTRAINT_PRIMARYKEY,
             ffi::SQLITE_CONSTRAINT_FOREIGNKEY,
         ] {
-            assert!(matches!(sqlite(code), StoreError::Conflict(_)), "code {code}");
+            assert!(
+                matches!(sqlite(code), StoreError::Conflict(_)),
+                "code {code}"
+            );
         }
         assert!(matches!(sqlite(ffi::SQLITE_ERROR), StoreError::Query(_)));
         assert!(matches!(
@@ -186,7 +192,9 @@ mod tests {
         let db = rusqlite::Connection::open_in_memory().expect("db");
         db.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY); INSERT INTO t VALUES ('a');")
             .expect("table");
-        let clash = db.execute("INSERT INTO t VALUES ('a')", []).expect_err("clash");
+        let clash = db
+            .execute("INSERT INTO t VALUES ('a')", [])
+            .expect_err("clash");
         assert!(matches!(StoreError::from(clash), StoreError::Conflict(_)));
     }
 

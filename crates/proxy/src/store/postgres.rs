@@ -433,10 +433,7 @@ impl PgStore {
     }
 
     pub(super) async fn client(&self) -> Result<Object, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(StoreError::from)
+        self.pool.get().await.map_err(StoreError::from)
     }
 
     /// Runs `work` to its end from the blocking thread the trait is called on.

@@ -177,7 +177,8 @@ mod tests {
         assert!(e.to_string().contains("notes.db"), "{e}");
         assert!(e.to_string().contains("notes"), "{e}");
         // Another program that keeps a version of its own is still not us.
-        conn.pragma_update(None, "user_version", 3).expect("version");
+        conn.pragma_update(None, "user_version", 3)
+            .expect("version");
         assert!(matches!(
             refuse_foreign_or_damaged(&conn, &path),
             Err(StoreError::Foreign(_))
@@ -189,14 +190,18 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("store.db");
         let conn = Connection::open(&path).expect("open");
-        conn.pragma_update(None, "journal_mode", "WAL").expect("wal");
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .expect("wal");
         probe(&conn).expect("healthy");
         let other = Connection::open(&path).expect("other");
         other.execute_batch("BEGIN EXCLUSIVE").expect("lock");
         let started = std::time::Instant::now();
         let e = probe(&conn).expect_err("locked");
         assert_eq!(e.unavailability(), Some(Unavailability::Busy), "{e:?}");
-        assert!(started.elapsed() < BUSY_TIMEOUT, "answers before a write would");
+        assert!(
+            started.elapsed() < BUSY_TIMEOUT,
+            "answers before a write would"
+        );
         other.execute_batch("ROLLBACK").expect("unlock");
         probe(&conn).expect("healthy again");
     }

@@ -122,9 +122,7 @@ impl Unavailability {
                 "the payment store cannot write: its database or disk is read-only"
             }
             Unavailability::Io => "the payment store cannot use its disk: an input/output error",
-            Unavailability::CannotOpen => {
-                "the payment store cannot open its database file"
-            }
+            Unavailability::CannotOpen => "the payment store cannot open its database file",
         }
     }
 

@@ -32,9 +32,14 @@ impl Tmpfs {
             return Some(Tmpfs { dir });
         }
         let said = String::from_utf8_lossy(&output.stderr).to_lowercase();
-        if ["permission denied", "not permitted", "superuser", "only root"]
-            .iter()
-            .any(|s| said.contains(s))
+        if [
+            "permission denied",
+            "not permitted",
+            "superuser",
+            "only root",
+        ]
+        .iter()
+        .any(|s| said.contains(s))
         {
             return None;
         }
@@ -101,7 +106,12 @@ async fn create(app: &TestApp, reference: &str) -> (u16, Option<String>, Value, 
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    (status, retry_after, response.json().await.expect("json"), took)
+    (
+        status,
+        retry_after,
+        response.json().await.expect("json"),
+        took,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,13 +140,19 @@ async fn a_full_disk_answers_503_fast_loses_nothing_and_catches_up_when_space_is
     for paid in &acknowledged[..2] {
         app.pay(paid["invoice"].as_str().expect("invoice"));
     }
-    let settled = |id: Value| move |seen: &[crate::receiver::Received]| {
-        seen.iter()
-            .any(|r| r.kind() == "payment.paid" && r.payment() == id)
+    let settled = |id: Value| {
+        move |seen: &[crate::receiver::Received]| {
+            seen.iter()
+                .any(|r| r.kind() == "payment.paid" && r.payment() == id)
+        }
     };
     for paid in &acknowledged[..2] {
         receiver
-            .wait_for("payment.paid", Duration::from_secs(20), settled(paid["id"].clone()))
+            .wait_for(
+                "payment.paid",
+                Duration::from_secs(20),
+                settled(paid["id"].clone()),
+            )
             .await;
     }
     let pending = acknowledged[2].clone();
@@ -152,7 +168,10 @@ async fn a_full_disk_answers_503_fast_loses_nothing_and_catches_up_when_space_is
         let message = body["error"]["message"].as_str().unwrap_or("");
         assert!(message.contains("disk is full"), "{message}");
         assert!(retry_after.is_some(), "Retry-After on {body}");
-        assert!(took < BUSY_TIMEOUT / 5, "a full disk answers at once: {took:?}");
+        assert!(
+            took < BUSY_TIMEOUT / 5,
+            "a full disk answers at once: {took:?}"
+        );
     }
     // Reads of known payments are still answered.
     for known in &acknowledged {
@@ -179,7 +198,11 @@ async fn a_full_disk_answers_503_fast_loses_nothing_and_catches_up_when_space_is
 
     // No restart: the paid status is recorded and told once.
     receiver
-        .wait_for("the pending payment's payment.paid", Duration::from_secs(30), settled(json!(pending_id)))
+        .wait_for(
+            "the pending payment's payment.paid",
+            Duration::from_secs(30),
+            settled(json!(pending_id)),
+        )
         .await;
     assert!(
         wait_for(Duration::from_secs(10), || async {
@@ -211,18 +234,26 @@ async fn a_full_disk_answers_503_fast_loses_nothing_and_catches_up_when_space_is
     for known in &acknowledged {
         let id = known["id"].as_str().expect("id");
         let count: i64 = db
-            .query_row("SELECT count(*) FROM payments WHERE id = ?1", [id], |r| r.get(0))
+            .query_row("SELECT count(*) FROM payments WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
             .expect("count");
         assert_eq!(count, 1, "{id} kept once");
     }
     let status: String = db
-        .query_row("SELECT status FROM payments WHERE id = ?1", [&pending_id], |r| r.get(0))
+        .query_row(
+            "SELECT status FROM payments WHERE id = ?1",
+            [&pending_id],
+            |r| r.get(0),
+        )
         .expect("status");
     assert_eq!(status, "paid");
     let refused: i64 = db
-        .query_row("SELECT count(*) FROM payments WHERE reference LIKE 'FULL-%'", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT count(*) FROM payments WHERE reference LIKE 'FULL-%'",
+            [],
+            |r| r.get(0),
+        )
         .expect("count");
     assert_eq!(refused, 0, "no payment that answered 503 exists");
     let integrity: String = db
@@ -249,7 +280,10 @@ async fn a_locked_sqlite_file_answers_503_busy_until_the_lock_is_released() {
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "store_unavailable", "{body}");
     assert!(
-        body["error"]["message"].as_str().unwrap_or("").contains("locked"),
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("locked"),
         "{body}"
     );
     assert!(retry_after.is_some(), "Retry-After on {body}");
@@ -291,7 +325,10 @@ async fn serve_refused(database: &str) -> (std::process::ExitStatus, String) {
         .await
         .expect("refuses within 30 s instead of serving")
         .expect("output");
-    (output.status, String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 fn digest(path: &Path) -> Vec<u8> {
@@ -342,7 +379,9 @@ async fn a_file_that_is_not_a_sound_store_is_refused_at_start_and_left_unchanged
     let noise = dir.path().join("noise.sqlite");
     std::fs::write(
         &noise,
-        (0..20_000u32).map(|i| (i * 31 % 251) as u8).collect::<Vec<_>>(),
+        (0..20_000u32)
+            .map(|i| (i * 31 % 251) as u8)
+            .collect::<Vec<_>>(),
     )
     .expect("write");
     let notes = dir.path().join("notes.sqlite");
@@ -386,6 +425,9 @@ async fn an_unreachable_postgres_at_start_is_refused_with_a_clear_message() {
         stderr.contains("cannot be reached"),
         "says the database is unreachable: {stderr}"
     );
-    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "names it: {stderr}");
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port}")),
+        "names it: {stderr}"
+    );
     assert!(started.elapsed() < Duration::from_secs(30));
 }
