@@ -40,10 +40,12 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::UnknownCursor(id) => ServiceError::UnknownCursor(id),
-            StoreError::NotFound(_) => ServiceError::NotFound,
             StoreError::Unavailable { reason, detail } => {
                 ServiceError::StoreUnavailable { reason, detail }
             }
+            // Everything else, a row the store expected included (`NotFound`: the service
+            // asks for payments by `Option`, so a missing one here is a bug or a broken
+            // store, not the client's 404).
             e => ServiceError::Internal(e.to_string()),
         }
     }
