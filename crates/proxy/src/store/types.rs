@@ -116,7 +116,7 @@ impl Unavailability {
                 "the payment store is busy: its database is locked by another connection"
             }
             Unavailability::Unreachable => {
-                "the payment store cannot be reached: its database server does not answer"
+                "the payment store is unreachable: its database server does not answer"
             }
             Unavailability::ReadOnly => {
                 "the payment store cannot write: its database or disk is read-only"

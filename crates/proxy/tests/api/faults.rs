@@ -422,7 +422,7 @@ async fn an_unreachable_postgres_at_start_is_refused_with_a_clear_message() {
     let (status, stderr) = serve_refused(&url).await;
     assert!(!status.success(), "{status}; {stderr}");
     assert!(
-        stderr.contains("cannot be reached"),
+        stderr.contains("is unreachable"),
         "says the database is unreachable: {stderr}"
     );
     assert!(

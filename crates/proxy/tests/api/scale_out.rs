@@ -521,7 +521,7 @@ async fn three_proxies_on_one_postgres_behave_as_one() {
         assert!(
             refused["error"]["message"]
                 .as_str()
-                .is_some_and(|m| m.contains("cannot be reached")),
+                .is_some_and(|m| m.contains("is unreachable")),
             "{refused}"
         );
     }
