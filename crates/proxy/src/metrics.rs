@@ -370,8 +370,7 @@ impl Metrics {
     pub fn store_error(&self, error: &StoreError) {
         let kind = match error {
             StoreError::UnknownCursor(_) => return,
-            StoreError::Unavailable(_) => "unavailable",
-            StoreError::Postgres(e) if e.as_db_error().is_none() => "unavailable",
+            StoreError::Unavailable { .. } => "unavailable",
             _ => "query",
         };
         self.store_errors.get_or_create(&KindLabels { kind }).inc();

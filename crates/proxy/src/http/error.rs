@@ -4,6 +4,7 @@
 
 use crate::domain::new_payment::Invalid;
 use crate::payments::ServiceError;
+use crate::store::Unavailability;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use paydigital::api::{ErrorBody, ErrorDetail};
@@ -45,9 +46,13 @@ pub enum ApiError {
     /// proxy or another) and did not finish in time: retry with the same key.
     #[error("a request with this Idempotency-Key is still being processed; retry in a moment")]
     IdempotencyInProgress,
-    /// The database cannot be reached. The detail is for the log only.
-    #[error("the payment store is not available; please try again")]
-    StoreUnavailable(String),
+    /// The store cannot answer now: the reason is said in the shop's words (a full disk is
+    /// not a bug), the detail is for the log only.
+    #[error("{}; retry later", reason.describe())]
+    StoreUnavailable {
+        reason: Unavailability,
+        detail: String,
+    },
     /// A bug or a broken store. The detail is for the log only.
     #[error("internal error")]
     Internal(String),
@@ -66,7 +71,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::IdempotencyConflict | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
-            ApiError::StoreUnavailable(_) | ApiError::UpstreamBusy { .. } => {
+            ApiError::StoreUnavailable { .. } | ApiError::UpstreamBusy { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
@@ -93,7 +98,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => ErrorCode::RateLimited,
             ApiError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
             ApiError::IdempotencyInProgress => ErrorCode::IdempotencyInProgress,
-            ApiError::StoreUnavailable(_) => ErrorCode::StoreUnavailable,
+            ApiError::StoreUnavailable { .. } => ErrorCode::StoreUnavailable,
             ApiError::Upstream(_) => ErrorCode::UpstreamError,
             ApiError::UpstreamTimeout => ErrorCode::UpstreamTimeout,
             ApiError::UpstreamBusy { .. } => ErrorCode::UpstreamBusy,
@@ -217,7 +222,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::UpstreamBusy(wait) => ApiError::UpstreamBusy {
                 retry_after_secs: wait.as_secs() + 1,
             },
-            ServiceError::StoreUnavailable(detail) => ApiError::StoreUnavailable(detail),
+            ServiceError::StoreUnavailable { reason, detail } => {
+                ApiError::StoreUnavailable { reason, detail }
+            }
             ServiceError::Internal(detail) => ApiError::Internal(detail),
         }
     }
@@ -235,7 +242,9 @@ impl IntoResponse for ApiError {
             ApiError::Upstream(detail) => tracing::warn!(%detail, "upstream failure"),
             ApiError::UpstreamTimeout => tracing::warn!("upstream timeout"),
             ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
-            ApiError::StoreUnavailable(detail) => tracing::error!(%detail, "store unavailable"),
+            ApiError::StoreUnavailable { reason, detail } => {
+                tracing::error!(reason = reason.as_str(), %detail, "store unavailable")
+            }
             _ => {}
         }
         let body = ErrorBody {
@@ -251,10 +260,16 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let ApiError::StoreUnavailable(_) | ApiError::IdempotencyInProgress = self {
+        if let ApiError::IdempotencyInProgress = self {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let ApiError::StoreUnavailable { reason, .. } = self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(reason.retry_after_secs()),
+            );
         }
         if let ApiError::RateLimited { retry_after_secs }
         | ApiError::UpstreamBusy { retry_after_secs } = self

@@ -76,14 +76,27 @@ pub fn router(state: Arc<AppState>, static_dir: &Path) -> Router {
         .merge(widget_files::router(static_dir, storefront))
 }
 
+/// 200, or 503 naming what is wrong with the store (`store`: a full disk, a held lock, an
+/// unreachable server...) for the operator; a load balancer reads only the status.
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match state.payments.health().await {
         Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
+            let (store, message) = match &e {
+                crate::payments::ServiceError::StoreUnavailable { reason, .. } => {
+                    (reason.as_str(), reason.describe())
+                }
+                // Answered, but with an error (see the log): not something that passes.
+                _ => ("failing", "the payment store is not available"),
+            };
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "error": { "code": "unavailable", "message": "the payment store is not available" } })),
+                Json(serde_json::json!({
+                    "status": "unavailable",
+                    "store": store,
+                    "error": { "code": "unavailable", "message": message },
+                })),
             )
                 .into_response()
         }

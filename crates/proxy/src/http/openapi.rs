@@ -197,12 +197,38 @@ enum HealthStatus {
 }
 
 /// `/healthz`'s answer while the store does not answer: not an API error (`unavailable` is
-/// no `ErrorCode`), a load balancer reads only the status.
+/// no `ErrorCode`), a load balancer reads only the status; `store` tells the operator why.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"error": {"code": "unavailable", "message": "the payment store is not available"}}))]
+#[schema(example = json!({"status": "unavailable", "store": "disk_full", "error": {"code": "unavailable", "message": "the payment store cannot write: its disk is full"}}))]
 #[allow(dead_code)] // Only its schema is read: `http::healthz` writes this JSON.
 struct HealthDown {
+    status: HealthDownStatus,
+    store: HealthStore,
     error: HealthDownDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum HealthDownStatus {
+    Unavailable,
+}
+
+/// What is wrong with the store: one of the reasons it cannot answer now, or `failing` (it
+/// answered with an error: the log says which).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum HealthStore {
+    Unavailable(crate::store::Unavailability),
+    Failing(HealthFailing),
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum HealthFailing {
+    Failing,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

@@ -32,6 +32,9 @@ impl Payments {
             .map_err(|failure| match failure {
                 UpstreamFailure::Timeout(_) => ServiceError::UpstreamTimeout,
                 UpstreamFailure::OverBudget(wait) => ServiceError::UpstreamBusy(wait),
+                UpstreamFailure::StoreUnavailable { reason, detail } => {
+                    ServiceError::StoreUnavailable { reason, detail }
+                }
                 other => ServiceError::Upstream(other.to_string()),
             })?;
         // Never hand out a code we could not vouch for: wrong amount, bad CRC, not QRIS.

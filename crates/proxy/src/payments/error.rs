@@ -1,7 +1,7 @@
 //! What the payment service can fail with, in its own words: `http/` decides what each
 //! means as an answer, the workers log them.
 
-use crate::store::StoreError;
+use crate::store::{StoreError, Unavailability};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -24,9 +24,13 @@ pub enum ServiceError {
     /// The group's budget of PayDigital calls is spent for this long.
     #[error("over the upstream budget for {0:?}")]
     UpstreamBusy(std::time::Duration),
-    /// The database cannot be reached: the detail is for the log only.
-    #[error("store unavailable: {0}")]
-    StoreUnavailable(String),
+    /// The store cannot answer now (a full disk, a held lock, an unreachable server): the
+    /// reason is the shop's to read, the detail for the log only.
+    #[error("store unavailable ({}): {detail}", reason.as_str())]
+    StoreUnavailable {
+        reason: Unavailability,
+        detail: String,
+    },
     /// A bug or a broken store: the detail is for the log only.
     #[error("internal: {0}")]
     Internal(String),
@@ -36,11 +40,12 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::UnknownCursor(id) => ServiceError::UnknownCursor(id),
-            StoreError::Unavailable(detail) => ServiceError::StoreUnavailable(detail),
-            // The connection broke under the query (a database restart, a network cut).
-            StoreError::Postgres(e) if e.as_db_error().is_none() => {
-                ServiceError::StoreUnavailable(e.to_string())
+            StoreError::Unavailable { reason, detail } => {
+                ServiceError::StoreUnavailable { reason, detail }
             }
+            // Everything else, a row the store expected included (`NotFound`: the service
+            // asks for payments by `Option`, so a missing one here is a bug or a broken
+            // store, not the client's 404).
             e => ServiceError::Internal(e.to_string()),
         }
     }

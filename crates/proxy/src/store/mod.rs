@@ -8,6 +8,7 @@
 //! (leases that lapse when their holder dies), a create with an `Idempotency-Key` (a key claim).
 
 pub mod backup;
+mod errors;
 pub mod links;
 mod postgres;
 mod postgres_links;
@@ -15,6 +16,7 @@ mod postgres_staff;
 mod postgres_tls;
 pub mod restore;
 mod sqlite;
+mod sqlite_faults;
 mod sqlite_links;
 mod sqlite_staff;
 pub mod staff;
@@ -27,6 +29,7 @@ pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 pub use types::{
     AfterAttempt, Attempt, Backlog, DeliveryState, Dump, EventFilter, EventRecord, Imported,
     KeyClaim, ListFilter, NewEvent, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
+    Unavailability,
 };
 
 use crate::domain::days::DayTotal;

@@ -12,7 +12,7 @@ use super::{
     budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
     status_from_db, to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter,
     EventRecord, Imported, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim,
-    StoreError, StoredAttempt,
+    StoreError, StoredAttempt, Unavailability,
 };
 use crate::domain::days::DayTotal;
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
@@ -403,7 +403,7 @@ impl PgStore {
             .create_timeout(Some(CONNECT_TIMEOUT))
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(|e| StoreError::unavailable(Unavailability::Unreachable, e.to_string()))?;
         let store = PgStore {
             pool,
             runtime: Handle::current(),
@@ -433,10 +433,7 @@ impl PgStore {
     }
 
     pub(super) async fn client(&self) -> Result<Object, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.pool.get().await.map_err(StoreError::from)
     }
 
     /// Runs `work` to its end from the blocking thread the trait is called on.
@@ -1105,9 +1102,10 @@ impl PaymentStore for PgStore {
                     });
                 }
             }
-            Err(StoreError::Unavailable(format!(
-                "the claim on an idempotency key kept changing hands ({key})"
-            )))
+            Err(StoreError::unavailable(
+                Unavailability::Busy,
+                format!("the claim on an idempotency key kept changing hands ({key})"),
+            ))
         })
     }
 

@@ -411,9 +411,15 @@ fn collect<T>(
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the database and brings its schema up to date.
+    /// Opens (or creates) the database and brings its schema up to date. A file that is not
+    /// SQLite, another program's database or a damaged store is refused before anything is
+    /// written to it (`sqlite_faults.rs`).
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        SqliteStore::init(Connection::open(path)?)
+        super::sqlite_faults::refuse_what_is_not_sqlite(path)?;
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(super::sqlite_faults::BUSY_TIMEOUT)?;
+        super::sqlite_faults::refuse_foreign_or_damaged(&conn, path)?;
+        SqliteStore::init(conn)
     }
 
     /// Everything in the store, oldest first, for `migrate --to`.
@@ -495,7 +501,7 @@ impl SqliteStore {
         // WAL lets reads run beside a write; FULL syncs each commit before we answer.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(super::sqlite_faults::BUSY_TIMEOUT)?;
         let applied: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
         if applied > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
@@ -982,11 +988,8 @@ impl PaymentStore for SqliteStore {
     }
 
     fn health(&self) -> Result<(), StoreError> {
-        self.with(|conn| {
-            // A round trip, not a count: `count(*)` scans the table under the store's lock.
-            conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?;
-            Ok(())
-        })
+        // No count: `count(*)` scans the table under the store's lock.
+        self.with(super::sqlite_faults::probe)
     }
 
     fn backlog(&self, now: OffsetDateTime) -> Result<Backlog, StoreError> {

@@ -5,39 +5,139 @@ use crate::domain::payment::PaymentRecord;
 use paydigital::Status;
 use time::OffsetDateTime;
 
-/// The server's own words for an error it reported (its message and SQLSTATE; never the
-/// `DETAIL`, which can quote stored values), else the client's.
-fn postgres_detail(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
-        None => e.to_string(),
-    }
-}
-
-/// What can go wrong in a store. No variant carries a connection string: a database
-/// password never reaches an error message or a log line.
+/// What can go wrong in a store, in the store's words: callers decide on these and never
+/// on a driver's type (the driver's errors are classified once, in `store/errors.rs`). No
+/// variant carries a connection string: a database password never reaches an error message
+/// or a log line.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
-    /// tokio-postgres says only "db error" for what the server refused: the server's message
-    /// (which constraint, which column) is what an operator needs in the log.
-    #[error("PostgreSQL: {}", postgres_detail(.0))]
-    Postgres(#[from] tokio_postgres::Error),
-    /// No connection could be had in time: the database is down or unreachable.
-    #[error("PostgreSQL is unreachable: {0}")]
-    Unavailable(String),
+    /// A row the call needed is not there.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A write clashed with what is stored (a unique key, a foreign key, a check).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The store cannot do it now but may shortly: retry later. `detail` is the database's
+    /// own words, for the log.
+    #[error("{}: {detail}", reason.describe())]
+    Unavailable {
+        reason: Unavailability,
+        detail: String,
+    },
+    /// The database refused a query for a reason of its own (a bug, a schema out of step):
+    /// retrying does not help. Its words, for the log.
+    #[error("the database refused: {0}")]
+    Query(String),
     /// `CHECKOUT_DATABASE` looks like PostgreSQL but is not a connection string.
     #[error("CHECKOUT_DATABASE is not a PostgreSQL connection string: {0}")]
     InvalidUrl(String),
+    /// What is stored cannot be read as it was written: a damaged file, a value no version
+    /// of this program writes.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The SQLite file is another program's database: it is left as it is.
+    #[error("{0}")]
+    Foreign(String),
     #[error("the store's lock was poisoned by a panic")]
     Poisoned,
     #[error("the database has schema version {found}, newer than this binary's {known}: run the newer paydigital-proxy")]
     TooNew { found: usize, known: usize },
     #[error("no payment {0} to continue the list after")]
     UnknownCursor(String),
+}
+
+impl StoreError {
+    pub(crate) fn unavailable(reason: Unavailability, detail: impl Into<String>) -> StoreError {
+        StoreError::Unavailable {
+            reason,
+            detail: detail.into(),
+        }
+    }
+
+    /// Why the store cannot answer now, when that is what went wrong.
+    pub fn unavailability(&self) -> Option<Unavailability> {
+        match self {
+            StoreError::Unavailable { reason, .. } => Some(*reason),
+            _ => None,
+        }
+    }
+}
+
+/// Why a store cannot answer now: each passes (space freed, a lock released, the server
+/// back) without a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Unavailability {
+    /// The disk holding the database is full: nothing can be written.
+    DiskFull,
+    /// Another connection holds the database locked (SQLite) or the server is too loaded
+    /// to take the work (PostgreSQL: serialization failures, lock timeouts, no free
+    /// connection slot).
+    Busy,
+    /// The database server does not answer, or is shutting down or starting up.
+    Unreachable,
+    /// The database, or the disk holding it, is read-only.
+    ReadOnly,
+    /// The disk reported an input/output error.
+    #[serde(rename = "io_error")]
+    Io,
+    /// The database file cannot be opened (its folder is gone, its permissions changed).
+    CannotOpen,
+}
+
+impl Unavailability {
+    /// Every reason (for the test that keeps [`Unavailability::as_str`] and serde together).
+    pub const ALL: [Unavailability; 6] = [
+        Unavailability::DiskFull,
+        Unavailability::Busy,
+        Unavailability::Unreachable,
+        Unavailability::ReadOnly,
+        Unavailability::Io,
+        Unavailability::CannotOpen,
+    ];
+
+    /// The word `/healthz` and the metrics name it with.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unavailability::DiskFull => "disk_full",
+            Unavailability::Busy => "busy",
+            Unavailability::Unreachable => "unreachable",
+            Unavailability::ReadOnly => "read_only",
+            Unavailability::Io => "io_error",
+            Unavailability::CannotOpen => "cannot_open",
+        }
+    }
+
+    /// What is wrong, in the shop's words (after "the payment store").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unavailability::DiskFull => "the payment store cannot write: its disk is full",
+            Unavailability::Busy => {
+                "the payment store is busy: its database is locked by another connection"
+            }
+            Unavailability::Unreachable => {
+                "the payment store is unreachable: its database server does not answer"
+            }
+            Unavailability::ReadOnly => {
+                "the payment store cannot write: its database or disk is read-only"
+            }
+            Unavailability::Io => "the payment store cannot use its disk: an input/output error",
+            Unavailability::CannotOpen => "the payment store cannot open its database file",
+        }
+    }
+
+    /// How long a client should wait before it retries: a lock passes in moments, a server
+    /// restarts in seconds, a full disk waits for a person.
+    pub fn retry_after_secs(self) -> u64 {
+        match self {
+            Unavailability::Busy => 1,
+            Unavailability::Unreachable => 5,
+            Unavailability::DiskFull
+            | Unavailability::ReadOnly
+            | Unavailability::Io
+            | Unavailability::CannotOpen => 30,
+        }
+    }
 }
 
 /// Which payments a list asks for, newest first.

@@ -8,7 +8,7 @@
 //! costs the store one question per interval, not one per read.
 
 use crate::metrics::Metrics;
-use crate::store::PaymentStore;
+use crate::store::{PaymentStore, StoreError, Unavailability};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -45,6 +45,19 @@ impl Call {
     fn index(self) -> usize {
         Call::ALL.iter().position(|c| *c == self).unwrap_or(0)
     }
+}
+
+/// Why a call may not be made now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The group is over budget for this long.
+    Over(Duration),
+    /// The budget is kept in the store, and the store cannot answer: a create learns it here,
+    /// before PayDigital is asked for a payment that could not be kept.
+    Store {
+        reason: Unavailability,
+        detail: String,
+    },
 }
 
 /// The group's limits.
@@ -106,12 +119,12 @@ impl Budget {
         wait
     }
 
-    /// Takes one call; `Err(wait)` when the group is over budget for that long. A store that
-    /// cannot be asked refuses: no budget, no call.
-    pub async fn take(&self, call: Call) -> Result<(), Duration> {
+    /// Takes one call; `Err(Over(wait))` when the group is over budget for that long. A
+    /// store that cannot be asked refuses: no budget, no call (a create is told why).
+    pub async fn take(&self, call: Call) -> Result<(), Refused> {
         let slot = call.index();
         if let Some(left) = self.refused(call) {
-            return Err(left);
+            return Err(Refused::Over(left));
         }
         let (interval, slack) = self.shape(call);
         let store = self.store.clone();
@@ -126,6 +139,12 @@ impl Budget {
             Ok(Err(e)) => {
                 self.metrics.store_error(&e);
                 tracing::warn!(error = %e, "cannot read the upstream budget");
+                // A create answers at once that the store is away (the shop's client retries
+                // later), not that the shop is busy; creates are too few to need the
+                // remembered refusal that spares the store a storm of status reads.
+                if let (Call::Create, StoreError::Unavailable { reason, detail }) = (call, e) {
+                    return Err(Refused::Store { reason, detail });
+                }
                 Duration::from_secs(1)
             }
             Err(e) => {
@@ -135,7 +154,7 @@ impl Budget {
         };
         self.lock()[slot] = Instant::now().checked_add(wait);
         self.metrics.budget_refused(call.label());
-        Err(wait)
+        Err(Refused::Over(wait))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, [Option<Instant>; 3]> {
@@ -169,15 +188,13 @@ mod tests {
         let budget = budget(4, 120);
         assert_eq!(budget.take(Call::WatchedStatus).await, Ok(()));
         // The next is a quarter second away, for everyone.
-        let wait = budget
-            .take(Call::WatchedStatus)
-            .await
-            .expect_err("too soon");
+        let Err(Refused::Over(wait)) = budget.take(Call::WatchedStatus).await else {
+            panic!("too soon")
+        };
         assert!(wait <= Duration::from_millis(250), "{wait:?}");
-        let wait = budget
-            .take(Call::BackgroundStatus)
-            .await
-            .expect_err("too soon");
+        let Err(Refused::Over(wait)) = budget.take(Call::BackgroundStatus).await else {
+            panic!("too soon")
+        };
         assert!(wait <= Duration::from_millis(250 + 63), "{wait:?}");
         tokio::time::sleep(Duration::from_millis(260)).await;
         // Just free again: a watcher may go, the worker must leave it room.
@@ -202,7 +219,9 @@ mod tests {
         for n in 0..10 {
             assert_eq!(budget.take(Call::Create).await, Ok(()), "create {n}");
         }
-        let wait = budget.take(Call::Create).await.expect_err("the eleventh");
+        let Err(Refused::Over(wait)) = budget.take(Call::Create).await else {
+            panic!("the eleventh")
+        };
         assert!(
             wait > Duration::from_secs(5) && wait <= Duration::from_secs(6),
             "{wait:?}"

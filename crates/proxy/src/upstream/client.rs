@@ -21,6 +21,12 @@ pub enum UpstreamFailure {
     /// The group's budget for PayDigital calls is spent for this long: not asked.
     #[error("over the upstream budget for {0:?}")]
     OverBudget(Duration),
+    /// The budget could not be read from the store: not asked (only a create hears this).
+    #[error("the upstream budget cannot be read: {detail}")]
+    StoreUnavailable {
+        reason: crate::store::Unavailability,
+        detail: String,
+    },
     #[error("the answer is longer than {0} bytes")]
     TooLarge(usize),
     #[error(transparent)]
@@ -45,10 +51,23 @@ impl UpstreamFailure {
             UpstreamFailure::Transport(_) => "transport",
             UpstreamFailure::Http { status, .. } if *status >= 500 => "http_5xx",
             UpstreamFailure::Http { .. } => "http_4xx",
-            UpstreamFailure::OverBudget(_) => "over_budget",
+            UpstreamFailure::OverBudget(_) | UpstreamFailure::StoreUnavailable { .. } => {
+                "over_budget"
+            }
             UpstreamFailure::TooLarge(_) => "too_large",
             UpstreamFailure::Reply(UpstreamError::Refused { .. }) => "refused",
             UpstreamFailure::Reply(_) => "bad_answer",
+        }
+    }
+}
+
+impl From<super::budget::Refused> for UpstreamFailure {
+    fn from(refused: super::budget::Refused) -> UpstreamFailure {
+        match refused {
+            super::budget::Refused::Over(wait) => UpstreamFailure::OverBudget(wait),
+            super::budget::Refused::Store { reason, detail } => {
+                UpstreamFailure::StoreUnavailable { reason, detail }
+            }
         }
     }
 }
@@ -140,7 +159,7 @@ impl Upstream {
         self.budget
             .take(Call::Create)
             .await
-            .map_err(UpstreamFailure::OverBudget)?;
+            .map_err(UpstreamFailure::from)?;
         let request = CreateForm {
             store_id: self.config.store_id.clone(),
             amount,
@@ -191,7 +210,7 @@ impl Upstream {
             self.budget
                 .take(call)
                 .await
-                .map_err(UpstreamFailure::OverBudget)?;
+                .map_err(UpstreamFailure::from)?;
             let started = std::time::Instant::now();
             let result: Result<StatusReply, UpstreamFailure> = async {
                 let body = self

@@ -13,7 +13,15 @@ pub mod deliver;
 use crate::payments::ServiceError;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Semaphore;
+
+/// The first wait after a pass whose claim failed (the store is away: a full disk, a held
+/// lock, PostgreSQL down); it doubles with each failure in a row, up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// A store away for hours is asked again (and the failure logged) this often, not several
+/// times a second; its work is done at most this long after it is back.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// One kind of work that is claimed in the store and done piece by piece.
 pub trait ClaimedWork: Send + Sync + 'static {
@@ -36,25 +44,44 @@ pub trait ClaimedWork: Send + Sync + 'static {
     fn idle(&self) -> impl Future<Output = ()> + Send;
 }
 
-/// Does `work` until the task is stopped.
+/// Does `work` until the task is stopped. A store error never ends it: what could not be
+/// claimed is still due in the store, and is claimed when the store answers again.
 pub async fn run<W: ClaimedWork>(work: Arc<W>) {
     let slots = Arc::new(Semaphore::new(W::IN_FLIGHT));
+    let mut failures = 0u32;
     loop {
-        if start_due(&work, &slots).await == 0 {
-            work.idle().await;
+        match start_due(&work, &slots).await {
+            Some(0) => {
+                failures = 0;
+                work.idle().await;
+            }
+            Some(_) => failures = 0,
+            None => {
+                failures = failures.saturating_add(1);
+                tokio::time::sleep(backoff(failures)).await;
+            }
         }
     }
 }
 
+/// How long to wait after `failures` claims in a row failed.
+fn backoff(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(8);
+    FIRST_BACKOFF
+        .saturating_mul(1 << doublings)
+        .min(MAX_BACKOFF)
+}
+
 /// One pass: claims no more than the free slots, so that each piece starts at once (well
-/// inside its lease), and starts each in its own task. How many it started.
-async fn start_due<W: ClaimedWork>(work: &Arc<W>, slots: &Arc<Semaphore>) -> usize {
+/// inside its lease), and starts each in its own task. How many it started; `None` when the
+/// store could not be asked.
+async fn start_due<W: ClaimedWork>(work: &Arc<W>, slots: &Arc<Semaphore>) -> Option<usize> {
     let free = slots.available_permits();
     if free == 0 {
-        return 0;
+        return Some(0);
     }
     let mut started = 0;
-    for piece in claim(work.as_ref(), free).await {
+    for piece in claim(work.as_ref(), free).await? {
         work.ready(&piece).await;
         let Ok(slot) = slots.clone().acquire_owned().await else {
             break;
@@ -66,13 +93,13 @@ async fn start_due<W: ClaimedWork>(work: &Arc<W>, slots: &Arc<Semaphore>) -> usi
         });
         started += 1;
     }
-    started
+    Some(started)
 }
 
 /// What is due now, done to the end here (no tasks): one pass for a test or a command to
 /// drive, where [`run`] would leave it to the background. How many pieces it did.
 pub async fn do_due_once<W: ClaimedWork>(work: &W) -> usize {
-    let due = claim(work, W::IN_FLIGHT).await;
+    let due = claim(work, W::IN_FLIGHT).await.unwrap_or_default();
     let count = due.len();
     let mut pieces = Vec::with_capacity(count);
     for piece in due {
@@ -83,12 +110,12 @@ pub async fn do_due_once<W: ClaimedWork>(work: &W) -> usize {
     count
 }
 
-/// Nothing when the store cannot be read (logged): the next pass tries again.
-async fn claim<W: ClaimedWork>(work: &W, limit: usize) -> Vec<W::Piece> {
-    work.claim(limit).await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "cannot read {}", W::WHAT);
-        Vec::new()
-    })
+/// `None` when the store cannot be asked (logged): a later pass tries again.
+async fn claim<W: ClaimedWork>(work: &W, limit: usize) -> Option<Vec<W::Piece>> {
+    work.claim(limit)
+        .await
+        .map_err(|e| tracing::error!(error = %e, "cannot read {}", W::WHAT))
+        .ok()
 }
 
 #[cfg(test)]
@@ -131,9 +158,9 @@ mod tests {
         let work = Arc::new(Counted::default());
         work.due.lock().expect("due").extend([1, 2, 3]);
         let slots = Arc::new(Semaphore::new(Counted::IN_FLIGHT));
-        assert_eq!(start_due(&work, &slots).await, 2);
+        assert_eq!(start_due(&work, &slots).await, Some(2));
         // Both slots busy: no claim at all, so nothing is leased that could not start.
-        assert_eq!(start_due(&work, &slots).await, 0);
+        assert_eq!(start_due(&work, &slots).await, Some(0));
         assert_eq!(*work.claims.lock().expect("claims"), [2]);
         assert_eq!(work.due.lock().expect("due").as_slice(), [3]);
         while slots.available_permits() < Counted::IN_FLIGHT {
@@ -141,7 +168,14 @@ mod tests {
             tokio::task::yield_now().await;
         }
         assert_eq!(work.done.load(Ordering::SeqCst), 2);
-        assert_eq!(start_due(&work, &slots).await, 1);
+        assert_eq!(start_due(&work, &slots).await, Some(1));
+    }
+
+    #[test]
+    fn a_store_away_is_asked_less_and_less_often_down_to_every_few_seconds() {
+        let waits: Vec<u64> = (1..=8).map(|n| backoff(n).as_millis() as u64).collect();
+        assert_eq!(waits, [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+        assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ mod backups;
 mod browser;
 mod cli;
 mod counter;
+mod faults;
 mod helpers;
 mod links;
 mod logs;

@@ -506,8 +506,24 @@ async fn three_proxies_on_one_postgres_behave_as_one() {
                 .map(|e| e.keys().collect::<Vec<_>>()),
             "{down}"
         );
+        // Which fault it is, in the operator's words.
+        assert_eq!(down["status"], "unavailable", "{down}");
+        assert_eq!(down["store"], "unreachable", "{down}");
         // What the instance holds in memory is still answered.
         assert_eq!(status_of(&http, proxy, &id).await.as_deref(), Some("paid"));
+        // A create is a clear 503 the client retries, never a 500 or "upstream busy".
+        let body = json!({ "amount": 14_000, "reference": "ORDER-PAUSED" });
+        let refused = merchant_create(&http, proxy, &body, None).await;
+        assert_eq!(refused.status(), 503, "{}: create while paused", proxy.name);
+        assert!(refused.headers().contains_key("retry-after"));
+        let refused: Value = refused.json().await.expect("json");
+        assert_eq!(refused["error"]["code"], "store_unavailable", "{refused}");
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("is unreachable")),
+            "{refused}"
+        );
     }
     cluster.resume();
     for (i, proxy) in proxies.iter().enumerate() {
