@@ -7,6 +7,8 @@
 //! just changed, and `FOR UPDATE SKIP LOCKED` lets two proxies claim due work side by side
 //! without waiting for, or taking, each other's rows.
 
+use super::db::{Db, Tx};
+use super::links::{LinkStore, Links};
 use super::postgres_tls::{check_not_cleartext_across_a_network, connector, split_options, Tls};
 use super::{
     budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
@@ -359,6 +361,8 @@ fn decode_all<T>(
 /// A pool of connections to one PostgreSQL database, migrated to this binary's schema.
 pub struct PgStore {
     pool: Pool,
+    /// The links, on the async layer (`store/db/`), over the same pool.
+    links: Links,
     runtime: Handle,
     /// Whose clock claims and leases read: the database's (every instance the same one), or,
     /// for tests that play time forward, the `now` each call is given.
@@ -405,6 +409,7 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let store = PgStore {
+            links: Links::new(Db::Postgres(pool.clone())),
             pool,
             runtime: Handle::current(),
             clock: Clock::Database,
@@ -499,8 +504,8 @@ impl PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let mut imported = Imported {
-            links: super::postgres_links::import_links(
-                &tx,
+            links: super::links::import(
+                &Tx::within(&tx),
                 &dump.links,
                 dump.link_form_secret.as_deref(),
             )
@@ -637,6 +642,10 @@ async fn apply_migrations(client: &mut Object) -> Result<(), StoreError> {
 }
 
 impl PaymentStore for PgStore {
+    fn links(&self) -> &dyn LinkStore {
+        &self.links
+    }
+
     fn insert(
         &self,
         p: &PaymentRecord,
@@ -1331,19 +1340,12 @@ async fn insert_event(
 mod tests {
     use super::*;
     use crate::store::suite;
-    use std::sync::OnceLock;
     use tokio_postgres::NoTls;
 
-    /// One runtime for every PostgreSQL test in this binary (stores run their queries on it).
+    /// One runtime for every PostgreSQL test in this binary (stores run their queries on it):
+    /// the suite's, which the links' async calls run on.
     fn runtime() -> &'static tokio::runtime::Runtime {
-        static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-        RUNTIME.get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime")
-        })
+        suite::runtime()
     }
 
     /// The cluster `make test` starts. Without it these tests fail, never skip: the

@@ -1,0 +1,198 @@
+//! The store's SQL said once, run on either database: the executor layer the store's
+//! aggregates are written on (payment links first: `store/links/`).
+//!
+//! - Statements are built with sea-query; [`Db`] (or a [`Tx`]) picks SQLite's or PostgreSQL's
+//!   query builder, so placeholders, quoting and upserts are sea-query's job, and the values
+//!   are bound by sea-query-rusqlite / sea-query-postgres.
+//! - Rows come back owned and are read by column name ([`row::Row`]): a missing or mistyped
+//!   value is `StoreError::Corrupt` naming its column.
+//! - What differs between the two databases and their (frozen) schemas and that sea-query
+//!   does not say is one method of [`dialect::Dialect`] each: how a time or JSON is kept, the
+//!   insertion-order column, row locks.
+//! - Everything is async with transactions: SQLite's one connection (the same lock the older
+//!   blocking code in `store/sqlite.rs` takes, so the two never interleave) runs statements
+//!   on the blocking pool and a transaction on one blocking thread from `BEGIN IMMEDIATE` to
+//!   its end (`db/sqlite.rs`); PostgreSQL runs on the deadpool pool, no `block_on` anywhere
+//!   (`db/postgres.rs`). A transaction dropped uncommitted rolls back.
+//!
+//! # Moving the rest of the store onto this layer
+//! Each remaining aggregate becomes an async trait implemented once over [`Db`], as
+//! `LinkStore` is; what differs between the dialects, and so needs a `Dialect` method:
+//! - **payments** (insert, get, list, transition, checked, review, dump/import): times are
+//!   unix seconds on SQLite and `timestamptz` on PostgreSQL (`Dialect::time` with
+//!   `Unit::Seconds`), metadata text vs `jsonb` (`Dialect::json`), `rowid` vs `seq` for pages
+//!   (`Dialect::insertion_order`); search's `lower()` is ASCII on SQLite and Unicode on
+//!   PostgreSQL (a `Dialect::lower` to make them agree, e.g. lowering in Rust on both);
+//!   `paid_by_day` groups by day in a zone (date arithmetic differs: one `Dialect` method).
+//! - **checks and upstream budget** (`claim_due_checks`, `claim_refresh`,
+//!   `take_upstream_call`): PostgreSQL claims with `FOR UPDATE SKIP LOCKED` (sea-query:
+//!   `lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)`, dropped on SQLite whose
+//!   IMMEDIATE transaction is the only writer) and reads the database clock (`now()`) where
+//!   SQLite takes the caller's `now`: one `Dialect::now` giving the expression.
+//! - **events and deliveries** (`claim_due_events`, `record_attempt`, `resend`, feeds): the
+//!   same `SKIP LOCKED` and clock; times in milliseconds (`Unit::Millis`).
+//! - **idempotency claims**: an upsert whose `WHERE` re-checks staleness (sea-query's
+//!   `OnConflict` with `action_and_where`), the same on both.
+//! - **staff and sessions**: `ON DELETE CASCADE` exists on PostgreSQL only today (delete the
+//!   sessions explicitly in the transaction on both); the sign-in limiter's count-and-insert
+//!   needs the same serialisation as link reservations (IMMEDIATE on SQLite, a row or
+//!   advisory lock on PostgreSQL: a `Dialect` method).
+//! - **migrations**: the old lists stay frozen; the next schema change starts the one shared
+//!   list (sea-query's `Table`/`Index` statements build both dialects' DDL), applied after
+//!   the frozen ones with each database's version counter continuing. Links needed none.
+//!
+//! Until an aggregate moves, its blocking code keeps running beside this layer on the same
+//! connection (SQLite) or pool (PostgreSQL).
+
+pub(crate) mod dialect;
+mod postgres;
+pub(crate) mod row;
+mod sqlite;
+
+pub(crate) use dialect::Dialect;
+pub(crate) use row::{Row, Unit};
+pub(crate) use sqlite::Shared;
+
+use super::StoreError;
+use sea_query::QueryStatementWriter;
+use std::future::Future;
+
+/// One of the two databases, to run statements on.
+#[derive(Clone)]
+pub(crate) enum Db {
+    /// The store's one connection, shared with `SqliteStore`'s blocking code.
+    Sqlite(Shared),
+    Postgres(deadpool_postgres::Pool),
+}
+
+impl Db {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// The rows `statement` returns.
+    pub(crate) fn query<S: QueryStatementWriter>(
+        &self,
+        statement: &S,
+    ) -> impl Future<Output = Result<Vec<Row>, StoreError>> + Send + '_ {
+        // Built before the future, so that it holds only the SQL and its values.
+        let (sql, values) = statement.build_any(self.dialect().builder());
+        async move {
+            match self {
+                Db::Sqlite(conn) => sqlite::query(conn, sqlite::Bound::new(sql, values)).await,
+                Db::Postgres(pool) => {
+                    let client = postgres::client(pool).await?;
+                    postgres::On::Client(&client)
+                        .query(&postgres::Bound::new(sql, values))
+                        .await
+                }
+            }
+        }
+    }
+
+    /// How many rows `statement` changed.
+    pub(crate) fn execute<S: QueryStatementWriter>(
+        &self,
+        statement: &S,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send + '_ {
+        let (sql, values) = statement.build_any(self.dialect().builder());
+        async move {
+            match self {
+                Db::Sqlite(conn) => sqlite::execute(conn, sqlite::Bound::new(sql, values)).await,
+                Db::Postgres(pool) => {
+                    let client = postgres::client(pool).await?;
+                    postgres::On::Client(&client)
+                        .execute(&postgres::Bound::new(sql, values))
+                        .await
+                }
+            }
+        }
+    }
+
+    /// Begins a transaction: written whole by [`Tx::commit`], or not at all.
+    pub(crate) async fn begin(&self) -> Result<Tx<'static>, StoreError> {
+        Ok(match self {
+            Db::Sqlite(conn) => Tx::Sqlite(sqlite::SqliteTx::begin(conn).await?),
+            Db::Postgres(pool) => Tx::Postgres(postgres::PgTx::begin(pool).await?),
+        })
+    }
+}
+
+/// An open transaction. Dropped without [`Tx::commit`], it rolls back.
+pub(crate) enum Tx<'a> {
+    Sqlite(sqlite::SqliteTx),
+    Postgres(postgres::PgTx),
+    /// A transaction the older PostgreSQL code holds (`migrate --to` writes links in the
+    /// same transaction as payments); its owner commits it.
+    PostgresWithin(&'a deadpool_postgres::Transaction<'a>),
+}
+
+impl<'a> Tx<'a> {
+    /// Statements run in `tx`, which its owner commits.
+    pub(crate) fn within(tx: &'a deadpool_postgres::Transaction<'a>) -> Tx<'a> {
+        Tx::PostgresWithin(tx)
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Postgres(_) | Tx::PostgresWithin(_) => Dialect::Postgres,
+        }
+    }
+
+    fn on_postgres(&self) -> Result<postgres::On<'_>, StoreError> {
+        match self {
+            Tx::Postgres(tx) => tx.on(),
+            Tx::PostgresWithin(tx) => Ok(postgres::On::Transaction(tx)),
+            Tx::Sqlite(_) => Err(StoreError::Stopped("not a PostgreSQL transaction".into())),
+        }
+    }
+
+    /// The rows `statement` returns.
+    pub(crate) fn query<S: QueryStatementWriter>(
+        &self,
+        statement: &S,
+    ) -> impl Future<Output = Result<Vec<Row>, StoreError>> + Send + '_ {
+        let (sql, values) = statement.build_any(self.dialect().builder());
+        async move {
+            match self {
+                Tx::Sqlite(tx) => tx.query(sqlite::Bound::new(sql, values)).await,
+                _ => {
+                    self.on_postgres()?
+                        .query(&postgres::Bound::new(sql, values))
+                        .await
+                }
+            }
+        }
+    }
+
+    /// How many rows `statement` changed.
+    pub(crate) fn execute<S: QueryStatementWriter>(
+        &self,
+        statement: &S,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send + '_ {
+        let (sql, values) = statement.build_any(self.dialect().builder());
+        async move {
+            match self {
+                Tx::Sqlite(tx) => tx.execute(sqlite::Bound::new(sql, values)).await,
+                _ => {
+                    self.on_postgres()?
+                        .execute(&postgres::Bound::new(sql, values))
+                        .await
+                }
+            }
+        }
+    }
+
+    /// Writes everything the transaction did (one it runs within: left to its owner).
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+            Tx::PostgresWithin(_) => Ok(()),
+        }
+    }
+}
