@@ -116,7 +116,7 @@ impl Db {
     pub(crate) async fn begin(&self) -> Result<Tx<'static>, StoreError> {
         Ok(match self {
             Db::Sqlite(conn) => Tx::Sqlite(sqlite::SqliteTx::begin(conn).await?),
-            Db::Postgres(pool) => Tx::Postgres(postgres::PgTx::begin(pool).await?),
+            Db::Postgres(pool) => Tx::Postgres(Box::new(postgres::PgTx::begin(pool).await?)),
         })
     }
 }
@@ -124,7 +124,8 @@ impl Db {
 /// An open transaction. Dropped without [`Tx::commit`], it rolls back.
 pub(crate) enum Tx<'a> {
     Sqlite(sqlite::SqliteTx),
-    Postgres(postgres::PgTx),
+    /// Boxed: a pooled connection is large beside the SQLite side's channel.
+    Postgres(Box<postgres::PgTx>),
     /// A transaction the older PostgreSQL code holds (`migrate --to` writes links in the
     /// same transaction as payments); its owner commits it.
     PostgresWithin(&'a deadpool_postgres::Transaction<'a>),
@@ -191,7 +192,7 @@ impl<'a> Tx<'a> {
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
+            Tx::Postgres(tx) => (*tx).commit().await,
             Tx::PostgresWithin(_) => Ok(()),
         }
     }

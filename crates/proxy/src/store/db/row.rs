@@ -56,7 +56,7 @@ impl Unit {
         }
     }
 
-    fn from_int(self, n: i64) -> Option<OffsetDateTime> {
+    fn time_of(self, n: i64) -> Option<OffsetDateTime> {
         match self {
             Unit::Seconds => OffsetDateTime::from_unix_timestamp(n).ok(),
             Unit::Millis => {
@@ -178,7 +178,7 @@ impl Row {
             None => Ok(None),
             Some(Value::Time(at)) => Ok(Some(*at)),
             Some(Value::Int(n)) => unit
-                .from_int(*n)
+                .time_of(*n)
                 .map(Some)
                 .ok_or_else(|| corrupt(column, format_args!("time {n} is out of range"))),
             Some(other) => Err(mistyped(column, "time", other)),
