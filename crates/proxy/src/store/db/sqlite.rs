@@ -109,7 +109,9 @@ enum Message {
     Commit(oneshot::Sender<Result<(), StoreError>>),
 }
 
-/// An open `IMMEDIATE` transaction, held by its thread (see the module comment).
+/// An open `IMMEDIATE` transaction, held by its thread (see the module comment). While it
+/// is open, every other use of the connection waits for it: code holding one must run its
+/// statements through it, never through the `Db` (that would wait for itself).
 pub(crate) struct SqliteTx {
     jobs: mpsc::Sender<Message>,
 }
