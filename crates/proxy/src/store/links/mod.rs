@@ -251,7 +251,10 @@ impl LinkStore for Links {
     }
 
     async fn link(&self, id: &str) -> Result<Option<LinkWithTotals>, StoreError> {
-        let rows = self.db.query(&sql::select_link_by("id", id)).await?;
+        let rows = self
+            .db
+            .query_fixed(&sql::LINK_BY_ID, vec![id.into()])
+            .await?;
         rows.first().map(sql::decode).transpose()
     }
 

@@ -5,12 +5,13 @@
 use super::{amount_from_db, amount_to_db, LinkFilter};
 use crate::domain::links::{LinkWithTotals, PaymentLink};
 use crate::domain::payment::Metadata;
-use crate::store::db::{Dialect, Row, Unit};
+use crate::store::db::{Dialect, Fixed, Row, Unit};
 use crate::store::{limit_of, to_i64, StoreError};
 use sea_query::{
     Alias, Asterisk, Expr, Func, InsertStatement, OnConflict, Order, Query, SelectStatement,
     SimpleExpr, Value,
 };
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 
 pub(super) const LINKS: &str = "payment_links";
@@ -62,24 +63,32 @@ fn count() -> SimpleExpr {
     Func::count(Expr::col(Asterisk)).into()
 }
 
-/// Links (`l`) with their paid payments' count (`paid_count`) and total (`paid_total`).
+/// Links (`l`) with their paid payments' count (`paid_count`) and total (`paid_total`). Built
+/// once and copied: every link read starts here, and building it costs more than copying.
 pub(super) fn select_links() -> SelectStatement {
-    let paid = || of("p", "status").eq("paid");
-    // SUM of BIGINT is NUMERIC on PostgreSQL: cast back, on both (a no-op on SQLite).
-    let total = Func::cast_as(
-        Func::coalesce([Func::sum(of("p", "total_amount")).into(), Expr::cust("0")]),
-        name("BIGINT"),
-    );
-    Query::select()
-        .columns(COLUMNS.map(|c| (name("l"), name(c))))
-        .expr_as(per_link_payments(count(), vec![paid()]), name("paid_count"))
-        .expr_as(
-            per_link_payments(total.into(), vec![paid()]),
-            name("paid_total"),
-        )
-        .from_as(name(LINKS), name("l"))
-        .to_owned()
+    static SELECT: LazyLock<SelectStatement> = LazyLock::new(|| {
+        // A word, not a value: the statement's values are only what a call gives.
+        let paid = || of("p", "status").eq(SimpleExpr::Constant("paid".into()));
+        // SUM of BIGINT is NUMERIC on PostgreSQL: cast back, on both (a no-op on SQLite).
+        let total = Func::cast_as(
+            Func::coalesce([Func::sum(of("p", "total_amount")).into(), Expr::cust("0")]),
+            name("BIGINT"),
+        );
+        Query::select()
+            .columns(COLUMNS.map(|c| (name("l"), name(c))))
+            .expr_as(per_link_payments(count(), vec![paid()]), name("paid_count"))
+            .expr_as(
+                per_link_payments(total.into(), vec![paid()]),
+                name("paid_total"),
+            )
+            .from_as(name(LINKS), name("l"))
+            .to_owned()
+    });
+    SELECT.clone()
 }
+
+/// One link by its id (a placeholder for it): the read of every link page and API call.
+pub(super) static LINK_BY_ID: Fixed = Fixed::new(|| select_link_by("id", ""));
 
 /// One link by a unique column.
 pub(super) fn select_link_by(column: &str, value: &str) -> SelectStatement {
@@ -100,7 +109,7 @@ pub(super) fn select_link_use(
     let open = per_link_payments(
         count(),
         vec![
-            of("p", "status").eq("pending"),
+            of("p", "status").eq(SimpleExpr::Constant("pending".into())),
             // A payment's own times: seconds on SQLite.
             of("p", "expires_at").gt(dialect.time(now, Unit::Seconds)),
         ],
