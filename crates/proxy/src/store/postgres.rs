@@ -1624,6 +1624,47 @@ mod tests {
         );
     }
 
+    /// A transaction of the async layer dropped uncommitted is rolled back before its
+    /// connection serves again: with one connection in the pool, the next statement would
+    /// otherwise run inside it and see its row.
+    #[test]
+    fn a_dropped_transaction_rolls_back_before_its_connection_is_reused() {
+        use crate::store::db::Db;
+        use sea_query::{Alias, Query};
+        let store = runtime()
+            .block_on(PgStore::connect(&empty_database(), 1))
+            .expect("connect");
+        let db = Db::Postgres(store.pool.clone());
+        let count = || {
+            Query::select()
+                .expr_as(
+                    sea_query::Func::count(sea_query::Expr::col(sea_query::Asterisk)),
+                    Alias::new("n"),
+                )
+                .from(Alias::new("link_form_secret"))
+                .to_owned()
+        };
+        suite::wait(async {
+            let tx = db.begin().await.expect("begin");
+            let insert = Query::insert()
+                .into_table(Alias::new("link_form_secret"))
+                .columns([Alias::new("id"), Alias::new("secret")])
+                .values([1.into(), "dropped".into()])
+                .expect("two values")
+                .to_owned();
+            assert_eq!(tx.execute(&insert).await.expect("insert"), 1);
+            assert_eq!(
+                tx.query(&count()).await.expect("count")[0]
+                    .i64("n")
+                    .expect("n"),
+                1
+            );
+            drop(tx);
+            let rows = db.query(&count()).await.expect("count after the drop");
+            assert_eq!(rows[0].i64("n").expect("n"), 0);
+        });
+    }
+
     #[test]
     fn the_password_is_never_shown() {
         let url = PostgresUrl::parse(

@@ -286,4 +286,58 @@ mod tests {
             ));
         }
     }
+
+    /// `x` of every row of `t`, in order.
+    async fn xs(db: &Db) -> Vec<i64> {
+        let select = Query::select()
+            .column(Alias::new("x"))
+            .from(Alias::new("t"))
+            .order_by(Alias::new("x"), sea_query::Order::Asc)
+            .to_owned();
+        let rows = db.query(&select).await.expect("select");
+        rows.iter().map(|r| r.i64("x").expect("x")).collect()
+    }
+
+    #[test]
+    fn a_sqlite_transaction_is_written_whole_or_not_at_all_and_frees_the_connection() {
+        let conn = rusqlite::Connection::open_in_memory().expect("open");
+        conn.execute_batch("CREATE TABLE t (x INTEGER NOT NULL)")
+            .expect("table");
+        let shared: Shared = std::sync::Arc::new(std::sync::Mutex::new(conn));
+        let db = Db::Sqlite(shared.clone());
+        let insert = |x: i64| {
+            Query::insert()
+                .into_table(Alias::new("t"))
+                .columns([Alias::new("x")])
+                .values([x.into()])
+                .expect("one value")
+                .to_owned()
+        };
+        crate::store::suite::wait(async {
+            let dropped = db.begin().await.expect("begin");
+            assert_eq!(dropped.execute(&insert(1)).await.expect("insert"), 1);
+            drop(dropped);
+            let failed = db.begin().await.expect("begin after a drop");
+            failed.execute(&insert(2)).await.expect("insert");
+            let refused = Query::insert()
+                .into_table(Alias::new("t"))
+                .columns([Alias::new("x")])
+                .values([sea_query::Value::BigInt(None).into()])
+                .expect("one value")
+                .to_owned();
+            assert!(failed.execute(&refused).await.is_err(), "NOT NULL holds");
+            drop(failed);
+            let kept = db.begin().await.expect("begin");
+            kept.execute(&insert(3)).await.expect("insert");
+            kept.commit().await.expect("commit");
+            assert_eq!(xs(&db).await, [3]);
+        });
+        // The blocking code's lock is free again: no transaction is left holding it.
+        let count: i64 = shared
+            .lock()
+            .expect("lock")
+            .query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
+            .expect("count");
+        assert_eq!(count, 1);
+    }
 }
