@@ -147,7 +147,7 @@ pub(crate) async fn import(
             link,
             OnConflict::new().do_nothing().to_owned(),
         )?;
-        written += tx.execute(&insert).await?;
+        written = tx.execute(&insert).await?.saturating_add(written);
     }
     if let Some(secret) = secret {
         tx.execute(&insert_secret(secret)?).await?;
