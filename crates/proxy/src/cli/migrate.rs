@@ -30,10 +30,11 @@ pub fn migrate(to: &str, from: Option<PathBuf>) -> Result<(), CliError> {
     if !from.exists() {
         return Err(failed(format!("no payment store at {}", from.display())));
     }
-    let dump = SqliteStore::open(&from)
-        .and_then(|store| store.dump())
+    let runtime = super::runtime(1)?;
+    let dump = runtime
+        .block_on(async { SqliteStore::open(&from)?.dump().await })
         .map_err(|e| failed(format!("cannot read {}: {e}", from.display())))?;
-    let imported = super::runtime(1)?
+    let imported = runtime
         .block_on(async {
             let store = PgStore::connect(&url, 2).await?;
             store.import(&dump).await

@@ -44,7 +44,7 @@ impl Payments {
         }
         let candidate = FormSecret::generate();
         let stored = self
-            .with_store(move |s| s.link_form_secret(&candidate))
+            .in_store(self.store.links().link_form_secret(&candidate))
             .await?;
         let secret = FormSecret::from_stored(&stored).ok_or_else(|| {
             ServiceError::Internal("the stored link form secret is malformed".into())
@@ -79,8 +79,7 @@ impl Payments {
             idempotency_key,
             request_fingerprint,
         };
-        let stored = link.clone();
-        match self.with_store(move |s| s.insert_link(&stored)).await? {
+        match self.in_store(self.store.links().insert_link(&link)).await? {
             LinkInsert::Created => {
                 tracing::info!(id = %link.id, "payment link created");
                 let id = link.id.clone();
@@ -102,8 +101,7 @@ impl Payments {
         if !ids::looks_like_link_id(id) {
             return Err(ServiceError::NotFound);
         }
-        let id = id.to_owned();
-        self.with_store(move |s| s.link(&id))
+        self.in_store(self.store.links().link(id))
             .await?
             .ok_or(ServiceError::NotFound)
     }
@@ -116,7 +114,9 @@ impl Payments {
         let limit = filter.limit;
         let mut filter = filter;
         filter.limit = limit.saturating_add(1);
-        let rows = self.with_store(move |s| s.list_links(&filter)).await?;
+        let rows = self
+            .in_store(self.store.links().list_links(&filter))
+            .await?;
         Ok(Page::of(rows, limit, |l| l.link.id.as_str()))
     }
 
@@ -129,9 +129,8 @@ impl Payments {
         if !ids::looks_like_link_id(id) {
             return Err(ServiceError::NotFound);
         }
-        let key = id.to_owned();
         if !self
-            .with_store(move |s| s.set_link_active(&key, active))
+            .in_store(self.store.links().set_link_active(id, active))
             .await?
         {
             return Err(ServiceError::NotFound);
@@ -166,12 +165,13 @@ impl Payments {
             return Ok(existing);
         }
         let key = idempotency.scoped_key.clone();
-        let (link_id, reserve_key) = (link.id.clone(), key.clone());
         let now = OffsetDateTime::now_utc();
         let reservation = self
-            .with_store(move |s| {
-                s.reserve_link_payment(&link_id, &reserve_key, now, RESERVATION_TTL)
-            })
+            .in_store(
+                self.store
+                    .links()
+                    .reserve_link_payment(&link.id, &key, now, RESERVATION_TTL),
+            )
             .await?;
         match reservation {
             Reservation::Reserved => {}
@@ -199,9 +199,8 @@ impl Payments {
                 ..
             })
         ) {
-            let key = key.clone();
             if let Err(e) = self
-                .with_store(move |s| s.release_link_reservation(&key))
+                .in_store(self.store.links().release_link_reservation(&key))
                 .await
             {
                 tracing::warn!(error = %e, "cannot release a link reservation (it lapses)");

@@ -168,6 +168,17 @@ impl Payments {
         .map_err(|e| ServiceError::Internal(e.to_string()))??)
     }
 
+    /// A call to the store's async parts (its links): counted in the metrics when it fails,
+    /// as [`Payments::with_store`] counts the blocking ones.
+    pub(crate) async fn in_store<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, ServiceError> {
+        call.await
+            .inspect_err(|e| self.metrics.store_error(e))
+            .map_err(ServiceError::from)
+    }
+
     /// A payment's latest known record: from memory, else from the store. Anything that is
     /// not a payment id (an invoice number, say) is not found, without a store read.
     pub async fn record(&self, id: &str) -> Result<Arc<PaymentRecord>, ServiceError> {

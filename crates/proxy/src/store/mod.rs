@@ -8,16 +8,15 @@
 //! (leases that lapse when their holder dies), a create with an `Idempotency-Key` (a key claim).
 
 pub mod backup;
+pub(crate) mod db;
 mod errors;
 pub mod links;
 mod postgres;
-mod postgres_links;
 mod postgres_staff;
 mod postgres_tls;
 pub mod restore;
 mod sqlite;
 mod sqlite_faults;
-mod sqlite_links;
 mod sqlite_staff;
 pub mod staff;
 #[cfg(test)]
@@ -42,8 +41,11 @@ use time::OffsetDateTime;
 
 /// What the proxy needs from storage. Calls block: call them from `spawn_blocking`. The
 /// shop's people are kept in the same store ([`staff::StaffStore`]), and so are payment
-/// links ([`links::LinkStore`]).
-pub trait PaymentStore: staff::StaffStore + links::LinkStore {
+/// links ([`PaymentStore::links`], async: already on the new layer, `store/db/`).
+pub trait PaymentStore: staff::StaffStore {
+    /// The store's payment links.
+    fn links(&self) -> &dyn links::LinkStore;
+
     /// Stores a new payment with its `payment.created` event and its first check, in one
     /// transaction, and drops the claim on its idempotency key. An id, invoice or idempotency
     /// key seen before is an error.

@@ -7,6 +7,8 @@
 //! just changed, and `FOR UPDATE SKIP LOCKED` lets two proxies claim due work side by side
 //! without waiting for, or taking, each other's rows.
 
+use super::db::{Db, Tx};
+use super::links::{LinkStore, Links};
 use super::postgres_tls::{check_not_cleartext_across_a_network, connector, split_options, Tls};
 use super::{
     budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
@@ -359,6 +361,8 @@ fn decode_all<T>(
 /// A pool of connections to one PostgreSQL database, migrated to this binary's schema.
 pub struct PgStore {
     pool: Pool,
+    /// The links, on the async layer (`store/db/`), over the same pool.
+    links: Links,
     runtime: Handle,
     /// Whose clock claims and leases read: the database's (every instance the same one), or,
     /// for tests that play time forward, the `now` each call is given.
@@ -405,6 +409,7 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::unavailable(Unavailability::Unreachable, e.to_string()))?;
         let store = PgStore {
+            links: Links::new(Db::Postgres(pool.clone())),
             pool,
             runtime: Handle::current(),
             clock: Clock::Database,
@@ -496,8 +501,8 @@ impl PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let mut imported = Imported {
-            links: super::postgres_links::import_links(
-                &tx,
+            links: super::links::import(
+                &Tx::within(&tx),
                 &dump.links,
                 dump.link_form_secret.as_deref(),
             )
@@ -634,6 +639,10 @@ async fn apply_migrations(client: &mut Object) -> Result<(), StoreError> {
 }
 
 impl PaymentStore for PgStore {
+    fn links(&self) -> &dyn LinkStore {
+        &self.links
+    }
+
     fn insert(
         &self,
         p: &PaymentRecord,
@@ -1329,19 +1338,12 @@ async fn insert_event(
 mod tests {
     use super::*;
     use crate::store::suite;
-    use std::sync::OnceLock;
     use tokio_postgres::NoTls;
 
-    /// One runtime for every PostgreSQL test in this binary (stores run their queries on it).
+    /// One runtime for every PostgreSQL test in this binary (stores run their queries on it):
+    /// the suite's, which the links' async calls run on.
     fn runtime() -> &'static tokio::runtime::Runtime {
-        static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-        RUNTIME.get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime")
-        })
+        suite::runtime()
     }
 
     /// The cluster `make test` starts. Without it these tests fail, never skip: the
@@ -1618,6 +1620,47 @@ mod tests {
                 .map(|p| p.id),
             Some(new.id)
         );
+    }
+
+    /// A transaction of the async layer dropped uncommitted is rolled back before its
+    /// connection serves again: with one connection in the pool, the next statement would
+    /// otherwise run inside it and see its row.
+    #[test]
+    fn a_dropped_transaction_rolls_back_before_its_connection_is_reused() {
+        use crate::store::db::Db;
+        use sea_query::{Alias, Query};
+        let store = runtime()
+            .block_on(PgStore::connect(&empty_database(), 1))
+            .expect("connect");
+        let db = Db::Postgres(store.pool.clone());
+        let count = || {
+            Query::select()
+                .expr_as(
+                    sea_query::Func::count(sea_query::Expr::col(sea_query::Asterisk)),
+                    Alias::new("n"),
+                )
+                .from(Alias::new("link_form_secret"))
+                .to_owned()
+        };
+        suite::wait(async {
+            let tx = db.begin().await.expect("begin");
+            let insert = Query::insert()
+                .into_table(Alias::new("link_form_secret"))
+                .columns([Alias::new("id"), Alias::new("secret")])
+                .values([1.into(), "dropped".into()])
+                .expect("two values")
+                .to_owned();
+            assert_eq!(tx.execute(&insert).await.expect("insert"), 1);
+            assert_eq!(
+                tx.query(&count()).await.expect("count")[0]
+                    .i64("n")
+                    .expect("n"),
+                1
+            );
+            drop(tx);
+            let rows = db.query(&count()).await.expect("count after the drop");
+            assert_eq!(rows[0].i64("n").expect("n"), 0);
+        });
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! SQLite in WAL mode: the embedded default, one file beside one proxy.
 
+use super::db::{Db, Shared};
+use super::links::{LinkStore, Links};
 use super::{
     budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
     status_from_db, to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter,
@@ -12,7 +14,7 @@ use crate::domain::payment::{Metadata, PaymentRecord, Review};
 use paydigital::Status;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -31,9 +33,12 @@ macro_rules! select_columns {
     };
 }
 
-/// SQLite in WAL mode, one connection behind a mutex (plenty for one shop's payments).
+/// SQLite in WAL mode, one connection behind a mutex (plenty for one shop's payments). The
+/// blocking code here and the async layer (`store/db/`, which the links are written on)
+/// share that one connection and its lock, so their transactions never interleave.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    conn: Shared,
+    links: Links,
 }
 
 /// A migration's step in Rust, for data SQL cannot make (random ids).
@@ -423,11 +428,11 @@ impl SqliteStore {
     }
 
     /// Everything in the store, oldest first, for `migrate --to`.
-    pub fn dump(&self) -> Result<Dump, StoreError> {
+    pub async fn dump(&self) -> Result<Dump, StoreError> {
         let staff = super::staff::StaffStore::list_staff(self)?;
         let mut dump = self.dump_payments_and_audit()?;
         dump.staff = staff;
-        (dump.links, dump.link_form_secret) = self.dump_links()?;
+        (dump.links, dump.link_form_secret) = self.links.dump().await?;
         Ok(dump)
     }
 
@@ -524,8 +529,10 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", index + 1)?;
             tx.commit()?;
         }
+        let conn = Arc::new(Mutex::new(conn));
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
+            links: Links::new(Db::Sqlite(conn.clone())),
+            conn,
         })
     }
 
@@ -567,6 +574,10 @@ impl SqliteStore {
 }
 
 impl PaymentStore for SqliteStore {
+    fn links(&self) -> &dyn LinkStore {
+        &self.links
+    }
+
     fn insert(
         &self,
         p: &PaymentRecord,

@@ -6,6 +6,24 @@ use crate::domain::payment::{Metadata, PaymentRecord, Review, Source};
 use std::time::Duration;
 use time::macros::datetime;
 
+/// One runtime for every store test in this binary: the stores' async parts (links) run on
+/// it, and PostgreSQL stores keep their connections on it.
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    })
+}
+
+/// A store call's answer, from a test's own thread.
+pub(crate) fn wait<F: std::future::Future>(call: F) -> F::Output {
+    runtime().block_on(call)
+}
+
 /// The lease the suite's claims take.
 pub(crate) const LEASE: Duration = Duration::from_secs(60);
 
@@ -1091,25 +1109,29 @@ pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(
     keyed.request_fingerprint = Some("{\"title\":\"Kopi 2\"}".into());
     let third = sample_link(3, None);
     for l in [&open, &keyed, &third] {
-        assert_eq!(store.insert_link(l).expect("insert"), LinkInsert::Created);
+        assert_eq!(
+            wait(store.links().insert_link(l)).expect("insert"),
+            LinkInsert::Created
+        );
     }
-    let read = store.link(&open.id).expect("read").expect("there");
+    let read = wait(store.links().link(&open.id))
+        .expect("read")
+        .expect("there");
     assert_eq!(read.link, open);
     assert_eq!((read.paid_count, read.paid_total), (0, 0));
-    assert_eq!(store.link(&link_id(9)).expect("read"), None);
+    assert_eq!(wait(store.links().link(&link_id(9))).expect("read"), None);
 
     // The same key again: the link that is there, not a second one.
     let mut again = sample_link(4, None);
     again.idempotency_key = keyed.idempotency_key.clone();
-    match store.insert_link(&again).expect("insert again") {
+    match wait(store.links().insert_link(&again)).expect("insert again") {
         LinkInsert::Existing(existing) => assert_eq!(existing.link, keyed),
         other => panic!("a second link with one key: {other:?}"),
     }
-    assert_eq!(store.link(&again.id).expect("read"), None);
+    assert_eq!(wait(store.links().link(&again.id)).expect("read"), None);
 
     let page = |filter: LinkFilter| -> Vec<String> {
-        store
-            .list_links(&filter)
+        wait(store.links().list_links(&filter))
             .expect("list")
             .into_iter()
             .map(|l| l.link.id)
@@ -1121,7 +1143,7 @@ pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(
     });
     assert_eq!(first, [third.id.clone(), keyed.id.clone()]);
     // A link made meanwhile does not shift the next page.
-    store.insert_link(&sample_link(5, None)).expect("insert");
+    wait(store.links().insert_link(&sample_link(5, None))).expect("insert");
     let next = page(LinkFilter {
         limit: 2,
         before_id: Some(keyed.id.clone()),
@@ -1129,18 +1151,16 @@ pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(
     });
     assert_eq!(next, [open.id.clone()]);
     assert!(matches!(
-        store.list_links(&LinkFilter {
+        wait(store.links().list_links(&LinkFilter {
             limit: 2,
             before_id: Some(link_id(9)),
             ..LinkFilter::default()
-        }),
+        })),
         Err(StoreError::UnknownCursor(_))
     ));
 
-    assert!(store.set_link_active(&keyed.id, false).expect("deactivate"));
-    assert!(!store
-        .set_link_active(&link_id(9), false)
-        .expect("no such link"));
+    assert!(wait(store.links().set_link_active(&keyed.id, false)).expect("deactivate"));
+    assert!(!wait(store.links().set_link_active(&link_id(9), false)).expect("no such link"));
     let inactive = page(LinkFilter {
         active: Some(false),
         limit: 10,
@@ -1166,7 +1186,9 @@ pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(
     }
     pay(store, &a);
     pay(store, &other);
-    let totals = store.link(&third.id).expect("read").expect("there");
+    let totals = wait(store.links().link(&third.id))
+        .expect("read")
+        .expect("there");
     assert_eq!((totals.paid_count, totals.paid_total), (1, a.total_amount));
     assert_eq!(
         store
@@ -1176,12 +1198,11 @@ pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(
             .payment_link_id,
         Some(third.id.clone())
     );
-    let listed = store
-        .list_links(&LinkFilter {
-            limit: 10,
-            ..LinkFilter::default()
-        })
-        .expect("list");
+    let listed = wait(store.links().list_links(&LinkFilter {
+        limit: 10,
+        ..LinkFilter::default()
+    }))
+    .expect("list");
     let of_open = listed
         .iter()
         .find(|l| l.link.id == open.id)
@@ -1191,11 +1212,14 @@ pub(crate) fn links_round_trip_page_filter_and_add_up_their_paid_payments(
 
 pub(crate) fn reservations_hold_a_links_max_payments(store: &dyn PaymentStore) {
     let two = sample_link(1, Some(2));
-    store.insert_link(&two).expect("insert");
+    wait(store.links().insert_link(&two)).expect("insert");
     let reserve = |key: &str, at: OffsetDateTime| {
-        store
-            .reserve_link_payment(&two.id, key, at, LINK_TTL)
-            .expect("reserve")
+        wait(
+            store
+                .links()
+                .reserve_link_payment(&two.id, key, at, LINK_TTL),
+        )
+        .expect("reserve")
     };
     assert_eq!(reserve("link:a", LINKS_NOW), Reservation::Reserved);
     assert_eq!(
@@ -1217,10 +1241,8 @@ pub(crate) fn reservations_hold_a_links_max_payments(store: &dyn PaymentStore) {
         Reservation::Refused(LinkRefusal::Busy)
     );
     // A failed create gives its place back.
-    store.release_link_reservation("link:b").expect("release");
-    store
-        .release_link_reservation("link:none")
-        .expect("releasing nothing is fine");
+    wait(store.links().release_link_reservation("link:b")).expect("release");
+    wait(store.links().release_link_reservation("link:none")).expect("releasing nothing is fine");
     assert_eq!(reserve("link:c", LINKS_NOW), Reservation::Reserved);
     // A reservation left by a proxy that died lapses.
     let later = LINKS_NOW + time::Duration::seconds(121);
@@ -1238,12 +1260,15 @@ pub(crate) fn reservations_hold_a_links_max_payments(store: &dyn PaymentStore) {
 
     // An open payment that expired unpaid frees its place.
     let three = sample_link(2, Some(1));
-    store.insert_link(&three).expect("insert");
+    wait(store.links().insert_link(&three)).expect("insert");
     put(store, &link_payment("PYG3", &three.id, "link:f")).expect("insert");
     let r = |key: &str, at| {
-        store
-            .reserve_link_payment(&three.id, key, at, LINK_TTL)
-            .expect("reserve")
+        wait(
+            store
+                .links()
+                .reserve_link_payment(&three.id, key, at, LINK_TTL),
+        )
+        .expect("reserve")
     };
     assert_eq!(
         r("link:g", LINKS_NOW),
@@ -1254,24 +1279,30 @@ pub(crate) fn reservations_hold_a_links_max_payments(store: &dyn PaymentStore) {
         Reservation::Reserved
     );
 
-    store.set_link_active(&three.id, false).expect("deactivate");
+    wait(store.links().set_link_active(&three.id, false)).expect("deactivate");
     assert_eq!(
         r("link:h", LINKS_NOW),
         Reservation::Refused(LinkRefusal::Inactive)
     );
     let mut expiring = sample_link(3, None);
     expiring.expires_at = Some(LINKS_NOW);
-    store.insert_link(&expiring).expect("insert");
+    wait(store.links().insert_link(&expiring)).expect("insert");
     assert_eq!(
-        store
-            .reserve_link_payment(&expiring.id, "link:i", LINKS_NOW, LINK_TTL)
-            .expect("reserve"),
+        wait(
+            store
+                .links()
+                .reserve_link_payment(&expiring.id, "link:i", LINKS_NOW, LINK_TTL)
+        )
+        .expect("reserve"),
         Reservation::Refused(LinkRefusal::Expired)
     );
     assert_eq!(
-        store
-            .reserve_link_payment(&link_id(9), "link:j", LINKS_NOW, LINK_TTL)
-            .expect("reserve"),
+        wait(
+            store
+                .links()
+                .reserve_link_payment(&link_id(9), "link:j", LINKS_NOW, LINK_TTL)
+        )
+        .expect("reserve"),
         Reservation::NoSuchLink
     );
 }
@@ -1280,13 +1311,18 @@ pub(crate) fn reservations_hold_a_links_max_payments(store: &dyn PaymentStore) {
 /// interleave.
 pub(crate) fn parallel_reservations_take_a_links_last_place_once(store: &dyn PaymentStore) {
     let one = sample_link(1, Some(1));
-    store.insert_link(&one).expect("insert");
+    wait(store.links().insert_link(&one)).expect("insert");
     let reserved = std::thread::scope(|scope| {
         let runs: Vec<_> = (0..10)
             .map(|n| {
                 let id = one.id.clone();
                 scope.spawn(move || {
-                    store.reserve_link_payment(&id, &format!("link:press-{n}"), LINKS_NOW, LINK_TTL)
+                    wait(store.links().reserve_link_payment(
+                        &id,
+                        &format!("link:press-{n}"),
+                        LINKS_NOW,
+                        LINK_TTL,
+                    ))
                 })
             })
             .collect();
@@ -1299,8 +1335,14 @@ pub(crate) fn parallel_reservations_take_a_links_last_place_once(store: &dyn Pay
 }
 
 pub(crate) fn every_instance_gets_the_first_stored_form_secret(store: &dyn PaymentStore) {
-    assert_eq!(store.link_form_secret("first").expect("secret"), "first");
-    assert_eq!(store.link_form_secret("second").expect("secret"), "first");
+    assert_eq!(
+        wait(store.links().link_form_secret("first")).expect("secret"),
+        "first"
+    );
+    assert_eq!(
+        wait(store.links().link_form_secret("second")).expect("secret"),
+        "first"
+    );
 }
 
 pub(crate) fn a_counter_sale_keeps_its_cashier_and_lists_by_them(store: &dyn PaymentStore) {

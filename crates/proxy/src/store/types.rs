@@ -42,6 +42,12 @@ pub enum StoreError {
     Poisoned,
     #[error("the database has schema version {found}, newer than this binary's {known}: run the newer paydigital-proxy")]
     TooNew { found: usize, known: usize },
+    /// A store task ended without answering (it panicked, or the runtime is stopping).
+    #[error("the store's worker stopped: {0}")]
+    Stopped(String),
+    /// A statement could not be built (a bug: a column list and its values disagree).
+    #[error("a statement could not be built: {0}")]
+    Build(String),
     #[error("no payment {0} to continue the list after")]
     UnknownCursor(String),
 }
