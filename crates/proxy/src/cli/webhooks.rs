@@ -35,10 +35,9 @@ pub fn run(command: WebhooksCommand) -> Result<(), CliError> {
     let text = match command {
         WebhooksCommand::NewSecret => paydigital_proxy::webhooks::new_secret(),
         WebhooksCommand::Resend { event_id, store } => {
-            match store
-                .open()?
-                .resend(&event_id, time::OffsetDateTime::now_utc())
-            {
+            let store = store.open()?;
+            let now = time::OffsetDateTime::now_utc();
+            match store.block_on(store.events().resend(&event_id, now)) {
                 Ok(true) => {
                     format!("{event_id} queued: the running proxy sends it within a second")
                 }
@@ -72,12 +71,13 @@ fn list(store: &StoreArg, state: Option<DeliveryState>) -> Result<String, CliErr
     );
     let mut after_id = None;
     loop {
+        let filter = EventFilter {
+            after_id,
+            state,
+            limit: PAGE,
+        };
         let page = store
-            .events(&EventFilter {
-                after_id,
-                state,
-                limit: PAGE,
-            })
+            .block_on(store.events().list_events(&filter))
             .map_err(|e| CliError::Failed(e.to_string()))?;
         for e in &page {
             out.push_str(&format!(

@@ -332,13 +332,12 @@ impl Payments {
     /// Events oldest first, one page of `filter.limit`.
     pub async fn events(&self, filter: EventFilter) -> Result<Page<EventRecord>, ServiceError> {
         let limit = filter.limit;
+        let filter = EventFilter {
+            limit: limit.saturating_add(1),
+            ..filter
+        };
         let rows = self
-            .with_store(move |s| {
-                s.events(&EventFilter {
-                    limit: limit.saturating_add(1),
-                    ..filter
-                })
-            })
+            .in_store(self.store.events().list_events(&filter))
             .await?;
         Ok(Page::of(rows, limit, |e| &e.id))
     }
@@ -361,7 +360,7 @@ impl Payments {
         limit: usize,
     ) -> Result<Vec<EventRecord>, ServiceError> {
         let now = OffsetDateTime::now_utc();
-        self.with_store(move |s| s.claim_due_events(now, lease, limit))
+        self.in_store(self.store.events().claim_due_events(now, lease, limit))
             .await
     }
 
@@ -371,8 +370,7 @@ impl Payments {
         event_id: &str,
         attempt: Attempt,
     ) -> Result<bool, ServiceError> {
-        let id = event_id.to_owned();
-        self.with_store(move |s| s.record_attempt(&id, &attempt))
+        self.in_store(self.store.events().record_attempt(event_id, &attempt))
             .await
     }
 
@@ -387,9 +385,13 @@ impl Payments {
         &self,
         id: &str,
     ) -> Result<(Vec<EventRecord>, Vec<StoredAttempt>), ServiceError> {
-        let id = id.to_owned();
-        self.with_store(move |s| Ok((s.payment_events(&id)?, s.payment_attempts(&id)?)))
-            .await
+        let events = self
+            .in_store(self.store.events().payment_events(id))
+            .await?;
+        let attempts = self
+            .in_store(self.store.events().payment_attempts(id))
+            .await?;
+        Ok((events, attempts))
     }
 
     /// Events written since `since`, oldest first (the dashboard's live feed).
@@ -399,16 +401,22 @@ impl Payments {
         after: Option<String>,
         limit: usize,
     ) -> Result<Vec<EventRecord>, ServiceError> {
-        self.with_store(move |s| s.events_since(since, after.as_deref(), limit))
-            .await
+        self.in_store(
+            self.store
+                .events()
+                .events_since(since, after.as_deref(), limit),
+        )
+        .await
     }
 
     /// Queues an event to be delivered again, now, with the same `webhook-id`; the
     /// deliverer is woken. `NotFound`: no such event.
     pub async fn resend(&self, event_id: &str) -> Result<(), ServiceError> {
-        let id = event_id.to_owned();
         let now = OffsetDateTime::now_utc();
-        if !self.with_store(move |s| s.resend(&id, now)).await? {
+        if !self
+            .in_store(self.store.events().resend(event_id, now))
+            .await?
+        {
             return Err(ServiceError::NotFound);
         }
         self.events_written.notify_one();

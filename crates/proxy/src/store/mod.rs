@@ -10,6 +10,7 @@
 pub mod backup;
 pub(crate) mod db;
 mod errors;
+pub mod events;
 pub mod links;
 mod postgres;
 mod postgres_staff;
@@ -45,6 +46,8 @@ use time::OffsetDateTime;
 pub trait PaymentStore: staff::StaffStore {
     /// The store's payment links.
     fn links(&self) -> &dyn links::LinkStore;
+    /// The store's webhook outbox: events, their leases and delivery attempts.
+    fn events(&self) -> &dyn events::EventStore;
 
     /// Stores a new payment with its `payment.created` event and its first check, in one
     /// transaction, and drops the claim on its idempotency key. An id, invoice or idempotency
@@ -115,23 +118,6 @@ pub trait PaymentStore: staff::StaffStore {
     ) -> Result<Vec<PaymentRecord>, StoreError>;
     /// Gives a status read claim back (the read was not made): the next reader may claim it.
     fn release_refresh(&self, id: &str) -> Result<(), StoreError>;
-    /// Claims events due for an attempt, for `lease`: for each payment only its oldest
-    /// undelivered event, so a payment's events go out in order, and none that another proxy
-    /// holds a live lease on, so an event is never sent twice at once.
-    fn claim_due_events(
-        &self,
-        now: OffsetDateTime,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<EventRecord>, StoreError>;
-    /// Records an attempt and what it leaves the event in, and ends its lease — if the
-    /// attempt's lease is still the event's. `false`: another proxy holds it now; nothing
-    /// was recorded.
-    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<bool, StoreError>;
-    /// Events oldest first, as the filter says.
-    fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError>;
-    /// Queues an event for delivery again, now (same id). `false`: no such event.
-    fn resend(&self, event_id: &str, now: OffsetDateTime) -> Result<bool, StoreError>;
     /// Claims the right to create the payment for `key`, unless another request holds a
     /// claim younger than `stale` (older ones were left by a proxy that died mid-create).
     fn claim_idempotency_key(
@@ -158,18 +144,6 @@ pub trait PaymentStore: staff::StaffStore {
         since: OffsetDateTime,
         zone: time::UtcOffset,
     ) -> Result<Vec<DayTotal>, StoreError>;
-    /// A payment's events, oldest first.
-    fn payment_events(&self, payment_id: &str) -> Result<Vec<EventRecord>, StoreError>;
-    /// Every delivery attempt of a payment's events, oldest first.
-    fn payment_attempts(&self, payment_id: &str) -> Result<Vec<StoredAttempt>, StoreError>;
-    /// Events written at or after `since`, oldest first (the dashboard's live feed: by time,
-    /// not by sequence, since on PostgreSQL a later sequence number may commit first).
-    fn events_since(
-        &self,
-        since: OffsetDateTime,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<EventRecord>, StoreError>;
 }
 
 /// `text` for a `LIKE` pattern that finds it anywhere: its own `%`, `_` and `\` are

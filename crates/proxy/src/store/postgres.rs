@@ -8,13 +8,13 @@
 //! without waiting for, or taking, each other's rows.
 
 use super::db::{Db, Tx};
+use super::events::{EventStore, Events};
 use super::links::{LinkStore, Links};
 use super::postgres_tls::{check_not_cleartext_across_a_network, connector, split_options, Tls};
 use super::{
-    budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
-    status_from_db, to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter,
-    EventRecord, Imported, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim,
-    StoreError, StoredAttempt, Unavailability,
+    budget_step, limit_of, pending_first, review_from_db, source_from_db, status_from_db, to_i64,
+    to_u64, Backlog, Dump, Imported, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore,
+    RefreshClaim, StoreError, Unavailability,
 };
 use crate::domain::days::DayTotal;
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
@@ -268,13 +268,6 @@ macro_rules! payment_columns {
     };
 }
 
-macro_rules! event_columns {
-    () => {
-        "id, payment_id, type, created_at, body, state, attempts, next_attempt_at, \
-         last_attempt_at, last_status, leased_until"
-    };
-}
-
 /// A payment's own times, in whole seconds like the SQLite store.
 fn secs(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_nanosecond(0).unwrap_or(at)
@@ -333,24 +326,6 @@ fn decode(row: &Row) -> Result<PaymentRecord, StoreError> {
     })
 }
 
-fn decode_event(row: &Row) -> Result<EventRecord, StoreError> {
-    let attempts: i32 = row.try_get(6)?;
-    Ok(EventRecord {
-        id: row.try_get(0)?,
-        payment_id: row.try_get(1)?,
-        event_type: row.try_get(2)?,
-        created_at: row.try_get(3)?,
-        body: row.try_get(4)?,
-        state: DeliveryState::from_db(row.try_get(5)?)?,
-        attempts: u32::try_from(attempts)
-            .map_err(|_| StoreError::Corrupt(format!("{attempts} attempts")))?,
-        next_attempt_at: row.try_get(7)?,
-        last_attempt_at: row.try_get(8)?,
-        last_status: row.try_get(9)?,
-        leased_until: row.try_get(10)?,
-    })
-}
-
 fn decode_all<T>(
     rows: &[Row],
     decode: fn(&Row) -> Result<T, StoreError>,
@@ -363,6 +338,8 @@ pub struct PgStore {
     pool: Pool,
     /// The links, on the async layer (`store/db/`), over the same pool.
     links: Links,
+    /// The webhook outbox, likewise.
+    events: Events,
     runtime: Handle,
     /// Whose clock claims and leases read: the database's (every instance the same one), or,
     /// for tests that play time forward, the `now` each call is given.
@@ -410,6 +387,7 @@ impl PgStore {
             .map_err(|e| StoreError::unavailable(Unavailability::Unreachable, e.to_string()))?;
         let store = PgStore {
             links: Links::new(Db::Postgres(pool.clone())),
+            events: Events::new(Db::Postgres(pool.clone())),
             pool,
             runtime: Handle::current(),
             clock: Clock::Database,
@@ -424,6 +402,7 @@ impl PgStore {
     #[cfg(test)]
     fn on_callers_clock(mut self) -> PgStore {
         self.clock = Clock::Caller;
+        self.events = self.events.on_callers_clock();
         self
     }
 
@@ -641,6 +620,10 @@ async fn apply_migrations(client: &mut Object) -> Result<(), StoreError> {
 impl PaymentStore for PgStore {
     fn links(&self) -> &dyn LinkStore {
         &self.links
+    }
+
+    fn events(&self) -> &dyn EventStore {
+        &self.events
     }
 
     fn insert(
@@ -954,124 +937,6 @@ impl PaymentStore for PgStore {
         })
     }
 
-    fn claim_due_events(
-        &self,
-        now: OffsetDateTime,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<EventRecord>, StoreError> {
-        self.run(async {
-            let rows = self
-                .query(
-                    concat!(
-                        "UPDATE events
-                         SET leased_until = COALESCE($1, now()) + $2::bigint * interval '1 millisecond'
-                         WHERE seq IN (
-                            SELECT seq FROM events AS e
-                            WHERE state = 'pending' AND next_attempt_at <= COALESCE($1, now())
-                              AND (leased_until IS NULL OR leased_until <= COALESCE($1, now()))
-                              AND NOT EXISTS (SELECT 1 FROM events AS earlier
-                                  WHERE earlier.payment_id = e.payment_id
-                                    AND earlier.state = 'pending' AND earlier.seq < e.seq)
-                            ORDER BY next_attempt_at LIMIT $3
-                            FOR UPDATE SKIP LOCKED)
-                         AND state = 'pending'
-                         AND (leased_until IS NULL OR leased_until <= COALESCE($1, now()))
-                         RETURNING ",
-                        event_columns!()
-                    ),
-                    &[&self.now_param(now), &to_millis(lease), &limit_of(limit)],
-                )
-                .await?;
-            decode_all(&rows, decode_event).map(oldest_due_first)
-        })
-    }
-
-    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<bool, StoreError> {
-        let (state, next) = attempt.then.leaves();
-        let next = next.map(millis);
-        // The token exactly as the claim returned it (the database keeps microseconds).
-        let lease = attempt.lease;
-        self.run(async {
-            let mut client = self.client().await?;
-            let tx = client.transaction().await?;
-            let at = millis(attempt.at);
-            let updated = tx
-                .execute(
-                    "UPDATE events SET state = $2, attempts = attempts + 1,
-                        next_attempt_at = COALESCE($3, next_attempt_at), last_attempt_at = $4,
-                        last_status = $5, leased_until = NULL
-                     WHERE id = $1 AND leased_until IS NOT DISTINCT FROM $6",
-                    &[
-                        &event_id,
-                        &state.as_str(),
-                        &next,
-                        &at,
-                        &attempt.outcome,
-                        &lease,
-                    ],
-                )
-                .await?;
-            if updated == 0 {
-                return Ok(false);
-            }
-            let duration = attempt
-                .duration
-                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-            tx.execute(
-                "INSERT INTO attempts (event_id, at, outcome, duration_ms) VALUES ($1, $2, $3, $4)",
-                &[&event_id, &at, &attempt.outcome, &duration],
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(true)
-        })
-    }
-
-    fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
-        self.run(async {
-            let after: Option<i64> = match &filter.after_id {
-                None => None,
-                Some(id) => Some(
-                    self.query("SELECT seq FROM events WHERE id = $1", &[id])
-                        .await?
-                        .first()
-                        .ok_or_else(|| StoreError::UnknownCursor(id.clone()))?
-                        .try_get(0)?,
-                ),
-            };
-            let rows = self
-                .query(
-                    concat!(
-                        "SELECT ",
-                        event_columns!(),
-                        " FROM events WHERE ($1::bigint IS NULL OR seq > $1)
-                          AND ($2::text IS NULL OR state = $2) ORDER BY seq LIMIT $3"
-                    ),
-                    &[
-                        &after,
-                        &filter.state.map(DeliveryState::as_str),
-                        &limit_of(filter.limit),
-                    ],
-                )
-                .await?;
-            decode_all(&rows, decode_event)
-        })
-    }
-
-    fn resend(&self, event_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
-        self.run(async {
-            let changed = self
-                .execute(
-                    "UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = $2
-                     WHERE id = $1",
-                    &[&event_id, &millis(now)],
-                )
-                .await?;
-            Ok(changed > 0)
-        })
-    }
-
     fn claim_idempotency_key(
         &self,
         key: &str,
@@ -1185,68 +1050,6 @@ impl PaymentStore for PgStore {
                     total: to_u64(row.try_get(2)?)?,
                 })
             })
-        })
-    }
-
-    fn payment_events(&self, payment_id: &str) -> Result<Vec<EventRecord>, StoreError> {
-        self.run(async {
-            let rows = self
-                .query(
-                    concat!(
-                        "SELECT ",
-                        event_columns!(),
-                        " FROM events WHERE payment_id = $1 ORDER BY seq"
-                    ),
-                    &[&payment_id],
-                )
-                .await?;
-            decode_all(&rows, decode_event)
-        })
-    }
-
-    fn payment_attempts(&self, payment_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
-        self.run(async {
-            // ctid breaks ties of one instant, so that every read gives the same order.
-            let rows = self
-                .query(
-                    "SELECT a.event_id, a.at, a.outcome, a.duration_ms
-                     FROM attempts AS a JOIN events AS e ON e.id = a.event_id
-                     WHERE e.payment_id = $1 ORDER BY a.at, a.ctid",
-                    &[&payment_id],
-                )
-                .await?;
-            decode_all(&rows, |row| {
-                let duration: Option<i64> = row.try_get(3)?;
-                Ok(StoredAttempt {
-                    event_id: row.try_get(0)?,
-                    at: row.try_get(1)?,
-                    outcome: row.try_get(2)?,
-                    duration_ms: duration.and_then(|d| u64::try_from(d).ok()),
-                })
-            })
-        })
-    }
-
-    fn events_since(
-        &self,
-        since: OffsetDateTime,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<EventRecord>, StoreError> {
-        self.run(async {
-            let rows = self
-                .query(
-                    concat!(
-                        "SELECT ",
-                        event_columns!(),
-                        " FROM events WHERE created_at >= $1 AND ($3::text IS NULL OR
-                           (created_at, seq) > (SELECT created_at, seq FROM events WHERE id = $3))
-                         ORDER BY created_at, seq LIMIT $2"
-                    ),
-                    &[&since, &limit_of(limit), &after],
-                )
-                .await?;
-            decode_all(&rows, decode_event)
         })
     }
 }
@@ -1439,12 +1242,13 @@ mod tests {
             .claim_due_checks(skewed, Duration::from_secs(60), 10)
             .expect("claim");
         assert!(checks.is_empty(), "due by the database's clock only");
-        let first = store
-            .claim_due_events(real_now, Duration::from_secs(60), 10)
+        let lease = Duration::from_secs(60);
+        let first = runtime()
+            .block_on(store.events().claim_due_events(real_now, lease, 10))
             .expect("claim");
         assert_eq!(first.len(), 1);
-        let second = store
-            .claim_due_events(skewed, Duration::from_secs(60), 10)
+        let second = runtime()
+            .block_on(store.events().claim_due_events(skewed, lease, 10))
             .expect("claim");
         assert!(second.is_empty(), "the lease holds by the database's clock");
     }

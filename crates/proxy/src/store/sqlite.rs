@@ -1,12 +1,12 @@
 //! SQLite in WAL mode: the embedded default, one file beside one proxy.
 
 use super::db::{Db, Shared};
+use super::events::{EventStore, Events};
 use super::links::{LinkStore, Links};
 use super::{
-    budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
-    status_from_db, to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter,
-    EventRecord, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError,
-    StoredAttempt, StoredPayment,
+    budget_step, limit_of, pending_first, review_from_db, source_from_db, status_from_db, to_i64,
+    to_u64, Backlog, DeliveryState, Dump, EventRecord, KeyClaim, ListFilter, Lookup, NewEvent,
+    PaymentStore, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
 };
 use crate::domain::clock::{after, before};
 use crate::domain::days::DayTotal;
@@ -39,6 +39,7 @@ macro_rules! select_columns {
 pub struct SqliteStore {
     conn: Shared,
     links: Links,
+    events: Events,
 }
 
 /// A migration's step in Rust, for data SQL cannot make (random ids).
@@ -532,6 +533,7 @@ impl SqliteStore {
         let conn = Arc::new(Mutex::new(conn));
         Ok(SqliteStore {
             links: Links::new(Db::Sqlite(conn.clone())),
+            events: Events::new(Db::Sqlite(conn.clone())),
             conn,
         })
     }
@@ -576,6 +578,10 @@ impl SqliteStore {
 impl PaymentStore for SqliteStore {
     fn links(&self) -> &dyn LinkStore {
         &self.links
+    }
+
+    fn events(&self) -> &dyn EventStore {
+        &self.events
     }
 
     fn insert(
@@ -857,107 +863,6 @@ impl PaymentStore for SqliteStore {
         })
     }
 
-    fn claim_due_events(
-        &self,
-        now: OffsetDateTime,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<EventRecord>, StoreError> {
-        self.in_transaction(|conn| {
-            let mut statement = conn.prepare_cached(concat!(
-                "UPDATE events SET leased_until = ?2 WHERE seq IN (
-                    SELECT seq FROM events AS e
-                    WHERE state = 'pending' AND next_attempt_at <= ?1
-                      AND (leased_until IS NULL OR leased_until <= ?1)
-                      AND NOT EXISTS (SELECT 1 FROM events AS earlier
-                          WHERE earlier.payment_id = e.payment_id AND earlier.state = 'pending'
-                            AND earlier.seq < e.seq)
-                    ORDER BY next_attempt_at LIMIT ?3) RETURNING ",
-                event_fields!()
-            ))?;
-            let limit = limit_of(limit);
-            let rows = statement.query_map(
-                params![to_ms(now), to_ms(after(now, lease)), limit],
-                decode_event,
-            )?;
-            collect(rows).map(oldest_due_first)
-        })
-    }
-
-    fn record_attempt(&self, event_id: &str, attempt: &Attempt) -> Result<bool, StoreError> {
-        let (state, next) = attempt.then.leaves();
-        let next = next.map(to_ms);
-        self.in_transaction(|conn| {
-            // `IS`: NULL matches NULL (an attempt made without a claim, as `resend` queues).
-            let updated = conn.execute(
-                "UPDATE events SET state = ?2, attempts = attempts + 1,
-                    next_attempt_at = COALESCE(?3, next_attempt_at), last_attempt_at = ?4,
-                    last_status = ?5, leased_until = NULL
-                 WHERE id = ?1 AND leased_until IS ?6",
-                params![
-                    event_id,
-                    state.as_str(),
-                    next,
-                    to_ms(attempt.at),
-                    attempt.outcome,
-                    attempt.lease.map(to_ms)
-                ],
-            )?;
-            if updated == 0 {
-                return Ok(false);
-            }
-            conn.execute(
-                "INSERT INTO attempts (event_id, at, outcome, duration_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    event_id,
-                    to_ms(attempt.at),
-                    attempt.outcome,
-                    attempt
-                        .duration
-                        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-                ],
-            )?;
-            Ok(true)
-        })
-    }
-
-    fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
-        self.with(|conn| {
-            let after: Option<i64> = match &filter.after_id {
-                None => None,
-                Some(id) => Some(
-                    conn.query_row("SELECT seq FROM events WHERE id = ?1", [id], |row| {
-                        row.get(0)
-                    })
-                    .optional()?
-                    .ok_or_else(|| StoreError::UnknownCursor(id.clone()))?,
-                ),
-            };
-            let mut statement = conn.prepare_cached(concat!(
-                event_columns!(),
-                " WHERE (?1 IS NULL OR seq > ?1) AND (?2 IS NULL OR state = ?2)
-                  ORDER BY seq LIMIT ?3"
-            ))?;
-            let limit = limit_of(filter.limit);
-            let rows = statement.query_map(
-                params![after, filter.state.map(DeliveryState::as_str), limit],
-                decode_event,
-            )?;
-            collect(rows)
-        })
-    }
-
-    fn resend(&self, event_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
-        self.with(|conn| {
-            let changed = conn.execute(
-                "UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = ?2
-                 WHERE id = ?1",
-                params![event_id, to_ms(now)],
-            )?;
-            Ok(changed > 0)
-        })
-    }
-
     fn claim_idempotency_key(
         &self,
         key: &str,
@@ -1052,49 +957,6 @@ impl PaymentStore for SqliteStore {
                 },
             )?;
             collect(rows)
-        })
-    }
-
-    fn payment_events(&self, payment_id: &str) -> Result<Vec<EventRecord>, StoreError> {
-        self.with(|conn| {
-            let mut statement = conn.prepare_cached(concat!(
-                event_columns!(),
-                " WHERE payment_id = ?1 ORDER BY seq"
-            ))?;
-            let rows = collect(statement.query_map([payment_id], decode_event)?);
-            rows
-        })
-    }
-
-    fn payment_attempts(&self, payment_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
-        self.with(|conn| {
-            let mut statement = conn.prepare_cached(concat!(
-                attempt_columns!(),
-                " WHERE event_id IN (SELECT id FROM events WHERE payment_id = ?1) ORDER BY at, rowid"
-            ))?;
-            let rows = collect(statement.query_map([payment_id], decode_attempt)?);
-            rows
-        })
-    }
-
-    fn events_since(
-        &self,
-        since: OffsetDateTime,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<EventRecord>, StoreError> {
-        self.with(|conn| {
-            // `after` unknown: nothing at or before `since` is read again (NULL compares false).
-            let mut statement = conn.prepare_cached(concat!(
-                event_columns!(),
-                " WHERE created_at >= ?1 AND (?3 IS NULL OR (created_at, seq) >
-                   (SELECT created_at, seq FROM events WHERE id = ?3))
-                 ORDER BY created_at, seq LIMIT ?2"
-            ))?;
-            let rows = collect(
-                statement.query_map(params![to_ms(since), limit_of(limit), after], decode_event)?,
-            );
-            rows
         })
     }
 }

@@ -116,12 +116,11 @@ pub(crate) fn round_trips_and_changes_apply_only_to_the_state_they_were_decided_
         .expect("refused"));
     let stored = store.get(&payment.id).expect("get").expect("present");
     assert_eq!(stored, paid);
-    let events = store
-        .events(&EventFilter {
-            limit: 10,
-            ..EventFilter::default()
-        })
-        .expect("events");
+    let events = wait(store.events().list_events(&EventFilter {
+        limit: 10,
+        ..EventFilter::default()
+    }))
+    .expect("events");
     let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(kinds, ["payment.created", "payment.paid"]);
     assert!(store
@@ -146,8 +145,7 @@ pub(crate) fn a_payments_events_go_out_one_at_a_time_in_order(store: &dyn Paymen
         .expect("expired");
     let now = OffsetDateTime::now_utc();
     let claim = |at: OffsetDateTime| -> Vec<String> {
-        store
-            .claim_due_events(at, LEASE, 10)
+        wait(store.events().claim_due_events(at, LEASE, 10))
             .expect("claim")
             .into_iter()
             .map(|e| e.id)
@@ -155,15 +153,14 @@ pub(crate) fn a_payments_events_go_out_one_at_a_time_in_order(store: &dyn Paymen
     };
     // The lease a claim took, as the store keeps it: its holder's token.
     let token = |id: &str| {
-        store
-            .events(&EventFilter {
-                limit: 100,
-                ..EventFilter::default()
-            })
-            .expect("events")
-            .into_iter()
-            .find(|e| e.id == id)
-            .and_then(|e| e.leased_until)
+        wait(store.events().list_events(&EventFilter {
+            limit: 100,
+            ..EventFilter::default()
+        }))
+        .expect("events")
+        .into_iter()
+        .find(|e| e.id == id)
+        .and_then(|e| e.leased_until)
     };
     // Only each payment's oldest undelivered event.
     assert_eq!(claim(now), ["evt_PYG1_0", "evt_PYG2_0"]);
@@ -178,12 +175,11 @@ pub(crate) fn a_payments_events_go_out_one_at_a_time_in_order(store: &dyn Paymen
         duration: None,
     };
     let retry = now + time::Duration::minutes(5);
-    assert!(store
-        .record_attempt(
-            "evt_PYG1_0",
-            &attempt("HTTP 503", AfterAttempt::RetryAt(retry), leased),
-        )
-        .expect("attempt"));
+    assert!(wait(store.events().record_attempt(
+        "evt_PYG1_0",
+        &attempt("HTTP 503", AfterAttempt::RetryAt(retry), leased),
+    ))
+    .expect("attempt"));
     assert!(
         claim(now).is_empty(),
         "PYG1's next waits for its first; PYG2's is still leased"
@@ -195,45 +191,40 @@ pub(crate) fn a_payments_events_go_out_one_at_a_time_in_order(store: &dyn Paymen
     // over its successor's delivery.
     let successor = token("evt_PYG2_0");
     assert_ne!(successor, first_sender, "a new lease");
-    assert!(!store
-        .record_attempt(
-            "evt_PYG2_0",
-            &attempt("HTTP 200", AfterAttempt::Delivered, first_sender)
-        )
-        .expect("attempt"));
-    assert!(store
-        .record_attempt(
-            "evt_PYG2_0",
-            &attempt("HTTP 503", AfterAttempt::RetryAt(retry), successor),
-        )
-        .expect("the successor's attempt"));
-    assert!(store
-        .record_attempt(
-            "evt_PYG1_0",
-            &attempt("HTTP 200", AfterAttempt::Delivered, None)
-        )
-        .expect("attempt"));
+    assert!(!wait(store.events().record_attempt(
+        "evt_PYG2_0",
+        &attempt("HTTP 200", AfterAttempt::Delivered, first_sender)
+    ))
+    .expect("attempt"));
+    assert!(wait(store.events().record_attempt(
+        "evt_PYG2_0",
+        &attempt("HTTP 503", AfterAttempt::RetryAt(retry), successor),
+    ))
+    .expect("the successor's attempt"));
+    assert!(wait(store.events().record_attempt(
+        "evt_PYG1_0",
+        &attempt("HTTP 200", AfterAttempt::Delivered, None)
+    ))
+    .expect("attempt"));
     // Then PYG1's next.
     assert_eq!(claim(later), ["evt_PYG1_1"]);
-    let first = store
-        .events(&EventFilter {
-            limit: 1,
-            ..EventFilter::default()
-        })
-        .expect("events");
+    let first = wait(store.events().list_events(&EventFilter {
+        limit: 1,
+        ..EventFilter::default()
+    }))
+    .expect("events");
     let first = first.first().expect("one");
     assert_eq!((first.state, first.attempts), (DeliveryState::Delivered, 2));
     assert_eq!(first.last_status.as_deref(), Some("HTTP 200"));
-    let after = store
-        .events(&EventFilter {
-            after_id: Some("evt_PYG1_0".into()),
-            state: Some(DeliveryState::Pending),
-            limit: 10,
-        })
-        .expect("events");
+    let after = wait(store.events().list_events(&EventFilter {
+        after_id: Some("evt_PYG1_0".into()),
+        state: Some(DeliveryState::Pending),
+        limit: 10,
+    }))
+    .expect("events");
     assert_eq!(after.len(), 2);
-    assert!(store.resend("evt_PYG1_0", now).expect("resend"));
-    assert!(!store.resend("evt_nope", now).expect("resend"));
+    assert!(wait(store.events().resend("evt_PYG1_0", now)).expect("resend"));
+    assert!(!wait(store.events().resend("evt_nope", now)).expect("resend"));
 }
 
 pub(crate) fn an_upstream_read_is_claimed_once_per_window(store: &dyn PaymentStore) {
@@ -339,12 +330,11 @@ pub(crate) fn duplicate_id_invoice_or_key_is_refused(store: &dyn PaymentStore) {
     same_id.id = id_of("PYG1");
     assert!(put(store, &same_id).is_err());
     // The payment and its event are one write: a refused payment left no event.
-    let events = store
-        .events(&EventFilter {
-            limit: 10,
-            ..EventFilter::default()
-        })
-        .expect("events");
+    let events = wait(store.events().list_events(&EventFilter {
+        limit: 10,
+        ..EventFilter::default()
+    }))
+    .expect("events");
     assert_eq!(events.len(), 1);
 }
 
@@ -814,42 +804,46 @@ pub(crate) fn the_dashboard_reads_days_timelines_and_recent_events(store: &dyn P
         .expect("days")
         .is_empty());
     let id = id_of("PYG-D1");
-    let events = store.payment_events(&id).expect("events");
+    let events = wait(store.events().payment_events(&id)).expect("events");
     let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(kinds, ["payment.created", "payment.paid"]);
-    let claimed = store
-        .claim_due_events(datetime!(2026-11-24 08:05 UTC), LEASE, 10)
-        .expect("claim");
+    let claimed = wait(
+        store
+            .events()
+            .claim_due_events(datetime!(2026-11-24 08:05 UTC), LEASE, 10),
+    )
+    .expect("claim");
     let first = claimed
         .iter()
         .find(|e| e.payment_id == id)
         .expect("its event");
-    store
-        .record_attempt(
-            &first.id,
-            &Attempt {
-                at: datetime!(2026-11-24 08:05 UTC),
-                outcome: "HTTP 204".into(),
-                then: AfterAttempt::Delivered,
-                lease: first.leased_until,
-                duration: Some(Duration::from_millis(42)),
-            },
-        )
-        .expect("recorded");
-    let attempts = store.payment_attempts(&id).expect("attempts");
+    wait(store.events().record_attempt(
+        &first.id,
+        &Attempt {
+            at: datetime!(2026-11-24 08:05 UTC),
+            outcome: "HTTP 204".into(),
+            then: AfterAttempt::Delivered,
+            lease: first.leased_until,
+            duration: Some(Duration::from_millis(42)),
+        },
+    ))
+    .expect("recorded");
+    let attempts = wait(store.events().payment_attempts(&id)).expect("attempts");
     assert_eq!(attempts.len(), 1);
     assert_eq!(
         (attempts[0].outcome.as_str(), attempts[0].duration_ms),
         ("HTTP 204", Some(42))
     );
-    assert!(store
-        .payment_attempts(&id_of("PYG-D4"))
+    assert!(wait(store.events().payment_attempts(&id_of("PYG-D4")))
         .expect("none")
         .is_empty());
     // Events by time: those at or after the moment, oldest first.
-    let recent = store
-        .events_since(datetime!(2026-11-24 08:04:06 UTC), None, 100)
-        .expect("recent");
+    let recent = wait(
+        store
+            .events()
+            .events_since(datetime!(2026-11-24 08:04:06 UTC), None, 100),
+    )
+    .expect("recent");
     assert!(
         recent.iter().all(|e| e.event_type == "payment.paid"),
         "{recent:?}"
@@ -871,9 +865,7 @@ pub(crate) fn events_of_one_instant_page_after_the_last_given(store: &dyn Paymen
     let mut read = Vec::new();
     let mut after: Option<String> = None;
     for _ in 0..4 {
-        let page = store
-            .events_since(instant, after.as_deref(), 3)
-            .expect("page");
+        let page = wait(store.events().events_since(instant, after.as_deref(), 3)).expect("page");
         read.extend(page.iter().map(|e| e.id.clone()));
         after = page.last().map(|e| e.id.clone());
         if page.len() < 3 {
@@ -881,10 +873,11 @@ pub(crate) fn events_of_one_instant_page_after_the_last_given(store: &dyn Paymen
         }
     }
     assert_eq!(read, written, "every event once, in the order written");
-    assert!(store
-        .events_since(instant, Some("evt_unknown"), 3)
-        .expect("unknown")
-        .is_empty());
+    assert!(
+        wait(store.events().events_since(instant, Some("evt_unknown"), 3))
+            .expect("unknown")
+            .is_empty()
+    );
 }
 
 pub(crate) fn search_finds_by_id_invoice_reference_or_part_of_a_name(store: &dyn PaymentStore) {
@@ -982,24 +975,22 @@ pub(crate) fn the_backlog_counts_watched_payments_and_undelivered_events(store: 
         Some(datetime!(2026-11-24 08:04:10 UTC))
     );
     // The oldest delivered: the next oldest is the queue's age.
-    let claimed = store
-        .claim_due_events(now, LEASE, 10)
+    let claimed = wait(store.events().claim_due_events(now, LEASE, 10))
         .expect("claim")
         .into_iter()
         .find(|e| e.id == "evt_PYG-PAID_5")
         .expect("the paid payment's first event is due");
-    assert!(store
-        .record_attempt(
-            &claimed.id,
-            &Attempt {
-                at: now,
-                outcome: "HTTP 204".into(),
-                then: AfterAttempt::Delivered,
-                lease: claimed.leased_until,
-                duration: None,
-            },
-        )
-        .expect("attempt"));
+    assert!(wait(store.events().record_attempt(
+        &claimed.id,
+        &Attempt {
+            at: now,
+            outcome: "HTTP 204".into(),
+            then: AfterAttempt::Delivered,
+            lease: claimed.leased_until,
+            duration: None,
+        },
+    ))
+    .expect("attempt"));
     let backlog = store.backlog(now).expect("backlog");
     assert_eq!(backlog.events_pending, 4);
     assert_eq!(

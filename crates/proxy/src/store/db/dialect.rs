@@ -5,9 +5,23 @@
 
 use super::row::Unit;
 use sea_query::{
-    Alias, LockType, PostgresQueryBuilder, QueryBuilder, SelectStatement, SqliteQueryBuilder, Value,
+    Alias, Expr, Func, LockBehavior, LockType, PostgresQueryBuilder, QueryBuilder, SelectStatement,
+    SimpleExpr, SqliteQueryBuilder, Value,
 };
+use std::time::Duration;
 use time::OffsetDateTime;
+
+/// Whose clock claims and leases read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Clock {
+    /// The database's own where it has one: every PostgreSQL instance reads the same clock,
+    /// so a proxy whose clock is skewed neither takes work early nor breaks another's lease.
+    /// SQLite has none worth the name (its file belongs to one proxy): the caller's `now`.
+    Database,
+    /// The `now` each call is given, on both (tests that play time forward).
+    #[cfg(test)]
+    Caller,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
@@ -62,6 +76,16 @@ impl Dialect {
         }
     }
 
+    /// A column every table has that orders rows of otherwise equal keys the same way at
+    /// every read: SQLite's `rowid` (the insertion order), PostgreSQL's `ctid` (where the row
+    /// lies; tables such as `attempts` have no identity column there).
+    pub(crate) fn row_position(self) -> Alias {
+        match self {
+            Dialect::Sqlite => Alias::new("rowid"),
+            Dialect::Postgres => Alias::new("ctid"),
+        }
+    }
+
     /// Locks the rows `select` reads until the transaction ends, so that what is decided
     /// on them is not decided twice at once: `FOR UPDATE` on PostgreSQL, where several
     /// proxies write at once. SQLite has no row locks (sea-query writes nothing there): its
@@ -69,6 +93,46 @@ impl Dialect {
     /// only writer of the file, which is at least as strong.
     pub(crate) fn lock_for_update(self, select: &mut SelectStatement) {
         select.lock(LockType::Update);
+    }
+
+    /// Like [`Dialect::lock_for_update`], but rows another transaction holds are passed over
+    /// rather than waited for (`FOR UPDATE SKIP LOCKED`): of several proxies claiming work
+    /// at once, each takes different rows. Nothing on SQLite, for the same reason.
+    pub(crate) fn lock_skip_locked(self, select: &mut SelectStatement) {
+        select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+
+    /// A time the database gave back, to be matched exactly (a delivery lease: its holder's
+    /// token). Not rounded as [`Dialect::time`] rounds a caller's time: PostgreSQL keeps the
+    /// microseconds its own clock set; SQLite, the integer of `unit` it was given.
+    pub(crate) fn exact_time(self, at: OffsetDateTime, unit: Unit) -> Value {
+        match self {
+            Dialect::Sqlite => Value::BigInt(Some(unit.to_int(at))),
+            Dialect::Postgres => Value::from(at),
+        }
+    }
+
+    /// The moment `by` after now, on `clock`: PostgreSQL's `now()` (`now() + by`), or the
+    /// caller's `now` as a column of `unit` keeps it (SQLite always: see [`Clock`]).
+    pub(crate) fn now_plus(
+        self,
+        clock: Clock,
+        now: OffsetDateTime,
+        by: Duration,
+        unit: Unit,
+    ) -> SimpleExpr {
+        match (self, clock) {
+            (Dialect::Postgres, Clock::Database) if by.is_zero() => Expr::cust("now()"),
+            (Dialect::Postgres, Clock::Database) => {
+                // bigint * interval: a parameter of its own type would be read as a float.
+                let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+                Expr::cust("now()").add(
+                    SimpleExpr::from(Func::cast_as(Expr::val(ms), Alias::new("bigint")))
+                        .mul(Expr::cust("interval '1 millisecond'")),
+                )
+            }
+            _ => Expr::val(self.time(crate::domain::clock::after(now, by), unit)).into(),
+        }
     }
 }
 
