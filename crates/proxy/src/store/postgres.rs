@@ -10,6 +10,7 @@
 use super::db::{Db, Tx};
 use super::links::{LinkStore, Links};
 use super::postgres_tls::{check_not_cleartext_across_a_network, connector, split_options, Tls};
+use super::staff::{StaffDb, StaffStore};
 use super::{
     budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
     status_from_db, to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter,
@@ -170,7 +171,7 @@ CREATE TABLE idempotency_claims (
     // budget the group shares.
     "ALTER TABLE payments ADD COLUMN review TEXT;
      CREATE TABLE upstream_budget (kind TEXT PRIMARY KEY, tat_ms BIGINT NOT NULL);",
-    // v3: the shop's people (`store/staff.rs`), how long each delivery attempt took, and the
+    // v3: the shop's people (`store/staff/`), how long each delivery attempt took, and the
     // indexes the dashboard reads by (the live feed by event time, the week by paid time).
     r#"
 CREATE TABLE staff (
@@ -363,6 +364,8 @@ pub struct PgStore {
     pool: Pool,
     /// The links, on the async layer (`store/db/`), over the same pool.
     links: Links,
+    /// The staff, sessions and audit log, likewise.
+    staff: StaffDb,
     runtime: Handle,
     /// Whose clock claims and leases read: the database's (every instance the same one), or,
     /// for tests that play time forward, the `now` each call is given.
@@ -410,6 +413,7 @@ impl PgStore {
             .map_err(|e| StoreError::unavailable(Unavailability::Unreachable, e.to_string()))?;
         let store = PgStore {
             links: Links::new(Db::Postgres(pool.clone())),
+            staff: StaffDb::new(Db::Postgres(pool.clone())),
             pool,
             runtime: Handle::current(),
             clock: Clock::Database,
@@ -641,6 +645,10 @@ async fn apply_migrations(client: &mut Object) -> Result<(), StoreError> {
 impl PaymentStore for PgStore {
     fn links(&self) -> &dyn LinkStore {
         &self.links
+    }
+
+    fn staff(&self) -> &dyn StaffStore {
+        &self.staff
     }
 
     fn insert(

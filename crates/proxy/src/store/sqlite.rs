@@ -2,6 +2,7 @@
 
 use super::db::{Db, Shared};
 use super::links::{LinkStore, Links};
+use super::staff::{StaffDb, StaffStore};
 use super::{
     budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
     status_from_db, to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter,
@@ -39,6 +40,7 @@ macro_rules! select_columns {
 pub struct SqliteStore {
     conn: Shared,
     links: Links,
+    staff: StaffDb,
 }
 
 /// A migration's step in Rust, for data SQL cannot make (random ids).
@@ -149,7 +151,7 @@ CREATE TABLE upstream_budget (
 "#,
         then: None,
     },
-    // v6: the shop's people (`store/staff.rs`: accounts, sessions by token hash, failed
+    // v6: the shop's people (`store/staff/`: accounts, sessions by token hash, failed
     // sign-ins, the audit log; times in unix ms), how long each delivery attempt took, and
     // the indexes the dashboard reads by (the live feed by event time, the week by paid time).
     Migration {
@@ -429,7 +431,7 @@ impl SqliteStore {
 
     /// Everything in the store, oldest first, for `migrate --to`.
     pub async fn dump(&self) -> Result<Dump, StoreError> {
-        let staff = super::staff::StaffStore::list_staff(self)?;
+        let staff = self.staff.list_staff().await?;
         let mut dump = self.dump_payments_and_audit()?;
         dump.staff = staff;
         (dump.links, dump.link_form_secret) = self.links.dump().await?;
@@ -532,6 +534,7 @@ impl SqliteStore {
         let conn = Arc::new(Mutex::new(conn));
         Ok(SqliteStore {
             links: Links::new(Db::Sqlite(conn.clone())),
+            staff: StaffDb::new(Db::Sqlite(conn.clone())),
             conn,
         })
     }
@@ -576,6 +579,10 @@ impl SqliteStore {
 impl PaymentStore for SqliteStore {
     fn links(&self) -> &dyn LinkStore {
         &self.links
+    }
+
+    fn staff(&self) -> &dyn StaffStore {
+        &self.staff
     }
 
     fn insert(

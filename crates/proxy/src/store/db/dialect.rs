@@ -5,7 +5,8 @@
 
 use super::row::Unit;
 use sea_query::{
-    Alias, LockType, PostgresQueryBuilder, QueryBuilder, SelectStatement, SqliteQueryBuilder, Value,
+    Alias, Func, LockType, PostgresQueryBuilder, Query, QueryBuilder, SelectStatement,
+    SqliteQueryBuilder, Value,
 };
 use time::OffsetDateTime;
 
@@ -69,6 +70,32 @@ impl Dialect {
     /// only writer of the file, which is at least as strong.
     pub(crate) fn lock_for_update(self, select: &mut SelectStatement) {
         select.lock(LockType::Update);
+    }
+
+    /// The address of a row in a table without a key, to change one of several equal rows:
+    /// SQLite's implicit `rowid`, PostgreSQL's `ctid` (it has no rowid).
+    pub(crate) fn row_address(self) -> Alias {
+        match self {
+            Dialect::Sqlite => Alias::new("rowid"),
+            Dialect::Postgres => Alias::new("ctid"),
+        }
+    }
+
+    /// What makes every transaction that runs it, on any instance, take its turn behind
+    /// the others holding `key` until it ends, when what one decides depends on rows it
+    /// reads but does not lock (a count of failed sign-ins, which no row holds). PostgreSQL:
+    /// a transaction-level advisory lock. SQLite: nothing (`None`), since its write
+    /// transactions begin `IMMEDIATE` (`db/sqlite.rs`) and so are the only writer of the
+    /// file from their first statement. Run it with `execute` (it returns `void`).
+    pub(crate) fn advisory_lock(self, key: i64) -> Option<SelectStatement> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(
+                Query::select()
+                    .expr(Func::cust(Alias::new("pg_advisory_xact_lock")).arg(key))
+                    .to_owned(),
+            ),
+        }
     }
 }
 
