@@ -1,13 +1,16 @@
 //! The shop's people as a service (beside `payments/`, called by the admin pages and the
 //! `staff`/`audit` commands): accounts with argon2id password hashes, signing in under the
 //! throttle, sessions, signing out, and the audit log. It answers in [`StaffError`] and
-//! [`SignInError`], never in HTTP. Hashing runs on the blocking pool, like every store call.
+//! [`SignInError`], never in HTTP. Hashing runs on the blocking pool; the store's staff part
+//! ([`crate::store::staff::StaffStore`]) is async and awaited directly.
 
 use crate::domain::staff::{
     AccountInvalid, AuditAction, Email, Password, Role, SessionToken, THROTTLE,
 };
 use crate::metrics::Metrics;
-use crate::store::staff::{AuditEntry, AuditRecord, SignInSlot, StaffMember, StaffSession};
+use crate::store::staff::{
+    AuditEntry, AuditRecord, SignInSlot, StaffMember, StaffSession, StaffStore,
+};
 use crate::store::{PaymentStore, StoreError};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -76,21 +79,31 @@ impl Staff {
         }
     }
 
-    async fn with_store<T: Send + 'static>(
+    /// The store's staff part.
+    fn people(&self) -> &dyn StaffStore {
+        self.store.staff()
+    }
+
+    /// A store call's answer; its error counted in the metrics.
+    async fn in_store<T>(
         &self,
-        f: impl FnOnce(&dyn PaymentStore) -> Result<T, StaffError> + Send + 'static,
+        call: impl std::future::Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StaffError> {
-        let store = self.store.clone();
-        let metrics = self.metrics.clone();
-        tokio::task::spawn_blocking(move || {
-            f(store.as_ref()).inspect_err(|e| {
-                if let StaffError::Store(e) = e {
-                    metrics.store_error(e);
-                }
-            })
-        })
-        .await
-        .map_err(|e| StaffError::Internal(e.to_string()))?
+        call.await
+            .inspect_err(|e| self.metrics.store_error(e))
+            .map_err(StaffError::Store)
+    }
+
+    /// Appends `actor` doing `action` now to the audit log.
+    async fn audit(
+        &self,
+        actor: &str,
+        action: AuditAction,
+        subject: Option<String>,
+        ip: Option<IpAddr>,
+    ) -> Result<(), StaffError> {
+        let line = entry(actor, action, subject, ip);
+        self.in_store(self.people().append_audit(&line)).await
     }
 
     /// Adds an account (the CLI's `staff add`).
@@ -101,66 +114,57 @@ impl Staff {
         password: Password,
     ) -> Result<(), StaffError> {
         let hash = hash(password).await?;
-        self.with_store(move |s| {
-            let member = StaffMember {
-                email: email.clone(),
-                role,
-                password_hash: hash,
-                created_at: OffsetDateTime::now_utc(),
-            };
-            if !s.add_staff(&member)? {
-                return Err(StaffError::Exists(email));
-            }
-            audit(
-                s,
-                "cli",
-                AuditAction::StaffAdded,
-                Some(email.to_string()),
-                None,
-            )?;
-            Ok(())
-        })
+        let member = StaffMember {
+            email: email.clone(),
+            role,
+            password_hash: hash,
+            created_at: OffsetDateTime::now_utc(),
+        };
+        if !self.in_store(self.people().add_staff(&member)).await? {
+            return Err(StaffError::Exists(email));
+        }
+        self.audit(
+            "cli",
+            AuditAction::StaffAdded,
+            Some(email.to_string()),
+            None,
+        )
         .await
     }
 
     pub async fn list(&self) -> Result<Vec<StaffMember>, StaffError> {
-        self.with_store(|s| Ok(s.list_staff()?)).await
+        self.in_store(self.people().list_staff()).await
     }
 
     /// Removes an account; its sessions end with it.
     pub async fn remove(&self, email: Email) -> Result<(), StaffError> {
-        self.with_store(move |s| {
-            if !s.remove_staff(&email)? {
-                return Err(StaffError::NoSuchStaff(email));
-            }
-            audit(
-                s,
-                "cli",
-                AuditAction::StaffRemoved,
-                Some(email.to_string()),
-                None,
-            )?;
-            Ok(())
-        })
+        if !self.in_store(self.people().remove_staff(&email)).await? {
+            return Err(StaffError::NoSuchStaff(email));
+        }
+        self.audit(
+            "cli",
+            AuditAction::StaffRemoved,
+            Some(email.to_string()),
+            None,
+        )
         .await
     }
 
     /// A new password; every session of the account ends (a leaked one stops working).
     pub async fn set_password(&self, email: Email, password: Password) -> Result<(), StaffError> {
         let hash = hash(password).await?;
-        self.with_store(move |s| {
-            if !s.set_password_hash(&email, &hash)? {
-                return Err(StaffError::NoSuchStaff(email));
-            }
-            audit(
-                s,
-                "cli",
-                AuditAction::PasswordSet,
-                Some(email.to_string()),
-                None,
-            )?;
-            Ok(())
-        })
+        if !self
+            .in_store(self.people().set_password_hash(&email, &hash))
+            .await?
+        {
+            return Err(StaffError::NoSuchStaff(email));
+        }
+        self.audit(
+            "cli",
+            AuditAction::PasswordSet,
+            Some(email.to_string()),
+            None,
+        )
         .await
     }
 
@@ -183,34 +187,26 @@ impl Staff {
             .map_or_else(|| as_typed(email_typed), |e| e.to_string());
         let email_subject = format!("email:{actor}");
         let ip_subject = format!("ip:{limited_as}");
-        let subjects = [email_subject.clone(), ip_subject.clone()];
         // Written by the store with the throttle's note of a first refusal, in its
         // transaction (a flood of refusals is one line, and never none).
         let refusal = entry(&actor, AuditAction::SignInThrottled, None, Some(ip));
         let slot = self
-            .with_store(move |s| {
-                let [email_subject, ip_subject] = &subjects;
-                Ok(s.take_sign_in_slot(
-                    &[
-                        (email_subject, THROTTLE.per_email),
-                        (ip_subject, THROTTLE.per_ip),
-                    ],
-                    now,
-                    THROTTLE.window,
-                    &refusal,
-                )?)
-            })
+            .in_store(self.people().take_sign_in_slot(
+                &[
+                    (&email_subject, THROTTLE.per_email),
+                    (&ip_subject, THROTTLE.per_ip),
+                ],
+                now,
+                THROTTLE.window,
+                &refusal,
+            ))
             .await?;
         if let SignInSlot::Refused { until, .. } = slot {
             let wait = (until - now).try_into().unwrap_or(Duration::ZERO);
             return Err(SignInError::Throttled(wait.max(Duration::from_secs(1))));
         }
         let member = match &email {
-            Some(email) => {
-                let email = email.clone();
-                self.with_store(move |s| Ok(s.staff_member(&email)?))
-                    .await?
-            }
+            Some(email) => self.in_store(self.people().staff_member(email)).await?,
             None => None,
         };
         let typed = Password::typed(password_typed);
@@ -228,15 +224,18 @@ impl Staff {
         match (member, matches) {
             (Some(member), true) => {
                 let token = SessionToken::new();
-                let token_hash = token.hash();
-                let who = member.email.clone();
-                self.with_store(move |s| {
-                    s.forgive_sign_in(&[&email_subject, &ip_subject], now)?;
-                    s.create_session(&token_hash, &who, now)?;
-                    audit(s, who.as_str(), AuditAction::SignIn, None, Some(ip))?;
-                    Ok(())
-                })
+                self.in_store(
+                    self.people()
+                        .forgive_sign_in(&[&email_subject, &ip_subject], now),
+                )
                 .await?;
+                self.in_store(
+                    self.people()
+                        .create_session(&token.hash(), &member.email, now),
+                )
+                .await?;
+                self.audit(member.email.as_str(), AuditAction::SignIn, None, Some(ip))
+                    .await?;
                 Ok(SignedIn {
                     token,
                     email: member.email,
@@ -244,11 +243,8 @@ impl Staff {
                 })
             }
             _ => {
-                self.with_store(move |s| {
-                    audit(s, &actor, AuditAction::SignInFailed, None, Some(ip))?;
-                    Ok(())
-                })
-                .await?;
+                self.audit(&actor, AuditAction::SignInFailed, None, Some(ip))
+                    .await?;
                 Err(SignInError::Wrong)
             }
         }
@@ -256,10 +252,11 @@ impl Staff {
 
     /// The session a cookie names, if it is live.
     pub async fn session(&self, token: SessionToken) -> Result<Option<StaffSession>, StaffError> {
-        let idle = self.idle;
-        self.with_store(move |s| {
-            Ok(s.session(&token.hash(), OffsetDateTime::now_utc(), idle, TOUCH_AFTER)?)
-        })
+        let now = OffsetDateTime::now_utc();
+        self.in_store(
+            self.people()
+                .session(&token.hash(), now, self.idle, TOUCH_AFTER),
+        )
         .await
     }
 
@@ -270,12 +267,10 @@ impl Staff {
         who: Email,
         ip: IpAddr,
     ) -> Result<(), StaffError> {
-        self.with_store(move |s| {
-            s.end_session(&token.hash())?;
-            audit(s, who.as_str(), AuditAction::SignOut, None, Some(ip))?;
-            Ok(())
-        })
-        .await
+        self.in_store(self.people().end_session(&token.hash()))
+            .await?;
+        self.audit(who.as_str(), AuditAction::SignOut, None, Some(ip))
+            .await
     }
 
     /// Records what a signed-in person did.
@@ -286,9 +281,7 @@ impl Staff {
         subject: Option<String>,
         ip: IpAddr,
     ) -> Result<(), StaffError> {
-        let who = who.to_string();
-        self.with_store(move |s| audit(s, &who, action, subject, Some(ip)))
-            .await
+        self.audit(who.as_str(), action, subject, Some(ip)).await
     }
 
     /// The audit log newest first: `limit` lines before `before_seq`.
@@ -297,7 +290,7 @@ impl Staff {
         before_seq: Option<i64>,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, StaffError> {
-        self.with_store(move |s| Ok(s.audit_log(before_seq, limit)?))
+        self.in_store(self.people().audit_log(before_seq, limit))
             .await
     }
 }
@@ -327,17 +320,6 @@ fn entry(
         subject,
         ip: ip.map(|ip| ip.to_string()),
     }
-}
-
-fn audit(
-    store: &dyn PaymentStore,
-    actor: &str,
-    action: AuditAction,
-    subject: Option<String>,
-    ip: Option<IpAddr>,
-) -> Result<(), StaffError> {
-    store.append_audit(&entry(actor, action, subject, ip))?;
-    Ok(())
 }
 
 /// argon2id with the crate's defaults (OWASP's: 19 MiB, 2 passes, 1 lane) and a random salt.

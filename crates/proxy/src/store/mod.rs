@@ -13,12 +13,10 @@ mod errors;
 pub mod events;
 pub mod links;
 mod postgres;
-mod postgres_staff;
 mod postgres_tls;
 pub mod restore;
 mod sqlite;
 mod sqlite_faults;
-mod sqlite_staff;
 pub mod staff;
 #[cfg(test)]
 pub(crate) mod suite;
@@ -41,13 +39,16 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 /// What the proxy needs from storage. Calls block: call them from `spawn_blocking`. The
-/// shop's people are kept in the same store ([`staff::StaffStore`]), and so are payment
-/// links ([`PaymentStore::links`], async: already on the new layer, `store/db/`).
-pub trait PaymentStore: staff::StaffStore {
+/// shop's people are kept in the same store ([`PaymentStore::staff`]), and so are payment
+/// links ([`PaymentStore::links`]); both async, already on the new layer (`store/db/`).
+pub trait PaymentStore: Send + Sync + 'static {
     /// The store's payment links.
     fn links(&self) -> &dyn links::LinkStore;
     /// The store's webhook outbox: events, their leases and delivery attempts.
     fn events(&self) -> &dyn events::EventStore;
+
+    /// The store's staff accounts, sessions, sign-in throttle and audit log.
+    fn staff(&self) -> &dyn staff::StaffStore;
 
     /// Stores a new payment with its `payment.created` event and its first check, in one
     /// transaction, and drops the claim on its idempotency key. An id, invoice or idempotency

@@ -11,6 +11,7 @@ use super::db::{Db, Tx};
 use super::events::{EventStore, Events};
 use super::links::{LinkStore, Links};
 use super::postgres_tls::{check_not_cleartext_across_a_network, connector, split_options, Tls};
+use super::staff::{StaffDb, StaffStore};
 use super::{
     budget_step, limit_of, pending_first, review_from_db, source_from_db, status_from_db, to_i64,
     to_u64, Backlog, Dump, Imported, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore,
@@ -170,7 +171,7 @@ CREATE TABLE idempotency_claims (
     // budget the group shares.
     "ALTER TABLE payments ADD COLUMN review TEXT;
      CREATE TABLE upstream_budget (kind TEXT PRIMARY KEY, tat_ms BIGINT NOT NULL);",
-    // v3: the shop's people (`store/staff.rs`), how long each delivery attempt took, and the
+    // v3: the shop's people (`store/staff/`), how long each delivery attempt took, and the
     // indexes the dashboard reads by (the live feed by event time, the week by paid time).
     r#"
 CREATE TABLE staff (
@@ -340,6 +341,8 @@ pub struct PgStore {
     links: Links,
     /// The webhook outbox, likewise.
     events: Events,
+    /// The staff, sessions and audit log, likewise.
+    staff: StaffDb,
     runtime: Handle,
     /// Whose clock claims and leases read: the database's (every instance the same one), or,
     /// for tests that play time forward, the `now` each call is given.
@@ -388,6 +391,7 @@ impl PgStore {
         let store = PgStore {
             links: Links::new(Db::Postgres(pool.clone())),
             events: Events::new(Db::Postgres(pool.clone())),
+            staff: StaffDb::new(Db::Postgres(pool.clone())),
             pool,
             runtime: Handle::current(),
             clock: Clock::Database,
@@ -624,6 +628,10 @@ impl PaymentStore for PgStore {
 
     fn events(&self) -> &dyn EventStore {
         &self.events
+    }
+
+    fn staff(&self) -> &dyn StaffStore {
+        &self.staff
     }
 
     fn insert(

@@ -3,6 +3,7 @@
 use super::db::{Db, Shared};
 use super::events::{EventStore, Events};
 use super::links::{LinkStore, Links};
+use super::staff::{StaffDb, StaffStore};
 use super::{
     budget_step, limit_of, pending_first, review_from_db, source_from_db, status_from_db, to_i64,
     to_u64, Backlog, DeliveryState, Dump, EventRecord, KeyClaim, ListFilter, Lookup, NewEvent,
@@ -40,6 +41,7 @@ pub struct SqliteStore {
     conn: Shared,
     links: Links,
     events: Events,
+    staff: StaffDb,
 }
 
 /// A migration's step in Rust, for data SQL cannot make (random ids).
@@ -150,7 +152,7 @@ CREATE TABLE upstream_budget (
 "#,
         then: None,
     },
-    // v6: the shop's people (`store/staff.rs`: accounts, sessions by token hash, failed
+    // v6: the shop's people (`store/staff/`: accounts, sessions by token hash, failed
     // sign-ins, the audit log; times in unix ms), how long each delivery attempt took, and
     // the indexes the dashboard reads by (the live feed by event time, the week by paid time).
     Migration {
@@ -430,7 +432,7 @@ impl SqliteStore {
 
     /// Everything in the store, oldest first, for `migrate --to`.
     pub async fn dump(&self) -> Result<Dump, StoreError> {
-        let staff = super::staff::StaffStore::list_staff(self)?;
+        let staff = self.staff.list_staff().await?;
         let mut dump = self.dump_payments_and_audit()?;
         dump.staff = staff;
         (dump.links, dump.link_form_secret) = self.links.dump().await?;
@@ -534,6 +536,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             links: Links::new(Db::Sqlite(conn.clone())),
             events: Events::new(Db::Sqlite(conn.clone())),
+            staff: StaffDb::new(Db::Sqlite(conn.clone())),
             conn,
         })
     }
@@ -582,6 +585,10 @@ impl PaymentStore for SqliteStore {
 
     fn events(&self) -> &dyn EventStore {
         &self.events
+    }
+
+    fn staff(&self) -> &dyn StaffStore {
+        &self.staff
     }
 
     fn insert(

@@ -462,92 +462,84 @@ fn staff_member(email: &str, role: crate::domain::staff::Role) -> staff::StaffMe
 
 pub(crate) fn a_session_lasts_while_used_and_ends_with_its_account(store: &dyn PaymentStore) {
     use crate::domain::staff::Role;
+    let people = store.staff();
     let owner = staff_member("pemilik@toko.id", Role::Owner);
-    assert!(store.add_staff(&owner).expect("add"));
+    assert!(wait(people.add_staff(&owner)).expect("add"));
     assert!(
-        !store.add_staff(&owner).expect("again"),
+        !wait(people.add_staff(&owner)).expect("again"),
         "one account per email"
+    );
+    assert_eq!(
+        wait(people.staff_member(&owner.email)).expect("read"),
+        Some(owner.clone()),
+        "read back as written"
     );
     let t0 = datetime!(2026-11-24 09:00 UTC);
     let idle = Duration::from_secs(3600);
     let touch = Duration::from_secs(60);
-    store
-        .create_session("hash-1", &owner.email, t0)
-        .expect("session");
-    let seen = store
-        .session("hash-1", t0 + Duration::from_secs(30), idle, touch)
-        .expect("read")
-        .expect("live");
+    let session = |hash: &'static str, now: OffsetDateTime| {
+        wait(people.session(hash, now, idle, touch)).expect("read")
+    };
+    wait(people.create_session("hash-1", &owner.email, t0)).expect("session");
+    let seen = session("hash-1", t0 + Duration::from_secs(30)).expect("live");
     assert_eq!(
-        (seen.role, seen.last_seen_at),
-        (Role::Owner, t0),
+        (seen.role, seen.created_at, seen.last_seen_at),
+        (Role::Owner, t0, t0),
         "not touched within a minute"
     );
     // Used after 50 minutes: touched, so it lasts another hour from then.
     let t1 = t0 + Duration::from_secs(3000);
-    assert_eq!(
-        store
-            .session("hash-1", t1, idle, touch)
-            .expect("read")
-            .expect("live")
-            .last_seen_at,
-        t1
-    );
-    assert!(store
-        .session("hash-1", t1 + Duration::from_secs(3500), idle, touch)
-        .expect("read")
-        .is_some());
+    assert_eq!(session("hash-1", t1).expect("live").last_seen_at, t1);
+    assert!(session("hash-1", t1 + Duration::from_secs(3500)).is_some());
     // An hour unused: over, and gone.
     let late = t1 + Duration::from_secs(3500) + idle;
-    assert!(store
-        .session("hash-1", late, idle, touch)
-        .expect("read")
-        .is_none());
-    assert!(
-        store
-            .session("hash-1", t1, idle, touch)
-            .expect("read")
-            .is_none(),
-        "deleted"
-    );
-    store
-        .create_session("hash-2", &owner.email, t0)
-        .expect("session");
-    store.end_session("hash-2").expect("end");
-    assert!(store
-        .session("hash-2", t0, idle, touch)
-        .expect("read")
-        .is_none());
-    store
-        .create_session("hash-3", &owner.email, t0)
-        .expect("session");
-    assert!(store
-        .set_password_hash(&owner.email, "$argon2id$new")
-        .expect("set"));
-    assert!(
-        store
-            .session("hash-3", t0, idle, touch)
-            .expect("read")
-            .is_none(),
-        "a new password ends it"
-    );
+    assert!(session("hash-1", late).is_none());
+    assert!(session("hash-1", t1).is_none(), "deleted");
+    wait(people.create_session("hash-2", &owner.email, t0)).expect("session");
+    wait(people.end_session("hash-2")).expect("end");
+    assert!(session("hash-2", t0).is_none());
+    wait(people.create_session("hash-3", &owner.email, t0)).expect("session");
+    assert!(wait(people.set_password_hash(&owner.email, "$argon2id$new")).expect("set"));
+    assert!(session("hash-3", t0).is_none(), "a new password ends it");
     assert_eq!(
-        store
-            .staff_member(&owner.email)
+        wait(people.staff_member(&owner.email))
             .expect("read")
             .expect("there")
             .password_hash,
         "$argon2id$new"
     );
-    store
-        .create_session("hash-4", &owner.email, t0)
-        .expect("session");
-    assert!(store.remove_staff(&owner.email).expect("remove"));
-    assert!(store
-        .session("hash-4", t0, idle, touch)
-        .expect("read")
-        .is_none());
-    assert!(store.list_staff().expect("list").is_empty());
+    let nobody = crate::domain::staff::Email::parse("tamu@toko.id").expect("email");
+    assert!(!wait(people.set_password_hash(&nobody, "$argon2id$x")).expect("no such one"));
+    wait(people.create_session("hash-4", &owner.email, t0)).expect("session");
+    assert!(wait(people.remove_staff(&owner.email)).expect("remove"));
+    assert!(session("hash-4", t0).is_none());
+    assert!(!wait(people.remove_staff(&owner.email)).expect("no such one"));
+    assert!(wait(people.list_staff()).expect("list").is_empty());
+    // Its sessions went with it on both databases (PostgreSQL's schema cascades, SQLite's
+    // does not): an account added again under that email does not inherit them.
+    assert!(wait(people.add_staff(&owner)).expect("add again"));
+    assert!(
+        session("hash-4", t0).is_none(),
+        "no session outlives its account"
+    );
+}
+
+pub(crate) fn accounts_list_by_email(store: &dyn PaymentStore) {
+    use crate::domain::staff::Role;
+    let people = store.staff();
+    for email in ["budi@toko.id", "a.b@toko.id", "ab@toko.id", "Ani@toko.id"] {
+        assert!(wait(people.add_staff(&staff_member(email, Role::Cashier))).expect("add"));
+    }
+    let listed: Vec<String> = wait(people.list_staff())
+        .expect("list")
+        .into_iter()
+        .map(|m| m.email.to_string())
+        .collect();
+    // By the email's bytes on both databases, whatever PostgreSQL's collation says.
+    assert_eq!(
+        listed,
+        ["a.b@toko.id", "ab@toko.id", "ani@toko.id", "budi@toko.id"]
+    );
 }
 
 /// The audit line a first refusal writes.
@@ -561,6 +553,20 @@ fn throttled() -> staff::AuditEntry {
     }
 }
 
+/// A sign-in attempt against `subjects` at `at` in a 15-minute window.
+fn take_slot(
+    store: &dyn PaymentStore,
+    subjects: &[(&str, u32)],
+    at: OffsetDateTime,
+) -> Result<staff::SignInSlot, StoreError> {
+    let window = Duration::from_secs(900);
+    wait(
+        store
+            .staff()
+            .take_sign_in_slot(subjects, at, window, &throttled()),
+    )
+}
+
 /// A first refusal's note and its audit line are one write: when the audit line cannot be
 /// written (`refuse_audit(true)` makes the store refuse it), the note is not kept either, so
 /// the next refusal is the first again and is audited. Each store passes how to make its
@@ -571,36 +577,25 @@ pub(crate) fn a_first_refusal_is_noted_and_audited_together(
 ) {
     use staff::SignInSlot::{Counted, Refused};
     let t0 = datetime!(2026-11-24 11:00 UTC);
-    let window = Duration::from_secs(900);
     let at = |s: u64| t0 + Duration::from_secs(s);
     let subjects = [("email:audit@toko.id", 1), ("ip:192.0.2.9", 30)];
     let audited = || {
-        store
-            .audit_log(None, 10)
+        wait(store.staff().audit_log(None, 10))
             .expect("audit log")
             .iter()
             .filter(|r| r.entry.action == "sign_in_throttled")
             .count()
     };
-    assert_eq!(
-        store
-            .take_sign_in_slot(&subjects, at(0), window, &throttled())
-            .expect("slot"),
-        Counted
-    );
+    assert_eq!(take_slot(store, &subjects, at(0)).expect("slot"), Counted);
     refuse_audit(true);
     assert!(
-        store
-            .take_sign_in_slot(&subjects, at(1), window, &throttled())
-            .is_err(),
+        take_slot(store, &subjects, at(1)).is_err(),
         "the audit line failed, so the refusal fails"
     );
     refuse_audit(false);
     assert_eq!(audited(), 0);
     assert_eq!(
-        store
-            .take_sign_in_slot(&subjects, at(2), window, &throttled())
-            .expect("slot"),
+        take_slot(store, &subjects, at(2)).expect("slot"),
         Refused {
             until: at(900),
             first: true
@@ -609,49 +604,28 @@ pub(crate) fn a_first_refusal_is_noted_and_audited_together(
     );
     assert_eq!(audited(), 1);
     assert_eq!(
-        store
-            .take_sign_in_slot(&subjects, at(3), window, &throttled())
-            .expect("slot"),
+        take_slot(store, &subjects, at(3)).expect("slot"),
         Refused {
             until: at(900),
             first: false
         }
     );
     assert_eq!(audited(), 1, "a flood is one line");
-    let line = store.audit_log(None, 1).expect("audit log");
+    let line = wait(store.staff().audit_log(None, 1)).expect("audit log");
     assert_eq!(line.first().map(|r| &r.entry), Some(&throttled()));
 }
 
 pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &dyn PaymentStore) {
     use staff::SignInSlot::{Counted, Refused};
     let t0 = datetime!(2026-11-24 09:00 UTC);
-    let window = Duration::from_secs(900);
     let at = |s: u64| t0 + Duration::from_secs(s);
+    let a = [("email:a@toko.id", 3), ("ip:192.0.2.1", 30)];
     for n in 0..3u64 {
-        assert_eq!(
-            store
-                .take_sign_in_slot(
-                    &[("email:a@toko.id", 3), ("ip:192.0.2.1", 30)],
-                    at(n * 60),
-                    window,
-                    &throttled(),
-                )
-                .expect("slot"),
-            Counted
-        );
+        assert_eq!(take_slot(store, &a, at(n * 60)).expect("slot"), Counted);
     }
     // At the limit: refused until the oldest of the three leaves the window; the first
     // refusal is marked so, the next is not.
-    let refused = |s: u64| {
-        store
-            .take_sign_in_slot(
-                &[("email:a@toko.id", 3), ("ip:192.0.2.1", 30)],
-                at(s),
-                window,
-                &throttled(),
-            )
-            .expect("slot")
-    };
+    let refused = |s: u64| take_slot(store, &a, at(s)).expect("slot");
     assert_eq!(
         refused(180),
         Refused {
@@ -669,26 +643,22 @@ pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &
     // The address's own limit refuses another email.
     for n in 0..2u64 {
         assert_eq!(
-            store
-                .take_sign_in_slot(
-                    &[("email:c@toko.id", 5), ("ip:198.51.100.1", 2)],
-                    at(n),
-                    window,
-                    &throttled(),
-                )
-                .expect("slot"),
+            take_slot(
+                store,
+                &[("email:c@toko.id", 5), ("ip:198.51.100.1", 2)],
+                at(n)
+            )
+            .expect("slot"),
             Counted
         );
     }
     assert_eq!(
-        store
-            .take_sign_in_slot(
-                &[("email:d@toko.id", 5), ("ip:198.51.100.1", 2)],
-                at(10),
-                window,
-                &throttled(),
-            )
-            .expect("slot"),
+        take_slot(
+            store,
+            &[("email:d@toko.id", 5), ("ip:198.51.100.1", 2)],
+            at(10)
+        )
+        .expect("slot"),
         Refused {
             until: at(900),
             first: true
@@ -697,14 +667,10 @@ pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &
     // A right password takes its count back.
     for n in 0..3u64 {
         assert_eq!(
-            store
-                .take_sign_in_slot(&[("email:b@toko.id", 1)], at(n), window, &throttled())
-                .expect("slot"),
+            take_slot(store, &[("email:b@toko.id", 1)], at(n)).expect("slot"),
             Counted
         );
-        store
-            .forgive_sign_in(&["email:b@toko.id"], at(n))
-            .expect("forgive");
+        wait(store.staff().forgive_sign_in(&["email:b@toko.id"], at(n))).expect("forgive");
     }
     // Once the oldest failure has left the window, one more attempt is let through.
     assert_eq!(refused(901), Counted);
@@ -717,19 +683,32 @@ pub(crate) fn failed_sign_ins_are_counted_per_subject_within_the_window(store: &
     );
 }
 
+/// Two failures of one moment are two: forgiving one leaves the other counted.
+pub(crate) fn forgiving_a_failure_takes_back_only_one(store: &dyn PaymentStore) {
+    use staff::SignInSlot::{Counted, Refused};
+    let at = datetime!(2026-11-24 12:00 UTC);
+    let subjects = [("email:twice@toko.id", 2)];
+    assert_eq!(take_slot(store, &subjects, at).expect("slot"), Counted);
+    assert_eq!(take_slot(store, &subjects, at).expect("slot"), Counted);
+    wait(store.staff().forgive_sign_in(&["email:twice@toko.id"], at)).expect("forgive");
+    assert_eq!(take_slot(store, &subjects, at).expect("slot"), Counted);
+    assert!(matches!(
+        take_slot(store, &subjects, at).expect("slot"),
+        Refused { .. }
+    ));
+}
+
 /// Guesses sent at once: exactly the limit get through, however they interleave.
 pub(crate) fn parallel_sign_ins_cannot_pass_the_limit_together(store: &dyn PaymentStore) {
     let t0 = datetime!(2026-11-24 10:00 UTC);
-    let window = Duration::from_secs(900);
     let counted = std::thread::scope(|scope| {
         let runs: Vec<_> = (0..12u64)
             .map(|n| {
                 scope.spawn(move || {
-                    store.take_sign_in_slot(
+                    take_slot(
+                        store,
                         &[("email:race@toko.id", 5), ("ip:203.0.113.50", 30)],
                         t0 + Duration::from_millis(n),
-                        window,
-                        &throttled(),
                     )
                 })
             })
@@ -744,25 +723,28 @@ pub(crate) fn parallel_sign_ins_cannot_pass_the_limit_together(store: &dyn Payme
 
 pub(crate) fn the_audit_log_pages_newest_first(store: &dyn PaymentStore) {
     for n in 0..5i64 {
-        store
-            .append_audit(&staff::AuditEntry {
-                at: datetime!(2026-11-24 09:00 UTC) + time::Duration::seconds(n),
-                actor: "pemilik@toko.id".into(),
-                action: format!("action_{n}"),
-                subject: (n % 2 == 0).then(|| format!("pay_{n}")),
-                ip: Some("192.0.2.7".into()),
-            })
-            .expect("append");
+        wait(store.staff().append_audit(&staff::AuditEntry {
+            at: datetime!(2026-11-24 09:00 UTC) + time::Duration::seconds(n),
+            actor: "pemilik@toko.id".into(),
+            action: format!("action_{n}"),
+            subject: (n % 2 == 0).then(|| format!("pay_{n}")),
+            ip: Some("192.0.2.7".into()),
+        }))
+        .expect("append");
     }
-    let first = store.audit_log(None, 3).expect("page");
+    let first = wait(store.staff().audit_log(None, 3)).expect("page");
     let actions: Vec<&str> = first.iter().map(|r| r.entry.action.as_str()).collect();
     assert_eq!(actions, ["action_4", "action_3", "action_2"]);
-    let rest = store
-        .audit_log(first.last().map(|r| r.seq), 3)
-        .expect("page");
+    let rest = wait(store.staff().audit_log(first.last().map(|r| r.seq), 3)).expect("page");
     let actions: Vec<&str> = rest.iter().map(|r| r.entry.action.as_str()).collect();
     assert_eq!(actions, ["action_1", "action_0"]);
     assert_eq!(rest[1].entry.subject.as_deref(), Some("pay_0"));
+    assert_eq!(
+        rest[1].entry.at,
+        datetime!(2026-11-24 09:00 UTC),
+        "read back as written"
+    );
+    assert_eq!(rest[0].entry.subject, None);
 }
 
 pub(crate) fn the_dashboard_reads_days_timelines_and_recent_events(store: &dyn PaymentStore) {
@@ -1402,6 +1384,8 @@ macro_rules! store_suite {
             a_session_lasts_while_used_and_ends_with_its_account,
             failed_sign_ins_are_counted_per_subject_within_the_window,
             parallel_sign_ins_cannot_pass_the_limit_together,
+            accounts_list_by_email,
+            forgiving_a_failure_takes_back_only_one,
             events_of_one_instant_page_after_the_last_given,
             the_audit_log_pages_newest_first,
             the_dashboard_reads_days_timelines_and_recent_events,

@@ -5,8 +5,8 @@
 
 use super::row::Unit;
 use sea_query::{
-    Alias, Expr, Func, LockBehavior, LockType, PostgresQueryBuilder, QueryBuilder, SelectStatement,
-    SimpleExpr, SqliteQueryBuilder, Value,
+    Alias, Expr, Func, LockBehavior, LockType, PostgresQueryBuilder, Query, QueryBuilder,
+    SelectStatement, SimpleExpr, SqliteQueryBuilder, Value,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -132,6 +132,32 @@ impl Dialect {
                 )
             }
             _ => Expr::val(self.time(crate::domain::clock::after(now, by), unit)).into(),
+        }
+    }
+
+    /// The address of a row in a table without a key, to change one of several equal rows:
+    /// SQLite's implicit `rowid`, PostgreSQL's `ctid` (it has no rowid).
+    pub(crate) fn row_address(self) -> Alias {
+        match self {
+            Dialect::Sqlite => Alias::new("rowid"),
+            Dialect::Postgres => Alias::new("ctid"),
+        }
+    }
+
+    /// What makes every transaction that runs it, on any instance, take its turn behind
+    /// the others holding `key` until it ends, when what one decides depends on rows it
+    /// reads but does not lock (a count of failed sign-ins, which no row holds). PostgreSQL:
+    /// a transaction-level advisory lock. SQLite: nothing (`None`), since its write
+    /// transactions begin `IMMEDIATE` (`db/sqlite.rs`) and so are the only writer of the
+    /// file from their first statement. Run it with `execute` (it returns `void`).
+    pub(crate) fn advisory_lock(self, key: i64) -> Option<SelectStatement> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(
+                Query::select()
+                    .expr(Func::cust(Alias::new("pg_advisory_xact_lock")).arg(key))
+                    .to_owned(),
+            ),
         }
     }
 }
