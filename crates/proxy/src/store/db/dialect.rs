@@ -76,16 +76,6 @@ impl Dialect {
         }
     }
 
-    /// A column every table has that orders rows of otherwise equal keys the same way at
-    /// every read: SQLite's `rowid` (the insertion order), PostgreSQL's `ctid` (where the row
-    /// lies; tables such as `attempts` have no identity column there).
-    pub(crate) fn row_position(self) -> Alias {
-        match self {
-            Dialect::Sqlite => Alias::new("rowid"),
-            Dialect::Postgres => Alias::new("ctid"),
-        }
-    }
-
     /// Locks the rows `select` reads until the transaction ends, so that what is decided
     /// on them is not decided twice at once: `FOR UPDATE` on PostgreSQL, where several
     /// proxies write at once. SQLite has no row locks (sea-query writes nothing there): its
@@ -135,8 +125,10 @@ impl Dialect {
         }
     }
 
-    /// The address of a row in a table without a key, to change one of several equal rows:
-    /// SQLite's implicit `rowid`, PostgreSQL's `ctid` (it has no rowid).
+    /// The address of a row in a table without a key: SQLite's implicit `rowid`, PostgreSQL's
+    /// `ctid` (it has no rowid). To change one of several equal rows (a forgiven sign-in
+    /// failure), and to order rows of otherwise equal keys the same way at every read (the
+    /// `attempts` of one instant: tables without an identity column on PostgreSQL).
     pub(crate) fn row_address(self) -> Alias {
         match self {
             Dialect::Sqlite => Alias::new("rowid"),

@@ -216,7 +216,7 @@ pub(super) fn select_attempts_of_payment(dialect: Dialect, payment_id: &str) -> 
         )
         .and_where(of("e", "payment_id").eq(payment_id))
         .order_by((name("a"), name("at")), Order::Asc)
-        .order_by((name("a"), dialect.row_position()), Order::Asc)
+        .order_by((name("a"), dialect.row_address()), Order::Asc)
         .to_owned()
 }
 
