@@ -7,14 +7,14 @@
 //! just changed, and `FOR UPDATE SKIP LOCKED` lets two proxies claim due work side by side
 //! without waiting for, or taking, each other's rows.
 
+use super::claims::{ClaimStore, Claims};
 use super::db::{Db, Tx};
 use super::links::{LinkStore, Links};
 use super::postgres_tls::{check_not_cleartext_across_a_network, connector, split_options, Tls};
 use super::{
-    budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
-    status_from_db, to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter,
-    EventRecord, Imported, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim,
-    StoreError, StoredAttempt, Unavailability,
+    limit_of, oldest_due_first, pending_first, review_from_db, source_from_db, status_from_db,
+    to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter, EventRecord, Imported,
+    ListFilter, Lookup, NewEvent, PaymentStore, StoreError, StoredAttempt, Unavailability,
 };
 use crate::domain::days::DayTotal;
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
@@ -363,6 +363,8 @@ pub struct PgStore {
     pool: Pool,
     /// The links, on the async layer (`store/db/`), over the same pool.
     links: Links,
+    /// The claims, on the async layer too.
+    claims: Claims,
     runtime: Handle,
     /// Whose clock claims and leases read: the database's (every instance the same one), or,
     /// for tests that play time forward, the `now` each call is given.
@@ -410,6 +412,7 @@ impl PgStore {
             .map_err(|e| StoreError::unavailable(Unavailability::Unreachable, e.to_string()))?;
         let store = PgStore {
             links: Links::new(Db::Postgres(pool.clone())),
+            claims: Claims::new(Db::Postgres(pool.clone())),
             pool,
             runtime: Handle::current(),
             clock: Clock::Database,
@@ -424,6 +427,7 @@ impl PgStore {
     #[cfg(test)]
     fn on_callers_clock(mut self) -> PgStore {
         self.clock = Clock::Caller;
+        self.claims = self.claims.on_callers_clock();
         self
     }
 
@@ -643,6 +647,10 @@ impl PaymentStore for PgStore {
         &self.links
     }
 
+    fn claims(&self) -> &dyn ClaimStore {
+        &self.claims
+    }
+
     fn insert(
         &self,
         p: &PaymentRecord,
@@ -826,59 +834,6 @@ impl PaymentStore for PgStore {
         })
     }
 
-    fn take_upstream_call(
-        &self,
-        kind: &str,
-        _now: OffsetDateTime,
-        interval: Duration,
-        slack_ms: i64,
-    ) -> Result<Option<Duration>, StoreError> {
-        let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
-        self.run(async {
-            let mut client = self.client().await?;
-            let tx = client.transaction().await?;
-            tx.execute(
-                "INSERT INTO upstream_budget (kind, tat_ms) VALUES ($1, 0) ON CONFLICT DO NOTHING",
-                &[&kind],
-            )
-            .await?;
-            // The row lock queues the group's instances; the database's clock is the one
-            // they all read.
-            let row = tx
-                .query_one(
-                    "SELECT tat_ms, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
-                     FROM upstream_budget WHERE kind = $1 FOR UPDATE",
-                    &[&kind],
-                )
-                .await?;
-            let (tat, now): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-            let taken = match budget_step(tat, now, interval, slack_ms) {
-                Ok(next) => {
-                    tx.execute(
-                        "UPDATE upstream_budget SET tat_ms = $2 WHERE kind = $1",
-                        &[&kind, &next],
-                    )
-                    .await?;
-                    None
-                }
-                Err(wait) => Some(wait),
-            };
-            tx.commit().await?;
-            Ok(taken)
-        })
-    }
-
-    fn release_refresh(&self, id: &str) -> Result<(), StoreError> {
-        self.run(async {
-            self.execute(
-                "UPDATE payments SET refresh_claimed_at = NULL WHERE id = $1",
-                &[&id],
-            )
-            .await?;
-            Ok(())
-        })
-    }
-
     fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError> {
         self.run(async {
             self.execute(
@@ -887,42 +842,6 @@ impl PaymentStore for PgStore {
             )
             .await?;
             Ok(())
-        })
-    }
-
-    fn claim_refresh(
-        &self,
-        id: &str,
-        now: OffsetDateTime,
-        window: Duration,
-    ) -> Result<RefreshClaim, StoreError> {
-        self.run(async {
-            // One statement: claimed, or when the live claim was made (no row: no payment).
-            let rows = self
-                .query(
-                    "WITH claimed AS (
-                        UPDATE payments SET refresh_claimed_at = COALESCE($2, now())
-                        WHERE id = $1 AND (refresh_claimed_at IS NULL
-                            OR refresh_claimed_at <= COALESCE($2, now()) - $3::bigint * interval '1 millisecond')
-                        RETURNING id)
-                     SELECT EXISTS (SELECT 1 FROM claimed), refresh_claimed_at
-                     FROM payments WHERE id = $1",
-                    &[&id, &self.now_param(now), &to_millis(window)],
-                )
-                .await?;
-            let Some(row) = rows.first() else {
-                return Ok(RefreshClaim::NoSuchPayment);
-            };
-            if row.try_get::<_, bool>(0)? {
-                return Ok(RefreshClaim::Mine);
-            }
-            // The SELECT sees the snapshot the statement began with: a claim made by another
-            // proxy a moment later may be missing, and `at` older than it is. This proxy
-            // then only asks the store again sooner.
-            let at: Option<OffsetDateTime> = row.try_get(1)?;
-            Ok(RefreshClaim::Taken {
-                at: at.unwrap_or(now),
-            })
         })
     }
 
@@ -1069,60 +988,6 @@ impl PaymentStore for PgStore {
                 )
                 .await?;
             Ok(changed > 0)
-        })
-    }
-
-    fn claim_idempotency_key(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        now: OffsetDateTime,
-        stale: Duration,
-    ) -> Result<KeyClaim, StoreError> {
-        self.run(async {
-            // The holder may give its claim back between our insert and our read: then ask
-            // again.
-            for _ in 0..3 {
-                let claimed = self
-                    .query(
-                        "INSERT INTO idempotency_claims (key, fingerprint, claimed_at)
-                         VALUES ($1, $2, COALESCE($3, now()))
-                         ON CONFLICT (key) DO UPDATE
-                            SET fingerprint = excluded.fingerprint,
-                                claimed_at = excluded.claimed_at
-                            WHERE idempotency_claims.claimed_at
-                                <= COALESCE($3, now()) - $4::bigint * interval '1 millisecond'
-                         RETURNING key",
-                        &[&key, &fingerprint, &self.now_param(now), &to_millis(stale)],
-                    )
-                    .await?;
-                if !claimed.is_empty() {
-                    return Ok(KeyClaim::Mine);
-                }
-                let held = self
-                    .query(
-                        "SELECT fingerprint FROM idempotency_claims WHERE key = $1",
-                        &[&key],
-                    )
-                    .await?;
-                if let Some(row) = held.first() {
-                    return Ok(KeyClaim::Held {
-                        fingerprint: row.try_get(0)?,
-                    });
-                }
-            }
-            Err(StoreError::unavailable(
-                Unavailability::Busy,
-                format!("the claim on an idempotency key kept changing hands ({key})"),
-            ))
-        })
-    }
-
-    fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError> {
-        self.run(async {
-            self.execute("DELETE FROM idempotency_claims WHERE key = $1", &[&key])
-                .await?;
-            Ok(())
         })
     }
 

@@ -1,14 +1,14 @@
 //! SQLite in WAL mode: the embedded default, one file beside one proxy.
 
+use super::claims::{ClaimStore, Claims};
 use super::db::{Db, Shared};
 use super::links::{LinkStore, Links};
 use super::{
-    budget_step, limit_of, oldest_due_first, pending_first, review_from_db, source_from_db,
-    status_from_db, to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter,
-    EventRecord, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore, RefreshClaim, StoreError,
-    StoredAttempt, StoredPayment,
+    limit_of, oldest_due_first, pending_first, review_from_db, source_from_db, status_from_db,
+    to_i64, to_u64, Attempt, Backlog, DeliveryState, Dump, EventFilter, EventRecord, ListFilter,
+    Lookup, NewEvent, PaymentStore, StoreError, StoredAttempt, StoredPayment,
 };
-use crate::domain::clock::{after, before};
+use crate::domain::clock::after;
 use crate::domain::days::DayTotal;
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
 use paydigital::Status;
@@ -39,6 +39,7 @@ macro_rules! select_columns {
 pub struct SqliteStore {
     conn: Shared,
     links: Links,
+    claims: Claims,
 }
 
 /// A migration's step in Rust, for data SQL cannot make (random ids).
@@ -532,6 +533,7 @@ impl SqliteStore {
         let conn = Arc::new(Mutex::new(conn));
         Ok(SqliteStore {
             links: Links::new(Db::Sqlite(conn.clone())),
+            claims: Claims::new(Db::Sqlite(conn.clone())),
             conn,
         })
     }
@@ -576,6 +578,10 @@ impl SqliteStore {
 impl PaymentStore for SqliteStore {
     fn links(&self) -> &dyn LinkStore {
         &self.links
+    }
+
+    fn claims(&self) -> &dyn ClaimStore {
+        &self.claims
     }
 
     fn insert(
@@ -764,76 +770,11 @@ impl PaymentStore for SqliteStore {
         })
     }
 
-    fn take_upstream_call(
-        &self,
-        kind: &str,
-        now: OffsetDateTime,
-        interval: Duration,
-        slack_ms: i64,
-    ) -> Result<Option<Duration>, StoreError> {
-        let now = to_ms(now);
-        let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
-        self.in_transaction(|conn| {
-            conn.prepare_cached(
-                "INSERT INTO upstream_budget (kind, tat_ms) VALUES (?1, 0) ON CONFLICT DO NOTHING",
-            )?
-            .execute([kind])?;
-            let tat: i64 = conn
-                .prepare_cached("SELECT tat_ms FROM upstream_budget WHERE kind = ?1")?
-                .query_row([kind], |row| row.get(0))?;
-            match budget_step(tat, now, interval, slack_ms) {
-                Ok(next) => {
-                    conn.prepare_cached("UPDATE upstream_budget SET tat_ms = ?2 WHERE kind = ?1")?
-                        .execute(params![kind, next])?;
-                    Ok(None)
-                }
-                Err(wait) => Ok(Some(wait)),
-            }
-        })
-    }
-
-    fn release_refresh(&self, id: &str) -> Result<(), StoreError> {
-        self.with(|conn| {
-            conn.prepare_cached("UPDATE payments SET refresh_claimed_at = NULL WHERE id = ?1")?
-                .execute([id])?;
-            Ok(())
-        })
-    }
-
     fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError> {
         self.with(|conn| {
             conn.prepare_cached("UPDATE payments SET review = ?2 WHERE id = ?1")?
                 .execute(params![id, review.as_str()])?;
             Ok(())
-        })
-    }
-
-    fn claim_refresh(
-        &self,
-        id: &str,
-        now: OffsetDateTime,
-        window: Duration,
-    ) -> Result<RefreshClaim, StoreError> {
-        self.in_transaction(|conn| {
-            let claimed = conn
-                .prepare_cached(
-                    "UPDATE payments SET refresh_claimed_at = ?2
-                     WHERE id = ?1 AND (refresh_claimed_at IS NULL OR refresh_claimed_at <= ?3)",
-                )?
-                .execute(params![id, to_ms(now), to_ms(before(now, window))])?;
-            if claimed == 1 {
-                return Ok(RefreshClaim::Mine);
-            }
-            let at: Option<Option<i64>> = conn
-                .prepare_cached("SELECT refresh_claimed_at FROM payments WHERE id = ?1")?
-                .query_row([id], |row| row.get(0))
-                .optional()?;
-            match at {
-                None => Ok(RefreshClaim::NoSuchPayment),
-                Some(at) => Ok(RefreshClaim::Taken {
-                    at: at.map(from_ms).transpose()?.unwrap_or(now),
-                }),
-            }
         })
     }
 
@@ -955,46 +896,6 @@ impl PaymentStore for SqliteStore {
                 params![event_id, to_ms(now)],
             )?;
             Ok(changed > 0)
-        })
-    }
-
-    fn claim_idempotency_key(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        now: OffsetDateTime,
-        stale: Duration,
-    ) -> Result<KeyClaim, StoreError> {
-        self.in_transaction(|conn| {
-            let claimed = conn
-                .prepare_cached(
-                    "INSERT INTO idempotency_claims (key, fingerprint, claimed_at)
-                     VALUES (?1, ?2, ?3)
-                     ON CONFLICT (key) DO UPDATE
-                        SET fingerprint = excluded.fingerprint, claimed_at = excluded.claimed_at
-                        WHERE idempotency_claims.claimed_at <= ?4",
-                )?
-                .execute(params![
-                    key,
-                    fingerprint,
-                    to_ms(now),
-                    to_ms(before(now, stale))
-                ])?;
-            if claimed == 1 {
-                return Ok(KeyClaim::Mine);
-            }
-            let fingerprint: String = conn
-                .prepare_cached("SELECT fingerprint FROM idempotency_claims WHERE key = ?1")?
-                .query_row([key], |row| row.get(0))?;
-            Ok(KeyClaim::Held { fingerprint })
-        })
-    }
-
-    fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError> {
-        self.with(|conn| {
-            conn.prepare_cached("DELETE FROM idempotency_claims WHERE key = ?1")?
-                .execute([key])?;
-            Ok(())
         })
     }
 
