@@ -12,6 +12,7 @@ pub mod claims;
 pub(crate) mod db;
 mod errors;
 pub mod links;
+pub(crate) mod migrations;
 mod postgres;
 mod postgres_staff;
 mod postgres_tls;
@@ -24,8 +25,8 @@ pub mod staff;
 pub(crate) mod suite;
 mod types;
 
-pub use postgres::{PgStore, PostgresUrl};
-pub use sqlite::{SqliteStore, SCHEMA_VERSION};
+pub use postgres::{PgStore, PostgresUrl, SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION};
+pub use sqlite::{SqliteStore, SCHEMA_VERSION as SQLITE_SCHEMA_VERSION};
 pub use types::{
     AfterAttempt, Attempt, Backlog, DeliveryState, Dump, EventFilter, EventRecord, Imported,
     KeyClaim, ListFilter, NewEvent, RefreshClaim, StoreError, StoredAttempt, StoredPayment,

@@ -256,8 +256,13 @@ CREATE UNIQUE INDEX payments_receipt ON payments(receipt_token);
 "#,
 ];
 
-/// The schema version this binary writes.
-pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+/// How many versions the frozen list above has: the shared list (`store/migrations/`)
+/// goes on counting from here.
+pub(super) const FROZEN: usize = MIGRATIONS.len();
+
+/// The schema version this binary writes on PostgreSQL: the frozen versions, then the
+/// shared ones (`store::POSTGRES_SCHEMA_VERSION`).
+pub const SCHEMA_VERSION: usize = FROZEN + super::migrations::SHARED.len();
 
 macro_rules! payment_columns {
     () => {
@@ -639,7 +644,7 @@ async fn apply_migrations(client: &mut Object) -> Result<(), StoreError> {
         tx.commit().await?;
         tracing::info!(version, "PostgreSQL schema migrated");
     }
-    Ok(())
+    super::migrations::apply_postgres(client, FROZEN, super::migrations::SHARED).await
 }
 
 impl PaymentStore for PgStore {
@@ -1200,7 +1205,7 @@ async fn insert_event(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::suite;
     use tokio_postgres::NoTls;
@@ -1224,7 +1229,7 @@ mod tests {
     }
 
     /// A new, empty database on the test cluster.
-    fn empty_database() -> PostgresUrl {
+    pub(crate) fn empty_database() -> PostgresUrl {
         let server = server();
         let name = format!(
             "store_{}",

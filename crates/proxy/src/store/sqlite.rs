@@ -268,8 +268,13 @@ fn assign_ids(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The schema version this binary writes.
-pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+/// How many versions the frozen list above has: the shared list (`store/migrations/`)
+/// goes on counting from here.
+pub(super) const FROZEN: usize = MIGRATIONS.len();
+
+/// The schema version this binary writes on SQLite: the frozen versions, then the shared
+/// ones (`store::SQLITE_SCHEMA_VERSION`).
+pub const SCHEMA_VERSION: usize = FROZEN + super::migrations::SHARED.len();
 
 pub(super) fn to_ms(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
@@ -530,6 +535,7 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", index + 1)?;
             tx.commit()?;
         }
+        super::migrations::apply_sqlite(&mut conn, FROZEN, super::migrations::SHARED)?;
         let conn = Arc::new(Mutex::new(conn));
         Ok(SqliteStore {
             links: Links::new(Db::Sqlite(conn.clone())),
