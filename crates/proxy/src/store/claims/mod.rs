@@ -222,3 +222,52 @@ impl ClaimStore for Claims {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite::{put, sample, wait};
+    use crate::store::{postgres, PaymentStore, PgStore};
+
+    /// A proxy whose clock runs an hour fast decides nothing differently on PostgreSQL: the
+    /// claims and the budget read the database's clock (on the caller's, each of these
+    /// would be taken again).
+    #[test]
+    fn postgres_claims_and_the_budget_read_the_databases_clock_not_a_skewed_instances() {
+        let store = wait(PgStore::connect(&postgres::tests::empty_database(), 2)).expect("connect");
+        let payment = sample("PYG-CLAIM", None);
+        put(&store, &payment).expect("insert");
+        let claims = store.claims();
+        let real_now = OffsetDateTime::now_utc();
+        let skewed = real_now + Duration::from_secs(3600);
+        let window = Duration::from_secs(60);
+        assert_eq!(
+            wait(claims.claim_refresh(&payment.id, real_now, window)).expect("claim"),
+            RefreshClaim::Mine
+        );
+        assert!(matches!(
+            wait(claims.claim_refresh(&payment.id, skewed, window)).expect("claim"),
+            RefreshClaim::Taken { .. }
+        ));
+        assert_eq!(
+            wait(claims.claim_idempotency_key("merchant:k", "one", real_now, window))
+                .expect("claim"),
+            KeyClaim::Mine
+        );
+        assert_eq!(
+            wait(claims.claim_idempotency_key("merchant:k", "two", skewed, window)).expect("claim"),
+            KeyClaim::Held {
+                fingerprint: "one".into()
+            }
+        );
+        let hour = Duration::from_secs(3600);
+        assert_eq!(
+            wait(claims.take_upstream_call("status", real_now, hour, 0)).expect("take"),
+            None
+        );
+        let wait_for = wait(claims.take_upstream_call("status", skewed, hour, 0))
+            .expect("take")
+            .expect("over budget by the database's clock");
+        assert!(wait_for > Duration::from_secs(3500), "{wait_for:?}");
+    }
+}
