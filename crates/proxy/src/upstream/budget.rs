@@ -225,4 +225,33 @@ mod tests {
         // Status calls are another budget.
         assert_eq!(budget.take(Call::WatchedStatus).await, Ok(()));
     }
+
+    #[tokio::test]
+    async fn a_create_is_told_when_the_store_cannot_keep_the_budget() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("checkout.sqlite");
+        let store = Arc::new(SqliteStore::open(&path).expect("store"));
+        let budget = Budget::new(
+            store,
+            Limits {
+                status_per_second: 5,
+                creates_per_minute: 10,
+            },
+            Arc::new(Metrics::new("test")),
+        );
+        // Another process holds the file's write lock past the store's busy timeout.
+        let other = rusqlite::Connection::open(&path).expect("open");
+        other.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+        match budget.take(Call::Create).await {
+            Err(Refused::Store { reason, .. }) => assert_eq!(reason, Unavailability::Busy),
+            other => panic!("a create must learn the store is away: {other:?}"),
+        }
+        // A status read is only told to wait: nobody is answered a store fault for it.
+        assert!(matches!(
+            budget.take(Call::WatchedStatus).await,
+            Err(Refused::Over(_))
+        ));
+        other.execute_batch("ROLLBACK").expect("unlock");
+        assert_eq!(budget.take(Call::Create).await, Ok(()));
+    }
 }

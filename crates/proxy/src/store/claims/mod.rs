@@ -139,6 +139,9 @@ impl ClaimStore for Claims {
         // On PostgreSQL the UPDATE's row lock (and its re-check of the WHERE on a row another
         // transaction just changed) lets one proxy claim; on SQLite the IMMEDIATE
         // transaction does. The read after it is this transaction's too: no row, no payment.
+        // (On PostgreSQL it sees a claim committed meanwhile, where the one statement this
+        // replaces read its own starting snapshot and could return an older one. The cost:
+        // BEGIN and COMMIT are two more round trips, once per payment per window.)
         if tx
             .execute(&sql::claim_refresh(self.now(), id, now, window))
             .await?
