@@ -116,15 +116,14 @@ impl Payments {
             if let Some(existing) = self.made_with(&idempotency).await? {
                 return Ok(existing);
             }
-            let (key, fingerprint) = (
-                idempotency.scoped_key.clone(),
-                idempotency.fingerprint.clone(),
-            );
             let now = OffsetDateTime::now_utc();
             let claim = self
-                .with_store(move |s| {
-                    s.claim_idempotency_key(&key, &fingerprint, now, KEY_CLAIM_STALE)
-                })
+                .in_store(self.store.claims().claim_idempotency_key(
+                    &idempotency.scoped_key,
+                    &idempotency.fingerprint,
+                    now,
+                    KEY_CLAIM_STALE,
+                ))
                 .await?;
             match claim {
                 KeyClaim::Mine => {
@@ -184,9 +183,8 @@ impl Payments {
     /// Gives a key claim back, so that a retry may create; if this fails, the claim lapses
     /// after [`KEY_CLAIM_STALE`].
     async fn release_key(&self, key: &str) {
-        let key = key.to_owned();
         if let Err(e) = self
-            .with_store(move |s| s.release_idempotency_key(&key))
+            .in_store(self.store.claims().release_idempotency_key(key))
             .await
         {
             tracing::warn!(error = %e, "cannot release an idempotency key claim");

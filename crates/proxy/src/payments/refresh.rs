@@ -33,17 +33,15 @@ impl Payments {
             return true;
         }
         let now = OffsetDateTime::now_utc();
-        let key = id.to_owned();
         let claim = self
-            .with_store(move |s| s.claim_refresh(&key, now, window))
+            .in_store(self.store.claims().claim_refresh(id, now, window))
             .await;
         // When the group's last read was made: ours now, or the other proxy's claim.
         let (asked, read_at) = match claim {
             Ok(RefreshClaim::Mine) => {
                 if !self.ask_upstream(record, call).await {
                     // Not asked after all (the budget): nobody should wait for our answer.
-                    let key = id.to_owned();
-                    if let Err(e) = self.with_store(move |s| s.release_refresh(&key)).await {
+                    if let Err(e) = self.in_store(self.store.claims().release_refresh(id)).await {
                         tracing::warn!(id, error = %e, "cannot release a status read claim");
                     }
                     return true;

@@ -11,7 +11,7 @@
 //! beside the target, checked, synced and only then renamed into place, so the target is
 //! never half-written and an older good copy is never replaced by a bad one.
 
-use super::SCHEMA_VERSION;
+use super::SQLITE_SCHEMA_VERSION;
 use rusqlite::{Connection, OpenFlags};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -252,18 +252,18 @@ pub fn check(path: &Path, expect: Expect) -> Result<Counts, BackupError> {
     if version == 0 || !has_table(&conn, "payments").map_err(read)? {
         return Err(not_a_store(path, "it holds no payments table"));
     }
-    if version > SCHEMA_VERSION {
+    if version > SQLITE_SCHEMA_VERSION {
         return Err(BackupError::TooNew {
             path: path.to_owned(),
             found: version,
-            known: SCHEMA_VERSION,
+            known: SQLITE_SCHEMA_VERSION,
         });
     }
-    if expect == Expect::Current && version != SCHEMA_VERSION {
+    if expect == Expect::Current && version != SQLITE_SCHEMA_VERSION {
         return Err(BackupError::OtherVersion {
             path: path.to_owned(),
             found: version,
-            known: SCHEMA_VERSION,
+            known: SQLITE_SCHEMA_VERSION,
         });
     }
     let count = |table: &str| -> Result<u64, BackupError> {

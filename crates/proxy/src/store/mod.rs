@@ -8,10 +8,12 @@
 //! (leases that lapse when their holder dies), a create with an `Idempotency-Key` (a key claim).
 
 pub mod backup;
+pub mod claims;
 pub(crate) mod db;
 mod errors;
 pub mod events;
 pub mod links;
+pub(crate) mod migrations;
 mod postgres;
 mod postgres_tls;
 pub mod restore;
@@ -22,8 +24,8 @@ pub mod staff;
 pub(crate) mod suite;
 mod types;
 
-pub use postgres::{PgStore, PostgresUrl};
-pub use sqlite::{SqliteStore, SCHEMA_VERSION};
+pub use postgres::{PgStore, PostgresUrl, SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION};
+pub use sqlite::{SqliteStore, SCHEMA_VERSION as SQLITE_SCHEMA_VERSION};
 pub use types::{
     AfterAttempt, Attempt, Backlog, DeliveryState, Dump, EventFilter, EventRecord, Imported,
     KeyClaim, ListFilter, NewEvent, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
@@ -49,6 +51,8 @@ pub trait PaymentStore: Send + Sync + 'static {
 
     /// The store's staff accounts, sessions, sign-in throttle and audit log.
     fn staff(&self) -> &dyn staff::StaffStore;
+    /// The store's claims: status reads, idempotency keys, the upstream budget.
+    fn claims(&self) -> &dyn claims::ClaimStore;
 
     /// Stores a new payment with its `payment.created` event and its first check, in one
     /// transaction, and drops the claim on its idempotency key. An id, invoice or idempotency
@@ -83,30 +87,9 @@ pub trait PaymentStore: Send + Sync + 'static {
         status_word: Option<&str>,
         next_check: Option<OffsetDateTime>,
     ) -> Result<(), StoreError>;
-    /// Takes one call of `kind` (`status`, `create`) from the group's upstream budget: one
-    /// every `interval`, as a GCRA whose theoretical arrival time (`tat`) is kept in the
-    /// store, so every proxy on one database shares it. Taken when `tat <= now + slack_ms`
-    /// (a negative slack keeps room for more urgent callers); then `tat` moves to
-    /// `max(tat, now) + interval`. `Some(wait)`: over budget for that long. PostgreSQL uses
-    /// its own clock; SQLite, one proxy's, `now`.
-    fn take_upstream_call(
-        &self,
-        kind: &str,
-        now: OffsetDateTime,
-        interval: Duration,
-        slack_ms: i64,
-    ) -> Result<Option<Duration>, StoreError>;
     /// Marks a payment for a person to look at (PayDigital said something about it that was
     /// not believed); nothing else about it changes.
     fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError>;
-    /// Claims the upstream status read of payment `id` for the whole group, unless one was
-    /// claimed within `window` before `now`.
-    fn claim_refresh(
-        &self,
-        id: &str,
-        now: OffsetDateTime,
-        window: Duration,
-    ) -> Result<RefreshClaim, StoreError>;
     /// Claims payments whose next check is due (pending ones first): each is pushed `lease`
     /// into the future, so no other proxy takes it meanwhile; the check's outcome (`checked`,
     /// `transition`) sets the real next one. A proxy killed mid-check leaves it to another
@@ -117,19 +100,6 @@ pub trait PaymentStore: Send + Sync + 'static {
         lease: Duration,
         limit: usize,
     ) -> Result<Vec<PaymentRecord>, StoreError>;
-    /// Gives a status read claim back (the read was not made): the next reader may claim it.
-    fn release_refresh(&self, id: &str) -> Result<(), StoreError>;
-    /// Claims the right to create the payment for `key`, unless another request holds a
-    /// claim younger than `stale` (older ones were left by a proxy that died mid-create).
-    fn claim_idempotency_key(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        now: OffsetDateTime,
-        stale: Duration,
-    ) -> Result<KeyClaim, StoreError>;
-    /// Gives a key claim back after a failed create, so that a retry may create.
-    fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError>;
     /// Fails when the store cannot be read.
     fn health(&self) -> Result<(), StoreError>;
     /// What an operator watches, as of `now`: payments still checked (`next_check_at` set,

@@ -7,15 +7,16 @@
 //! just changed, and `FOR UPDATE SKIP LOCKED` lets two proxies claim due work side by side
 //! without waiting for, or taking, each other's rows.
 
+use super::claims::{ClaimStore, Claims};
 use super::db::{Db, Tx};
 use super::events::{EventStore, Events};
 use super::links::{LinkStore, Links};
 use super::postgres_tls::{check_not_cleartext_across_a_network, connector, split_options, Tls};
 use super::staff::{StaffDb, StaffStore};
 use super::{
-    budget_step, limit_of, pending_first, review_from_db, source_from_db, status_from_db, to_i64,
-    to_u64, Backlog, Dump, Imported, KeyClaim, ListFilter, Lookup, NewEvent, PaymentStore,
-    RefreshClaim, StoreError, Unavailability,
+    limit_of, pending_first, review_from_db, source_from_db, status_from_db, to_i64, to_u64,
+    Backlog, Dump, Imported, ListFilter, Lookup, NewEvent, PaymentStore, StoreError,
+    Unavailability,
 };
 use crate::domain::days::DayTotal;
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
@@ -257,8 +258,13 @@ CREATE UNIQUE INDEX payments_receipt ON payments(receipt_token);
 "#,
 ];
 
-/// The schema version this binary writes.
-pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+/// How many versions the frozen list above has: the shared list (`store/migrations/`)
+/// goes on counting from here.
+pub(super) const FROZEN: usize = MIGRATIONS.len();
+
+/// The schema version this binary writes on PostgreSQL: the frozen versions, then the
+/// shared ones (`store::POSTGRES_SCHEMA_VERSION`).
+pub const SCHEMA_VERSION: usize = FROZEN + super::migrations::SHARED.len();
 
 macro_rules! payment_columns {
     () => {
@@ -343,6 +349,8 @@ pub struct PgStore {
     events: Events,
     /// The staff, sessions and audit log, likewise.
     staff: StaffDb,
+    /// The claims, on the async layer too.
+    claims: Claims,
     runtime: Handle,
     /// Whose clock claims and leases read: the database's (every instance the same one), or,
     /// for tests that play time forward, the `now` each call is given.
@@ -392,6 +400,7 @@ impl PgStore {
             links: Links::new(Db::Postgres(pool.clone())),
             events: Events::new(Db::Postgres(pool.clone())),
             staff: StaffDb::new(Db::Postgres(pool.clone())),
+            claims: Claims::new(Db::Postgres(pool.clone())),
             pool,
             runtime: Handle::current(),
             clock: Clock::Database,
@@ -407,6 +416,7 @@ impl PgStore {
     fn on_callers_clock(mut self) -> PgStore {
         self.clock = Clock::Caller;
         self.events = self.events.on_callers_clock();
+        self.claims = self.claims.on_callers_clock();
         self
     }
 
@@ -618,7 +628,7 @@ async fn apply_migrations(client: &mut Object) -> Result<(), StoreError> {
         tx.commit().await?;
         tracing::info!(version, "PostgreSQL schema migrated");
     }
-    Ok(())
+    super::migrations::apply_postgres(client, FROZEN, super::migrations::SHARED).await
 }
 
 impl PaymentStore for PgStore {
@@ -632,6 +642,10 @@ impl PaymentStore for PgStore {
 
     fn staff(&self) -> &dyn StaffStore {
         &self.staff
+    }
+
+    fn claims(&self) -> &dyn ClaimStore {
+        &self.claims
     }
 
     fn insert(
@@ -817,59 +831,6 @@ impl PaymentStore for PgStore {
         })
     }
 
-    fn take_upstream_call(
-        &self,
-        kind: &str,
-        _now: OffsetDateTime,
-        interval: Duration,
-        slack_ms: i64,
-    ) -> Result<Option<Duration>, StoreError> {
-        let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
-        self.run(async {
-            let mut client = self.client().await?;
-            let tx = client.transaction().await?;
-            tx.execute(
-                "INSERT INTO upstream_budget (kind, tat_ms) VALUES ($1, 0) ON CONFLICT DO NOTHING",
-                &[&kind],
-            )
-            .await?;
-            // The row lock queues the group's instances; the database's clock is the one
-            // they all read.
-            let row = tx
-                .query_one(
-                    "SELECT tat_ms, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
-                     FROM upstream_budget WHERE kind = $1 FOR UPDATE",
-                    &[&kind],
-                )
-                .await?;
-            let (tat, now): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-            let taken = match budget_step(tat, now, interval, slack_ms) {
-                Ok(next) => {
-                    tx.execute(
-                        "UPDATE upstream_budget SET tat_ms = $2 WHERE kind = $1",
-                        &[&kind, &next],
-                    )
-                    .await?;
-                    None
-                }
-                Err(wait) => Some(wait),
-            };
-            tx.commit().await?;
-            Ok(taken)
-        })
-    }
-
-    fn release_refresh(&self, id: &str) -> Result<(), StoreError> {
-        self.run(async {
-            self.execute(
-                "UPDATE payments SET refresh_claimed_at = NULL WHERE id = $1",
-                &[&id],
-            )
-            .await?;
-            Ok(())
-        })
-    }
-
     fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError> {
         self.run(async {
             self.execute(
@@ -878,42 +839,6 @@ impl PaymentStore for PgStore {
             )
             .await?;
             Ok(())
-        })
-    }
-
-    fn claim_refresh(
-        &self,
-        id: &str,
-        now: OffsetDateTime,
-        window: Duration,
-    ) -> Result<RefreshClaim, StoreError> {
-        self.run(async {
-            // One statement: claimed, or when the live claim was made (no row: no payment).
-            let rows = self
-                .query(
-                    "WITH claimed AS (
-                        UPDATE payments SET refresh_claimed_at = COALESCE($2, now())
-                        WHERE id = $1 AND (refresh_claimed_at IS NULL
-                            OR refresh_claimed_at <= COALESCE($2, now()) - $3::bigint * interval '1 millisecond')
-                        RETURNING id)
-                     SELECT EXISTS (SELECT 1 FROM claimed), refresh_claimed_at
-                     FROM payments WHERE id = $1",
-                    &[&id, &self.now_param(now), &to_millis(window)],
-                )
-                .await?;
-            let Some(row) = rows.first() else {
-                return Ok(RefreshClaim::NoSuchPayment);
-            };
-            if row.try_get::<_, bool>(0)? {
-                return Ok(RefreshClaim::Mine);
-            }
-            // The SELECT sees the snapshot the statement began with: a claim made by another
-            // proxy a moment later may be missing, and `at` older than it is. This proxy
-            // then only asks the store again sooner.
-            let at: Option<OffsetDateTime> = row.try_get(1)?;
-            Ok(RefreshClaim::Taken {
-                at: at.unwrap_or(now),
-            })
         })
     }
 
@@ -942,60 +867,6 @@ impl PaymentStore for PgStore {
                 )
                 .await?;
             decode_all(&rows, decode).map(pending_first)
-        })
-    }
-
-    fn claim_idempotency_key(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        now: OffsetDateTime,
-        stale: Duration,
-    ) -> Result<KeyClaim, StoreError> {
-        self.run(async {
-            // The holder may give its claim back between our insert and our read: then ask
-            // again.
-            for _ in 0..3 {
-                let claimed = self
-                    .query(
-                        "INSERT INTO idempotency_claims (key, fingerprint, claimed_at)
-                         VALUES ($1, $2, COALESCE($3, now()))
-                         ON CONFLICT (key) DO UPDATE
-                            SET fingerprint = excluded.fingerprint,
-                                claimed_at = excluded.claimed_at
-                            WHERE idempotency_claims.claimed_at
-                                <= COALESCE($3, now()) - $4::bigint * interval '1 millisecond'
-                         RETURNING key",
-                        &[&key, &fingerprint, &self.now_param(now), &to_millis(stale)],
-                    )
-                    .await?;
-                if !claimed.is_empty() {
-                    return Ok(KeyClaim::Mine);
-                }
-                let held = self
-                    .query(
-                        "SELECT fingerprint FROM idempotency_claims WHERE key = $1",
-                        &[&key],
-                    )
-                    .await?;
-                if let Some(row) = held.first() {
-                    return Ok(KeyClaim::Held {
-                        fingerprint: row.try_get(0)?,
-                    });
-                }
-            }
-            Err(StoreError::unavailable(
-                Unavailability::Busy,
-                format!("the claim on an idempotency key kept changing hands ({key})"),
-            ))
-        })
-    }
-
-    fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError> {
-        self.run(async {
-            self.execute("DELETE FROM idempotency_claims WHERE key = $1", &[&key])
-                .await?;
-            Ok(())
         })
     }
 
@@ -1146,7 +1017,7 @@ async fn insert_event(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::suite;
     use tokio_postgres::NoTls;
@@ -1170,7 +1041,7 @@ mod tests {
     }
 
     /// A new, empty database on the test cluster.
-    fn empty_database() -> PostgresUrl {
+    pub(crate) fn empty_database() -> PostgresUrl {
         let server = server();
         let name = format!(
             "store_{}",

@@ -173,7 +173,7 @@ mod tests {
         assert!(!with_suffix(&db, "-wal").exists());
         assert_eq!(
             check(&db, Expect::Current).unwrap().schema_version,
-            crate::store::SCHEMA_VERSION
+            crate::store::SQLITE_SCHEMA_VERSION
         );
         // The same second again would need the same name: refused, nothing overwritten.
         assert!(matches!(

@@ -1,15 +1,16 @@
 //! SQLite in WAL mode: the embedded default, one file beside one proxy.
 
+use super::claims::{ClaimStore, Claims};
 use super::db::{Db, Shared};
 use super::events::{EventStore, Events};
 use super::links::{LinkStore, Links};
 use super::staff::{StaffDb, StaffStore};
 use super::{
-    budget_step, limit_of, pending_first, review_from_db, source_from_db, status_from_db, to_i64,
-    to_u64, Backlog, DeliveryState, Dump, EventRecord, KeyClaim, ListFilter, Lookup, NewEvent,
-    PaymentStore, RefreshClaim, StoreError, StoredAttempt, StoredPayment,
+    limit_of, pending_first, review_from_db, source_from_db, status_from_db, to_i64, to_u64,
+    Backlog, DeliveryState, Dump, EventRecord, ListFilter, Lookup, NewEvent, PaymentStore,
+    StoreError, StoredAttempt, StoredPayment,
 };
-use crate::domain::clock::{after, before};
+use crate::domain::clock::after;
 use crate::domain::days::DayTotal;
 use crate::domain::payment::{Metadata, PaymentRecord, Review};
 use paydigital::Status;
@@ -42,6 +43,7 @@ pub struct SqliteStore {
     links: Links,
     events: Events,
     staff: StaffDb,
+    claims: Claims,
 }
 
 /// A migration's step in Rust, for data SQL cannot make (random ids).
@@ -270,8 +272,13 @@ fn assign_ids(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The schema version this binary writes.
-pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+/// How many versions the frozen list above has: the shared list (`store/migrations/`)
+/// goes on counting from here.
+pub(super) const FROZEN: usize = MIGRATIONS.len();
+
+/// The schema version this binary writes on SQLite: the frozen versions, then the shared
+/// ones (`store::SQLITE_SCHEMA_VERSION`).
+pub const SCHEMA_VERSION: usize = FROZEN + super::migrations::SHARED.len();
 
 pub(super) fn to_ms(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
@@ -532,11 +539,13 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", index + 1)?;
             tx.commit()?;
         }
+        super::migrations::apply_sqlite(&mut conn, FROZEN, super::migrations::SHARED)?;
         let conn = Arc::new(Mutex::new(conn));
         Ok(SqliteStore {
             links: Links::new(Db::Sqlite(conn.clone())),
             events: Events::new(Db::Sqlite(conn.clone())),
             staff: StaffDb::new(Db::Sqlite(conn.clone())),
+            claims: Claims::new(Db::Sqlite(conn.clone())),
             conn,
         })
     }
@@ -589,6 +598,10 @@ impl PaymentStore for SqliteStore {
 
     fn staff(&self) -> &dyn StaffStore {
         &self.staff
+    }
+
+    fn claims(&self) -> &dyn ClaimStore {
+        &self.claims
     }
 
     fn insert(
@@ -777,76 +790,11 @@ impl PaymentStore for SqliteStore {
         })
     }
 
-    fn take_upstream_call(
-        &self,
-        kind: &str,
-        now: OffsetDateTime,
-        interval: Duration,
-        slack_ms: i64,
-    ) -> Result<Option<Duration>, StoreError> {
-        let now = to_ms(now);
-        let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
-        self.in_transaction(|conn| {
-            conn.prepare_cached(
-                "INSERT INTO upstream_budget (kind, tat_ms) VALUES (?1, 0) ON CONFLICT DO NOTHING",
-            )?
-            .execute([kind])?;
-            let tat: i64 = conn
-                .prepare_cached("SELECT tat_ms FROM upstream_budget WHERE kind = ?1")?
-                .query_row([kind], |row| row.get(0))?;
-            match budget_step(tat, now, interval, slack_ms) {
-                Ok(next) => {
-                    conn.prepare_cached("UPDATE upstream_budget SET tat_ms = ?2 WHERE kind = ?1")?
-                        .execute(params![kind, next])?;
-                    Ok(None)
-                }
-                Err(wait) => Ok(Some(wait)),
-            }
-        })
-    }
-
-    fn release_refresh(&self, id: &str) -> Result<(), StoreError> {
-        self.with(|conn| {
-            conn.prepare_cached("UPDATE payments SET refresh_claimed_at = NULL WHERE id = ?1")?
-                .execute([id])?;
-            Ok(())
-        })
-    }
-
     fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError> {
         self.with(|conn| {
             conn.prepare_cached("UPDATE payments SET review = ?2 WHERE id = ?1")?
                 .execute(params![id, review.as_str()])?;
             Ok(())
-        })
-    }
-
-    fn claim_refresh(
-        &self,
-        id: &str,
-        now: OffsetDateTime,
-        window: Duration,
-    ) -> Result<RefreshClaim, StoreError> {
-        self.in_transaction(|conn| {
-            let claimed = conn
-                .prepare_cached(
-                    "UPDATE payments SET refresh_claimed_at = ?2
-                     WHERE id = ?1 AND (refresh_claimed_at IS NULL OR refresh_claimed_at <= ?3)",
-                )?
-                .execute(params![id, to_ms(now), to_ms(before(now, window))])?;
-            if claimed == 1 {
-                return Ok(RefreshClaim::Mine);
-            }
-            let at: Option<Option<i64>> = conn
-                .prepare_cached("SELECT refresh_claimed_at FROM payments WHERE id = ?1")?
-                .query_row([id], |row| row.get(0))
-                .optional()?;
-            match at {
-                None => Ok(RefreshClaim::NoSuchPayment),
-                Some(at) => Ok(RefreshClaim::Taken {
-                    at: at.map(from_ms).transpose()?.unwrap_or(now),
-                }),
-            }
         })
     }
 
@@ -867,46 +815,6 @@ impl PaymentStore for SqliteStore {
             let rows = statement
                 .query_map(params![to_ms(now), to_ms(after(now, lease)), limit], decode)?;
             collect(rows).map(pending_first)
-        })
-    }
-
-    fn claim_idempotency_key(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        now: OffsetDateTime,
-        stale: Duration,
-    ) -> Result<KeyClaim, StoreError> {
-        self.in_transaction(|conn| {
-            let claimed = conn
-                .prepare_cached(
-                    "INSERT INTO idempotency_claims (key, fingerprint, claimed_at)
-                     VALUES (?1, ?2, ?3)
-                     ON CONFLICT (key) DO UPDATE
-                        SET fingerprint = excluded.fingerprint, claimed_at = excluded.claimed_at
-                        WHERE idempotency_claims.claimed_at <= ?4",
-                )?
-                .execute(params![
-                    key,
-                    fingerprint,
-                    to_ms(now),
-                    to_ms(before(now, stale))
-                ])?;
-            if claimed == 1 {
-                return Ok(KeyClaim::Mine);
-            }
-            let fingerprint: String = conn
-                .prepare_cached("SELECT fingerprint FROM idempotency_claims WHERE key = ?1")?
-                .query_row([key], |row| row.get(0))?;
-            Ok(KeyClaim::Held { fingerprint })
-        })
-    }
-
-    fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError> {
-        self.with(|conn| {
-            conn.prepare_cached("DELETE FROM idempotency_claims WHERE key = ?1")?
-                .execute([key])?;
-            Ok(())
         })
     }
 

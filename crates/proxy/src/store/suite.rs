@@ -232,7 +232,7 @@ pub(crate) fn an_upstream_read_is_claimed_once_per_window(store: &dyn PaymentSto
     put(store, &payment).expect("insert");
     let now = datetime!(2026-11-24 08:05:00 UTC);
     let window = Duration::from_secs(2);
-    let claim = |at| store.claim_refresh(&payment.id, at, window).expect("claim");
+    let claim = |at| wait(store.claims().claim_refresh(&payment.id, at, window)).expect("claim");
     assert_eq!(claim(now), RefreshClaim::Mine);
     assert_eq!(
         claim(now + time::Duration::seconds(1)),
@@ -240,11 +240,43 @@ pub(crate) fn an_upstream_read_is_claimed_once_per_window(store: &dyn PaymentSto
     );
     assert_eq!(claim(now + time::Duration::seconds(2)), RefreshClaim::Mine);
     assert_eq!(
-        store
-            .claim_refresh(&id_of("NOPE"), now, window)
-            .expect("claim"),
+        wait(store.claims().claim_refresh(&id_of("NOPE"), now, window)).expect("claim"),
         RefreshClaim::NoSuchPayment
     );
+    // A read given back (it was not made) may be claimed at once.
+    let later = now + time::Duration::seconds(2);
+    wait(store.claims().release_refresh(&payment.id)).expect("release");
+    assert_eq!(claim(later), RefreshClaim::Mine);
+    wait(store.claims().release_refresh(&id_of("NOPE"))).expect("releasing nothing is fine");
+}
+
+pub(crate) fn the_upstream_budget_spaces_calls_per_kind(store: &dyn PaymentStore) {
+    let now = datetime!(2026-11-24 09:00:00 UTC);
+    let interval = Duration::from_millis(250);
+    let take = |kind: &str, at: OffsetDateTime, slack: i64| {
+        wait(store.claims().take_upstream_call(kind, at, interval, slack)).expect("take")
+    };
+    assert_eq!(take("status", now, 0), None, "the first call goes");
+    assert_eq!(
+        take("status", now, 0),
+        Some(Duration::from_millis(250)),
+        "the next is one interval away"
+    );
+    assert_eq!(take("create", now, 0), None, "each kind has its own budget");
+    // A slack of a whole interval lets one more go now (a burst); a negative one keeps room.
+    assert_eq!(take("status", now, 250), None);
+    assert_eq!(
+        take("status", now + time::Duration::milliseconds(500), -50),
+        Some(Duration::from_millis(50))
+    );
+    assert_eq!(
+        take("status", now + time::Duration::milliseconds(500), 0),
+        None
+    );
+    // Time passed without calls is not saved up: the next goes, the one after waits.
+    let idle = now + time::Duration::seconds(60);
+    assert_eq!(take("status", idle, 0), None);
+    assert_eq!(take("status", idle, 0), Some(Duration::from_millis(250)));
 }
 
 pub(crate) fn due_checks_are_claimed_once_until_their_lease_lapses(store: &dyn PaymentStore) {
@@ -281,9 +313,12 @@ pub(crate) fn an_idempotency_key_is_claimed_by_one_request(store: &dyn PaymentSt
     let now = datetime!(2026-11-24 09:00:00 UTC);
     let stale = Duration::from_secs(60);
     let claim = |fingerprint: &str, at| {
-        store
-            .claim_idempotency_key("merchant:k", fingerprint, at, stale)
-            .expect("claim")
+        wait(
+            store
+                .claims()
+                .claim_idempotency_key("merchant:k", fingerprint, at, stale),
+        )
+        .expect("claim")
     };
     assert_eq!(claim("one", now), KeyClaim::Mine);
     assert_eq!(
@@ -297,9 +332,7 @@ pub(crate) fn an_idempotency_key_is_claimed_by_one_request(store: &dyn PaymentSt
         claim("two", now + time::Duration::seconds(61)),
         KeyClaim::Mine
     );
-    store
-        .release_idempotency_key("merchant:k")
-        .expect("release");
+    wait(store.claims().release_idempotency_key("merchant:k")).expect("release");
     assert_eq!(
         claim("three", now + time::Duration::seconds(62)),
         KeyClaim::Mine
@@ -1375,6 +1408,7 @@ macro_rules! store_suite {
             round_trips_and_changes_apply_only_to_the_state_they_were_decided_on,
             a_payments_events_go_out_one_at_a_time_in_order,
             an_upstream_read_is_claimed_once_per_window,
+            the_upstream_budget_spaces_calls_per_kind,
             due_checks_are_claimed_once_until_their_lease_lapses,
             an_idempotency_key_is_claimed_by_one_request,
             duplicate_id_invoice_or_key_is_refused,

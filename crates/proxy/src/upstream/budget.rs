@@ -1,6 +1,6 @@
 //! One budget for every call to PayDigital, shared by the group: `CHECKOUT_UPSTREAM_MAX_RPS`
 //! status calls a second and `CHECKOUT_UPSTREAM_MAX_CREATES_PER_MIN` creates a minute, kept
-//! in the store (`PaymentStore::take_upstream_call`) so that proxies on one PostgreSQL share
+//! in the store (`ClaimStore::take_upstream_call`) so that proxies on one PostgreSQL share
 //! it. A status call for a payment someone is watching comes first: the confirmation
 //! worker's background checks take a call only while a quarter interval is left over.
 //!
@@ -127,16 +127,16 @@ impl Budget {
             return Err(Refused::Over(left));
         }
         let (interval, slack) = self.shape(call);
-        let store = self.store.clone();
         let now = OffsetDateTime::now_utc();
-        let answer = tokio::task::spawn_blocking(move || {
-            store.take_upstream_call(call.kind(), now, interval, slack)
-        })
-        .await;
+        let answer = self
+            .store
+            .claims()
+            .take_upstream_call(call.kind(), now, interval, slack)
+            .await;
         let wait = match answer {
-            Ok(Ok(None)) => return Ok(()),
-            Ok(Ok(Some(wait))) => wait,
-            Ok(Err(e)) => {
+            Ok(None) => return Ok(()),
+            Ok(Some(wait)) => wait,
+            Err(e) => {
                 self.metrics.store_error(&e);
                 tracing::warn!(error = %e, "cannot read the upstream budget");
                 // A create answers at once that the store is away (the shop's client retries
@@ -145,10 +145,6 @@ impl Budget {
                 if let (Call::Create, StoreError::Unavailable { reason, detail }) = (call, e) {
                     return Err(Refused::Store { reason, detail });
                 }
-                Duration::from_secs(1)
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "the upstream budget task failed");
                 Duration::from_secs(1)
             }
         };
@@ -228,5 +224,34 @@ mod tests {
         );
         // Status calls are another budget.
         assert_eq!(budget.take(Call::WatchedStatus).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_create_is_told_when_the_store_cannot_keep_the_budget() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("checkout.sqlite");
+        let store = Arc::new(SqliteStore::open(&path).expect("store"));
+        let budget = Budget::new(
+            store,
+            Limits {
+                status_per_second: 5,
+                creates_per_minute: 10,
+            },
+            Arc::new(Metrics::new("test")),
+        );
+        // Another process holds the file's write lock past the store's busy timeout.
+        let other = rusqlite::Connection::open(&path).expect("open");
+        other.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+        match budget.take(Call::Create).await {
+            Err(Refused::Store { reason, .. }) => assert_eq!(reason, Unavailability::Busy),
+            other => panic!("a create must learn the store is away: {other:?}"),
+        }
+        // A status read is only told to wait: nobody is answered a store fault for it.
+        assert!(matches!(
+            budget.take(Call::WatchedStatus).await,
+            Err(Refused::Over(_))
+        ));
+        other.execute_batch("ROLLBACK").expect("unlock");
+        assert_eq!(budget.take(Call::Create).await, Ok(()));
     }
 }

@@ -6,7 +6,7 @@
 //! must stop. The scheduled snapshots are `scheduled.rs`.
 
 use crate::helpers::{read_until, serve_binary, signal, wait_for, TestApp};
-use paydigital_proxy::store::SCHEMA_VERSION;
+use paydigital_proxy::store::SQLITE_SCHEMA_VERSION;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
@@ -182,7 +182,10 @@ async fn a_backup_taken_while_three_writers_create_holds_every_acknowledged_paym
 
     let (integrity, version, ids) = inspect(&target);
     assert_eq!(integrity, "ok");
-    assert_eq!(version, SCHEMA_VERSION, "a store of this binary's version");
+    assert_eq!(
+        version, SQLITE_SCHEMA_VERSION,
+        "a store of this binary's version"
+    );
     let missing: Vec<_> = before.difference(&ids).collect();
     assert!(
         missing.is_empty(),
@@ -377,7 +380,7 @@ async fn restore_refuses_random_bytes_and_a_newer_store() {
     let newer = given.join("newer.sqlite");
     drop(paydigital_proxy::store::SqliteStore::open(&newer).expect("a store"));
     rusqlite::Connection::open(&newer)
-        .and_then(|c| c.pragma_update(None, "user_version", SCHEMA_VERSION + 1))
+        .and_then(|c| c.pragma_update(None, "user_version", SQLITE_SCHEMA_VERSION + 1))
         .expect("made newer");
     let not_a_store = given.join("other.sqlite");
     rusqlite::Connection::open(&not_a_store)
@@ -439,7 +442,7 @@ async fn restore_takes_an_older_store_which_the_next_start_migrates() {
     assert!(!ids.is_empty());
     drop(paydigital_proxy::store::SqliteStore::open(&db).expect("migrates"));
     let (_, version, migrated) = inspect(&db);
-    assert_eq!((version, migrated), (SCHEMA_VERSION, ids));
+    assert_eq!((version, migrated), (SQLITE_SCHEMA_VERSION, ids));
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use super::inspect;
 use crate::helpers::{wait_for, TestApp};
-use paydigital_proxy::store::SCHEMA_VERSION;
+use paydigital_proxy::store::SQLITE_SCHEMA_VERSION;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -92,7 +92,7 @@ async fn the_proxy_keeps_the_newest_snapshots_and_counts_a_failed_one() {
     );
     let newest = snapshots_in(&snaps).pop().expect("one");
     let (integrity, version, ids) = inspect(&newest);
-    assert_eq!((integrity.as_str(), version), ("ok", SCHEMA_VERSION));
+    assert_eq!((integrity.as_str(), version), ("ok", SQLITE_SCHEMA_VERSION));
     assert!(ids.contains(paid["id"].as_str().expect("id")));
     assert_eq!(metric(&app.http, addr, failed).await, 0);
     let last = metric(
