@@ -94,8 +94,11 @@ impl Budget {
             // A minute's creates may come at once (a shop's rush), no more.
             Call::Create => {
                 let interval = per(self.limits.creates_per_minute, Duration::from_secs(60));
-                let burst = i64::from(self.limits.creates_per_minute.max(1) - 1);
-                (interval, millis(interval).saturating_mul(burst))
+                let burst = self.limits.creates_per_minute.max(1) - 1;
+                // The burst from the interval before it is rounded to whole ms: above 60 000 a
+                // minute the interval is under 1 ms, and `millis(interval) * burst` was no burst
+                // at all (creates at once refused as `upstream_busy`).
+                (interval, millis(interval.saturating_mul(burst)))
             }
             Call::WatchedStatus => (
                 per(self.limits.status_per_second, Duration::from_secs(1)),
@@ -224,6 +227,17 @@ mod tests {
         );
         // Status calls are another budget.
         assert_eq!(budget.take(Call::WatchedStatus).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_minute_of_creates_under_a_millisecond_apart_still_comes_at_once() {
+        // 100 000 a minute: 0.6 ms apart, a whole millisecond rounded away.
+        let budget = budget(5, 100_000);
+        let (_, slack) = budget.shape(Call::Create);
+        assert!((59_990..=60_000).contains(&slack), "burst of {slack} ms");
+        for n in 0..500 {
+            assert_eq!(budget.take(Call::Create).await, Ok(()), "create {n}");
+        }
     }
 
     #[tokio::test]
