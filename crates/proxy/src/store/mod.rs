@@ -11,6 +11,7 @@ pub mod backup;
 pub(crate) mod db;
 mod errors;
 pub mod links;
+pub mod payments;
 mod postgres;
 mod postgres_staff;
 mod postgres_tls;
@@ -31,7 +32,6 @@ pub use types::{
     Unavailability,
 };
 
-use crate::domain::days::DayTotal;
 use crate::domain::payment::{PaymentRecord, Review, Source};
 use paydigital::Status;
 use std::path::PathBuf;
@@ -41,44 +41,14 @@ use time::OffsetDateTime;
 
 /// What the proxy needs from storage. Calls block: call them from `spawn_blocking`. The
 /// shop's people are kept in the same store ([`staff::StaffStore`]), and so are payment
-/// links ([`PaymentStore::links`], async: already on the new layer, `store/db/`).
+/// links ([`PaymentStore::links`]) and payments ([`PaymentStore::payments`]), both async:
+/// already on the new layer, `store/db/`.
 pub trait PaymentStore: staff::StaffStore {
     /// The store's payment links.
     fn links(&self) -> &dyn links::LinkStore;
+    /// The store's payments.
+    fn payments(&self) -> &dyn payments::PaymentRows;
 
-    /// Stores a new payment with its `payment.created` event and its first check, in one
-    /// transaction, and drops the claim on its idempotency key. An id, invoice or idempotency
-    /// key seen before is an error.
-    fn insert(
-        &self,
-        payment: &PaymentRecord,
-        created: &NewEvent,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError>;
-    /// A payment by its public id.
-    fn get(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError>;
-    fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError>;
-    /// A payment by its receipt token (`/r/{token}`).
-    fn find_by_receipt_token(&self, token: &str) -> Result<Option<PaymentRecord>, StoreError>;
-    /// Payments newest first, as the filter says.
-    fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError>;
-    /// Writes `to` (the payment after a change) if the payment is still in `from`, with the
-    /// change's event and the next check, in one transaction: a `kill -9` at any moment loses
-    /// neither. `false` when it had moved on meanwhile (nothing written).
-    fn transition(
-        &self,
-        to: &PaymentRecord,
-        from: Status,
-        event: &NewEvent,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<bool, StoreError>;
-    /// PayDigital was asked and nothing changed: its word, and when to ask next.
-    fn checked(
-        &self,
-        id: &str,
-        status_word: Option<&str>,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError>;
     /// Takes one call of `kind` (`status`, `create`) from the group's upstream budget: one
     /// every `interval`, as a GCRA whose theoretical arrival time (`tat`) is kept in the
     /// store, so every proxy on one database shares it. Taken when `tat <= now + slack_ms`
@@ -92,9 +62,6 @@ pub trait PaymentStore: staff::StaffStore {
         interval: Duration,
         slack_ms: i64,
     ) -> Result<Option<Duration>, StoreError>;
-    /// Marks a payment for a person to look at (PayDigital said something about it that was
-    /// not believed); nothing else about it changes.
-    fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError>;
     /// Claims the upstream status read of payment `id` for the whole group, unless one was
     /// claimed within `window` before `now`.
     fn claim_refresh(
@@ -103,16 +70,6 @@ pub trait PaymentStore: staff::StaffStore {
         now: OffsetDateTime,
         window: Duration,
     ) -> Result<RefreshClaim, StoreError>;
-    /// Claims payments whose next check is due (pending ones first): each is pushed `lease`
-    /// into the future, so no other proxy takes it meanwhile; the check's outcome (`checked`,
-    /// `transition`) sets the real next one. A proxy killed mid-check leaves it to another
-    /// when the lease runs out.
-    fn claim_due_checks(
-        &self,
-        now: OffsetDateTime,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<PaymentRecord>, StoreError>;
     /// Gives a status read claim back (the read was not made): the next reader may claim it.
     fn release_refresh(&self, id: &str) -> Result<(), StoreError>;
     /// Claims events due for an attempt, for `lease`: for each payment only its oldest
@@ -143,21 +100,9 @@ pub trait PaymentStore: staff::StaffStore {
     ) -> Result<KeyClaim, StoreError>;
     /// Gives a key claim back after a failed create, so that a retry may create.
     fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError>;
-    /// Fails when the store cannot be read.
-    fn health(&self) -> Result<(), StoreError>;
-    /// What an operator watches, as of `now`: payments still checked (`next_check_at` set,
-    /// not paid), pending or past expiry, and the undelivered events (`/metrics`).
-    fn backlog(&self, now: OffsetDateTime) -> Result<Backlog, StoreError>;
 
     // What the dashboard reads.
 
-    /// What was paid since `since`, summed per day in `zone` (day numbers as
-    /// [`crate::domain::days::day_number`] counts them).
-    fn paid_by_day(
-        &self,
-        since: OffsetDateTime,
-        zone: time::UtcOffset,
-    ) -> Result<Vec<DayTotal>, StoreError>;
     /// A payment's events, oldest first.
     fn payment_events(&self, payment_id: &str) -> Result<Vec<EventRecord>, StoreError>;
     /// Every delivery attempt of a payment's events, oldest first.
@@ -170,23 +115,6 @@ pub trait PaymentStore: staff::StaffStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<EventRecord>, StoreError>;
-}
-
-/// `text` for a `LIKE` pattern that finds it anywhere: its own `%`, `_` and `\` are
-/// escaped (`ESCAPE '\'`), so a search for `50%` finds `50%`, not everything. Lowered as
-/// SQLite's `lower()` lowers (ASCII only: folding `É` here would stop `Élan` matching
-/// there); PostgreSQL lowers the pattern again with its own, Unicode, `lower()`.
-pub(crate) fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_ascii_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// Which database `CHECKOUT_DATABASE` names.
@@ -276,14 +204,6 @@ pub(crate) fn status_from_db(word: &str) -> Result<Status, StoreError> {
         "expired" => Ok(Status::Expired),
         other => Err(StoreError::Corrupt(format!("unknown status {other:?}"))),
     }
-}
-
-/// The unique columns a payment is looked up by.
-#[derive(Clone, Copy)]
-pub(crate) enum Lookup {
-    Id,
-    IdempotencyKey,
-    ReceiptToken,
 }
 
 pub(crate) fn to_i64(n: u64) -> Result<i64, StoreError> {

@@ -4,9 +4,12 @@
 //! no row locks). Each difference is one method here, with why it differs.
 
 use super::row::Unit;
+use crate::domain::clock::after;
 use sea_query::{
-    Alias, LockType, PostgresQueryBuilder, QueryBuilder, SelectStatement, SqliteQueryBuilder, Value,
+    Alias, Expr, Func, LockType, PostgresQueryBuilder, QueryBuilder, SelectStatement, SimpleExpr,
+    SqliteQueryBuilder, Value,
 };
+use std::time::Duration;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,12 +29,14 @@ impl Dialect {
 
     /// A time as a column keeps it. The frozen schemas differ: SQLite has integers (`unit`
     /// says which: a payment's own times are seconds, the outbox's and links' milliseconds),
-    /// PostgreSQL `timestamptz`, given to the millisecond as SQLite would keep it, so that a
-    /// value read back is the same on both.
+    /// PostgreSQL `timestamptz`, cut to the same `unit` as SQLite would keep it, so that a
+    /// value read back, or compared with, is the same on both. (A payment's times were
+    /// given to PostgreSQL to the millisecond here before; its older code cut them to the
+    /// second, as SQLite does.)
     pub(crate) fn time(self, at: OffsetDateTime, unit: Unit) -> Value {
         match self {
             Dialect::Sqlite => Value::BigInt(Some(unit.to_int(at))),
-            Dialect::Postgres => Value::from(millis(at)),
+            Dialect::Postgres => Value::from(cut(at, unit)),
         }
     }
 
@@ -70,10 +75,82 @@ impl Dialect {
     pub(crate) fn lock_for_update(self, select: &mut SelectStatement) {
         select.lock(LockType::Update);
     }
+
+    /// `expr` lowered in ASCII only, the same on both: SQLite's own `lower()` lowers ASCII
+    /// only, PostgreSQL's lowers what its database's locale says (Unicode under a UTF-8
+    /// locale, ASCII under `C`), so a search for `élan` found `Élan` on one database and not
+    /// the other. `translate` spells the ASCII alphabet out for PostgreSQL (SQLite has no
+    /// `translate`). The pattern compared with it is lowered the same way in Rust.
+    pub(crate) fn lower_ascii(self, expr: SimpleExpr) -> SimpleExpr {
+        match self {
+            Dialect::Sqlite => Func::lower(expr).into(),
+            Dialect::Postgres => Func::cust(Alias::new("translate"))
+                .args([
+                    expr,
+                    SimpleExpr::Constant("ABCDEFGHIJKLMNOPQRSTUVWXYZ".into()),
+                    SimpleExpr::Constant("abcdefghijklmnopqrstuvwxyz".into()),
+                ])
+                .into(),
+        }
+    }
+
+    /// A time column kept in whole seconds (a payment's own times) as unix seconds, an
+    /// integer: SQLite keeps it so; PostgreSQL's `timestamptz` is asked its epoch.
+    pub(crate) fn unix_seconds(self, column: Alias) -> SimpleExpr {
+        match self {
+            Dialect::Sqlite => Expr::col(column).into(),
+            Dialect::Postgres => Func::cast_as(
+                Expr::cust_with_expr("extract(epoch FROM $1)", Expr::col(column)),
+                Alias::new("BIGINT"),
+            )
+            .into(),
+        }
+    }
+
+    /// The moment a claim or a lease is measured from, as a column keeping `unit` compares
+    /// with it: on PostgreSQL the database's clock (`now()`), which every instance sharing
+    /// the database reads alike, however skewed their own; on SQLite, whose file one proxy
+    /// serves, that proxy's `now`. `clock` lets tests play PostgreSQL's time forward.
+    pub(crate) fn now(self, clock: Clock, now: OffsetDateTime, unit: Unit) -> SimpleExpr {
+        match (self, clock) {
+            (Dialect::Postgres, Clock::Database) => Expr::cust("now()"),
+            _ => self.time(now, unit).into(),
+        }
+    }
+
+    /// [`Dialect::now`] plus `by` (a lease's end).
+    pub(crate) fn now_plus(
+        self,
+        clock: Clock,
+        now: OffsetDateTime,
+        by: Duration,
+        unit: Unit,
+    ) -> SimpleExpr {
+        match (self, clock) {
+            (Dialect::Postgres, Clock::Database) => Expr::cust_with_values(
+                "now() + $1::bigint * interval '1 millisecond'",
+                [i64::try_from(by.as_millis()).unwrap_or(i64::MAX)],
+            ),
+            _ => self.time(after(now, by), unit).into(),
+        }
+    }
 }
 
-/// A time to the millisecond (what both schemas keep of an outbox or link time).
-fn millis(at: OffsetDateTime) -> OffsetDateTime {
-    at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(at)
+/// Whose clock claims and leases read on PostgreSQL ([`Dialect::now`]): the database's, or,
+/// for tests that play time forward, the `now` each call is given. SQLite always reads the
+/// caller's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Clock {
+    Database,
+    #[cfg(test)]
+    Caller,
+}
+
+/// A time cut to `unit` (what both schemas keep of it).
+fn cut(at: OffsetDateTime, unit: Unit) -> OffsetDateTime {
+    let nanos = match unit {
+        Unit::Seconds => 0,
+        Unit::Millis => at.nanosecond() / 1_000_000 * 1_000_000,
+    };
+    at.replace_nanosecond(nanos).unwrap_or(at)
 }

@@ -54,7 +54,7 @@ mod postgres;
 pub(crate) mod row;
 mod sqlite;
 
-pub(crate) use dialect::Dialect;
+pub(crate) use dialect::{Clock, Dialect};
 pub(crate) use row::{Row, Unit};
 pub(crate) use sqlite::Shared;
 
@@ -126,6 +126,25 @@ impl Db {
                         .execute(&postgres::Bound::new(sql, values))
                         .await
                 }
+            }
+        }
+    }
+
+    /// Fails when the store cannot be used now, naming why: on SQLite the faults probe (a
+    /// read, the write lock within a moment, room on its disk: `store/sqlite_faults.rs`), on
+    /// PostgreSQL a `SELECT 1` on a pooled connection.
+    pub(crate) async fn probe(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(conn) => sqlite::probe(conn).await,
+            Db::Postgres(pool) => {
+                let client = postgres::client(pool).await?;
+                postgres::On::Client(&client)
+                    .query(&postgres::Bound::new(
+                        "SELECT 1".to_owned(),
+                        sea_query::Values(Vec::new()),
+                    ))
+                    .await?;
+                Ok(())
             }
         }
     }

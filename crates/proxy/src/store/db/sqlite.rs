@@ -102,6 +102,11 @@ pub(super) async fn execute(conn: &Shared, bound: Bound) -> Result<u64, StoreErr
     locked(conn, move |conn| bound.execute(conn)).await
 }
 
+/// The faults probe (`store/sqlite_faults.rs`) on the locked connection.
+pub(super) async fn probe(conn: &Shared) -> Result<(), StoreError> {
+    locked(conn, super::super::sqlite_faults::probe).await
+}
+
 type Job = Box<dyn FnOnce(&Connection) + Send>;
 
 enum Message {
