@@ -26,7 +26,7 @@ const KEY_CLAIMS: &str = "idempotency_claims";
 const RESERVATIONS: &str = "link_reservations";
 
 /// A payment's own columns, as [`insert`] writes them and [`payment_from_row`] reads them.
-const COLUMNS: [&str; 25] = [
+const COLUMNS: &[&str] = &[
     "id",
     "invoice",
     "status",
@@ -79,7 +79,7 @@ fn build_error(e: impl std::fmt::Display) -> StoreError {
 fn select_payments() -> SelectStatement {
     static SELECT: LazyLock<SelectStatement> = LazyLock::new(|| {
         Query::select()
-            .columns(COLUMNS.map(name))
+            .columns(COLUMNS.iter().copied().map(name))
             .from(name(PAYMENTS))
             .to_owned()
     });
@@ -107,7 +107,7 @@ pub(super) fn insert(
     on_conflict: Option<OnConflict>,
 ) -> Result<InsertStatement, StoreError> {
     let int = |n: u64| -> Result<SimpleExpr, StoreError> { Ok(to_i64(n)?.into()) };
-    let values: [SimpleExpr; 26] = [
+    let values: Vec<SimpleExpr> = vec![
         p.id.clone().into(),
         p.invoice.clone().into(),
         p.status.as_str().into(),
@@ -138,7 +138,7 @@ pub(super) fn insert(
     let mut insert = Query::insert();
     insert
         .into_table(name(PAYMENTS))
-        .columns(COLUMNS.into_iter().chain([NEXT_CHECK]).map(name))
+        .columns(COLUMNS.iter().copied().chain([NEXT_CHECK]).map(name))
         .values(values)
         .map_err(build_error)?;
     if let Some(on_conflict) = on_conflict {
@@ -292,7 +292,7 @@ pub(super) fn claim_due_checks(
         )
         .and_where(Expr::col(order).in_subquery(due))
         .and_where(col(NEXT_CHECK).lte(now_ms()))
-        .returning(Query::returning().columns(COLUMNS.map(name)))
+        .returning(Query::returning().columns(COLUMNS.iter().copied().map(name)))
         .to_owned()
 }
 
