@@ -76,7 +76,8 @@ pub fn run(command: PaymentsCommand) -> Result<(), CliError> {
         created_after: since,
         ..ListFilter::default()
     };
-    let rows = export::rows(&*store, &filter, zone)
+    let rows = store
+        .block_on(export::rows(&*store, &filter, zone))
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", store.shown)))?;
     let text = render(&rows, format).map_err(CliError::Failed)?;
     use std::io::Write;
@@ -145,7 +146,7 @@ fn receipt(id: &str, public_url: &str, store: StoreArg) -> Result<(), CliError> 
     }
     let store = store.open()?;
     let record = store
-        .get(id)
+        .block_on(store.payments().get(id))
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", store.shown)))?
         .ok_or_else(|| CliError::Failed(format!("no payment {id} in {}", store.shown)))?;
     let views = paydigital_proxy::domain::views::Views {

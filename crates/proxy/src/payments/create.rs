@@ -92,8 +92,7 @@ impl Payments {
         let now = record.created_at;
         let created = self.event(EventType::Created, &record, now)?;
         let next_check = self.schedule.next_check(&record, now);
-        let stored = record.clone();
-        self.with_store(move |s| s.insert(&stored, &created, next_check))
+        self.in_store(self.store.payments().insert(&record, &created, next_check))
             .await?;
         self.cache.written_to_store(record.clone());
         self.events_written.notify_one();

@@ -82,7 +82,7 @@ fn inert(text: &str) -> String {
 
 /// Every payment `filter` matches (its limit and cursor aside), newest first: read page by
 /// page, so a large store is fine.
-pub fn rows(
+pub async fn rows(
     store: &dyn PaymentStore,
     filter: &ListFilter,
     zone: UtcOffset,
@@ -92,12 +92,15 @@ pub fn rows(
     let mut rows = Vec::new();
     let mut before_id = None;
     loop {
-        let page = store.list(&ListFilter {
-            before_id,
-            limit: PAGE,
-            now: Some(now),
-            ..filter.clone()
-        })?;
+        let page = store
+            .payments()
+            .list(&ListFilter {
+                before_id,
+                limit: PAGE,
+                now: Some(now),
+                ..filter.clone()
+            })
+            .await?;
         rows.extend(page.iter().map(|p| BookRow::new(p, now, zone)));
         if page.len() < PAGE {
             return Ok(rows);

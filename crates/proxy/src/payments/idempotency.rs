@@ -164,9 +164,12 @@ impl Payments {
         &self,
         idempotency: &Idempotency,
     ) -> Result<Option<Created>, ServiceError> {
-        let lookup = idempotency.scoped_key.clone();
         let Some(existing) = self
-            .with_store(move |s| s.find_by_idempotency_key(&lookup))
+            .in_store(
+                self.store
+                    .payments()
+                    .find_by_idempotency_key(&idempotency.scoped_key),
+            )
             .await?
         else {
             return Ok(None);

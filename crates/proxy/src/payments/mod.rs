@@ -3,8 +3,9 @@
 //! `idempotency.rs`; a counter sale is `counter.rs`), read it by id, refresh it from PayDigital through one gate per payment
 //! (`refresh.rs`), list payments and events. It answers in [`ServiceError`], never in HTTP.
 //!
-//! Every store call goes through [`Payments::with_store`] (on the blocking pool); the latest
-//! record of watched payments is kept in memory (`cache.rs`) after the store, never before.
+//! Every store call goes through [`Payments::in_store`] (its failures counted, in the
+//! service's words); the latest record of watched payments is kept in memory (`cache.rs`)
+//! after the store, never before.
 
 mod cache;
 mod counter;
@@ -154,22 +155,8 @@ impl Payments {
         self.events_written.clone()
     }
 
-    /// Runs `f` on the store from the blocking pool (store calls block).
-    pub(crate) async fn with_store<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&dyn PaymentStore) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, ServiceError> {
-        let store = self.store.clone();
-        let metrics = self.metrics.clone();
-        Ok(tokio::task::spawn_blocking(move || {
-            f(store.as_ref()).inspect_err(|e| metrics.store_error(e))
-        })
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))??)
-    }
-
-    /// A call to the store's async parts (its links): counted in the metrics when it fails,
-    /// as [`Payments::with_store`] counts the blocking ones.
+    /// A call to the store (async, each aggregate written once over both databases): counted
+    /// in the metrics when it fails, and answered in the service's words.
     pub(crate) async fn in_store<T>(
         &self,
         call: impl std::future::Future<Output = Result<T, StoreError>>,
@@ -188,9 +175,8 @@ impl Payments {
         if let Some(record) = self.cache.get(id) {
             return Ok(record);
         }
-        let lookup = id.to_owned();
         let record = self
-            .with_store(move |s| s.get(&lookup))
+            .in_store(self.store.payments().get(id))
             .await?
             .ok_or(ServiceError::NotFound)?;
         Ok(self.cache.read_from_store(record))
@@ -203,8 +189,7 @@ impl Payments {
         if !ids::looks_like_receipt_token(token) {
             return Err(ServiceError::NotFound);
         }
-        let lookup = token.to_owned();
-        self.with_store(move |s| s.find_by_receipt_token(&lookup))
+        self.in_store(self.store.payments().find_by_receipt_token(token))
             .await?
             .ok_or(ServiceError::NotFound)
     }
@@ -261,8 +246,7 @@ impl Payments {
     /// What the store holds for `id` now (another proxy's answer, a command's), into memory
     /// unless it would move the payment back; logged and left when the store cannot answer.
     async fn adopt_stored(&self, id: &str) {
-        let key = id.to_owned();
-        match self.with_store(move |s| s.get(&key)).await {
+        match self.in_store(self.store.payments().get(id)).await {
             Ok(Some(stored)) => self.cache.written_by_another_proxy(stored),
             Ok(None) => {}
             Err(e) => tracing::warn!(id, error = %e, "cannot re-read a payment"),
@@ -286,8 +270,7 @@ impl Payments {
         if record.status != Status::Paid {
             self.refresh(&record, Call::WatchedStatus).await;
         }
-        let id = id.to_owned();
-        self.with_store(move |s| s.get(&id))
+        self.in_store(self.store.payments().get(id))
             .await?
             .map(Arc::new)
             .ok_or(ServiceError::NotFound)
@@ -318,14 +301,11 @@ impl Payments {
     /// Payments newest first, one page of `filter.limit`.
     pub async fn list(&self, filter: ListFilter) -> Result<Page<PaymentRecord>, ServiceError> {
         let limit = filter.limit;
-        let rows = self
-            .with_store(move |s| {
-                s.list(&ListFilter {
-                    limit: limit.saturating_add(1),
-                    ..filter
-                })
-            })
-            .await?;
+        let filter = ListFilter {
+            limit: limit.saturating_add(1),
+            ..filter
+        };
+        let rows = self.in_store(self.store.payments().list(&filter)).await?;
         Ok(Page::of(rows, limit, |p| &p.id))
     }
 
@@ -349,7 +329,7 @@ impl Payments {
         limit: usize,
     ) -> Result<Vec<PaymentRecord>, ServiceError> {
         let now = OffsetDateTime::now_utc();
-        self.with_store(move |s| s.claim_due_checks(now, lease, limit))
+        self.in_store(self.store.payments().claim_due_checks(now, lease, limit))
             .await
     }
 
@@ -377,7 +357,8 @@ impl Payments {
     /// What was paid since `since`, per day in the shop's zone (the dashboard's week).
     pub async fn paid_by_day(&self, since: OffsetDateTime) -> Result<Vec<DayTotal>, ServiceError> {
         let zone = self.views.zone;
-        self.with_store(move |s| s.paid_by_day(since, zone)).await
+        self.in_store(self.store.payments().paid_by_day(since, zone))
+            .await
     }
 
     /// A payment's events and every delivery attempt of them, oldest first.
@@ -429,18 +410,18 @@ impl Payments {
         filter: ListFilter,
     ) -> Result<Vec<export::BookRow>, ServiceError> {
         let zone = self.views.zone;
-        self.with_store(move |s| export::rows(s, &filter, zone))
+        self.in_store(export::rows(self.store.as_ref(), &filter, zone))
             .await
     }
 
     /// What the store holds that an operator watches (open payments, the webhook queue).
     pub async fn backlog(&self, now: OffsetDateTime) -> Result<Backlog, ServiceError> {
-        self.with_store(move |s| s.backlog(now)).await
+        self.in_store(self.store.payments().backlog(now)).await
     }
 
     /// Fails when the store cannot be read.
     pub async fn health(&self) -> Result<(), ServiceError> {
-        self.with_store(|s| s.health()).await
+        self.in_store(self.store.payments().health()).await
     }
 
     /// The event telling of `record`'s change: the webhook body, fixed now.
@@ -471,7 +452,8 @@ impl Payments {
 mod tests {
     use super::{Page, Payments, Reader};
     use crate::config::Config;
-    use crate::store::suite::{put, sample};
+    use crate::store::suite::sample;
+    use crate::store::PaymentStore;
     use crate::store::SqliteStore;
     use crate::upstream::Upstream;
     use std::sync::Arc;
@@ -496,7 +478,15 @@ mod tests {
         let store = Arc::new(SqliteStore::open(&path).expect("store"));
         let mut record = sample("PYG-HOT", None);
         record.expires_at = OffsetDateTime::now_utc() + Duration::from_secs(900);
-        put(store.as_ref(), &record).expect("insert");
+        store
+            .payments()
+            .insert(
+                &record,
+                &crate::store::suite::event(&record, "payment.created", 0),
+                Some(record.created_at),
+            )
+            .await
+            .expect("insert");
         let metrics = Arc::new(crate::metrics::Metrics::new("test"));
         let upstream =
             Upstream::for_group(&config, store.clone(), metrics.clone()).expect("upstream");

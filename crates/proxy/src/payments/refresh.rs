@@ -151,9 +151,8 @@ impl Payments {
 
     /// Records `review` on the payment, in the store and then in memory.
     async fn mark_for_review(&self, record: &PaymentRecord, review: Review) {
-        let id = record.id.clone();
         match self
-            .with_store(move |s| s.mark_for_review(&id, review))
+            .in_store(self.store.payments().mark_for_review(&record.id, review))
             .await
         {
             Ok(()) => {
@@ -180,16 +179,14 @@ impl Payments {
         // A change is written only onto the state it was decided on; if another reader
         // changed the payment meanwhile, decide again on what is there now.
         for _ in 0..3 {
-            let lookup = id.to_owned();
             let current = self
-                .with_store(move |s| s.get(&lookup))
+                .in_store(self.store.payments().get(id))
                 .await?
                 .ok_or(ServiceError::NotFound)?;
             let now = OffsetDateTime::now_utc();
             let Some(change) = lifecycle::on_upstream(&current, upstream, paid_at, now) else {
                 let next = self.schedule.next_check(&current, now);
-                let (key, word_owned) = (id.to_owned(), word.to_owned());
-                self.with_store(move |s| s.checked(&key, Some(&word_owned), next))
+                self.in_store(self.store.payments().checked(id, Some(word), next))
                     .await?;
                 let mut seen = current;
                 seen.status_word = Some(word.to_owned());
@@ -205,9 +202,9 @@ impl Payments {
             }
             let event = self.event(change.event_type(), &after, now)?;
             let next = self.schedule.next_check(&after, now);
-            let (to, from) = (after.clone(), current.status);
+            let from = current.status;
             if self
-                .with_store(move |s| s.transition(&to, from, &event, next))
+                .in_store(self.store.payments().transition(&after, from, &event, next))
                 .await?
             {
                 tracing::info!(
@@ -243,15 +240,15 @@ impl Payments {
             .schedule
             .next_check(record, now)
             .map(|scheduled| scheduled.min(soon));
-        let id = record.id.clone();
-        self.with_store(move |s| s.checked(&id, None, next)).await
+        self.in_store(self.store.payments().checked(&record.id, None, next))
+            .await
     }
 
     /// Nothing learnt (PayDigital did not answer sensibly): ask again on schedule.
     pub(super) async fn schedule_next(&self, record: &PaymentRecord) -> Result<(), ServiceError> {
         let next = self.schedule.next_check(record, OffsetDateTime::now_utc());
-        let id = record.id.clone();
-        self.with_store(move |s| s.checked(&id, None, next)).await
+        self.in_store(self.store.payments().checked(&record.id, None, next))
+            .await
     }
 }
 

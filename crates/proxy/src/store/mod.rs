@@ -14,6 +14,7 @@ mod errors;
 pub mod events;
 pub mod links;
 pub(crate) mod migrations;
+pub mod payments;
 mod postgres;
 mod postgres_tls;
 pub mod restore;
@@ -32,106 +33,25 @@ pub use types::{
     Unavailability,
 };
 
-use crate::domain::days::DayTotal;
 use crate::domain::payment::{PaymentRecord, Review, Source};
 use paydigital::Status;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use time::OffsetDateTime;
 
-/// What the proxy needs from storage. Calls block: call them from `spawn_blocking`. The
-/// shop's people are kept in the same store ([`PaymentStore::staff`]), and so are payment
-/// links ([`PaymentStore::links`]); both async, already on the new layer (`store/db/`).
+/// What the proxy needs from storage, one part per aggregate, each an async trait written
+/// once over both databases (`store/db/`): a service asks only the part it keeps.
 pub trait PaymentStore: Send + Sync + 'static {
-    /// The store's payment links.
-    fn links(&self) -> &dyn links::LinkStore;
+    /// The store's payments: their rows, changes, checks and what the dashboard sums.
+    fn payments(&self) -> &dyn payments::PaymentRows;
     /// The store's webhook outbox: events, their leases and delivery attempts.
     fn events(&self) -> &dyn events::EventStore;
-
-    /// The store's staff accounts, sessions, sign-in throttle and audit log.
-    fn staff(&self) -> &dyn staff::StaffStore;
     /// The store's claims: status reads, idempotency keys, the upstream budget.
     fn claims(&self) -> &dyn claims::ClaimStore;
-
-    /// Stores a new payment with its `payment.created` event and its first check, in one
-    /// transaction, and drops the claim on its idempotency key. An id, invoice or idempotency
-    /// key seen before is an error.
-    fn insert(
-        &self,
-        payment: &PaymentRecord,
-        created: &NewEvent,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError>;
-    /// A payment by its public id.
-    fn get(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError>;
-    fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError>;
-    /// A payment by its receipt token (`/r/{token}`).
-    fn find_by_receipt_token(&self, token: &str) -> Result<Option<PaymentRecord>, StoreError>;
-    /// Payments newest first, as the filter says.
-    fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError>;
-    /// Writes `to` (the payment after a change) if the payment is still in `from`, with the
-    /// change's event and the next check, in one transaction: a `kill -9` at any moment loses
-    /// neither. `false` when it had moved on meanwhile (nothing written).
-    fn transition(
-        &self,
-        to: &PaymentRecord,
-        from: Status,
-        event: &NewEvent,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<bool, StoreError>;
-    /// PayDigital was asked and nothing changed: its word, and when to ask next.
-    fn checked(
-        &self,
-        id: &str,
-        status_word: Option<&str>,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError>;
-    /// Marks a payment for a person to look at (PayDigital said something about it that was
-    /// not believed); nothing else about it changes.
-    fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError>;
-    /// Claims payments whose next check is due (pending ones first): each is pushed `lease`
-    /// into the future, so no other proxy takes it meanwhile; the check's outcome (`checked`,
-    /// `transition`) sets the real next one. A proxy killed mid-check leaves it to another
-    /// when the lease runs out.
-    fn claim_due_checks(
-        &self,
-        now: OffsetDateTime,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<PaymentRecord>, StoreError>;
-    /// Fails when the store cannot be read.
-    fn health(&self) -> Result<(), StoreError>;
-    /// What an operator watches, as of `now`: payments still checked (`next_check_at` set,
-    /// not paid), pending or past expiry, and the undelivered events (`/metrics`).
-    fn backlog(&self, now: OffsetDateTime) -> Result<Backlog, StoreError>;
-
-    // What the dashboard reads.
-
-    /// What was paid since `since`, summed per day in `zone` (day numbers as
-    /// [`crate::domain::days::day_number`] counts them).
-    fn paid_by_day(
-        &self,
-        since: OffsetDateTime,
-        zone: time::UtcOffset,
-    ) -> Result<Vec<DayTotal>, StoreError>;
-}
-
-/// `text` for a `LIKE` pattern that finds it anywhere: its own `%`, `_` and `\` are
-/// escaped (`ESCAPE '\'`), so a search for `50%` finds `50%`, not everything. Lowered as
-/// SQLite's `lower()` lowers (ASCII only: folding `É` here would stop `Élan` matching
-/// there); PostgreSQL lowers the pattern again with its own, Unicode, `lower()`.
-pub(crate) fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_ascii_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+    /// The store's staff accounts, sessions, sign-in throttle and audit log.
+    fn staff(&self) -> &dyn staff::StaffStore;
+    /// The store's payment links.
+    fn links(&self) -> &dyn links::LinkStore;
 }
 
 /// Which database `CHECKOUT_DATABASE` names.
@@ -221,14 +141,6 @@ pub(crate) fn status_from_db(word: &str) -> Result<Status, StoreError> {
         "expired" => Ok(Status::Expired),
         other => Err(StoreError::Corrupt(format!("unknown status {other:?}"))),
     }
-}
-
-/// The unique columns a payment is looked up by.
-#[derive(Clone, Copy)]
-pub(crate) enum Lookup {
-    Id,
-    IdempotencyKey,
-    ReceiptToken,
 }
 
 pub(crate) fn to_i64(n: u64) -> Result<i64, StoreError> {

@@ -1,32 +1,24 @@
 //! PostgreSQL: one database several proxies share (`docs/scale-out.md`).
 //!
-//! tokio-postgres with a deadpool pool (why, and what it costs: `docs/scale-out.md`). The
-//! trait is blocking, like rusqlite: each call runs its query on the runtime from the blocking
-//! pool thread it was called on (`Handle::block_on`), with the statement prepared once per
-//! connection. Claims use row locks: `UPDATE ... WHERE` re-checks a row another transaction
-//! just changed, and `FOR UPDATE SKIP LOCKED` lets two proxies claim due work side by side
-//! without waiting for, or taking, each other's rows.
+//! tokio-postgres with a deadpool pool (why, and what it costs: `docs/scale-out.md`). What is
+//! PostgreSQL's own lives here: the connection (TLS, timeouts), the frozen migration list, and
+//! the import of a SQLite store (`migrate --to`). Every query the proxy runs is written once in
+//! the aggregates (`store/payments/`, `events/`, `claims/`, `staff/`, `links/`) over the async
+//! layer (`store/db/`), fully async on the pool: claims use row locks there (`UPDATE ... WHERE`
+//! re-checks a row another transaction just changed, and `FOR UPDATE SKIP LOCKED` lets two
+//! proxies claim due work side by side).
 
 use super::claims::{ClaimStore, Claims};
 use super::db::{Db, Tx};
 use super::events::{EventStore, Events};
 use super::links::{LinkStore, Links};
+use super::payments::{PaymentRows, StoredPayments};
 use super::postgres_tls::{check_not_cleartext_across_a_network, connector, split_options, Tls};
 use super::staff::{StaffDb, StaffStore};
-use super::{
-    limit_of, pending_first, review_from_db, source_from_db, status_from_db, to_i64, to_u64,
-    Backlog, Dump, Imported, ListFilter, Lookup, NewEvent, PaymentStore, StoreError,
-    Unavailability,
-};
-use crate::domain::days::DayTotal;
-use crate::domain::payment::{Metadata, PaymentRecord, Review};
+use super::{Dump, Imported, PaymentStore, StoreError, Unavailability};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
-use paydigital::Status;
 use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::runtime::Handle;
-use tokio_postgres::types::ToSql;
-use tokio_postgres::Row;
 
 /// How long a call waits for a connection (or to make one) before the database counts as
 /// unreachable: `/healthz` answers 503 within this.
@@ -266,78 +258,11 @@ pub(super) const FROZEN: usize = MIGRATIONS.len();
 /// shared ones (`store::POSTGRES_SCHEMA_VERSION`).
 pub const SCHEMA_VERSION: usize = FROZEN + super::migrations::SHARED.len();
 
-macro_rules! payment_columns {
-    () => {
-        "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
-         payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
-         item, source, metadata, late, idempotency_key, request_fingerprint, review, \
-         payment_link_id, created_by, receipt_token"
-    };
-}
-
-/// A payment's own times, in whole seconds like the SQLite store.
-fn secs(at: OffsetDateTime) -> OffsetDateTime {
-    at.replace_nanosecond(0).unwrap_or(at)
-}
-
-/// The outbox's times, in milliseconds like the SQLite store.
-/// A duration as the milliseconds SQL multiplies `interval '1 millisecond'` by.
-fn to_millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
+/// A time cut to the millisecond, as the outbox, the staff and the audit log keep them on both
+/// databases (the import copies SQLite's rows as they are).
 fn millis(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
         .unwrap_or(at)
-}
-
-fn metadata_to_db(metadata: &Metadata) -> Result<Option<serde_json::Value>, StoreError> {
-    if metadata.is_empty() {
-        return Ok(None);
-    }
-    serde_json::to_value(metadata)
-        .map(Some)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn decode(row: &Row) -> Result<PaymentRecord, StoreError> {
-    let metadata: Option<serde_json::Value> = row.try_get(17)?;
-    Ok(PaymentRecord {
-        id: row.try_get(0)?,
-        invoice: row.try_get(1)?,
-        status: status_from_db(row.try_get(2)?)?,
-        status_word: row.try_get(3)?,
-        amount: to_u64(row.try_get(4)?)?,
-        unique_code: to_u64(row.try_get(5)?)?,
-        total_amount: to_u64(row.try_get(6)?)?,
-        qr_content: row.try_get(7)?,
-        payment_url: row.try_get(8)?,
-        expires_at: row.try_get(9)?,
-        paid_at: row.try_get(10)?,
-        created_at: row.try_get(11)?,
-        description: row.try_get(12)?,
-        customer_name: row.try_get(13)?,
-        reference: row.try_get(14)?,
-        item: row.try_get(15)?,
-        source: source_from_db(row.try_get(16)?)?,
-        metadata: metadata.map_or(Ok(Metadata::new()), |value| {
-            serde_json::from_value(value).map_err(|e| StoreError::Corrupt(format!("metadata: {e}")))
-        })?,
-        late: row.try_get(18)?,
-        idempotency_key: row.try_get(19)?,
-        request_fingerprint: row.try_get(20)?,
-        review: review_from_db(row.try_get(21)?)?,
-        payment_link_id: row.try_get(22)?,
-        created_by: row.try_get(23)?,
-        receipt_token: row.try_get(24)?,
-    })
-}
-
-fn decode_all<T>(
-    rows: &[Row],
-    decode: fn(&Row) -> Result<T, StoreError>,
-) -> Result<Vec<T>, StoreError> {
-    rows.iter().map(decode).collect()
 }
 
 /// A pool of connections to one PostgreSQL database, migrated to this binary's schema.
@@ -351,17 +276,8 @@ pub struct PgStore {
     staff: StaffDb,
     /// The claims, on the async layer too.
     claims: Claims,
-    runtime: Handle,
-    /// Whose clock claims and leases read: the database's (every instance the same one), or,
-    /// for tests that play time forward, the `now` each call is given.
-    clock: Clock,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Clock {
-    Database,
-    #[cfg(test)]
-    Caller,
+    /// The payments, on the async layer too.
+    payments: StoredPayments,
 }
 
 impl PgStore {
@@ -401,9 +317,8 @@ impl PgStore {
             events: Events::new(Db::Postgres(pool.clone())),
             staff: StaffDb::new(Db::Postgres(pool.clone())),
             claims: Claims::new(Db::Postgres(pool.clone())),
+            payments: StoredPayments::new(Db::Postgres(pool.clone())),
             pool,
-            runtime: Handle::current(),
-            clock: Clock::Database,
         };
         let mut client = store.client().await?;
         migrate(&mut client).await?;
@@ -414,78 +329,14 @@ impl PgStore {
     /// play time forward).
     #[cfg(test)]
     fn on_callers_clock(mut self) -> PgStore {
-        self.clock = Clock::Caller;
         self.events = self.events.on_callers_clock();
         self.claims = self.claims.on_callers_clock();
+        self.payments.on_callers_clock();
         self
-    }
-
-    /// The `now` a claim's SQL takes as `COALESCE($n, now())`: none, on the database's clock.
-    #[cfg_attr(not(test), allow(unused_variables))]
-    fn now_param(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
-        match self.clock {
-            Clock::Database => None,
-            #[cfg(test)]
-            Clock::Caller => Some(millis(now)),
-        }
     }
 
     pub(super) async fn client(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(StoreError::from)
-    }
-
-    /// Runs `work` to its end from the blocking thread the trait is called on.
-    pub(super) fn run<T>(
-        &self,
-        work: impl std::future::Future<Output = Result<T, StoreError>>,
-    ) -> Result<T, StoreError> {
-        self.runtime.block_on(work)
-    }
-
-    pub(super) async fn query(
-        &self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<Row>, StoreError> {
-        let client = self.client().await?;
-        let statement = client.prepare_cached(sql).await?;
-        Ok(client.query(&statement, params).await?)
-    }
-
-    pub(super) async fn execute(
-        &self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        let statement = client.prepare_cached(sql).await?;
-        Ok(client.execute(&statement, params).await?)
-    }
-
-    async fn select_one(
-        &self,
-        by: Lookup,
-        value: &str,
-    ) -> Result<Option<PaymentRecord>, StoreError> {
-        let sql = match by {
-            Lookup::Id => concat!(
-                "SELECT ",
-                payment_columns!(),
-                " FROM payments WHERE id = $1"
-            ),
-            Lookup::IdempotencyKey => concat!(
-                "SELECT ",
-                payment_columns!(),
-                " FROM payments WHERE idempotency_key = $1"
-            ),
-            Lookup::ReceiptToken => concat!(
-                "SELECT ",
-                payment_columns!(),
-                " FROM payments WHERE receipt_token = $1"
-            ),
-        };
-        let rows = self.query(sql, &[&value]).await?;
-        rows.first().map(decode).transpose()
     }
 
     /// Copies what `migrate --to` read from a SQLite store. Rows already here (a second run)
@@ -502,12 +353,8 @@ impl PgStore {
             .await?,
             ..Imported::default()
         };
-        for stored in &dump.payments {
-            let p = &stored.record;
-            let inserted =
-                insert_payment(&tx, p, stored.next_check_at, INSERT_PAYMENT_UNLESS_THERE).await?;
-            imported.payments += inserted;
-        }
+        // Written by the same statement as every payment (`store/payments/sql.rs`).
+        imported.payments = super::payments::import(&Tx::within(&tx), &dump.payments).await?;
         let mut new_events = std::collections::HashSet::new();
         for e in &dump.events {
             let attempts = i32::try_from(e.attempts).unwrap_or(i32::MAX);
@@ -632,388 +479,25 @@ async fn apply_migrations(client: &mut Object) -> Result<(), StoreError> {
 }
 
 impl PaymentStore for PgStore {
-    fn links(&self) -> &dyn LinkStore {
-        &self.links
+    fn payments(&self) -> &dyn PaymentRows {
+        &self.payments
     }
 
     fn events(&self) -> &dyn EventStore {
         &self.events
     }
 
-    fn staff(&self) -> &dyn StaffStore {
-        &self.staff
-    }
-
     fn claims(&self) -> &dyn ClaimStore {
         &self.claims
     }
 
-    fn insert(
-        &self,
-        p: &PaymentRecord,
-        created: &NewEvent,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError> {
-        self.run(async {
-            let mut client = self.client().await?;
-            let tx = client.transaction().await?;
-            insert_payment(&tx, p, next_check, INSERT_PAYMENT).await?;
-            if let Some(key) = &p.idempotency_key {
-                let statement = tx
-                    .prepare_cached("DELETE FROM idempotency_claims WHERE key = $1")
-                    .await?;
-                tx.execute(&statement, &[key]).await?;
-                // A link payment consumes the reservation its create took (same key).
-                if p.payment_link_id.is_some() {
-                    let statement = tx
-                        .prepare_cached("DELETE FROM link_reservations WHERE key = $1")
-                        .await?;
-                    tx.execute(&statement, &[key]).await?;
-                }
-            }
-            insert_event(&tx, created).await?;
-            tx.commit().await?;
-            Ok(())
-        })
+    fn staff(&self) -> &dyn StaffStore {
+        &self.staff
     }
 
-    fn get(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        self.run(self.select_one(Lookup::Id, id))
+    fn links(&self) -> &dyn LinkStore {
+        &self.links
     }
-
-    fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        self.run(self.select_one(Lookup::IdempotencyKey, key))
-    }
-
-    fn find_by_receipt_token(&self, token: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        self.run(self.select_one(Lookup::ReceiptToken, token))
-    }
-
-    fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError> {
-        let now = filter.now.unwrap_or_else(OffsetDateTime::now_utc);
-        self.run(async {
-            let before: Option<i64> = match &filter.before_id {
-                None => None,
-                Some(id) => Some(
-                    self.query("SELECT seq FROM payments WHERE id = $1", &[id])
-                        .await?
-                        .first()
-                        .ok_or_else(|| StoreError::UnknownCursor(id.clone()))?
-                        .try_get(0)?,
-                ),
-            };
-            let limit = limit_of(filter.limit);
-            let search = filter.search.as_deref().map(str::trim);
-            let pattern = search.map(super::contains_pattern);
-            // Only the conditions the filter sets, each with its own placeholder: PostgreSQL
-            // wants every parameter it is given to be used.
-            let mut sql = String::from(concat!(
-                "SELECT ",
-                payment_columns!(),
-                " FROM payments WHERE true"
-            ));
-            let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
-            fn and<'a>(
-                sql: &mut String,
-                params: &mut Vec<&'a (dyn ToSql + Sync)>,
-                condition: &str,
-                value: &'a (dyn ToSql + Sync),
-            ) {
-                params.push(value);
-                sql.push_str(" AND ");
-                sql.push_str(&condition.replace('?', &format!("${}", params.len())));
-            }
-            if let Some(reference) = &filter.reference {
-                and(&mut sql, &mut params, "reference = ?", reference);
-            }
-            if let Some(cashier) = &filter.created_by {
-                and(&mut sql, &mut params, "created_by = ?", cashier);
-            }
-            if let Some(after) = &filter.created_after {
-                and(&mut sql, &mut params, "created_at > ?", after);
-            }
-            if let Some(until) = &filter.created_before {
-                and(&mut sql, &mut params, "created_at < ?", until);
-            }
-            // Newest first by insertion order: a page boundary stays put while payments arrive.
-            if let Some(before) = &before {
-                and(&mut sql, &mut params, "seq < ?", before);
-            }
-            if let (Some(search), Some(pattern)) = (&search, &pattern) {
-                params.push(search);
-                params.push(pattern);
-                let (exact, like) = (params.len().saturating_sub(1), params.len());
-                sql.push_str(&format!(
-                    " AND (id = ${exact} OR invoice = ${exact} OR reference = ${exact}
-                           OR lower(customer_name) LIKE lower(${like}) ESCAPE '\\')"
-                ));
-            }
-            // A pending payment past its expiry is expired for whoever lists it, as in the views.
-            match filter.status {
-                None => {}
-                Some(Status::Pending) => and(
-                    &mut sql,
-                    &mut params,
-                    "status = 'pending' AND expires_at > ?",
-                    &now,
-                ),
-                Some(Status::Paid) => sql.push_str(" AND status = 'paid'"),
-                Some(Status::Expired) => and(
-                    &mut sql,
-                    &mut params,
-                    "(status = 'expired' OR (status = 'pending' AND expires_at <= ?))",
-                    &now,
-                ),
-            }
-            params.push(&limit);
-            sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", params.len()));
-            let rows = self.query(&sql, &params).await?;
-            decode_all(&rows, decode)
-        })
-    }
-
-    fn transition(
-        &self,
-        to: &PaymentRecord,
-        from: Status,
-        event: &NewEvent,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<bool, StoreError> {
-        self.run(async {
-            let mut client = self.client().await?;
-            let tx = client.transaction().await?;
-            // `status = from`: the change applies to the state it was decided on, or not at
-            // all (another request or instance got there first).
-            let statement = tx
-                .prepare_cached(
-                    "UPDATE payments SET status = $3, status_word = $4, paid_at = $5, late = $6,
-                        next_check_at = $7
-                     WHERE id = $1 AND status = $2",
-                )
-                .await?;
-            let changed = tx
-                .execute(
-                    &statement,
-                    &[
-                        &to.id,
-                        &from.as_str(),
-                        &to.status.as_str(),
-                        &to.status_word,
-                        &to.paid_at.map(secs),
-                        &to.late,
-                        &next_check.map(millis),
-                    ],
-                )
-                .await?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            insert_event(&tx, event).await?;
-            tx.commit().await?;
-            Ok(true)
-        })
-    }
-
-    fn checked(
-        &self,
-        id: &str,
-        status_word: Option<&str>,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError> {
-        self.run(async {
-            self.execute(
-                "UPDATE payments SET status_word = COALESCE($2, status_word), next_check_at = $3
-                 WHERE id = $1",
-                &[&id, &status_word, &next_check.map(millis)],
-            )
-            .await?;
-            Ok(())
-        })
-    }
-
-    fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError> {
-        self.run(async {
-            self.execute(
-                "UPDATE payments SET review = $2 WHERE id = $1",
-                &[&id, &review.as_str()],
-            )
-            .await?;
-            Ok(())
-        })
-    }
-
-    fn claim_due_checks(
-        &self,
-        now: OffsetDateTime,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<PaymentRecord>, StoreError> {
-        self.run(async {
-            let rows = self
-                .query(
-                    concat!(
-                        "UPDATE payments
-                         SET next_check_at = COALESCE($1, now()) + $2::bigint * interval '1 millisecond'
-                         WHERE seq IN (
-                            SELECT seq FROM payments
-                            WHERE next_check_at IS NOT NULL AND next_check_at <= COALESCE($1, now())
-                            ORDER BY status <> 'pending', next_check_at LIMIT $3
-                            FOR UPDATE SKIP LOCKED)
-                         AND next_check_at <= COALESCE($1, now())
-                         RETURNING ",
-                        payment_columns!()
-                    ),
-                    &[&self.now_param(now), &to_millis(lease), &limit_of(limit)],
-                )
-                .await?;
-            decode_all(&rows, decode).map(pending_first)
-        })
-    }
-
-    fn health(&self) -> Result<(), StoreError> {
-        self.run(async {
-            self.query("SELECT 1", &[]).await?;
-            Ok(())
-        })
-    }
-
-    fn backlog(&self, now: OffsetDateTime) -> Result<Backlog, StoreError> {
-        self.run(async {
-            // Both over partial indexes: the payments still checked, the undelivered events.
-            let payments = self
-                .query(
-                    "SELECT COUNT(*) FILTER (WHERE expires_at > $1)::bigint,
-                            COUNT(*) FILTER (WHERE expires_at <= $1)::bigint
-                     FROM payments WHERE next_check_at IS NOT NULL AND status <> 'paid'",
-                    &[&now],
-                )
-                .await?;
-            let events = self
-                .query(
-                    "SELECT COUNT(*)::bigint, MIN(created_at) FROM events WHERE state = 'pending'",
-                    &[],
-                )
-                .await?;
-            let (Some(payments), Some(events)) = (payments.first(), events.first()) else {
-                return Err(StoreError::Corrupt("an aggregate returned no row".into()));
-            };
-            Ok(Backlog {
-                payments_pending: to_u64(payments.try_get(0)?)?,
-                payments_expired_watched: to_u64(payments.try_get(1)?)?,
-                events_pending: to_u64(events.try_get(0)?)?,
-                oldest_pending_event_at: events.try_get(1)?,
-            })
-        })
-    }
-
-    fn paid_by_day(
-        &self,
-        since: OffsetDateTime,
-        zone: time::UtcOffset,
-    ) -> Result<Vec<DayTotal>, StoreError> {
-        let offset = i64::from(zone.whole_seconds());
-        self.run(async {
-            let rows = self
-                .query(
-                    "SELECT floor((extract(epoch FROM paid_at) + $2::bigint) / 86400)::bigint AS day,
-                            COUNT(*)::bigint, SUM(total_amount)::bigint
-                     FROM payments WHERE status = 'paid' AND paid_at >= $1
-                     GROUP BY day ORDER BY day",
-                    &[&since, &offset],
-                )
-                .await?;
-            decode_all(&rows, |row| {
-                Ok(DayTotal {
-                    day: row.try_get(0)?,
-                    count: to_u64(row.try_get(1)?)?,
-                    total: to_u64(row.try_get(2)?)?,
-                })
-            })
-        })
-    }
-}
-
-macro_rules! insert_payment {
-    () => {
-        concat!(
-            "INSERT INTO payments (",
-            payment_columns!(),
-            ", next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-            $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
-        )
-    };
-}
-
-/// A new payment; an id, invoice or key seen before is an error.
-const INSERT_PAYMENT: &str = insert_payment!();
-/// A payment copied by `migrate --to`: left as it is if it is there already.
-const INSERT_PAYMENT_UNLESS_THERE: &str = concat!(insert_payment!(), " ON CONFLICT DO NOTHING");
-
-/// Writes `p` with `sql` (one of the two above); the number of rows written.
-async fn insert_payment(
-    tx: &deadpool_postgres::Transaction<'_>,
-    p: &PaymentRecord,
-    next_check: Option<OffsetDateTime>,
-    sql: &str,
-) -> Result<u64, StoreError> {
-    let statement = tx.prepare_cached(sql).await?;
-    Ok(tx
-        .execute(
-            &statement,
-            &[
-                &p.id,
-                &p.invoice,
-                &p.status.as_str(),
-                &p.status_word,
-                &to_i64(p.amount)?,
-                &to_i64(p.unique_code)?,
-                &to_i64(p.total_amount)?,
-                &p.qr_content,
-                &p.payment_url,
-                &secs(p.expires_at),
-                &p.paid_at.map(secs),
-                &secs(p.created_at),
-                &p.description,
-                &p.customer_name,
-                &p.reference,
-                &p.item,
-                &p.source.as_str(),
-                &metadata_to_db(&p.metadata)?,
-                &p.late,
-                &p.idempotency_key,
-                &p.request_fingerprint,
-                &p.review.map(Review::as_str),
-                &p.payment_link_id,
-                &p.created_by,
-                &p.receipt_token,
-                &next_check.map(millis),
-            ],
-        )
-        .await?)
-}
-
-async fn insert_event(
-    tx: &deadpool_postgres::Transaction<'_>,
-    event: &NewEvent,
-) -> Result<(), StoreError> {
-    let statement = tx
-        .prepare_cached(
-            "INSERT INTO events (id, payment_id, type, created_at, body, state, next_attempt_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', $4)",
-        )
-        .await?;
-    tx.execute(
-        &statement,
-        &[
-            &event.id,
-            &event.payment_id,
-            &event.event_type,
-            &millis(event.created_at),
-            &event.body,
-        ],
-    )
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -1088,12 +572,11 @@ pub(crate) mod tests {
             } else {
                 "DROP TRIGGER refuse_audit ON audit_log; DROP FUNCTION refuse_audit()"
             };
-            store
-                .run(async {
-                    let client = store.client().await?;
-                    Ok(client.batch_execute(sql).await?)
-                })
-                .expect("trigger");
+            suite::wait(async {
+                let client = store.client().await?;
+                Ok::<_, StoreError>(client.batch_execute(sql).await?)
+            })
+            .expect("trigger");
         };
         suite::a_first_refusal_is_noted_and_audited_together(&store, &refuse_audit);
     }
@@ -1107,19 +590,21 @@ pub(crate) mod tests {
         let mut payment = suite::sample("PYG-SKEW", None);
         payment.expires_at = real_now + Duration::from_secs(3600);
         let created = suite::event(&payment, "payment.created", 0);
-        store
-            .insert(
-                &payment,
-                &created,
-                Some(real_now + Duration::from_secs(600)),
-            )
-            .expect("insert");
+        suite::wait(store.payments().insert(
+            &payment,
+            &created,
+            Some(real_now + Duration::from_secs(600)),
+        ))
+        .expect("insert");
         // An instance whose clock runs an hour fast finds nothing due yet, and no event's
         // lease ends by its reckoning either.
         let skewed = real_now + Duration::from_secs(3600);
-        let checks = store
-            .claim_due_checks(skewed, Duration::from_secs(60), 10)
-            .expect("claim");
+        let checks = suite::wait(store.payments().claim_due_checks(
+            skewed,
+            Duration::from_secs(60),
+            10,
+        ))
+        .expect("claim");
         assert!(checks.is_empty(), "due by the database's clock only");
         let lease = Duration::from_secs(60);
         let first = runtime()
@@ -1138,6 +623,8 @@ pub(crate) mod tests {
         runtime().block_on(async move {
             let store = PgStore::connect(&url, 1).await?;
             let rows = store
+                .client()
+                .await?
                 .query(
                     "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
                     &[],
@@ -1210,7 +697,7 @@ pub(crate) mod tests {
             })
             .collect();
         let store = stores.first().expect("three");
-        store.health().expect("healthy");
+        suite::wait(store.payments().health()).expect("healthy");
         let version = runtime().block_on(async {
             let client = store.client().await.expect("client");
             let rows = client
@@ -1266,8 +753,7 @@ pub(crate) mod tests {
             .block_on(PgStore::connect(&url, 2))
             .expect("migrates");
         let token_of = |id: &str| {
-            store
-                .get(id)
+            suite::wait(store.payments().get(id))
                 .expect("get")
                 .map(|p| p.receipt_token)
                 .expect("kept")
@@ -1287,8 +773,7 @@ pub(crate) mod tests {
             assert!(!token.contains("OLD"), "{token}");
         }
         assert_eq!(
-            store
-                .find_by_receipt_token(&first)
+            suite::wait(store.payments().find_by_receipt_token(&first))
                 .expect("find")
                 .map(|p| p.invoice),
             Some("PYG-OLD-1".to_owned())
@@ -1297,8 +782,7 @@ pub(crate) mod tests {
         let new = suite::sample("PYG-NEW", None);
         suite::put(&store, &new).expect("insert");
         assert_eq!(
-            store
-                .find_by_receipt_token(&new.receipt_token)
+            suite::wait(store.payments().find_by_receipt_token(&new.receipt_token))
                 .expect("find")
                 .map(|p| p.id),
             Some(new.id)

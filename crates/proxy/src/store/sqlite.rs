@@ -4,36 +4,13 @@ use super::claims::{ClaimStore, Claims};
 use super::db::{Db, Shared};
 use super::events::{EventStore, Events};
 use super::links::{LinkStore, Links};
+use super::payments::{PaymentRows, StoredPayments};
 use super::staff::{StaffDb, StaffStore};
-use super::{
-    limit_of, pending_first, review_from_db, source_from_db, status_from_db, to_i64, to_u64,
-    Backlog, DeliveryState, Dump, EventRecord, ListFilter, Lookup, NewEvent, PaymentStore,
-    StoreError, StoredAttempt, StoredPayment,
-};
-use crate::domain::clock::after;
-use crate::domain::days::DayTotal;
-use crate::domain::payment::{Metadata, PaymentRecord, Review};
-use paydigital::Status;
-use rusqlite::{params, Connection, OptionalExtension};
+use super::{DeliveryState, Dump, EventRecord, PaymentStore, StoreError, StoredAttempt};
+use rusqlite::{params, Connection};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use time::OffsetDateTime;
-
-macro_rules! payment_columns {
-    () => {
-        "id, invoice, status, status_word, amount, unique_code, total_amount, qr_content, \
-         payment_url, expires_at, paid_at, created_at, description, customer_name, reference, \
-         item, source, metadata, late, idempotency_key, request_fingerprint, review, \
-         payment_link_id, created_by, receipt_token"
-    };
-}
-
-macro_rules! select_columns {
-    () => {
-        concat!("SELECT ", payment_columns!(), " FROM payments")
-    };
-}
 
 /// SQLite in WAL mode, one connection behind a mutex (plenty for one shop's payments). The
 /// blocking code here and the async layer (`store/db/`, which the links are written on)
@@ -44,6 +21,7 @@ pub struct SqliteStore {
     events: Events,
     staff: StaffDb,
     claims: Claims,
+    payments: StoredPayments,
 }
 
 /// A migration's step in Rust, for data SQL cannot make (random ids).
@@ -280,75 +258,9 @@ pub(super) const FROZEN: usize = MIGRATIONS.len();
 /// ones (`store::SQLITE_SCHEMA_VERSION`).
 pub const SCHEMA_VERSION: usize = FROZEN + super::migrations::SHARED.len();
 
-pub(super) fn to_ms(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
 pub(super) fn from_ms(ms: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn to_unix(at: OffsetDateTime) -> i64 {
-    at.unix_timestamp()
-}
-
-fn from_unix(secs: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp(secs).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn metadata_to_db(metadata: &Metadata) -> Result<Option<String>, StoreError> {
-    if metadata.is_empty() {
-        return Ok(None);
-    }
-    serde_json::to_string(metadata)
-        .map(Some)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn metadata_from_db(text: Option<String>) -> Result<Metadata, StoreError> {
-    text.map_or(Ok(Metadata::new()), |t| {
-        serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("metadata: {e}")))
-    })
-}
-
-/// A row selected with `select_columns!`. Conversions that can fail on corrupt data give a
-/// StoreError, kept apart from SQLite's own errors.
-fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<PaymentRecord, StoreError>> {
-    let record = (|| {
-        Ok(PaymentRecord {
-            id: row
-                .get::<_, Option<String>>(0)?
-                .ok_or_else(|| StoreError::Corrupt("a payment without an id".into()))?,
-            invoice: row.get(1)?,
-            status: status_from_db(&row.get::<_, String>(2)?)?,
-            status_word: row.get(3)?,
-            amount: to_u64(row.get(4)?)?,
-            unique_code: to_u64(row.get(5)?)?,
-            total_amount: to_u64(row.get(6)?)?,
-            qr_content: row.get(7)?,
-            payment_url: row.get(8)?,
-            expires_at: from_unix(row.get(9)?)?,
-            paid_at: row.get::<_, Option<i64>>(10)?.map(from_unix).transpose()?,
-            created_at: from_unix(row.get(11)?)?,
-            description: row.get(12)?,
-            customer_name: row.get(13)?,
-            reference: row.get(14)?,
-            item: row.get(15)?,
-            source: source_from_db(&row.get::<_, String>(16)?)?,
-            metadata: metadata_from_db(row.get(17)?)?,
-            late: row.get(18)?,
-            idempotency_key: row.get(19)?,
-            request_fingerprint: row.get(20)?,
-            review: review_from_db(row.get(21)?)?,
-            payment_link_id: row.get(22)?,
-            created_by: row.get(23)?,
-            receipt_token: row
-                .get::<_, Option<String>>(24)?
-                .ok_or_else(|| StoreError::Corrupt("a payment without a receipt token".into()))?,
-        })
-    })();
-    Ok(record)
 }
 
 macro_rules! event_fields {
@@ -400,21 +312,6 @@ fn decode_attempt(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredAtte
     }))
 }
 
-fn insert_event(conn: &Connection, event: &NewEvent) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO events (id, payment_id, type, created_at, body, state, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?4)",
-    )?
-    .execute(params![
-        event.id,
-        event.payment_id,
-        event.event_type,
-        to_ms(event.created_at),
-        event.body
-    ])?;
-    Ok(())
-}
-
 fn collect<T>(
     rows: impl Iterator<Item = rusqlite::Result<Result<T, StoreError>>>,
 ) -> Result<Vec<T>, StoreError> {
@@ -440,29 +337,17 @@ impl SqliteStore {
     /// Everything in the store, oldest first, for `migrate --to`.
     pub async fn dump(&self) -> Result<Dump, StoreError> {
         let staff = self.staff.list_staff().await?;
-        let mut dump = self.dump_payments_and_audit()?;
+        let mut dump = self.dump_events_and_audit()?;
         dump.staff = staff;
+        // After the events: every event's payment was written with or before it, so none
+        // is copied without its payment. Read by column name (`store/payments/sql.rs`).
+        dump.payments = self.payments.dump().await?;
         (dump.links, dump.link_form_secret) = self.links.dump().await?;
         Ok(dump)
     }
 
-    fn dump_payments_and_audit(&self) -> Result<Dump, StoreError> {
+    fn dump_events_and_audit(&self) -> Result<Dump, StoreError> {
         self.with(|conn| {
-            let mut payments = conn.prepare(concat!(
-                "SELECT ",
-                payment_columns!(),
-                ", next_check_at FROM payments ORDER BY rowid"
-            ))?;
-            let payments = payments.query_map([], |row| {
-                let next: Option<i64> = row.get(25)?;
-                Ok(decode(row)?.and_then(|record| {
-                    Ok(StoredPayment {
-                        record,
-                        next_check_at: next.map(from_ms).transpose()?,
-                    })
-                }))
-            })?;
-            let payments = collect(payments)?;
             let mut events = conn.prepare(concat!(event_columns!(), " ORDER BY seq"))?;
             let events = collect(events.query_map([], decode_event)?)?;
             let mut attempts = conn.prepare(concat!(attempt_columns!(), " ORDER BY rowid"))?;
@@ -482,7 +367,7 @@ impl SqliteStore {
                 }))
             })?)?;
             Ok(Dump {
-                payments,
+                payments: Vec::new(),
                 events,
                 attempts,
                 staff: Vec::new(),
@@ -546,6 +431,7 @@ impl SqliteStore {
             events: Events::new(Db::Sqlite(conn.clone())),
             staff: StaffDb::new(Db::Sqlite(conn.clone())),
             claims: Claims::new(Db::Sqlite(conn.clone())),
+            payments: StoredPayments::new(Db::Sqlite(conn.clone())),
             conn,
         })
     }
@@ -557,322 +443,27 @@ impl SqliteStore {
         let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
         f(&conn)
     }
-
-    /// `f` in one transaction: all of it is written, or none.
-    pub(super) fn in_transaction<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok(value)
-    }
-
-    /// Reads one payment by a unique column. The statements are prepared once per
-    /// connection and cached: this is on every status read's path.
-    fn select(
-        conn: &Connection,
-        by: Lookup,
-        value: &str,
-    ) -> Result<Option<PaymentRecord>, StoreError> {
-        let sql = match by {
-            Lookup::Id => concat!(select_columns!(), " WHERE id = ?1"),
-            Lookup::IdempotencyKey => concat!(select_columns!(), " WHERE idempotency_key = ?1"),
-            Lookup::ReceiptToken => concat!(select_columns!(), " WHERE receipt_token = ?1"),
-        };
-        let mut statement = conn.prepare_cached(sql)?;
-        statement.query_row([value], decode).optional()?.transpose()
-    }
 }
 
 impl PaymentStore for SqliteStore {
-    fn links(&self) -> &dyn LinkStore {
-        &self.links
+    fn payments(&self) -> &dyn PaymentRows {
+        &self.payments
     }
 
     fn events(&self) -> &dyn EventStore {
         &self.events
     }
 
-    fn staff(&self) -> &dyn StaffStore {
-        &self.staff
-    }
-
     fn claims(&self) -> &dyn ClaimStore {
         &self.claims
     }
 
-    fn insert(
-        &self,
-        p: &PaymentRecord,
-        created: &NewEvent,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError> {
-        self.in_transaction(|conn| {
-            conn.execute(
-                "INSERT INTO payments (id, invoice, status, status_word, amount, unique_code,
-                    total_amount, qr_content, payment_url, expires_at, paid_at, created_at,
-                    description, customer_name, reference, item, source, metadata, late,
-                    idempotency_key, request_fingerprint, review, next_check_at, payment_link_id,
-                    created_by, receipt_token)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
-                params![
-                    p.id,
-                    p.invoice,
-                    p.status.as_str(),
-                    p.status_word,
-                    to_i64(p.amount)?,
-                    to_i64(p.unique_code)?,
-                    to_i64(p.total_amount)?,
-                    p.qr_content,
-                    p.payment_url,
-                    to_unix(p.expires_at),
-                    p.paid_at.map(to_unix),
-                    to_unix(p.created_at),
-                    p.description,
-                    p.customer_name,
-                    p.reference,
-                    p.item,
-                    p.source.as_str(),
-                    metadata_to_db(&p.metadata)?,
-                    p.late,
-                    p.idempotency_key,
-                    p.request_fingerprint,
-                    p.review.map(Review::as_str),
-                    next_check.map(to_ms),
-                    p.payment_link_id,
-                    p.created_by,
-                    p.receipt_token,
-                ],
-            )?;
-            if let Some(key) = &p.idempotency_key {
-                conn.prepare_cached("DELETE FROM idempotency_claims WHERE key = ?1")?
-                    .execute([key])?;
-                // A link payment consumes the reservation its create took (same key).
-                if p.payment_link_id.is_some() {
-                    conn.prepare_cached("DELETE FROM link_reservations WHERE key = ?1")?
-                        .execute([key])?;
-                }
-            }
-            insert_event(conn, created)
-        })
+    fn staff(&self) -> &dyn StaffStore {
+        &self.staff
     }
 
-    fn get(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        self.with(|conn| SqliteStore::select(conn, Lookup::Id, id))
-    }
-
-    fn find_by_idempotency_key(&self, key: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        self.with(|conn| SqliteStore::select(conn, Lookup::IdempotencyKey, key))
-    }
-
-    fn find_by_receipt_token(&self, token: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        self.with(|conn| SqliteStore::select(conn, Lookup::ReceiptToken, token))
-    }
-
-    fn list(&self, filter: &ListFilter) -> Result<Vec<PaymentRecord>, StoreError> {
-        let now = to_unix(filter.now.unwrap_or_else(OffsetDateTime::now_utc));
-        // A pending payment past its expiry is expired for whoever lists it, as in the views.
-        let status = filter.status.map(|status| match status {
-            Status::Pending => "status = 'pending' AND expires_at > :now",
-            Status::Paid => "status = 'paid'",
-            Status::Expired => {
-                "(status = 'expired' OR (status = 'pending' AND expires_at <= :now))"
-            }
-        });
-        let mut sql = String::from(select_columns!());
-        sql.push_str(" WHERE (:reference IS NULL OR reference = :reference)");
-        sql.push_str(" AND (:after IS NULL OR created_at > :after)");
-        sql.push_str(" AND (:until IS NULL OR created_at < :until)");
-        sql.push_str(" AND (:created_by IS NULL OR created_by = :created_by)");
-        if filter.search.is_some() {
-            sql.push_str(
-                " AND (id = :search OR invoice = :search OR reference = :search
-                       OR lower(customer_name) LIKE :pattern ESCAPE '\\')",
-            );
-        }
-        // Newest first by insertion order: a page boundary stays put while payments arrive.
-        sql.push_str(" AND (:before IS NULL OR rowid < :before)");
-        if let Some(status) = status {
-            sql.push_str(" AND ");
-            sql.push_str(status);
-        }
-        sql.push_str(" ORDER BY rowid DESC LIMIT :limit");
-        self.with(|conn| {
-            let before: Option<i64> = match &filter.before_id {
-                None => None,
-                Some(id) => Some(
-                    conn.query_row("SELECT rowid FROM payments WHERE id = ?1", [id], |row| {
-                        row.get(0)
-                    })
-                    .optional()?
-                    .ok_or_else(|| StoreError::UnknownCursor(id.clone()))?,
-                ),
-            };
-            let mut statement = conn.prepare_cached(&sql)?;
-            let limit = limit_of(filter.limit);
-            let mut named: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
-                (":reference", &filter.reference),
-                (":created_by", &filter.created_by),
-                (":before", &before),
-                (":limit", &limit),
-            ];
-            let after = filter.created_after.map(to_unix);
-            named.push((":after", &after));
-            let until = filter.created_before.map(to_unix);
-            named.push((":until", &until));
-            let search = filter.search.as_deref().map(str::trim);
-            let pattern = search.map(super::contains_pattern);
-            if search.is_some() {
-                named.push((":search", &search));
-                named.push((":pattern", &pattern));
-            }
-            if status.is_some_and(|s| s.contains(":now")) {
-                named.push((":now", &now));
-            }
-            let rows = statement.query_map(named.as_slice(), decode)?;
-            let mut records = Vec::new();
-            for row in rows {
-                records.push(row??);
-            }
-            Ok(records)
-        })
-    }
-
-    fn transition(
-        &self,
-        to: &PaymentRecord,
-        from: Status,
-        event: &NewEvent,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<bool, StoreError> {
-        self.in_transaction(|conn| {
-            // `status = from`: the change applies to the state it was decided on, or not at
-            // all (another request or instance got there first).
-            let changed = conn.execute(
-                "UPDATE payments SET status = ?3, status_word = ?4, paid_at = ?5, late = ?6,
-                    next_check_at = ?7
-                 WHERE id = ?1 AND status = ?2",
-                params![
-                    to.id,
-                    from.as_str(),
-                    to.status.as_str(),
-                    to.status_word,
-                    to.paid_at.map(to_unix),
-                    to.late,
-                    next_check.map(to_ms),
-                ],
-            )?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            insert_event(conn, event)?;
-            Ok(true)
-        })
-    }
-
-    fn checked(
-        &self,
-        id: &str,
-        status_word: Option<&str>,
-        next_check: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError> {
-        self.with(|conn| {
-            conn.prepare_cached(
-                "UPDATE payments SET status_word = COALESCE(?2, status_word), next_check_at = ?3
-                 WHERE id = ?1",
-            )?
-            .execute(params![id, status_word, next_check.map(to_ms)])?;
-            Ok(())
-        })
-    }
-
-    fn mark_for_review(&self, id: &str, review: Review) -> Result<(), StoreError> {
-        self.with(|conn| {
-            conn.prepare_cached("UPDATE payments SET review = ?2 WHERE id = ?1")?
-                .execute(params![id, review.as_str()])?;
-            Ok(())
-        })
-    }
-
-    fn claim_due_checks(
-        &self,
-        now: OffsetDateTime,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<PaymentRecord>, StoreError> {
-        self.in_transaction(|conn| {
-            let mut statement = conn.prepare_cached(concat!(
-                "UPDATE payments SET next_check_at = ?2 WHERE id IN (
-                    SELECT id FROM payments WHERE next_check_at IS NOT NULL AND next_check_at <= ?1
-                    ORDER BY status <> 'pending', next_check_at LIMIT ?3) RETURNING ",
-                payment_columns!()
-            ))?;
-            let limit = limit_of(limit);
-            let rows = statement
-                .query_map(params![to_ms(now), to_ms(after(now, lease)), limit], decode)?;
-            collect(rows).map(pending_first)
-        })
-    }
-
-    fn health(&self) -> Result<(), StoreError> {
-        // No count: `count(*)` scans the table under the store's lock.
-        self.with(super::sqlite_faults::probe)
-    }
-
-    fn backlog(&self, now: OffsetDateTime) -> Result<Backlog, StoreError> {
-        self.with(|conn| {
-            // Both over partial indexes: the payments still checked, the undelivered events.
-            let (pending, expired): (i64, i64) = conn
-                .prepare_cached(
-                    "SELECT COALESCE(SUM(expires_at > ?1), 0), COALESCE(SUM(expires_at <= ?1), 0)
-                     FROM payments WHERE next_check_at IS NOT NULL AND status <> 'paid'",
-                )?
-                .query_row(params![to_unix(now)], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            let (events, oldest): (i64, Option<i64>) = conn
-                .prepare_cached(
-                    "SELECT COUNT(*), MIN(created_at) FROM events WHERE state = 'pending'",
-                )?
-                .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            Ok(Backlog {
-                payments_pending: to_u64(pending)?,
-                payments_expired_watched: to_u64(expired)?,
-                events_pending: to_u64(events)?,
-                oldest_pending_event_at: oldest.map(from_ms).transpose()?,
-            })
-        })
-    }
-
-    fn paid_by_day(
-        &self,
-        since: OffsetDateTime,
-        zone: time::UtcOffset,
-    ) -> Result<Vec<DayTotal>, StoreError> {
-        self.with(|conn| {
-            let mut statement = conn.prepare_cached(
-                "SELECT (paid_at + ?2) / 86400 AS day, COUNT(*), SUM(total_amount)
-                 FROM payments WHERE status = 'paid' AND paid_at >= ?1
-                 GROUP BY day ORDER BY day",
-            )?;
-            let rows = statement.query_map(
-                params![to_unix(since), i64::from(zone.whole_seconds())],
-                |row| {
-                    let (day, count, total): (i64, i64, i64) =
-                        (row.get(0)?, row.get(1)?, row.get(2)?);
-                    Ok((|| {
-                        Ok(DayTotal {
-                            day,
-                            count: to_u64(count)?,
-                            total: to_u64(total)?,
-                        })
-                    })())
-                },
-            )?;
-            collect(rows)
-        })
+    fn links(&self) -> &dyn LinkStore {
+        &self.links
     }
 }
 
@@ -916,8 +507,7 @@ mod tests {
         .expect("insert");
         let reopened = SqliteStore::open(&path).expect("reopen");
         assert_eq!(
-            reopened
-                .get(&suite::id_of("PYG1"))
+            suite::wait(reopened.payments().get(&suite::id_of("PYG1")))
                 .expect("get")
                 .map(|p| p.total_amount),
             Some(10_387)

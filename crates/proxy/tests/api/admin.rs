@@ -492,9 +492,10 @@ async fn a_cashier_sees_todays_payments_and_nothing_of_the_owners() {
         );
         record.created_at = time::OffsetDateTime::now_utc() - Duration::from_secs(2 * 86_400);
         record.reference = Some("KEMARIN".into());
-        tokio::task::spawn_blocking(move || store.insert(&record, &event, None))
+        store
+            .payments()
+            .insert(&record, &event, None)
             .await
-            .expect("join")
             .expect("insert");
     }
     let cashier = Browser::signed_in(&app, CASHIER, CASHIER_PASSWORD).await;

@@ -207,7 +207,9 @@ async fn a_backup_taken_while_three_writers_create_holds_every_acknowledged_paym
     // It opens as a store of this version, migrating nothing, and reads as one.
     let store = paydigital_proxy::store::SqliteStore::open(&target).expect("opens as a store");
     let one = before.iter().next().expect("one");
-    let record = paydigital_proxy::store::PaymentStore::get(&store, one)
+    let record = paydigital_proxy::store::PaymentStore::payments(&store)
+        .get(one)
+        .await
         .expect("reads")
         .expect("there");
     assert_eq!(&record.id, one);

@@ -274,9 +274,10 @@ async fn the_counter_lists_its_own_last_12_hours_and_a_reload_resumes_the_sale()
         record.created_at = now - Duration::from_secs(hours * 3600);
         record.source = paydigital_proxy::domain::payment::Source::Counter;
         record.created_by = Some(CASHIER.to_owned());
-        tokio::task::spawn_blocking(move || store.insert(&record, &event, None))
+        store
+            .payments()
+            .insert(&record, &event, None)
             .await
-            .expect("join")
             .expect("insert");
         old_ids.push(id);
     }

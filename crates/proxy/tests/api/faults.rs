@@ -336,14 +336,18 @@ fn digest(path: &Path) -> Vec<u8> {
 }
 
 /// A real store with a few payments, closed (its WAL folded into the file).
-fn real_store(path: &Path) {
+async fn real_store(path: &Path) {
     use paydigital_proxy::store::{PaymentStore, SqliteStore};
     let store = SqliteStore::open(path).expect("store");
     let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
     for n in 0..50 {
         let (record, event) =
             crate::helpers::stored_payment(&format!("pay_{n:04}"), &format!("evt_{n:04}"), expires);
-        store.insert(&record, &event, None).expect("insert");
+        store
+            .payments()
+            .insert(&record, &event, None)
+            .await
+            .expect("insert");
     }
 }
 
@@ -393,7 +397,7 @@ async fn a_file_that_is_not_a_sound_store_is_refused_at_start_and_left_unchanged
         })
         .expect("another app's database");
     let damaged = dir.path().join("damaged.sqlite");
-    real_store(&damaged);
+    real_store(&damaged).await;
     damage(&damaged);
 
     let cases: [(&PathBuf, &str); 3] = [

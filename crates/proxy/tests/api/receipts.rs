@@ -196,13 +196,13 @@ async fn a_late_payment_says_so_and_an_expired_one_says_not_paid() {
         past,
     );
     let (late_token, expired_token) = (late.receipt_token.clone(), expired.receipt_token.clone());
-    tokio::task::spawn_blocking(move || {
-        store.insert(&late, &late_event, None)?;
-        store.insert(&expired, &expired_event, None)
-    })
-    .await
-    .expect("join")
-    .expect("insert");
+    for (record, event) in [(&late, &late_event), (&expired, &expired_event)] {
+        store
+            .payments()
+            .insert(record, event, None)
+            .await
+            .expect("insert");
+    }
     let html = get(&app, &format!("/r/{late_token}"), "id")
         .await
         .text()

@@ -62,9 +62,10 @@ async fn a_stored_time_at_the_end_of_the_calendar_is_read_without_a_panic() {
         "evt_FARFARFARFARFARFARFARF",
         time::macros::datetime!(9999-12-31 23:59:59 +07:00),
     );
-    tokio::task::spawn_blocking(move || store.insert(&record, &event, None))
+    store
+        .payments()
+        .insert(&record, &event, None)
         .await
-        .expect("joined")
         .expect("insert");
     for _ in 0..3 {
         let read = app.status(id).await;

@@ -478,7 +478,12 @@ fn the_command_line_lists_resends_and_makes_secrets() {
             "evt_BBBBBBBBBBBBBBBBBBBBBB",
             time::OffsetDateTime::now_utc(),
         );
-        store.insert(&record, &event, None).expect("insert");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(store.payments().insert(&record, &event, None))
+            .expect("insert");
     }
     let listed = run(&["webhooks", "list", "--pending"], &database);
     assert!(listed.status.success());

@@ -4,6 +4,7 @@
 //! no row locks). Each difference is one method here, with why it differs.
 
 use super::row::Unit;
+use crate::domain::clock::after;
 use sea_query::{
     Alias, Expr, Func, LockBehavior, LockType, PostgresQueryBuilder, Query, QueryBuilder,
     SelectStatement, SimpleExpr, SqliteQueryBuilder, Value,
@@ -40,12 +41,14 @@ impl Dialect {
 
     /// A time as a column keeps it. The frozen schemas differ: SQLite has integers (`unit`
     /// says which: a payment's own times are seconds, the outbox's and links' milliseconds),
-    /// PostgreSQL `timestamptz`, given to the millisecond as SQLite would keep it, so that a
-    /// value read back is the same on both.
+    /// PostgreSQL `timestamptz`, cut to the same `unit` as SQLite would keep it, so that a
+    /// value read back, or compared with, is the same on both. (A payment's times were
+    /// given to PostgreSQL to the millisecond here before; its older code cut them to the
+    /// second, as SQLite does.)
     pub(crate) fn time(self, at: OffsetDateTime, unit: Unit) -> Value {
         match self {
             Dialect::Sqlite => Value::BigInt(Some(unit.to_int(at))),
-            Dialect::Postgres => Value::from(millis(at)),
+            Dialect::Postgres => Value::from(cut(at, unit)),
         }
     }
 
@@ -102,8 +105,49 @@ impl Dialect {
         }
     }
 
-    /// The moment `by` after now, on `clock`: PostgreSQL's `now()` (`now() + by`), or the
-    /// caller's `now` as a column of `unit` keeps it (SQLite always: see [`Clock`]).
+    /// `expr` lowered in ASCII only, the same on both: SQLite's own `lower()` lowers ASCII
+    /// only, PostgreSQL's lowers what its database's locale says (Unicode under a UTF-8
+    /// locale, ASCII under `C`), so a search for `élan` found `Élan` on one database and not
+    /// the other. `translate` spells the ASCII alphabet out for PostgreSQL (SQLite has no
+    /// `translate`). The pattern compared with it is lowered the same way in Rust.
+    pub(crate) fn lower_ascii(self, expr: SimpleExpr) -> SimpleExpr {
+        match self {
+            Dialect::Sqlite => Func::lower(expr).into(),
+            Dialect::Postgres => Func::cust(Alias::new("translate"))
+                .args([
+                    expr,
+                    SimpleExpr::Constant("ABCDEFGHIJKLMNOPQRSTUVWXYZ".into()),
+                    SimpleExpr::Constant("abcdefghijklmnopqrstuvwxyz".into()),
+                ])
+                .into(),
+        }
+    }
+
+    /// A time column kept in whole seconds (a payment's own times) as unix seconds, an
+    /// integer: SQLite keeps it so; PostgreSQL's `timestamptz` is asked its epoch.
+    pub(crate) fn unix_seconds(self, column: Alias) -> SimpleExpr {
+        match self {
+            Dialect::Sqlite => Expr::col(column).into(),
+            Dialect::Postgres => Func::cast_as(
+                Expr::cust_with_expr("extract(epoch FROM $1)", Expr::col(column)),
+                Alias::new("BIGINT"),
+            )
+            .into(),
+        }
+    }
+
+    /// The moment a claim or a lease is measured from, as a column keeping `unit` compares
+    /// with it: on PostgreSQL the database's clock (`now()`), which every instance sharing
+    /// the database reads alike, however skewed their own; on SQLite, whose file one proxy
+    /// serves, that proxy's `now`. `clock` lets tests play PostgreSQL's time forward.
+    pub(crate) fn now(self, clock: Clock, now: OffsetDateTime, unit: Unit) -> SimpleExpr {
+        match (self, clock) {
+            (Dialect::Postgres, Clock::Database) => Expr::cust("now()"),
+            _ => self.time(now, unit).into(),
+        }
+    }
+
+    /// [`Dialect::now`] plus `by` (a lease's end).
     pub(crate) fn now_plus(
         self,
         clock: Clock,
@@ -121,7 +165,7 @@ impl Dialect {
                         .mul(Expr::cust("interval '1 millisecond'")),
                 )
             }
-            _ => Expr::val(self.time(crate::domain::clock::after(now, by), unit)).into(),
+            _ => Expr::val(self.time(after(now, by), unit)).into(),
         }
     }
 
@@ -154,8 +198,11 @@ impl Dialect {
     }
 }
 
-/// A time to the millisecond (what both schemas keep of an outbox or link time).
-fn millis(at: OffsetDateTime) -> OffsetDateTime {
-    at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(at)
+/// A time cut to `unit` (what both schemas keep of it).
+fn cut(at: OffsetDateTime, unit: Unit) -> OffsetDateTime {
+    let nanos = match unit {
+        Unit::Seconds => 0,
+        Unit::Millis => at.nanosecond() / 1_000_000 * 1_000_000,
+    };
+    at.replace_nanosecond(nanos).unwrap_or(at)
 }

@@ -102,6 +102,11 @@ pub(super) async fn execute(conn: &Shared, bound: Bound) -> Result<u64, StoreErr
     locked(conn, move |conn| bound.execute(conn)).await
 }
 
+/// The faults probe (`store/sqlite_faults.rs`) on the locked connection.
+pub(super) async fn probe(conn: &Shared) -> Result<(), StoreError> {
+    locked(conn, super::super::sqlite_faults::probe).await
+}
+
 type Job = Box<dyn FnOnce(&Connection) + Send>;
 
 enum Message {
@@ -121,11 +126,11 @@ impl SqliteTx {
     pub(super) async fn begin(conn: &Shared) -> Result<SqliteTx, StoreError> {
         let (jobs, inbox) = mpsc::channel::<Message>();
         let (ready, begun) = oneshot::channel::<Result<(), StoreError>>();
-        let conn = conn.clone();
+        let shared = conn.clone();
         // Not awaited: the thread lives as long as the transaction, and reports through
         // `ready` and each job's own answer.
         drop(tokio::task::spawn_blocking(move || {
-            let mut conn = match conn.lock() {
+            let mut conn = match shared.lock() {
                 Ok(conn) => conn,
                 Err(_) => {
                     let _ = ready.send(Err(StoreError::Poisoned));
@@ -148,7 +153,13 @@ impl SqliteTx {
                 match message {
                     Message::Run(job) => job(&tx),
                     Message::Commit(answer) => {
-                        let _ = answer.send(tx.commit().map_err(StoreError::from));
+                        let committed = tx.commit().map_err(StoreError::from);
+                        // The lock and this thread's share of the connection go before the
+                        // answer: once a commit is answered, the connection is free, and a
+                        // store dropped then closes its file at once (its WAL folded in).
+                        drop(conn);
+                        drop(shared);
+                        let _ = answer.send(committed);
                         return;
                     }
                 }
