@@ -498,9 +498,7 @@ mod tests {
             .expect("first read");
         assert_eq!(first.invoice, "PYG-HOT");
         // From now on the store cannot answer a read of any payment.
-        rusqlite::Connection::open(&path)
-            .and_then(|db| db.execute_batch("ALTER TABLE payments RENAME TO payments_gone"))
-            .expect("hide the payments table");
+        crate::store::testing::run_sql(&path, "ALTER TABLE payments RENAME TO payments_gone");
         for _ in 0..19 {
             let read = payments
                 .current(&record.id, Reader::Browser)

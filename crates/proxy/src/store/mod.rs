@@ -23,6 +23,8 @@ mod sqlite_faults;
 pub mod staff;
 #[cfg(test)]
 pub(crate) mod suite;
+#[cfg(test)]
+pub(crate) mod testing;
 mod types;
 
 pub use postgres::{PgStore, PostgresUrl, SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION};

@@ -254,8 +254,7 @@ mod tests {
             Arc::new(Metrics::new("test")),
         );
         // Another process holds the file's write lock past the store's busy timeout.
-        let other = rusqlite::Connection::open(&path).expect("open");
-        other.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+        let other = crate::store::testing::ExclusiveLock::take(&path);
         match budget.take(Call::Create).await {
             Err(Refused::Store { reason, .. }) => assert_eq!(reason, Unavailability::Busy),
             other => panic!("a create must learn the store is away: {other:?}"),
@@ -265,7 +264,7 @@ mod tests {
             budget.take(Call::WatchedStatus).await,
             Err(Refused::Over(_))
         ));
-        other.execute_batch("ROLLBACK").expect("unlock");
+        other.release();
         assert_eq!(budget.take(Call::Create).await, Ok(()));
     }
 }
