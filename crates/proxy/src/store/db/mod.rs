@@ -154,6 +154,24 @@ impl Db {
         }
     }
 
+    /// Where the row `id` of `table` stands in insertion order: the cursor a list's next page
+    /// continues after (payments, links). An id the store does not have is `UnknownCursor`.
+    pub(crate) async fn position_of(&self, table: &str, id: &str) -> Result<i64, StoreError> {
+        let select = sea_query::Query::select()
+            .expr_as(
+                sea_query::Expr::col(self.dialect().insertion_order()),
+                sea_query::Alias::new("position"),
+            )
+            .from(sea_query::Alias::new(table))
+            .and_where(sea_query::Expr::col(sea_query::Alias::new("id")).eq(id))
+            .to_owned();
+        self.query(&select)
+            .await?
+            .first()
+            .ok_or_else(|| StoreError::UnknownCursor(id.to_owned()))?
+            .i64("position")
+    }
+
     /// Begins a transaction: written whole by [`Tx::commit`], or not at all.
     pub(crate) async fn begin(&self) -> Result<Tx<'static>, StoreError> {
         Ok(match self {

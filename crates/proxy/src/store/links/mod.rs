@@ -262,14 +262,7 @@ impl LinkStore for Links {
         let dialect = self.db.dialect();
         let before = match &filter.before_id {
             None => None,
-            Some(id) => Some(
-                self.db
-                    .query(&sql::select_order_of(dialect, id))
-                    .await?
-                    .first()
-                    .ok_or_else(|| StoreError::UnknownCursor(id.clone()))?
-                    .i64("position")?,
-            ),
+            Some(id) => Some(self.db.position_of(sql::LINKS, id).await?),
         };
         let rows = self
             .db

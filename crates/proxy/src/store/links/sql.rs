@@ -145,15 +145,6 @@ pub(super) fn select_page(
     select
 }
 
-/// A link's insertion order (the list cursor), by id.
-pub(super) fn select_order_of(dialect: Dialect, id: &str) -> SelectStatement {
-    Query::select()
-        .expr_as(Expr::col(dialect.insertion_order()), name("position"))
-        .from(name(LINKS))
-        .and_where(Expr::col(name("id")).eq(id))
-        .to_owned()
-}
-
 /// Every link, oldest first (`migrate --to`).
 pub(super) fn select_all(dialect: Dialect) -> SelectStatement {
     select_links()

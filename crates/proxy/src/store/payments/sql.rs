@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-const PAYMENTS: &str = "payments";
+pub(super) const PAYMENTS: &str = "payments";
 const EVENTS: &str = "events";
 const KEY_CLAIMS: &str = "idempotency_claims";
 const RESERVATIONS: &str = "link_reservations";
@@ -359,15 +359,6 @@ pub(super) fn select_page(
         .order_by(order, Order::Desc)
         .limit(u64::try_from(limit_of(filter.limit)).unwrap_or(u64::MAX));
     select
-}
-
-/// A payment's insertion order (the list cursor), by id.
-pub(super) fn select_order_of(dialect: Dialect, id: &str) -> SelectStatement {
-    Query::select()
-        .expr_as(Expr::col(dialect.insertion_order()), name("position"))
-        .from(name(PAYMENTS))
-        .and_where(col("id").eq(id))
-        .to_owned()
 }
 
 /// `text` for a `LIKE` pattern that finds it anywhere: its own `%`, `_` and `\` are
