@@ -119,7 +119,7 @@ pub(crate) fn client_key(config: &Config, headers: &HeaderMap, peer: SocketAddr)
         (status = 429, body = ErrorBody, description = "`rate_limited`: too many creates from this address (`Retry-After`)"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
         (status = 502, body = ErrorBody, description = "`upstream_error`: PayDigital refused the payment, or gave a code that is not valid QRIS"),
-        (status = 503, body = ErrorBody, description = "`upstream_busy` (`Retry-After`), `store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`upstream_busy` (`Retry-After`), `store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
         (status = 504, body = ErrorBody, description = "`upstream_timeout`"),
     )
 )]
@@ -162,7 +162,7 @@ async fn create_payment(
         (status = 403, body = ErrorBody, description = "`origin_not_allowed`"),
         (status = 404, body = ErrorBody, description = "`not_found`: no payment has this id (an upstream invoice number is never one)"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
-        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
     )
 )]
 async fn payment_status(

@@ -96,7 +96,7 @@ async fn authorize(
         (status = 413, body = ErrorBody, description = "`payload_too_large`: the body is over 64 KiB"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
         (status = 502, body = ErrorBody, description = "`upstream_error`: PayDigital refused the payment or answered nonsense"),
-        (status = 503, body = ErrorBody, description = "`upstream_busy`: the budget of creates at PayDigital is spent (`Retry-After`); `store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`upstream_busy`: the budget of creates at PayDigital is spent (`Retry-After`); `store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
         (status = 504, body = ErrorBody, description = "`upstream_timeout`: PayDigital did not answer in time"),
     )
 )]
@@ -137,7 +137,7 @@ async fn create(
         (status = 404, body = ErrorBody, description = "`not_found`: no payment has this id"),
         (status = 408, description = "The request took longer than 30 s (no body)"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
-        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
     )
 )]
 async fn read(
@@ -224,7 +224,7 @@ fn created_after_schema() -> utoipa::openapi::Schema {
         (status = 403, body = ErrorBody, description = "`origin_not_allowed`"),
         (status = 408, description = "The request took longer than 30 s (no body)"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
-        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
     )
 )]
 async fn list(
@@ -366,7 +366,7 @@ impl EventView {
         (status = 403, body = ErrorBody, description = "`origin_not_allowed`"),
         (status = 408, description = "The request took longer than 30 s (no body)"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
-        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
     )
 )]
 async fn events(

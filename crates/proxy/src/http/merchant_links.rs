@@ -52,7 +52,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         (status = 409, body = ErrorBody, description = "`idempotency_conflict`: the key was used with another body"),
         (status = 413, body = ErrorBody, description = "`payload_too_large`"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
-        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
     )
 )]
 async fn create_link(
@@ -112,7 +112,7 @@ pub struct LinksQuery {
         (status = 403, body = ErrorBody, description = "`origin_not_allowed`"),
         (status = 408, description = "The request took longer than 30 s (no body)"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
-        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
     )
 )]
 async fn list_links(
@@ -167,7 +167,7 @@ async fn list_links(
         (status = 404, body = ErrorBody, description = "`not_found`: no link has this id"),
         (status = 408, description = "The request took longer than 30 s (no body)"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
-        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
     )
 )]
 async fn read_link(
@@ -207,7 +207,7 @@ pub struct LinkUpdate {
         (status = 408, description = "The request took longer than 30 s (no body)"),
         (status = 413, body = ErrorBody, description = "`payload_too_large`"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
-        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
     )
 )]
 async fn update_link(

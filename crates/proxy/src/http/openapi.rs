@@ -158,7 +158,7 @@ struct Unrouted;
         (status = 200, description = "The QR, at least 256×256", content_type = "image/svg+xml", body = String),
         (status = 404, body = ErrorBody, description = "`not_found`: no payment has this id"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
-        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
     )
 )]
 #[allow(dead_code)] // Only its annotation is read: `hosted.rs` serves the route.
@@ -175,7 +175,7 @@ fn qr_svg() {}
         (status = 200, description = "The QR as a grayscale PNG", content_type = "image/png", body = String),
         (status = 404, body = ErrorBody, description = "`not_found`: no payment has this id"),
         (status = 500, body = ErrorBody, description = "`internal_error`"),
-        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After: 1`)"),
+        (status = 503, body = ErrorBody, description = "`store_unavailable` (`Retry-After`: 1 s busy, 5 s unreachable, 30 s a full disk or another fault)"),
     )
 )]
 #[allow(dead_code)] // Only its annotation is read: `hosted.rs` serves the route.
